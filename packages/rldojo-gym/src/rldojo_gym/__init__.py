@@ -1,0 +1,3 @@
+"""rldojo_gym."""
+
+__version__ = "0.1.0"

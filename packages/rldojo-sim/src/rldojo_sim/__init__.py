@@ -1,0 +1,3 @@
+"""rldojo_sim."""
+
+__version__ = "0.1.0"

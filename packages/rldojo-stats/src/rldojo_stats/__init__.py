@@ -1,0 +1,3 @@
+"""rldojo_stats."""
+
+__version__ = "0.1.0"
