@@ -2,11 +2,11 @@
 
 mlagents-envs 1.1.0 ships ``communicator_objects/*_pb2.py`` written by an old protoc. They build
 descriptors directly, which protobuf >= 4 forbids on its fast backends, and protobuf 6+ rejects
-outright. Each of those files still embeds its serialized ``FileDescriptorProto``
-(``serialized_pb=...``). The finder installed here intercepts imports of those modules, reads the
-embedded bytes without executing the file, adds them to the default descriptor pool and builds
-the message classes and enum constants with ``message_factory``, so ``mlagents_envs`` works
-unchanged on upb (about 180x faster than the pure-Python backend on a 3DBall-sized message).
+outright. Each of those files still embeds its serialized ``FileDescriptorProto``. The finder
+installed here intercepts imports of those modules, reads the embedded bytes without executing the
+file, adds them to the default descriptor pool and builds the message classes and enum constants
+with ``message_factory``, so ``mlagents_envs`` works unchanged on upb (about 180x faster than the
+pure-Python backend on a 3DBall-sized message).
 """
 
 from __future__ import annotations
@@ -27,14 +27,18 @@ GENERATED_PACKAGE = "mlagents_envs.communicator_objects"
 
 
 def serialized_descriptor(source: str) -> bytes:
-    """Return the ``serialized_pb`` bytes that an old-style generated ``*_pb2.py`` source embeds."""
+    """Return the serialized ``FileDescriptorProto`` that a generated ``*_pb2.py`` source embeds.
+
+    Old protoc writes ``FileDescriptor(..., serialized_pb=_b('...'))``; newer protoc writes
+    ``AddSerializedFile(b'...')``. mlagents-envs 1.1.0 ships both styles.
+    """
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
-        for keyword in node.keywords:
-            if keyword.arg != "serialized_pb":
-                continue
-            value = keyword.value
+        candidates = [kw.value for kw in node.keywords if kw.arg == "serialized_pb"]
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "AddSerializedFile":
+            candidates.extend(node.args[:1])
+        for value in candidates:
             # Old protoc wraps the literal as _b('...'), which latin-1 encodes it on Python 3.
             if isinstance(value, ast.Call) and len(value.args) == 1:
                 value = value.args[0]
@@ -42,7 +46,7 @@ def serialized_descriptor(source: str) -> bytes:
                 return value.value.encode("latin1")
             if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
                 return value.value
-    raise ImportError("no serialized_pb file descriptor found in generated protobuf module")
+    raise ImportError("no serialized file descriptor found in generated protobuf module")
 
 
 def _module_name_of_proto(proto_file: str) -> str:
@@ -94,7 +98,7 @@ class _CommunicatorObjectsFinder(importlib.abc.MetaPathFinder):
         if file_spec is None or file_spec.origin is None:
             return None
         loader = _DescriptorLoader(file_spec.origin)
-        return importlib.util.spec_from_loader(fullname, loader, origin=file_spec.origin)
+        return importlib.util.spec_from_file_location(fullname, file_spec.origin, loader=loader)
 
 
 def is_installed() -> bool:

@@ -28,7 +28,8 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
         width = max(map(len, RLDOJO_DISTRIBUTIONS))
         lines = [f"{name:<{width}}  {version}" for name, version in installed_versions().items()]
-        parser.exit(message="\n".join(lines) + "\n")
+        print("\n".join(lines))
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
