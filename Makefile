@@ -1,0 +1,68 @@
+# rldojo: everyday commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv must never try to download interpreters: it uses the Pythons on this machine.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN := $(UV) run --frozen
+
+ALGO ?= dqn
+ENV ?=
+DEVICE ?= auto
+RUN_ID ?= $(subst /,-,$(ALGO))-$(shell date +%Y%m%d-%H%M%S)
+ARGS ?=
+TOXENVS ?= py310,py311,py312,py313,lint,type
+TOX_ARGS ?=
+BUILDS_DIR := unity_builds
+SYNC_STAMP := .venv/.rldojo-synced
+BUILDS_STAMP := $(BUILDS_DIR)/.rldojo-built
+
+.PHONY: help setup train test lint typecheck tox builds docker-build docker-train bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: $(SYNC_STAMP) ## Install uv if absent, then the locked workspace into .venv
+
+$(SYNC_STAMP): uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+builds: $(BUILDS_STAMP) ## Generate the simulated Unity builds into unity_builds/
+
+$(BUILDS_STAMP): $(SYNC_STAMP) $(shell find packages/rldojo-sim/src -name '*.py' 2>/dev/null)
+	$(RUN) rldojo-sim build --all --out-root $(BUILDS_DIR)
+	@touch $@
+
+train: setup builds ## Train: make train ALGO=dqn [ENV=...] [RUN_ID=...] [DEVICE=auto|cpu|cuda] [ARGS=...]
+	@test -f configs/$(ALGO).yaml || { echo "no config configs/$(ALGO).yaml: trainer '$(ALGO)' is not built yet (available: $$(cd configs && ls *.yaml */*.yaml 2>/dev/null | sed 's/\.yaml$$//' | paste -sd' '))"; exit 1; }
+	$(RUN) rldojo learn configs/$(ALGO).yaml --run-id $(RUN_ID) --device $(DEVICE) $(if $(ENV),--env $(ENV)) $(ARGS)
+
+test: setup ## Run the test suite
+	$(RUN) pytest
+
+lint: setup ## ruff check + ruff format --check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: setup ## mypy on all packages
+	$(RUN) mypy packages/*/src
+
+tox: setup ## Test on Python 3.10-3.13: make tox [TOXENVS=py310,py313] [TOX_ARGS="-m smoke"]
+	$(RUN) tox run -e $(TOXENVS) -- $(TOX_ARGS)
+
+bench: setup builds ## Run the benchmarks under scripts/
+	@for script in scripts/bench_*.py; do echo "== $$script"; $(RUN) python $$script || exit 1; done
+
+docker-build: ## Build the rldojo image
+	@echo "docker-build: the container images are not built yet (see the Containers issue)"; exit 1
+
+docker-train: ## Train inside the image: make docker-train ALGO=dqn [GPU=1]
+	@echo "docker-train: the container images are not built yet (see the Containers issue)"; exit 1
+
+clean: ## Remove virtualenvs, generated builds, caches (keeps results/)
+	rm -rf .venv .tox .mypy_cache .ruff_cache .pytest_cache
+	find $(BUILDS_DIR) -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+	rm -f $(BUILDS_STAMP)
