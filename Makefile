@@ -64,5 +64,4 @@ docker-train: ## Train inside the image: make docker-train ALGO=dqn [GPU=1]
 
 clean: ## Remove virtualenvs, generated builds, caches (keeps results/)
 	rm -rf .venv .tox .mypy_cache .ruff_cache .pytest_cache
-	find $(BUILDS_DIR) -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
-	rm -f $(BUILDS_STAMP)
+	rm -rf $(BUILDS_DIR)/*/ $(BUILDS_STAMP)
