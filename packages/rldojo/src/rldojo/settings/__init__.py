@@ -1,0 +1,69 @@
+"""Run configuration: ML-Agents' YAML schema as pydantic models, with defaults in one place.
+
+Load a file with :func:`load_run_options`; every problem becomes one :class:`~rldojo.errors.ConfigError`
+line naming the YAML path.
+"""
+
+from rldojo.settings.environment_parameters import (
+    CompletionCriteria,
+    ConstantSettings,
+    EnvironmentParameterSettings,
+    GaussianSettings,
+    Lesson,
+    MeasureType,
+    MultiRangeUniformSettings,
+    UniformSettings,
+)
+from rldojo.settings.loading import load_run_options, read_yaml, run_options_from_dict
+from rldojo.settings.run import (
+    CheckpointSettings,
+    EngineSettings,
+    EnvironmentSettings,
+    RunOptions,
+    TorchSettings,
+)
+from rldojo.settings.trainer import (
+    BehavioralCloningSettings,
+    ConditioningType,
+    EncoderType,
+    HyperparamSettings,
+    MemorySettings,
+    NetworkSettings,
+    OffPolicyHyperparamSettings,
+    OnPolicyHyperparamSettings,
+    RewardSignalSettings,
+    ScheduleType,
+    SelfPlaySettings,
+    TrainerSettings,
+)
+
+__all__ = [
+    "BehavioralCloningSettings",
+    "CheckpointSettings",
+    "CompletionCriteria",
+    "ConditioningType",
+    "ConstantSettings",
+    "EncoderType",
+    "EngineSettings",
+    "EnvironmentParameterSettings",
+    "EnvironmentSettings",
+    "GaussianSettings",
+    "HyperparamSettings",
+    "Lesson",
+    "MeasureType",
+    "MemorySettings",
+    "MultiRangeUniformSettings",
+    "NetworkSettings",
+    "OffPolicyHyperparamSettings",
+    "OnPolicyHyperparamSettings",
+    "RewardSignalSettings",
+    "RunOptions",
+    "ScheduleType",
+    "SelfPlaySettings",
+    "TorchSettings",
+    "TrainerSettings",
+    "UniformSettings",
+    "load_run_options",
+    "read_yaml",
+    "run_options_from_dict",
+]

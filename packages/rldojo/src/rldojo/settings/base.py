@@ -1,0 +1,86 @@
+"""Building blocks shared by every settings model: strict keys, YAML-friendly numbers, feature gates."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+# Error types raised by the validators below; `rldojo.settings.loading` formats them.
+UNKNOWN_KEY = "unknown_key"
+NOT_SUPPORTED = "not_supported"
+
+
+def closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice most similar to ``word`` (difflib), or None when nothing is close."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_key_error(key: str, valid: Sequence[str], what: str = "key") -> PydanticCustomError:
+    """An error for ``key`` that names the closest valid key (or all of them when none is close)."""
+    suggestion = closest(key, valid)
+    hint = f"did you mean '{suggestion}'?" if suggestion else "valid: " + ", ".join(sorted(valid))
+    return PydanticCustomError(
+        UNKNOWN_KEY, "unknown {what} '{key}', {hint}", {"what": what, "key": key, "hint": hint, "at": (key,)}
+    )
+
+
+def not_supported_error(feature: str, *at: str | int) -> PydanticCustomError:
+    """An error for a valid ML-Agents feature that rldojo does not implement yet.
+
+    ``at`` is the YAML path below the model (or field) being validated.
+    """
+    return PydanticCustomError(NOT_SUPPORTED, "not supported yet: {feature}", {"feature": feature, "at": at})
+
+
+def error_path(error: Any) -> tuple[str | int, ...]:
+    """Full YAML path of one pydantic error (an ``ErrorDetails``): its location plus the ``at`` we add."""
+    return (*error["loc"], *error.get("ctx", {}).get("at", ()))
+
+
+class SettingsModel(BaseModel):
+    """Base of all settings models: unknown keys are errors naming the closest valid key."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key not in cls.model_fields:
+                    raise unknown_key_error(str(key), list(cls.model_fields))
+        return data
+
+
+def _number_from_yaml(value: Any) -> Any:
+    """Accept numbers PyYAML leaves as strings (``1.0e7``, ``5e5``), as ML-Agents does with ``float(v)``."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() else number
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _float_from_yaml(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+YamlInt = Annotated[int, BeforeValidator(_number_from_yaml)]
+"""An int that may be written as ``5.0e5`` (which PyYAML reads as a string)."""
+
+YamlFloat = Annotated[float, BeforeValidator(_float_from_yaml)]
+"""A float that may be written as ``3.0e-4`` (which PyYAML reads as a string)."""

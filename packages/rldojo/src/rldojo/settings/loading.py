@@ -1,0 +1,120 @@
+"""From a YAML file and command-line overrides to validated ``RunOptions``, or one clear ConfigError."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from rldojo.errors import ConfigError
+from rldojo.settings.base import NOT_SUPPORTED, error_path
+from rldojo.settings.run import RunOptions
+from rldojo.settings.trainer import TrainerSettings
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML config file; a missing file or a syntax error is a ConfigError."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping (behaviors:, env_settings:, ...)")
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` merged onto ``base``, mappings merged key by key (ML-Agents' default_settings rule)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """``behaviors.3DBall.hyperparameters``, with list indices as ``[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def config_error(error: ValidationError, source: str, prefix: tuple[str | int, ...] = ()) -> ConfigError:
+    """The first problem of a validation error as one line naming the YAML path."""
+    first = error.errors(include_url=False)[0]
+    path = format_path((*prefix, *error_path(first)))
+    if first["type"] == NOT_SUPPORTED:
+        return ConfigError(f"{first['msg']} (in {source}: {path})")
+    return ConfigError(f"{source}: {path}: {first['msg']}")
+
+
+def run_options_from_dict(
+    data: Mapping[str, Any], source: str, context: dict[str, Any] | None = None
+) -> RunOptions:
+    """Validate a config mapping; ``default_settings`` is merged into every behavior first.
+
+    ``source`` names the config in messages; ``context`` may carry ``trainer_settings`` (name ->
+    hyperparameter class) instead of the installed plugins.
+    """
+    data = dict(data)
+    defaults = data.get("default_settings") or {}
+    behaviors = data.get("behaviors") or {}
+    if not isinstance(defaults, Mapping):
+        raise ConfigError(f"{source}: default_settings: must be a mapping of trainer settings")
+    if not isinstance(behaviors, Mapping):
+        raise ConfigError(f"{source}: behaviors: must be a mapping of behavior name to trainer settings")
+    if defaults:
+        data["default_settings"] = _trainer_settings(defaults, source, ("default_settings",), context)
+    data["behaviors"] = {
+        str(name): _trainer_settings(deep_merge(defaults, own or {}), source, ("behaviors", name), context)
+        for name, own in behaviors.items()
+    }
+    try:
+        return RunOptions.model_validate(data, context=context)
+    except ValidationError as error:
+        raise config_error(error, source) from None
+
+
+def _trainer_settings(
+    data: Any, source: str, prefix: tuple[Any, ...], context: dict[str, Any] | None
+) -> TrainerSettings:
+    try:
+        return TrainerSettings.model_validate(data, context=context)
+    except ValidationError as error:
+        raise config_error(error, source, prefix) from None
+
+
+def load_run_options(config_path: Path, overrides: Mapping[str, Any] | None = None) -> RunOptions:
+    """Read a config file and apply command-line overrides on top of it.
+
+    ``overrides`` maps dotted YAML paths (``env_settings.seed``, ``debug``) to the values of the flags
+    that were given explicitly, so a flag left out never replaces what the file says.
+    """
+    data = read_yaml(config_path)
+    for dotted, value in (overrides or {}).items():
+        *sections, key = dotted.split(".")
+        target = data
+        for section in sections:
+            if not isinstance(target.get(section) or {}, Mapping):
+                raise ConfigError(f"{config_path}: {section}: must be a mapping")
+            target[section] = target = dict(target.get(section) or {})
+        target[key] = value
+    return run_options_from_dict(data, str(config_path))

@@ -1,0 +1,180 @@
+"""Run-wide settings: the top-level sections of an ML-Agents YAML file besides ``behaviors``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from rldojo.errors import ConfigError
+from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt, not_supported_error
+from rldojo.settings.environment_parameters import EnvironmentParameterSettings
+from rldojo.settings.trainer import TrainerSettings
+
+DEVICE_HELP = "auto, cpu, cuda or cuda:<index>"
+
+
+class EnvironmentSettings(SettingsModel):
+    """Which environment to run and how to launch and restart it."""
+
+    env_path: str | None = None
+    """An env spec: ``<scheme>:<name>`` for a registered provider (``sim:3DBall``) or a path to a build."""
+    env_args: list[str] | None = None
+    base_port: YamlInt = Field(5005, ge=1, le=65535)
+    num_envs: YamlInt = Field(1, ge=1)
+    num_areas: YamlInt = Field(1, ge=1)
+    timeout_wait: YamlInt = Field(60, gt=0)
+    seed: YamlInt = Field(-1, ge=-1)
+    max_lifetime_restarts: YamlInt = Field(10, ge=-1)
+    restarts_rate_limit_n: YamlInt = Field(1, ge=-1)
+    restarts_rate_limit_period_s: YamlInt = Field(60, ge=-1)
+
+    @field_validator("num_envs")
+    @classmethod
+    def _one_worker(cls, value: int) -> int:
+        if value > 1:
+            raise not_supported_error("more than one env worker (num_envs > 1)")
+        return value
+
+
+class EngineSettings(SettingsModel):
+    """Settings sent to the Unity engine through the EngineConfiguration side channel."""
+
+    width: YamlInt = Field(84, gt=0)
+    height: YamlInt = Field(84, gt=0)
+    quality_level: YamlInt = Field(5, ge=0)
+    time_scale: YamlFloat = Field(20.0, gt=0.0)
+    target_frame_rate: YamlInt = -1
+    capture_frame_rate: YamlInt = 60
+    no_graphics: bool = False
+    no_graphics_monitor: bool = False
+
+
+class CheckpointSettings(SettingsModel):
+    """Where results go and whether a run starts fresh, resumes or starts from another run."""
+
+    run_id: str = Field("ppo", min_length=1, pattern=r"^[^/\\]+$")
+    initialize_from: str | None = None
+    load_model: bool = False
+    resume: bool = False
+    force: bool = False
+    train_model: bool = False
+    inference: bool = False
+    results_dir: str = "results"
+
+    @property
+    def write_path(self) -> Path:
+        """``<results_dir>/<run_id>``: the run's folder."""
+        return Path(self.results_dir) / self.run_id
+
+    @property
+    def run_logs_dir(self) -> Path:
+        """``<write_path>/run_logs``: timers, training status and player logs."""
+        return self.write_path / "run_logs"
+
+    @property
+    def maybe_init_path(self) -> Path | None:
+        """The run folder named by ``initialize_from``, under the same results folder."""
+        return Path(self.results_dir) / self.initialize_from if self.initialize_from else None
+
+    @model_validator(mode="after")
+    def _resume_or_initialize(self) -> CheckpointSettings:
+        if self.load_model:  # ML-Agents' deprecated --load means --resume
+            self.resume, self.load_model = True, False
+        if self.resume and self.initialize_from is not None:
+            raise PydanticCustomError(
+                "resume_and_initialize",
+                "--resume and --initialize-from cannot be used together: resume continues this run, "
+                "initialize-from starts a new one from another run's weights",
+            )
+        if self.resume and self.force:
+            raise PydanticCustomError(
+                "resume_and_force", "--resume and --force cannot be used together: --force deletes the run"
+            )
+        return self
+
+
+class TorchSettings(SettingsModel):
+    """Where the networks run: ``auto`` picks CUDA when present, else the CPU."""
+
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+
+    @field_validator("device", mode="before")
+    @classmethod
+    def _none_is_auto(cls, value: Any) -> Any:
+        return "auto" if value is None else value
+
+    def resolve_device(self) -> str:
+        """The torch device string to use; raises ConfigError when CUDA is asked for but absent."""
+        import torch
+
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device.startswith("cuda"):
+            if not torch.cuda.is_available():
+                raise ConfigError(
+                    f"device '{self.device}' was requested but CUDA is not available here; "
+                    "use --device cpu or --device auto"
+                )
+            index = int(self.device.partition(":")[2] or 0)
+            if index >= torch.cuda.device_count():
+                raise ConfigError(
+                    f"device '{self.device}' does not exist: {torch.cuda.device_count()} CUDA device(s) found"
+                )
+        return self.device
+
+
+class RunOptions(SettingsModel):
+    """Everything one ``rldojo learn`` run needs, as in an ML-Agents YAML file plus its CLI flags."""
+
+    default_settings: TrainerSettings | None = None
+    behaviors: dict[str, TrainerSettings] = Field(default_factory=dict)
+    env_settings: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
+    engine_settings: EngineSettings = Field(default_factory=EngineSettings)
+    environment_parameters: dict[str, EnvironmentParameterSettings] | None = None
+    checkpoint_settings: CheckpointSettings = Field(default_factory=CheckpointSettings)
+    torch_settings: TorchSettings = Field(default_factory=TorchSettings)
+    debug: bool = False
+
+    def behavior_settings(self, name: str) -> TrainerSettings:
+        """Settings for a behavior reported by the environment; ``name`` may carry ``?team=N``.
+
+        A behavior missing from ``behaviors`` gets ``default_settings``, as in ML-Agents.
+        """
+        name = name.partition("?")[0]
+        if name in self.behaviors:
+            return self.behaviors[name]
+        if self.default_settings is not None:
+            return self.default_settings.model_copy(deep=True)
+        configured = ", ".join(sorted(self.behaviors)) or "none"
+        raise ConfigError(
+            f"the environment has a behavior '{name}' that the configuration does not set up "
+            f"(configured: {configured}); add it under behaviors: or set default_settings"
+        )
+
+    @model_validator(mode="after")
+    def _curriculum_behaviors_exist(self) -> RunOptions:
+        for parameter, settings in (self.environment_parameters or {}).items():
+            for index, lesson in enumerate(settings.curriculum):
+                criteria = lesson.completion_criteria
+                if criteria is not None and criteria.behavior not in self.behaviors:
+                    if self.default_settings is not None:
+                        continue
+                    raise PydanticCustomError(
+                        "unknown_behavior",
+                        "completion_criteria names behavior '{behavior}', which is not under behaviors:",
+                        {
+                            "behavior": criteria.behavior,
+                            "at": (
+                                "environment_parameters",
+                                parameter,
+                                "curriculum",
+                                index,
+                                "completion_criteria",
+                                "behavior",
+                            ),
+                        },
+                    )
+        return self

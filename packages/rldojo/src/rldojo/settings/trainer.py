@@ -1,0 +1,267 @@
+"""Per-behavior settings (the entries under ``behaviors:`` and ``default_settings:``), ML-Agents names."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from rldojo.settings.base import (
+    SettingsModel,
+    YamlFloat,
+    YamlInt,
+    closest,
+    error_path,
+    not_supported_error,
+    unknown_key_error,
+)
+
+PLANNED_TRAINER_TYPES = ("sac", "poca", "a2c", "dqn")
+"""ML-Agents trainer types that rldojo means to ship but which are not installed yet."""
+
+TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
+"""Trainer-type name prefixes and the distribution that provides them."""
+
+SUPPORTED_REWARD_SIGNALS = ("extrinsic",)
+KNOWN_REWARD_SIGNALS = ("extrinsic", "gail", "curiosity", "rnd")
+
+
+class ScheduleType(str, Enum):
+    """How a hyperparameter changes over ``max_steps``."""
+
+    CONSTANT = "constant"
+    LINEAR = "linear"
+
+
+class EncoderType(str, Enum):
+    """Visual observation encoder (``network_settings.vis_encode_type``)."""
+
+    FULLY_CONNECTED = "fully_connected"
+    MATCH3 = "match3"
+    SIMPLE = "simple"
+    NATURE_CNN = "nature_cnn"
+    RESNET = "resnet"
+
+
+SUPPORTED_ENCODERS = (
+    EncoderType.FULLY_CONNECTED,
+    EncoderType.SIMPLE,
+    EncoderType.NATURE_CNN,
+    EncoderType.RESNET,
+)
+
+
+class ConditioningType(str, Enum):
+    """How goal-signal observations condition the network."""
+
+    HYPER = "hyper"
+    NONE = "none"
+
+
+class MemorySettings(SettingsModel):
+    """Recurrent memory (LSTM) of a network."""
+
+    sequence_length: YamlInt = Field(64, gt=0)
+    memory_size: YamlInt = Field(128, gt=0, multiple_of=2)
+
+
+class NetworkSettings(SettingsModel):
+    """Shape of the policy and critic networks."""
+
+    normalize: bool = False
+    hidden_units: YamlInt = Field(128, gt=0)
+    num_layers: YamlInt = Field(2, gt=0)
+    vis_encode_type: EncoderType = EncoderType.SIMPLE
+    memory: MemorySettings | None = None
+    goal_conditioning_type: ConditioningType = ConditioningType.HYPER
+    deterministic: bool = False
+
+    @field_validator("vis_encode_type")
+    @classmethod
+    def _encoder_is_built(cls, value: EncoderType) -> EncoderType:
+        if value not in SUPPORTED_ENCODERS:
+            raise not_supported_error(f"vis_encode_type {value.value}")
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_is_built(cls, value: MemorySettings | None) -> MemorySettings | None:
+        if value is not None:
+            raise not_supported_error("memory")
+        return value
+
+
+class RewardSignalSettings(SettingsModel):
+    """One reward signal; only ``extrinsic`` is built, so its fields are all a signal has here."""
+
+    gamma: YamlFloat = Field(0.99, ge=0.0, le=1.0)
+    strength: YamlFloat = 1.0
+    network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
+
+
+def default_reward_signals() -> dict[str, RewardSignalSettings]:
+    return {"extrinsic": RewardSignalSettings()}
+
+
+class HyperparamSettings(SettingsModel):
+    """Hyperparameters every trainer has; trainer types extend one of the two subclasses below."""
+
+    batch_size: YamlInt = Field(1024, gt=0)
+    buffer_size: YamlInt = Field(10240, gt=0)
+    learning_rate: YamlFloat = Field(3.0e-4, gt=0.0)
+    learning_rate_schedule: ScheduleType = ScheduleType.CONSTANT
+
+
+class OnPolicyHyperparamSettings(HyperparamSettings):
+    """Hyperparameters of on-policy trainers (PPO, A2C)."""
+
+    num_epoch: YamlInt = Field(3, gt=0)
+
+
+class OffPolicyHyperparamSettings(HyperparamSettings):
+    """Hyperparameters of off-policy trainers (SAC, DQN)."""
+
+    batch_size: YamlInt = Field(128, gt=0)
+    buffer_size: YamlInt = Field(50000, gt=0)
+    buffer_init_steps: YamlInt = Field(0, ge=0)
+    steps_per_update: YamlFloat = Field(1.0, gt=0.0)
+    save_replay_buffer: bool = False
+    reward_signal_steps_per_update: YamlFloat = Field(4.0, gt=0.0)
+
+
+class SelfPlaySettings(SettingsModel):
+    """Self-play (ML-Agents' ghost trainer); validated, not built yet."""
+
+    save_steps: YamlInt = 20000
+    team_change: YamlInt = 100000
+    swap_steps: YamlInt = 2000
+    window: YamlInt = 10
+    play_against_latest_model_ratio: YamlFloat = 0.5
+    initial_elo: YamlFloat = 1200.0
+
+
+class BehavioralCloningSettings(SettingsModel):
+    """Behavioral cloning from demonstrations; validated, not built yet."""
+
+    demo_path: str
+    steps: YamlInt = 0
+    strength: YamlFloat = 1.0
+    samples_per_update: YamlInt = 0
+    num_epoch: YamlInt | None = None
+    batch_size: YamlInt | None = None
+
+
+def _installed_trainer_settings(info: ValidationInfo) -> dict[str, type[HyperparamSettings]]:
+    """Settings class per installed trainer type: from the validation context, else the plugin registry."""
+    if info.context and "trainer_settings" in info.context:
+        return info.context["trainer_settings"]
+    from rldojo.plugins import trainer_types
+
+    return {name: entry.settings_class for name, entry in trainer_types().items()}
+
+
+def unknown_trainer_type_error(name: str, installed: list[str]) -> PydanticCustomError:
+    """Error for a trainer type no installed plugin provides, naming the package that would."""
+    listing = ", ".join(sorted(installed)) or "none"
+    at = ("trainer_type",)
+    if name in PLANNED_TRAINER_TYPES:
+        return not_supported_error(f"trainer_type {name}", *at)
+    for prefix, distribution in TRAINER_TYPE_PREFIXES.items():
+        if name.startswith(prefix):
+            return PydanticCustomError(
+                "trainer_type_not_installed",
+                "trainer_type '{name}' is provided by the {distribution} package, which is not installed "
+                "(installed trainer types: {listing})",
+                {"name": name, "distribution": distribution, "listing": listing, "at": at},
+            )
+    suggestion = closest(name, installed)
+    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    return PydanticCustomError(
+        "unknown_trainer_type",
+        "unknown trainer_type '{name}' (installed trainer types: {listing}; see `rldojo plugins`){hint}",
+        {"name": name, "listing": listing, "hint": hint, "at": at},
+    )
+
+
+class TrainerSettings(SettingsModel):
+    """Settings of one behavior. ``hyperparameters`` is validated into the trainer type's own class."""
+
+    trainer_type: str = "ppo"
+    hyperparameters: SerializeAsAny[HyperparamSettings] = Field(default_factory=HyperparamSettings)
+    network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
+    reward_signals: dict[str, RewardSignalSettings] = Field(default_factory=default_reward_signals)
+    init_path: str | None = None
+    keep_checkpoints: YamlInt = Field(5, ge=1)
+    even_checkpoints: bool = False
+    checkpoint_interval: YamlInt = Field(500000, gt=0)
+    max_steps: YamlInt = Field(500000, ge=0)
+    time_horizon: YamlInt = Field(64, gt=0)
+    summary_freq: YamlInt = Field(50000, gt=0)
+    threaded: bool = False
+    self_play: SelfPlaySettings | None = None
+    behavioral_cloning: BehavioralCloningSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trainer_hyperparameters(cls, data: Any, info: ValidationInfo) -> Any:
+        """Resolve ``trainer_type`` against the installed plugins and build its hyperparameters class."""
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if key != "framework"}  # deprecated, ignored
+        name = data.get("trainer_type", "ppo")
+        if not isinstance(name, str):
+            return data  # the field validator reports the type error
+        settings = _installed_trainer_settings(info)
+        if name not in settings:
+            raise unknown_trainer_type_error(name, list(settings))
+        hyperparameters = data.get("hyperparameters") or {}
+        if isinstance(hyperparameters, dict):
+            try:
+                data["hyperparameters"] = settings[name].model_validate(hyperparameters, context=info.context)
+            except ValidationError as error:
+                first = error.errors()[0]
+                ctx = {**first.get("ctx", {}), "at": ("hyperparameters", *error_path(first))}
+                raise PydanticCustomError(first["type"], first["msg"], ctx) from None
+        return data
+
+    @field_validator("reward_signals", mode="before")
+    @classmethod
+    def _reward_signals_are_built(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name in value:
+                if name not in KNOWN_REWARD_SIGNALS:
+                    raise unknown_key_error(str(name), KNOWN_REWARD_SIGNALS, what="reward signal")
+                if name not in SUPPORTED_REWARD_SIGNALS:
+                    raise not_supported_error(f"reward signal {name}", name)
+        return value
+
+    @field_validator("threaded")
+    @classmethod
+    def _threaded_is_built(cls, value: bool) -> bool:
+        if value:
+            raise not_supported_error("threaded trainers")
+        return value
+
+    @field_validator("self_play")
+    @classmethod
+    def _self_play_is_built(cls, value: SelfPlaySettings | None) -> SelfPlaySettings | None:
+        if value is not None:
+            raise not_supported_error("self_play")
+        return value
+
+    @field_validator("behavioral_cloning")
+    @classmethod
+    def _behavioral_cloning_is_built(
+        cls, value: BehavioralCloningSettings | None
+    ) -> BehavioralCloningSettings | None:
+        if value is not None:
+            raise not_supported_error("behavioral_cloning")
+        return value
+
+    @model_validator(mode="after")
+    def _checkpoints_evenly(self) -> TrainerSettings:
+        if self.even_checkpoints:
+            self.checkpoint_interval = max(1, self.max_steps // self.keep_checkpoints)
+        return self
