@@ -1,0 +1,111 @@
+"""Port leasing across processes, and the loopback-only trainer server."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from rldojo_unity.communicator import LoopbackRpcCommunicator
+from rldojo_unity.ports import PortInUseError, lease_port
+
+
+@pytest.fixture(autouse=True)
+def private_lock_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("RLDOJO_PORT_LOCK_DIR", str(tmp_path / "locks"))
+
+
+def _decode_proc_address(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """/proc/net/tcp* writes addresses as 32-bit words in host (little-endian) byte order."""
+    raw = bytes.fromhex(hex_address)
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return ipaddress.ip_address(words)
+
+
+def _listening_addresses(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Local addresses with a TCP socket in LISTEN state on ``port`` (from /proc/net/tcp{,6})."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as rows:
+            next(rows)
+            for row in rows:
+                local, state = row.split()[1], row.split()[3]
+                address, port_hex = local.split(":")
+                if state == "0A" and int(port_hex, 16) == port:
+                    addresses.add(_decode_proc_address(address))
+    return addresses
+
+
+@pytest.mark.smoke
+def test_two_leases_never_share_a_port():
+    with lease_port() as first, lease_port() as second:
+        assert first.port != second.port
+    assert not first.held
+
+
+@pytest.mark.smoke
+def test_a_released_port_can_be_leased_again():
+    lease = lease_port()
+    port = lease.port
+    lease.release()
+    with lease_port(port) as again:
+        assert again.port == port
+
+
+@pytest.mark.smoke
+def test_explicit_port_taken_by_another_program_is_a_clear_error():
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with pytest.raises(PortInUseError, match=rf"port {port} is already in use.*--base-port"):
+            lease_port(port)
+
+
+def test_lease_is_exclusive_across_processes(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import sys
+                from rldojo_unity.ports import lease_port
+                lease = lease_port()
+                print(lease.port, flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        held_port = int(holder.stdout.readline())
+        with pytest.raises(PortInUseError):
+            lease_port(held_port)
+        with lease_port() as mine:
+            assert mine.port != held_port
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    with lease_port(held_port):
+        pass  # the lock went away with the process
+
+
+def test_trainer_server_listens_on_loopback_only():
+    with lease_port() as lease:
+        communicator = LoopbackRpcCommunicator(worker_id=0, base_port=lease.port, timeout_wait=1)
+        try:
+            addresses = _listening_addresses(lease.port)
+            assert addresses, "the server is listening"
+            for address in addresses:
+                mapped = getattr(address, "ipv4_mapped", None)
+                assert (mapped or address).is_loopback, address
+        finally:
+            communicator.close()
