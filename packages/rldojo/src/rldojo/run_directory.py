@@ -1,0 +1,235 @@
+"""The results folder of one run: ``<results_dir>/<run_id>/``.
+
+It holds ``configuration.yaml`` (the resolved config), ``run_manifest.json`` (what is needed to
+reproduce the run), ``run_logs/`` and one folder per behavior. ``prepare`` applies the
+``--resume`` / ``--force`` / ``--initialize-from`` rules of mlagents-learn before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rldojo.errors import ConfigError
+from rldojo.settings import RunOptions
+
+CONFIGURATION_FILE = "configuration.yaml"
+MANIFEST_FILE = "run_manifest.json"
+
+EXISTING_RUN_MESSAGE = (
+    "Previous data from this run ID was found. Either specify a new run ID, use --resume to resume "
+    "this run, or use the --force parameter to overwrite existing data."
+)
+
+MANIFEST_PACKAGES = (
+    "rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3", "torch", "numpy",
+    "mlagents-envs", "protobuf", "grpcio", "pydantic", "gymnasium", "stable-baselines3", "onnx",
+    "onnxruntime", "tensorboard", "wandb",
+)  # fmt: skip
+"""Distributions whose versions go into the manifest (those installed)."""
+
+IGNORED_ON_RESUME = ("checkpoint_settings.resume", "checkpoint_settings.force")
+"""Settings that naturally differ between the first launch and a resumed one."""
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    """Paths of one run's results folder, checked and created by :meth:`prepare`."""
+
+    path: Path
+    resume: bool
+    initialize_from: Path | None
+    """The results folder of the run whose weights a new run starts from (``--initialize-from``)."""
+
+    @property
+    def run_logs_dir(self) -> Path:
+        return self.path / "run_logs"
+
+    @property
+    def configuration_file(self) -> Path:
+        return self.path / CONFIGURATION_FILE
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.path / MANIFEST_FILE
+
+    def behavior_dir(self, behavior_name: str) -> Path:
+        """Checkpoints and event files of one behavior (``?team=N`` is dropped)."""
+        return self.path / behavior_name.partition("?")[0]
+
+    @classmethod
+    def prepare(cls, options: RunOptions) -> RunDirectory:
+        """Check the run id against what is on disk, then create the folders.
+
+        Raises ConfigError for an existing run without ``--resume``/``--force``, a ``--resume`` of a
+        run that does not exist, or an ``--initialize-from`` run that does not exist.
+        """
+        settings = options.checkpoint_settings
+        path = settings.write_path
+        exists = path.is_dir() and any(path.iterdir())
+        if exists and not (settings.resume or settings.force):
+            raise ConfigError(f"{EXISTING_RUN_MESSAGE} ({path})")
+        if settings.resume and not (path / CONFIGURATION_FILE).is_file():
+            raise ConfigError(
+                f"--resume: there is no run '{settings.run_id}' to resume in {path.parent}; "
+                "leave out --resume to start it"
+            )
+        initialize_from = settings.maybe_init_path
+        if initialize_from is not None and not (initialize_from / CONFIGURATION_FILE).is_file():
+            raise ConfigError(
+                f"--initialize-from: there is no run '{settings.initialize_from}' in {initialize_from.parent}"
+            )
+        if exists and settings.force:
+            _remove_run(path)
+        directory = cls(path=path, resume=settings.resume, initialize_from=initialize_from)
+        directory.run_logs_dir.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def saved_options(self) -> dict[str, Any]:
+        """The configuration written by an earlier launch of this run."""
+        return yaml.safe_load(self.configuration_file.read_text()) or {}
+
+    def write_configuration(self, options: RunOptions) -> None:
+        """Write the resolved configuration (ML-Agents' ``configuration.yaml``)."""
+        _write_atomically(self.configuration_file, yaml.safe_dump(as_yaml_data(options), sort_keys=False))
+
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        """Write ``run_manifest.json``, keeping the manifests of earlier launches in ``previous_launches``."""
+        previous: list[Any] = []
+        if self.manifest_file.is_file():
+            earlier = json.loads(self.manifest_file.read_text())
+            previous = [*earlier.pop("previous_launches", []), earlier]
+        document = {**manifest, "previous_launches": previous} if previous else dict(manifest)
+        _write_atomically(self.manifest_file, json.dumps(document, indent=2) + "\n")
+
+
+def _remove_run(path: Path) -> None:
+    """Delete an earlier run for ``--force``, refusing folders that are not rldojo runs."""
+    if not ((path / CONFIGURATION_FILE).is_file() or (path / MANIFEST_FILE).is_file()):
+        raise ConfigError(
+            f"--force: {path} is not an rldojo run folder (no {CONFIGURATION_FILE}); "
+            "refusing to delete it, choose another --run-id or --results-dir"
+        )
+    shutil.rmtree(path)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def as_yaml_data(options: RunOptions) -> dict[str, Any]:
+    """The options as plain YAML data, in the order ML-Agents writes ``configuration.yaml``."""
+    return options.model_dump(mode="json")
+
+
+def config_differences(saved: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
+    """One line per setting that differs, as ``path: saved -> given`` (for ``--resume``)."""
+    old, new = _flatten(saved), _flatten(given)
+    lines = []
+    for key in sorted(old.keys() | new.keys()):
+        if key in IGNORED_ON_RESUME or old.get(key) == new.get(key):
+            continue
+        lines.append(f"{key}: {_show(old, key)} -> {_show(new, key)}")
+    return lines
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, Mapping) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: data}
+
+
+def _show(values: Mapping[str, Any], key: str) -> str:
+    return json.dumps(values[key]) if key in values else "(not set)"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_state(cwd: Path) -> dict[str, Any] | None:
+    """Commit and dirty flag of the git checkout containing ``cwd``, or None outside one."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def _find_upwards(name: str, start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in MANIFEST_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def build_manifest(
+    options: RunOptions, command_line: Sequence[str], device: str, env_build: Path | None
+) -> dict[str, Any]:
+    """What is needed to reproduce a launch: code, lock file, packages, platform, device, seed, env."""
+    import torch
+
+    cwd = Path.cwd()
+    lock_file = _find_upwards("uv.lock", cwd)
+    env: dict[str, Any] = {"spec": options.env_settings.env_path}
+    if env_build is not None:
+        env.update(build_path=str(env_build.resolve()), build_sha256=file_sha256(env_build))
+    return {
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command_line": list(command_line),
+        "working_directory": str(cwd),
+        "git": _git_state(cwd),
+        "uv_lock": {"path": str(lock_file), "sha256": file_sha256(lock_file)} if lock_file else None,
+        "packages": _versions(),
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cuda_available": torch.cuda.is_available(),
+        "device": device,
+        "seed": options.env_settings.seed,
+        "env": env,
+    }
