@@ -1,3 +1,13 @@
-"""rldojo_sim."""
+"""rldojo-sim: headless simulated environments that speak the real ML-Agents wire protocol.
+
+Each scene runs in process (``make_env``, a ``BaseEnv``) or as a launched build (``build``, an
+executable that ``mlagents_envs.environment.UnityEnvironment(file_name=...)`` starts).
+"""
+
+from rldojo_sim.environment import make_env
+from rldojo_sim.errors import SceneOptionError, SimError, UnknownSceneError
+from rldojo_sim.scenes import scene_names
 
 __version__ = "0.1.0"
+
+__all__ = ["SceneOptionError", "SimError", "UnknownSceneError", "__version__", "make_env", "scene_names"]

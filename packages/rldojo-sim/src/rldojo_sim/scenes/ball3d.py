@@ -1,0 +1,94 @@
+"""3DBall: keep a ball on a plate by tilting it around two axes.
+
+Like ML-Agents' 3DBall: 12 areas, 8 observations (plate rotation z and x as quaternion components,
+ball position relative to the plate, ball velocity), 2 continuous actions (tilt rates around z and
+x), +0.1 per decision while the ball is on the plate, -1 when it falls. A decision spans five 20 ms
+physics steps. The ball rolls under the tilt (a solid sphere accelerates at 5/7 g sin(angle)) and
+feels air drag proportional to its cross-section over its mass, so the environment parameters
+``gravity``, ``mass`` and ``scale`` (read when an episode begins) all change the dynamics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
+
+from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, vector_observation
+
+BEHAVIOR = "3DBall?team=0"
+PHYSICS_DT = 0.02
+SUBSTEPS = 5
+TILT_PER_SUBSTEP = np.deg2rad(2.0)
+MAX_TILT = np.deg2rad(25.0)
+START_TILT = np.deg2rad(10.0)
+START_OFFSET = 1.5
+PLATE_EDGE = 3.0
+ROLLING = 5.0 / 7.0
+DRAG = 0.5
+ALIVE_REWARD, DROP_REWARD = 0.1, -1.0
+
+
+@dataclass(frozen=True)
+class Ball3DOptions(SceneOptions):
+    num_areas: int = 12
+    max_steps: int = 1000
+
+
+class Ball3D(Scene):
+    name = "3DBall"
+    Options = Ball3DOptions
+    behavior_specs = {
+        BEHAVIOR: BehaviorSpec([vector_observation(8, "VectorSensor_size8")], ActionSpec(2, ()))
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        n = self.num_areas
+        self.tilt = np.zeros((n, 2))  # radians around z (rolls the ball along x) and around x (along z)
+        self.position = np.zeros((n, 2))  # ball x, z on the plate
+        self.velocity = np.zeros((n, 2))
+        self.gravity = np.full(n, 9.81)
+        self.mass = np.ones(n)
+        self.scale = np.ones(n)
+
+    def reset_areas(self, areas: np.ndarray) -> None:
+        count = int(areas.sum())
+        self.tilt[areas] = self.rng.uniform(-START_TILT, START_TILT, (count, 2))
+        self.position[areas] = self.rng.uniform(-START_OFFSET, START_OFFSET, (count, 2))
+        self.velocity[areas] = 0.0
+        self.gravity[areas] = self.parameters.get("gravity", 9.81)
+        self.mass[areas] = self.parameters.get("mass", 1.0)
+        self.scale[areas] = self.parameters.get("scale", 1.0)
+
+    def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
+        tilt_rate = np.clip(actions[BEHAVIOR].continuous, -1.0, 1.0) * TILT_PER_SUBSTEP
+        drag = (DRAG * self.scale**2 / self.mass)[:, None]
+        # tilting around z lowers the +x side for a positive angle; tilting around x lowers -z
+        slope_sign = np.array([-1.0, 1.0])
+        for _ in range(SUBSTEPS):
+            self.tilt = np.clip(self.tilt + tilt_rate, -MAX_TILT, MAX_TILT)
+            accel = ROLLING * self.gravity[:, None] * np.sin(self.tilt) * slope_sign - drag * self.velocity
+            self.velocity += accel * PHYSICS_DT
+            self.position += self.velocity * PHYSICS_DT
+        dropped = (np.abs(self.position) > PLATE_EDGE).any(axis=1)
+        reward = np.where(dropped, DROP_REWARD, ALIVE_REWARD).astype(np.float32)
+        return Outcome({BEHAVIOR: reward}, dropped)
+
+    def observe(self) -> dict[str, list[np.ndarray]]:
+        n = self.num_areas
+        obs = np.empty((n, 8), dtype=np.float32)
+        obs[:, 0:2] = np.sin(self.tilt / 2.0)  # quaternion z and x components of the plate rotation
+        obs[:, 2] = self.position[:, 0]
+        obs[:, 3] = 0.5 * self.scale  # the ball rests on the plate: its centre is one radius above
+        obs[:, 4] = self.position[:, 1]
+        obs[:, 5] = self.velocity[:, 0]
+        obs[:, 6] = 0.0
+        obs[:, 7] = self.velocity[:, 1]
+        return {BEHAVIOR: [obs]}
+
+    def episode_stats(self, ended: np.ndarray) -> list[Stat]:
+        dropped = (np.abs(self.position[ended]) > PLATE_EDGE).any(axis=1)
+        return [Stat("3DBall/Ball Dropped", float(d)) for d in dropped]

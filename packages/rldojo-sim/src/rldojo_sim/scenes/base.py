@@ -1,0 +1,122 @@
+"""The contract every simulated scene implements: seeded numpy dynamics, vectorised over areas.
+
+A scene has ``num_areas`` training areas; each area holds one agent per behavior, and an episode
+always begins and ends for a whole area at once. The ``Academy`` (rldojo_sim.academy) adds what is
+common to all scenes: episode ids, max-step interruption, full resets and side channels.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from mlagents_envs.base_env import (
+    ActionTuple,
+    BehaviorSpec,
+    DimensionProperty,
+    ObservationSpec,
+    ObservationType,
+)
+from mlagents_envs.side_channel.stats_side_channel import StatsAggregationMethod
+
+from rldojo_sim.errors import SceneOptionError
+from rldojo_sim.parameters import EnvironmentParameters
+
+
+@dataclass(frozen=True)
+class SceneOptions:
+    """Options every scene accepts (as ``make_env`` keywords or ``--kebab-case`` build arguments)."""
+
+    num_areas: int = 1
+    """Independent training areas (agents per behavior)."""
+    max_steps: int = 100
+    """Decisions per episode before it is interrupted; 0 means no limit."""
+
+    def __post_init__(self) -> None:
+        if self.num_areas < 1:
+            raise SceneOptionError(f"num_areas must be at least 1, got {self.num_areas}.")
+        if self.max_steps < 0:
+            raise SceneOptionError(f"max_steps must be 0 (no limit) or more, got {self.max_steps}.")
+
+
+@dataclass
+class Outcome:
+    """What one decision step did, per area."""
+
+    rewards: dict[str, np.ndarray]
+    """Behavior name -> float32 [num_areas] reward earned by that behavior's agent."""
+    terminated: np.ndarray
+    """bool [num_areas]: the episode reached a terminal state."""
+    group_rewards: dict[str, np.ndarray] | None = None
+    """Behavior name -> float32 [num_areas] group reward, for scenes with agent groups."""
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One value for the stats side channel."""
+
+    key: str
+    value: float
+    aggregation: StatsAggregationMethod = StatsAggregationMethod.AVERAGE
+
+
+def vector_observation(size: int, name: str) -> ObservationSpec:
+    """The spec of a flat float observation, as a Unity VectorSensor reports it."""
+    return ObservationSpec((size,), (DimensionProperty.NONE,), ObservationType.DEFAULT, name)
+
+
+def visual_observation(channels: int, height: int, width: int, name: str) -> ObservationSpec:
+    """The spec of a [C, H, W] camera observation."""
+    spatial = DimensionProperty.TRANSLATIONAL_EQUIVARIANCE
+    dims = (DimensionProperty.NONE, spatial, spatial)
+    return ObservationSpec((channels, height, width), dims, ObservationType.DEFAULT, name)
+
+
+def goal_signal(size: int, name: str) -> ObservationSpec:
+    """The spec of a one-hot goal signal (observation type GOAL_SIGNAL)."""
+    return ObservationSpec((size,), (DimensionProperty.NONE,), ObservationType.GOAL_SIGNAL, name)
+
+
+class Scene(ABC):
+    """One simulated Unity scene. Subclasses set ``name``, ``Options`` and ``behavior_specs``."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[SceneOptions]] = SceneOptions
+    behavior_specs: dict[str, BehaviorSpec]
+    """Fully qualified behavior name (``"Name?team=N"``) -> spec, in the order agents are sent."""
+
+    def __init__(self, options: SceneOptions, rng: np.random.Generator, parameters: EnvironmentParameters):
+        self.options = options
+        self.rng = rng
+        self.parameters = parameters
+
+    @property
+    def num_areas(self) -> int:
+        return self.options.num_areas
+
+    @abstractmethod
+    def reset_areas(self, areas: np.ndarray) -> None:
+        """Begin a new episode in every area where the bool [num_areas] mask is true."""
+
+    @abstractmethod
+    def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
+        """Apply one decision's actions (one row per area, per behavior) and advance the world."""
+
+    @abstractmethod
+    def observe(self) -> dict[str, list[np.ndarray]]:
+        """Behavior name -> one float32 [num_areas, *shape] array per observation spec."""
+
+    @abstractmethod
+    def episode_stats(self, ended: np.ndarray) -> list[Stat]:
+        """Custom stats for the episodes ending in the areas where ``ended`` is true."""
+
+    def action_masks(self) -> dict[str, np.ndarray]:
+        """Behavior name -> bool [num_areas, sum(branches)], true where an action is disabled."""
+        return {}
+
+    def group_ids(self, behavior: str) -> np.ndarray:
+        """int32 [num_areas] group id of the behavior's agents (0: no group)."""
+        return np.zeros(self.num_areas, dtype=np.int32)
