@@ -1,13 +1,24 @@
-"""The ``rldojo`` command line."""
+"""The ``rldojo`` command line: subcommands, one-line errors and exit codes.
+
+Exit codes: 0 finished, 1 training error, 2 bad input (config, flags, paths), 130 interrupted.
+Errors print one line; ``--debug`` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from importlib import metadata
+from typing import NoReturn
+
+from rldojo.commands import learn, plugins
+from rldojo.errors import ConfigError, RldojoError
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
+EXIT_INTERRUPTED = 130
 
 
 def installed_versions() -> dict[str, str]:
@@ -28,27 +39,57 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
         width = max(map(len, RLDOJO_DISTRIBUTIONS))
         lines = [f"{name:<{width}}  {version}" for name, version in installed_versions().items()]
-        print("\n".join(lines))
-        parser.exit()
+        parser.exit(message="\n".join(lines) + "\n")
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """Reports a bad flag in one line (exit 2) instead of argparse's usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog="rldojo",
         description="Train reinforcement-learning agents in Unity ML-Agents and Gymnasium environments.",
     )
     parser.add_argument("--version", action=_VersionAction)
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
+    learn.add_parser(subparsers)
+    plugins.add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand and turn its outcome into an exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    try:
+        return args.command_function(args)
+    except RldojoError as error:
+        return _report(error, error.exit_code, debug, "" if isinstance(error, ConfigError) else "error: ")
+    except KeyboardInterrupt as error:
+        return _report(error, EXIT_INTERRUPTED, debug, "interrupted", show_message=False)
+    except Exception as error:
+        return _report(error, 1, debug, f"{type(error).__name__}: ")
+
+
+def _report(error: BaseException, code: int, debug: bool, prefix: str, show_message: bool = True) -> int:
+    if debug:
+        traceback.print_exception(error)
+    message = str(error).splitlines()[0] if show_message and str(error) else ""
+    hint = "" if debug or code != 1 else " (run with --debug for the traceback)"
+    print(f"rldojo: {prefix}{message}{hint}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

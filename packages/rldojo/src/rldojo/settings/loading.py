@@ -57,22 +57,30 @@ def format_path(path: tuple[str | int, ...]) -> str:
     return text or "(top level)"
 
 
-def config_error(error: ValidationError, source: str, prefix: tuple[str | int, ...] = ()) -> ConfigError:
-    """The first problem of a validation error as one line naming the YAML path."""
+def config_error(
+    error: ValidationError, source: str, prefix: tuple[str | int, ...] = (), flags: Mapping[str, str] = {}
+) -> ConfigError:
+    """The first problem of a validation error as one line naming the YAML path (and the flag that set it)."""
     first = error.errors(include_url=False)[0]
     path = format_path((*prefix, *error_path(first)))
+    if path in flags:
+        source, path = flags[path], f"sets {path}"
     if first["type"] == NOT_SUPPORTED:
         return ConfigError(f"{first['msg']} (in {source}: {path})")
     return ConfigError(f"{source}: {path}: {first['msg']}")
 
 
 def run_options_from_dict(
-    data: Mapping[str, Any], source: str, context: dict[str, Any] | None = None
+    data: Mapping[str, Any],
+    source: str,
+    context: dict[str, Any] | None = None,
+    flags: Mapping[str, str] = {},
 ) -> RunOptions:
     """Validate a config mapping; ``default_settings`` is merged into every behavior first.
 
-    ``source`` names the config in messages; ``context`` may carry ``trainer_settings`` (name ->
-    hyperparameter class) instead of the installed plugins.
+    ``source`` names the config in messages and ``flags`` the command-line flag that set a YAML path;
+    ``context`` may carry ``trainer_settings`` (name -> hyperparameter class) instead of the installed
+    plugins.
     """
     data = dict(data)
     defaults = data.get("default_settings") or {}
@@ -90,7 +98,7 @@ def run_options_from_dict(
     try:
         return RunOptions.model_validate(data, context=context)
     except ValidationError as error:
-        raise config_error(error, source) from None
+        raise config_error(error, source, flags=flags) from None
 
 
 def _trainer_settings(
@@ -102,11 +110,14 @@ def _trainer_settings(
         raise config_error(error, source, prefix) from None
 
 
-def load_run_options(config_path: Path, overrides: Mapping[str, Any] | None = None) -> RunOptions:
+def load_run_options(
+    config_path: Path, overrides: Mapping[str, Any] | None = None, flags: Mapping[str, str] = {}
+) -> RunOptions:
     """Read a config file and apply command-line overrides on top of it.
 
     ``overrides`` maps dotted YAML paths (``env_settings.seed``, ``debug``) to the values of the flags
-    that were given explicitly, so a flag left out never replaces what the file says.
+    that were given explicitly, so a flag left out never replaces what the file says; ``flags`` maps
+    those paths to flag names for error messages.
     """
     data = read_yaml(config_path)
     for dotted, value in (overrides or {}).items():
@@ -117,4 +128,4 @@ def load_run_options(config_path: Path, overrides: Mapping[str, Any] | None = No
                 raise ConfigError(f"{config_path}: {section}: must be a mapping")
             target[section] = target = dict(target.get(section) or {})
         target[key] = value
-    return run_options_from_dict(data, str(config_path))
+    return run_options_from_dict(data, str(config_path), flags=flags)

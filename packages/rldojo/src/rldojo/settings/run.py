@@ -13,6 +13,7 @@ from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt, not_supporte
 from rldojo.settings.environment_parameters import EnvironmentParameterSettings
 from rldojo.settings.trainer import TrainerSettings
 
+DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 DEVICE_HELP = "auto, cpu, cuda or cuda:<index>"
 
 
@@ -99,7 +100,7 @@ class CheckpointSettings(SettingsModel):
 class TorchSettings(SettingsModel):
     """Where the networks run: ``auto`` picks CUDA when present, else the CPU."""
 
-    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+    device: str = Field("auto", pattern=f"^({DEVICE_PATTERN})$")
 
     @field_validator("device", mode="before")
     @classmethod

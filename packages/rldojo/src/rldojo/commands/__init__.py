@@ -1,0 +1,1 @@
+"""Subcommands of the ``rldojo`` command line, one module each."""
