@@ -1,3 +1,21 @@
-"""rldojo_gym."""
+"""rldojo-gym: Unity ML-Agents environments as Gymnasium envs, and Gymnasium envs as ML-Agents envs.
+
+- :class:`UnityGymEnv`: one agent of one behavior of any mlagents_envs ``BaseEnv``.
+- :class:`UnityVectorEnv`: every agent of a behavior as a Gymnasium ``VectorEnv`` (same-step autoreset).
+- :func:`rldojo_gym.sb3.to_sb3_vec_env`: that vector env as a Stable-Baselines3 ``VecEnv``.
+- Gymnasium ids ``rldojo/Basic-v0``, ``rldojo/3DBall-v0``, ``rldojo/GridWorld-v0``, ``rldojo/Unity-v0``,
+  registered when this package is imported.
+- The ``gym:`` env provider for rldojo's trainers (:mod:`rldojo_gym.provider`).
+"""
+
+from rldojo_gym.gymnasium_base_env import GymnasiumBaseEnv
+from rldojo_gym.registration import register_envs
+from rldojo_gym.spaces import VisualFormat
+from rldojo_gym.unity_env import UnityGymEnv
+from rldojo_gym.vector_env import UnityVectorEnv
+
+__all__ = ["GymnasiumBaseEnv", "UnityGymEnv", "UnityVectorEnv", "VisualFormat", "register_envs"]
 
 __version__ = "0.1.0"
+
+register_envs()

@@ -1,0 +1,163 @@
+"""Gymnasium ids for Unity environments: ``rldojo/<Scene>-v0`` for rldojo-sim scenes, ``rldojo/Unity-v0``.
+
+``gymnasium.make("rldojo/3DBall-v0")`` runs the scene in process; ``launch=True`` launches it as
+a build over gRPC, exactly like a Unity player. ``gymnasium.make("rldojo/Unity-v0",
+file_name="path/to/Build.x86_64")`` launches any Unity build. ``gymnasium.make_vec(id)`` gives
+:class:`~rldojo_gym.UnityVectorEnv` over all agents of the scene. Gymnasium 1.x no longer loads
+``gymnasium.envs`` entry points itself, so the ids exist once ``rldojo_gym`` is imported (or use
+``gymnasium.make("rldojo_gym:rldojo/3DBall-v0")``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gymnasium.envs.registration import namespace, register, registry
+from mlagents_envs.base_env import BaseEnv
+from mlagents_envs.side_channel import SideChannel
+
+from rldojo_gym.behavior_link import SeededEnvFactory
+from rldojo_gym.unity_env import UnityGymEnv
+from rldojo_gym.vector_env import UnityVectorEnv
+
+__all__ = [
+    "NAMESPACE",
+    "SIM_SCENES",
+    "make_build_env",
+    "make_build_vector_env",
+    "make_scene_env",
+    "make_scene_vector_env",
+    "register_envs",
+]
+
+NAMESPACE = "rldojo"
+SIM_SCENES = ("Basic", "3DBall", "GridWorld")
+"""rldojo-sim scenes registered as ``rldojo/<Scene>-v0``."""
+
+_WRAPPER_OPTIONS = ("behavior_name", "visual_format")
+
+
+def _launcher(
+    file_name: str | Path, side_channels: Sequence[SideChannel], **unity_options: Any
+) -> SeededEnvFactory:
+    """A factory launching the build with a seed, on a leased loopback port unless ``base_port`` is set."""
+    from rldojo_unity.environment import open_unity_environment
+
+    options = {"no_graphics": True, **unity_options}
+
+    def launch(seed: int) -> BaseEnv:
+        return open_unity_environment(str(file_name), seed=seed, side_channels=list(side_channels), **options)
+
+    return launch
+
+
+def _sim_module() -> Any:
+    try:
+        import rldojo_sim
+    except ImportError as error:
+        raise ImportError("rldojo/<Scene>-v0 envs need rldojo-sim: pip install rldojo-sim") from error
+    return rldojo_sim
+
+
+def _scene_factory(
+    scene: str, launch: bool, side_channels: Sequence[SideChannel], **options: Any
+) -> SeededEnvFactory:
+    """In process, ``options`` are scene options (``num_areas``, ...); launched, ``UnityEnvironment`` ones."""
+    sim = _sim_module()
+    if not launch:
+        return lambda seed: sim.make_env(scene, seed=seed, side_channels=side_channels, **options)
+    build_dir = Path(tempfile.mkdtemp(prefix=f"rldojo-{scene}-"))
+    return _launcher(sim.build(scene, build_dir), side_channels, **options)
+
+
+def _split_wrapper_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    wrapper = {key: options.pop(key) for key in _WRAPPER_OPTIONS if key in options}
+    return wrapper, options
+
+
+def make_scene_env(
+    scene: str,
+    *,
+    launch: bool = False,
+    seed: int = 0,
+    side_channels: Sequence[SideChannel] = (),
+    **options: Any,
+) -> UnityGymEnv:
+    """An rldojo-sim scene as a :class:`UnityGymEnv` (in process, or ``launch=True`` over gRPC).
+
+    ``options``: ``behavior_name``, ``visual_format``; then scene options (``num_areas``,
+    ``max_steps``, ...) in process, or ``UnityEnvironment`` arguments (``worker_id``, ``base_port``,
+    ``timeout_wait``, ``log_folder``, ...) for a launched build.
+    """
+    wrapper, unity = _split_wrapper_options(options)
+    return UnityGymEnv(_scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
+
+
+def make_scene_vector_env(
+    scene: str,
+    *,
+    launch: bool = False,
+    seed: int = 0,
+    side_channels: Sequence[SideChannel] = (),
+    num_envs: int | None = None,
+    **options: Any,
+) -> UnityVectorEnv:
+    """An rldojo-sim scene as a :class:`UnityVectorEnv` (``gymnasium.make_vec`` entry point)."""
+    wrapper, unity = _split_wrapper_options(options)
+    env = UnityVectorEnv(_scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
+    return _checked_size(env, num_envs)
+
+
+def make_build_env(
+    file_name: str | Path, *, seed: int = 0, side_channels: Sequence[SideChannel] = (), **options: Any
+) -> UnityGymEnv:
+    """Any Unity build as a :class:`UnityGymEnv`; ``options`` as for :func:`make_scene_env`."""
+    wrapper, unity = _split_wrapper_options(options)
+    return UnityGymEnv(_launcher(file_name, side_channels, **unity), seed=seed, **wrapper)
+
+
+def make_build_vector_env(
+    file_name: str | Path,
+    *,
+    seed: int = 0,
+    side_channels: Sequence[SideChannel] = (),
+    num_envs: int | None = None,
+    **options: Any,
+) -> UnityVectorEnv:
+    """Any Unity build as a :class:`UnityVectorEnv` (``gymnasium.make_vec`` entry point)."""
+    wrapper, unity = _split_wrapper_options(options)
+    env = UnityVectorEnv(_launcher(file_name, side_channels, **unity), seed=seed, **wrapper)
+    return _checked_size(env, num_envs)
+
+
+def _checked_size(env: UnityVectorEnv, num_envs: int | None) -> UnityVectorEnv:
+    """``make_vec`` passes ``num_envs`` (1 by default); the scene's agent count decides the size."""
+    if num_envs not in (None, 1, env.num_envs):
+        env.close()
+        raise ValueError(
+            f"this scene has {env.num_envs} agents of {env.behavior_name!r}, so its vector env has "
+            f"{env.num_envs} sub-environments: leave num_envs out or pass num_envs={env.num_envs}"
+        )
+    return env
+
+
+def register_envs() -> None:
+    """Register ``rldojo/<Scene>-v0`` and ``rldojo/Unity-v0`` with Gymnasium (idempotent)."""
+    with namespace(NAMESPACE):
+        for scene in SIM_SCENES:
+            if f"{NAMESPACE}/{scene}-v0" not in registry:
+                register(
+                    id=f"{scene}-v0",
+                    entry_point="rldojo_gym.registration:make_scene_env",
+                    vector_entry_point="rldojo_gym.registration:make_scene_vector_env",
+                    kwargs={"scene": scene},
+                )
+        if f"{NAMESPACE}/Unity-v0" not in registry:
+            register(
+                id="Unity-v0",
+                entry_point="rldojo_gym.registration:make_build_env",
+                vector_entry_point="rldojo_gym.registration:make_build_vector_env",
+            )
