@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -89,7 +90,8 @@ def _flatten_sampler(value: Any) -> Any:
             if key not in ("sampler_type", "sampler_parameters"):
                 raise unknown_key_error(str(key), ["sampler_type", "sampler_parameters"])
         if value["sampler_type"] not in SAMPLER_TYPES:
-            raise unknown_key_error(str(value["sampler_type"]), SAMPLER_TYPES, what="sampler_type")
+            error = unknown_key_error(str(value["sampler_type"]), SAMPLER_TYPES, what="sampler_type")
+            raise PydanticCustomError(error.type, error.message(), {"at": ("sampler_type",)})
         return {"sampler_type": value["sampler_type"], **(value.get("sampler_parameters") or {})}
     return value
 
@@ -165,3 +167,20 @@ class EnvironmentParameterSettings(SettingsModel):
                     {"name": lesson.name, "at": (index,)},
                 )
         return lessons
+
+
+def yaml_location(path: tuple[str | int, ...], data: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """Translate a validation path inside ``environment_parameters`` back to how the YAML spells it.
+
+    Samplers are validated flat, so their fields sit under ``sampler_parameters``; a constant or a
+    sampler written without ``curriculum:`` was validated as lesson 0 of a curriculum.
+    """
+    parts = [
+        "sampler_parameters" if index and path[index - 1] == "value" and part in SAMPLER_TYPES else part
+        for index, part in enumerate(path)
+    ]
+    if parts[:1] == ["environment_parameters"] and parts[2:5] == ["curriculum", 0, "value"]:
+        written = (data.get("environment_parameters") or {}).get(parts[1])
+        if not (isinstance(written, Mapping) and "curriculum" in written):
+            parts = parts[:2] + parts[5:]
+    return tuple(parts)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from rldojo.errors import ConfigError
 from rldojo.settings.base import NOT_SUPPORTED, error_path
+from rldojo.settings.environment_parameters import yaml_location
 from rldojo.settings.run import RunOptions
 from rldojo.settings.trainer import TrainerSettings
 
@@ -58,11 +59,19 @@ def format_path(path: tuple[str | int, ...]) -> str:
 
 
 def config_error(
-    error: ValidationError, source: str, prefix: tuple[str | int, ...] = (), flags: Mapping[str, str] = {}
+    error: ValidationError,
+    source: str,
+    prefix: tuple[str | int, ...] = (),
+    flags: Mapping[str, str] | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> ConfigError:
-    """The first problem of a validation error as one line naming the YAML path (and the flag that set it)."""
+    """The first problem of a validation error as one line naming the YAML path (and the flag that set it).
+
+    ``data`` is the mapping that was validated, to spell paths as they are written in it.
+    """
     first = error.errors(include_url=False)[0]
-    path = format_path((*prefix, *error_path(first)))
+    path = format_path(yaml_location((*prefix, *error_path(first)), data or {}))
+    flags = flags or {}
     if path in flags:
         source, path = flags[path], f"sets {path}"
     if first["type"] == NOT_SUPPORTED:
@@ -74,7 +83,7 @@ def run_options_from_dict(
     data: Mapping[str, Any],
     source: str,
     context: dict[str, Any] | None = None,
-    flags: Mapping[str, str] = {},
+    flags: Mapping[str, str] | None = None,
 ) -> RunOptions:
     """Validate a config mapping; ``default_settings`` is merged into every behavior first.
 
@@ -98,7 +107,7 @@ def run_options_from_dict(
     try:
         return RunOptions.model_validate(data, context=context)
     except ValidationError as error:
-        raise config_error(error, source, flags=flags) from None
+        raise config_error(error, source, flags=flags, data=data) from None
 
 
 def _trainer_settings(
@@ -111,7 +120,7 @@ def _trainer_settings(
 
 
 def load_run_options(
-    config_path: Path, overrides: Mapping[str, Any] | None = None, flags: Mapping[str, str] = {}
+    config_path: Path, overrides: Mapping[str, Any] | None = None, flags: Mapping[str, str] | None = None
 ) -> RunOptions:
     """Read a config file and apply command-line overrides on top of it.
 

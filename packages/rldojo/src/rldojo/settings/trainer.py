@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from importlib import metadata
 from typing import Any
 
 from pydantic import Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator, model_validator
@@ -162,6 +163,14 @@ def _installed_trainer_settings(info: ValidationInfo) -> dict[str, type[Hyperpar
     return {name: entry.settings_class for name, entry in trainer_types().items()}
 
 
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def unknown_trainer_type_error(name: str, installed: list[str]) -> PydanticCustomError:
     """Error for a trainer type no installed plugin provides, naming the package that would."""
     listing = ", ".join(sorted(installed)) or "none"
@@ -170,11 +179,12 @@ def unknown_trainer_type_error(name: str, installed: list[str]) -> PydanticCusto
         return not_supported_error(f"trainer_type {name}", *at)
     for prefix, distribution in TRAINER_TYPE_PREFIXES.items():
         if name.startswith(prefix):
+            state = "is installed but does not provide it" if _installed(distribution) else "is not installed"
             return PydanticCustomError(
                 "trainer_type_not_installed",
-                "trainer_type '{name}' is provided by the {distribution} package, which is not installed "
+                "trainer_type '{name}' comes from the {distribution} package, which {state} "
                 "(installed trainer types: {listing})",
-                {"name": name, "distribution": distribution, "listing": listing, "at": at},
+                {"name": name, "distribution": distribution, "state": state, "listing": listing, "at": at},
             )
     suggestion = closest(name, installed)
     hint = f"; did you mean '{suggestion}'?" if suggestion else ""
