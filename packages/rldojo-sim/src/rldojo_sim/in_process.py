@@ -22,10 +22,12 @@ from mlagents_envs.base_env import (
     TerminalSteps,
 )
 from mlagents_envs.exception import UnityActionException, UnityEnvironmentException
+from mlagents_envs.side_channel.incoming_message import IncomingMessage
 from mlagents_envs.side_channel.side_channel import SideChannel
 from mlagents_envs.side_channel.side_channel_manager import SideChannelManager
 
 from rldojo_sim.academy import Academy, AgentBatch, Frame
+from rldojo_sim.side_channels import STATS_ID
 
 
 class SimEnv(BaseEnv):
@@ -33,7 +35,10 @@ class SimEnv(BaseEnv):
 
     def __init__(self, academy: Academy, side_channels: Sequence[SideChannel] = ()) -> None:
         self.academy = academy
-        self._side_channel_manager = SideChannelManager(list(side_channels))
+        channels = list(side_channels)
+        if STATS_ID not in {channel.channel_id for channel in channels}:
+            channels.append(_StatsSink())
+        self._side_channel_manager = SideChannelManager(channels)
         self._specs: dict[str, BehaviorSpec] = {}
         self._state: dict[str, tuple[DecisionSteps, TerminalSteps]] = {}
         self._actions: dict[str, ActionTuple] = {}
@@ -106,6 +111,20 @@ class SimEnv(BaseEnv):
         self._state = {name: _split_steps(batch, specs[name]) for name, batch in frame.batches.items()}
         self._actions.clear()
         self._side_channel_manager.process_side_channel_message(frame.side_channel)
+
+
+class _StatsSink(SideChannel):
+    """Takes the scene's stats when the caller registered no stats channel.
+
+    Without it mlagents_envs warns about an unknown channel, and its ``get_logger`` adds a log
+    handler on every warning, so the output grows quadratically.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(STATS_ID)
+
+    def on_message_received(self, msg: IncomingMessage) -> None:
+        pass
 
 
 def _split_steps(batch: AgentBatch, spec: BehaviorSpec) -> tuple[DecisionSteps, TerminalSteps]:

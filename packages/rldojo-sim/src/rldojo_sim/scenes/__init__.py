@@ -10,8 +10,10 @@ from rldojo_sim.errors import SceneOptionError, UnknownSceneError
 from rldojo_sim.scenes.ball3d import Ball3D
 from rldojo_sim.scenes.base import Scene, SceneOptions
 from rldojo_sim.scenes.basic import Basic
+from rldojo_sim.scenes.gridworld import GridWorld
+from rldojo_sim.scenes.tennis import Tennis
 
-SCENES: dict[str, type[Scene]] = {scene.name: scene for scene in (Basic, Ball3D)}
+SCENES: dict[str, type[Scene]] = {scene.name: scene for scene in (Basic, Ball3D, GridWorld, Tennis)}
 
 
 def scene_names() -> list[str]:

@@ -38,6 +38,8 @@ class Ball3DOptions(SceneOptions):
 
 
 class Ball3D(Scene):
+    """Balance a ball on a tilting plate: 12 areas, 8 observations, 2 continuous actions."""
+
     name = "3DBall"
     Options = Ball3DOptions
     behavior_specs = {
@@ -88,6 +90,18 @@ class Ball3D(Scene):
         obs[:, 6] = 0.0
         obs[:, 7] = self.velocity[:, 1]
         return {BEHAVIOR: [obs]}
+
+    @staticmethod
+    def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
+        """Tilt towards the plate angle that pushes the ball back to the centre (a PD controller)."""
+        vector = obs[0]
+        tilt = 2.0 * np.arcsin(vector[:, 0:2])
+        target = 0.3 * np.stack(
+            [vector[:, 2] + 0.6 * vector[:, 5], -(vector[:, 4] + 0.6 * vector[:, 7])], axis=1
+        )
+        return ActionTuple(
+            continuous=np.clip((target - tilt) / np.deg2rad(10.0), -1.0, 1.0).astype(np.float32)
+        )
 
     def episode_stats(self, ended: np.ndarray) -> list[Stat]:
         dropped = (np.abs(self.position[ended]) > PLATE_EDGE).any(axis=1)

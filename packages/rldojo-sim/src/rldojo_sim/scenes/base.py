@@ -113,6 +113,11 @@ class Scene(ABC):
     def episode_stats(self, ended: np.ndarray) -> list[Stat]:
         """Custom stats for the episodes ending in the areas where ``ended`` is true."""
 
+    @staticmethod
+    @abstractmethod
+    def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
+        """A scripted policy from observations alone (Unity's ``Agent.Heuristic``): near optimal."""
+
     def action_masks(self) -> dict[str, np.ndarray]:
         """Behavior name -> bool [num_areas, sum(branches)], true where an action is disabled."""
         return {}

@@ -29,6 +29,8 @@ class BasicOptions(SceneOptions):
 
 
 class Basic(Scene):
+    """Walk a line of 20 cells to the small (+0.1) or large (+1.0) goal; optimal return 0.93."""
+
     name = "Basic"
     Options = BasicOptions
     behavior_specs = {
@@ -54,6 +56,10 @@ class Basic(Scene):
         one_hot = np.zeros((self.num_areas, CELLS), dtype=np.float32)
         one_hot[np.arange(self.num_areas), self.position] = 1.0
         return {BEHAVIOR: [one_hot]}
+
+    @staticmethod
+    def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
+        return ActionTuple(discrete=np.full((len(obs[0]), 1), 2, dtype=np.int32))  # right, to the large goal
 
     def episode_stats(self, ended: np.ndarray) -> list[Stat]:
         reached = self.position[ended] == LARGE_GOAL
