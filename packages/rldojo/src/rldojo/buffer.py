@@ -1,0 +1,114 @@
+"""Experience storage: the on-policy update buffer and the preallocated off-policy replay buffer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["AgentBuffer", "ReplayBuffer", "as_tensors", "next_obs_key", "obs_key", "observations"]
+
+
+class AgentBuffer:
+    """Columns of equal length, appended one trajectory at a time and consumed whole (PPO's update buffer)."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.num_experiences = 0
+
+    def append(self, columns: Mapping[str, np.ndarray]) -> None:
+        lengths = {len(column) for column in columns.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"columns must have equal lengths, got {sorted(lengths)}")
+        for key, column in columns.items():
+            self._chunks[key].append(column)
+        self.num_experiences += lengths.pop()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every column concatenated: key -> [num_experiences, ...]."""
+        return {key: np.concatenate(chunks) for key, chunks in self._chunks.items()}
+
+    def clear(self) -> None:
+        self._chunks.clear()
+        self.num_experiences = 0
+
+
+class ReplayBuffer:
+    """A ring of ``capacity`` transitions in preallocated numpy arrays; the oldest are overwritten first.
+
+    Columns are allocated on the first :meth:`add`, from the dtypes and shapes it receives.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._clear()
+
+    def _clear(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._next = 0
+        self.num_experiences = 0
+
+    def add(self, columns: Mapping[str, np.ndarray]) -> None:
+        """Append rows (every column [n, ...]); keeps only the last ``capacity`` when n is larger."""
+        if not self._arrays:
+            self._arrays = {
+                key: np.zeros((self.capacity, *column.shape[1:]), dtype=column.dtype)
+                for key, column in columns.items()
+            }
+        if set(columns) != set(self._arrays):
+            raise ValueError(f"expected columns {sorted(self._arrays)}, got {sorted(columns)}")
+        rows = len(next(iter(columns.values())))
+        if rows > self.capacity:
+            columns = {key: column[-self.capacity :] for key, column in columns.items()}
+            rows = self.capacity
+        positions = (self._next + np.arange(rows)) % self.capacity
+        for key, column in columns.items():
+            self._arrays[key][positions] = column
+        self._next = int((self._next + rows) % self.capacity)
+        self.num_experiences = min(self.capacity, self.num_experiences + rows)
+
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> dict[str, np.ndarray]:
+        """``batch_size`` transitions drawn uniformly with replacement."""
+        indices = torch.randint(self.num_experiences, (batch_size,), generator=generator).numpy()
+        return {key: array[indices] for key, array in self._arrays.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The filled rows in insertion order, as tensors (loadable with ``weights_only=True``)."""
+        start = (self._next - self.num_experiences) % self.capacity
+        order = (start + np.arange(self.num_experiences)) % self.capacity
+        return {
+            "capacity": self.capacity,
+            "columns": {key: torch.from_numpy(array[order]) for key, array in self._arrays.items()},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._clear()
+        columns = {key: tensor.numpy() for key, tensor in state["columns"].items()}
+        if columns and len(next(iter(columns.values()))):
+            self.add(columns)
+
+
+def obs_key(index: int) -> str:
+    """Buffer column of observation ``index``."""
+    return f"obs_{index}"
+
+
+def next_obs_key(index: int) -> str:
+    """Buffer column of the observation following observation ``index`` (replay buffers)."""
+    return f"next_obs_{index}"
+
+
+def as_tensors(arrays: Mapping[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    """Move a batch of columns to ``device`` in one go (float64 becomes float32)."""
+    return {
+        key: torch.as_tensor(array.astype(np.float32) if array.dtype == np.float64 else array, device=device)
+        for key, array in arrays.items()
+    }
+
+
+def observations(batch: Mapping[str, torch.Tensor], count: int, key: Any = obs_key) -> list[torch.Tensor]:
+    """The ``count`` observation columns of ``batch``, in order."""
+    return [batch[key(index)] for index in range(count)]

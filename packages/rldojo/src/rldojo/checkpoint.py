@@ -1,0 +1,175 @@
+"""Checkpoint files: atomic writes, ``weights_only`` loading, RNG state, keep_checkpoints, training status.
+
+A checkpoint is a dict of tensors and primitive containers only (no pickled objects), so it loads with
+``torch.load(weights_only=True)``. Files are written to a temporary name, fsynced and renamed over the
+old file, so a crash (even ``kill -9``) during a write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import torch
+
+from rldojo.errors import RldojoError
+
+__all__ = [
+    "CHECKPOINT_FORMAT_VERSION",
+    "TrainingStatus",
+    "atomic_write",
+    "load_checkpoint",
+    "restore_rng_state",
+    "rng_state",
+    "save_checkpoint",
+    "save_trainer_checkpoint",
+]
+
+CHECKPOINT_FORMAT_VERSION = 1
+LATEST = "checkpoint.pt"
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through ``write(file)`` so that readers only ever see the old or the new whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, numpy and torch (CPU and CUDA) random states as tensors and primitives."""
+    _, keys, position, has_gauss, cached_gaussian = np.random.get_state()  # type: ignore[misc]
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "position": int(position),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached_gaussian),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    numpy_state = state["numpy"]
+    np.random.set_state(
+        (
+            "MT19937",
+            numpy_state["keys"].numpy().astype(np.uint32),
+            numpy_state["position"],
+            numpy_state["has_gauss"],
+            numpy_state["cached_gaussian"],
+        )
+    )
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _versions() -> dict[str, str]:
+    return {"rldojo": metadata.version("rldojo"), "torch": torch.__version__.split("+")[0]}
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Atomically write ``state`` (plus format version, library versions and RNG state) to ``path``."""
+    payload = {
+        "format_version": CHECKPOINT_FORMAT_VERSION,
+        "versions": _versions(),
+        "rng": rng_state(),
+        **state,
+    }
+    atomic_write(path, lambda file: torch.save(payload, file))
+
+
+def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint`, without unpickling arbitrary objects."""
+    if not path.is_file():
+        raise RldojoError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:
+        raise RldojoError(
+            f"checkpoint {path} cannot be read ({type(error).__name__}: {error})".splitlines()[0]
+        ) from None
+    version = state.get("format_version") if isinstance(state, dict) else None
+    if version != CHECKPOINT_FORMAT_VERSION:
+        raise RldojoError(
+            f"checkpoint {path} has format version {version}; "
+            f"this rldojo reads version {CHECKPOINT_FORMAT_VERSION}"
+        )
+    return state
+
+
+class TrainingStatus:
+    """``run_logs/training_status.json``: the checkpoints kept per behavior, as ML-Agents writes it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.data: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+        self.data["metadata"] = {"stats_format_version": "0.3.0", **_versions()}
+
+    def checkpoints(self, behavior: str) -> list[dict[str, Any]]:
+        return self.data.setdefault(behavior, {}).setdefault("checkpoints", [])
+
+    def save(self) -> None:
+        text = json.dumps(self.data, indent=2).encode()
+        atomic_write(self.path, lambda file: file.write(text))
+
+
+def save_trainer_checkpoint(
+    artifact_path: Path,
+    behavior: str,
+    step: int,
+    state: dict[str, Any],
+    keep_checkpoints: int,
+    reward: float | None,
+    final: bool = False,
+) -> Path:
+    """Write ``<behavior>-<step>.pt`` and ``checkpoint.pt``, record them, delete checkpoints beyond the newest
+    ``keep_checkpoints``. Returns the step file."""
+    step_file = artifact_path / f"{behavior}-{step}.pt"
+    save_checkpoint(step_file, {**state, "step": step})
+    atomic_write(artifact_path / LATEST, lambda file: file.write(step_file.read_bytes()))
+    status = TrainingStatus(artifact_path.parent / "run_logs" / "training_status.json")
+    entry = {
+        "steps": step,
+        "file_path": str(step_file),
+        "reward": reward,
+        "creation_time": time.time(),
+        "auxillary_file_paths": [],
+    }
+    kept = [c for c in status.checkpoints(behavior) if c["file_path"] != str(step_file)] + [entry]
+    for old in kept[:-keep_checkpoints]:
+        Path(old["file_path"]).unlink(missing_ok=True)
+    status.data[behavior]["checkpoints"] = kept[-keep_checkpoints:]
+    if final:
+        status.data[behavior]["final_checkpoint"] = entry
+    status.save()
+    return step_file

@@ -1,0 +1,48 @@
+"""Environment creation from an env spec: ``<scheme>:<name>`` via a registered provider, else a build path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mlagents_envs.base_env import BaseEnv
+from mlagents_envs.side_channel.side_channel import SideChannel
+
+from rldojo.envs.unity_build import launch_unity_build
+from rldojo.errors import ConfigError
+from rldojo.plugins import env_providers
+
+__all__ = ["create_env"]
+
+
+def create_env(
+    spec: str | None,
+    *,
+    worker_id: int = 0,
+    seed: int = 0,
+    side_channels: Sequence[SideChannel] = (),
+    **options: Any,
+) -> BaseEnv:
+    """Build worker ``worker_id``'s environment for ``spec``.
+
+    ``options`` (``log_folder``, ``timeout_wait``, ``no_graphics``, ``additional_args``, ``base_port``) go
+    to the provider or to ``UnityEnvironment``; providers ignore those that do not apply to them.
+    """
+    if not spec:
+        raise ConfigError(
+            "no environment given: pass --env <scheme>:<name> (e.g. sim:3DBall) or a path to a build"
+        )
+    providers = env_providers()
+    scheme, separator, name = spec.partition(":")
+    if separator and scheme in providers:
+        return providers[scheme](name, worker_id=worker_id, seed=seed, side_channels=side_channels, **options)
+    if separator and not Path(spec).exists() and len(scheme) > 1:
+        schemes = ", ".join(f"{s}:" for s in sorted(providers)) or "none installed"
+        raise ConfigError(
+            f"unknown env scheme '{scheme}:' in {spec!r} (installed schemes: {schemes}); "
+            "or give the path to a Unity build"
+        )
+    return launch_unity_build(
+        Path(spec), worker_id=worker_id, seed=seed, side_channels=side_channels, **options
+    )

@@ -1,0 +1,79 @@
+"""Env managers: step every env worker and return what each reported.
+
+``InProcessEnvManager`` runs one worker in this process. A manager of N worker processes (Core runtime
+II) implements the same three methods, so the training loop does not change.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
+from mlagents_envs.side_channel.side_channel import SideChannel
+from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
+
+__all__ = ["EnvManager", "EnvironmentStep", "InProcessEnvManager"]
+
+EnvFactory = Callable[[int, Sequence[SideChannel]], BaseEnv]
+"""``factory(worker_id, side_channels) -> BaseEnv``."""
+
+
+@dataclass
+class EnvironmentStep:
+    """What one worker reported after a reset or step."""
+
+    worker_id: int
+    steps: dict[str, tuple[DecisionSteps, TerminalSteps]]  # by behavior id ("Name?team=0")
+    env_stats: EnvironmentStats = field(default_factory=dict)
+
+
+class EnvManager(abc.ABC):
+    """The env workers of a run."""
+
+    @property
+    @abc.abstractmethod
+    def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
+        """Specs of every behavior seen so far, by behavior id."""
+
+    @abc.abstractmethod
+    def reset(self) -> list[EnvironmentStep]:
+        """Reset all workers; one step per worker."""
+
+    @abc.abstractmethod
+    def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
+        """Send ``actions[worker_id][behavior_id]`` and advance every worker."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Shut every worker down."""
+
+
+class InProcessEnvManager(EnvManager):
+    """One env worker (worker id 0) in this process; ``side_channels`` are served by it."""
+
+    def __init__(self, factory: EnvFactory, side_channels: Sequence[SideChannel] = ()):
+        self.stats_channel = StatsSideChannel()
+        self.env = factory(0, [*side_channels, self.stats_channel])
+
+    @property
+    def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
+        return self.env.behavior_specs
+
+    def _collect(self) -> list[EnvironmentStep]:
+        steps = {name: self.env.get_steps(name) for name in self.env.behavior_specs}
+        return [EnvironmentStep(0, steps, self.stats_channel.get_and_reset_stats())]
+
+    def reset(self) -> list[EnvironmentStep]:
+        self.env.reset()
+        return self._collect()
+
+    def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
+        for behavior_id, action in actions.get(0, {}).items():
+            self.env.set_actions(behavior_id, action)
+        self.env.step()
+        return self._collect()
+
+    def close(self) -> None:
+        self.env.close()

@@ -1,0 +1,19 @@
+"""Neural networks: observation encoders, action heads, actor and critic."""
+
+from rldojo.networks.action_heads import ActionHead, ActionSample, clip_continuous
+from rldojo.networks.device import default_device, set_default_device
+from rldojo.networks.encoders import ObservationEncoder
+from rldojo.networks.models import Actor, Critic
+from rldojo.networks.normalizer import RunningNormalizer
+
+__all__ = [
+    "ActionHead",
+    "ActionSample",
+    "Actor",
+    "Critic",
+    "ObservationEncoder",
+    "RunningNormalizer",
+    "clip_continuous",
+    "default_device",
+    "set_default_device",
+]

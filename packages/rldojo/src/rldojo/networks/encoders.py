@@ -1,0 +1,87 @@
+"""The network body: one processor per observation, concatenated, then ``num_layers`` dense layers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from mlagents_envs.base_env import ObservationSpec
+from torch import nn
+
+from rldojo.errors import ConfigError
+from rldojo.networks.normalizer import RunningNormalizer
+from rldojo.networks.visual import make_visual_encoder
+from rldojo.settings import NetworkSettings
+
+__all__ = ["ObservationEncoder", "dense_stack"]
+
+
+def dense_stack(input_size: int, hidden_units: int, num_layers: int) -> nn.Sequential:
+    """``num_layers`` x (Linear(hidden_units) + Swish), ML-Agents' ``LinearEncoder``."""
+    layers: list[nn.Module] = []
+    for _ in range(num_layers):
+        layers += [nn.Linear(input_size, hidden_units), nn.SiLU()]
+        input_size = hidden_units
+    return nn.Sequential(*layers)
+
+
+class _VectorProcessor(nn.Module):
+    """Flattens one vector observation, optionally through a running normaliser."""
+
+    def __init__(self, size: int, normalize: bool):
+        super().__init__()
+        self.size = size
+        self.normalizer = RunningNormalizer(size) if normalize else None
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        flat = obs.reshape(obs.shape[0], self.size)
+        return self.normalizer(flat) if self.normalizer is not None else flat
+
+    def update_normalization(self, obs: torch.Tensor) -> None:
+        if self.normalizer is not None:
+            self.normalizer.update(obs.reshape(obs.shape[0], self.size))
+
+
+class _VisualProcessor(nn.Module):
+    def __init__(self, kind: str, shape: tuple[int, int, int], output_size: int):
+        super().__init__()
+        self.size = output_size
+        self.encoder = make_visual_encoder(kind, shape, output_size)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.encoder(obs)
+
+    def update_normalization(self, obs: torch.Tensor) -> None:
+        """Pixels are already in [0, 1]; nothing to track."""
+
+
+class ObservationEncoder(nn.Module):
+    """Encodes the list of observations of one agent batch into ``hidden_units`` features."""
+
+    def __init__(self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings):
+        super().__init__()
+        kind = settings.vis_encode_type.value
+        processors: list[nn.Module] = []
+        for index, spec in enumerate(observation_specs):
+            shape = tuple(spec.shape)
+            if len(shape) == 3 and kind != "fully_connected":
+                processors.append(_VisualProcessor(kind, shape, settings.hidden_units))  # type: ignore[arg-type]
+            elif len(shape) in (1, 3):
+                processors.append(_VectorProcessor(int(torch.tensor(shape).prod()), settings.normalize))
+            else:
+                raise ConfigError(
+                    f"not supported yet: observation {index} of shape {list(shape)} "
+                    "(variable-length observations need an attention encoder)"
+                )
+        self.processors = nn.ModuleList(processors)
+        input_size = sum(processor.size for processor in processors)
+        self.body = dense_stack(input_size, settings.hidden_units, settings.num_layers)
+        self.output_size = settings.hidden_units
+
+    def forward(self, observations: Sequence[torch.Tensor]) -> torch.Tensor:
+        encoded = [processor(obs) for processor, obs in zip(self.processors, observations, strict=True)]
+        return self.body(torch.cat(encoded, dim=1))
+
+    def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
+        for processor, obs in zip(self.processors, observations, strict=True):
+            processor.update_normalization(obs)

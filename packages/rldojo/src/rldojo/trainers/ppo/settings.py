@@ -1,0 +1,35 @@
+"""PPO hyperparameters, ML-Agents' names and defaults."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from rldojo.settings import OnPolicyHyperparamSettings, ScheduleType
+from rldojo.settings.base import YamlFloat, YamlInt
+
+__all__ = ["PPOSettings"]
+
+
+class PPOSettings(OnPolicyHyperparamSettings):
+    """``hyperparameters:`` of a ``trainer_type: ppo`` behavior."""
+
+    beta: YamlFloat = Field(5.0e-3, ge=0.0)
+    """Entropy bonus strength."""
+    epsilon: YamlFloat = Field(0.2, gt=0.0)
+    """Clip range of the policy ratio and of value updates."""
+    lambd: YamlFloat = Field(0.95, ge=0.0, le=1.0)
+    """GAE lambda."""
+    num_epoch: YamlInt = Field(3, gt=0)
+    shared_critic: bool = False
+    """Value heads on the policy's network body instead of a separate critic network."""
+    learning_rate_schedule: ScheduleType = ScheduleType.LINEAR
+    beta_schedule: ScheduleType | None = None
+    """Defaults to ``learning_rate_schedule``."""
+    epsilon_schedule: ScheduleType | None = None
+    """Defaults to ``learning_rate_schedule``."""
+
+    @model_validator(mode="after")
+    def _schedules_follow_learning_rate(self) -> PPOSettings:
+        self.beta_schedule = self.beta_schedule or self.learning_rate_schedule
+        self.epsilon_schedule = self.epsilon_schedule or self.learning_rate_schedule
+        return self

@@ -1,0 +1,241 @@
+"""``run_training``: one whole training run (env worker, one trainer per behavior, stats, checkpoints).
+
+Ctrl-C and SIGTERM stop the loop at the next step; the state is then saved and
+:class:`~rldojo.errors.TrainingInterrupted` raised (exit code 130).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+
+import numpy as np
+import torch
+from mlagents_envs import timers
+from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec
+from mlagents_envs.exception import UnityException
+from mlagents_envs.side_channel.side_channel import SideChannel
+
+from rldojo.agent_processor import AgentProcessor
+from rldojo.checkpoint import atomic_write
+from rldojo.envs import EnvironmentStep, EnvManager, InProcessEnvManager, create_env
+from rldojo.envs.side_channels import engine_configuration_channel, environment_parameters_channel
+from rldojo.errors import RldojoError, TrainingInterrupted
+from rldojo.networks import set_default_device
+from rldojo.plugins import stats_writer_factories, trainer_types
+from rldojo.run_directory import RunDirectory
+from rldojo.settings import RunOptions
+from rldojo.stats import StatsReporter, StatsWriter
+from rldojo.trainers import RLTrainer
+
+__all__ = ["TrainerController", "run_training"]
+
+REWARD_BUFFER_CAPACITY = 100
+
+
+def torch_threads() -> int:
+    """Half the cores (at least one): the env worker and the trainer each keep a core busy."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class StopRequest:
+    """Turns the first SIGINT/SIGTERM into a flag the training loop polls; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.signal_name is not None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(signum).name
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[StopRequest]:
+        signals = (signal.SIGINT, signal.SIGTERM)
+        try:
+            previous = {signum: signal.signal(signum, self._handle) for signum in signals}
+        except ValueError:  # not the main thread: leave signals alone
+            yield self
+            return
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+class TrainerController:
+    """The loop: env steps -> agent processors -> batched actions; trainers advance after every step."""
+
+    def __init__(self, options: RunOptions, run_dir: RunDirectory, env_manager: EnvManager, seed: int):
+        self.options = options
+        self.run_dir = run_dir
+        self.env_manager = env_manager
+        self.seed = seed
+        self.training = not options.checkpoint_settings.inference
+        self.trainers: dict[str, RLTrainer] = {}
+        self.processors: dict[str, AgentProcessor] = {}
+
+    def _create_trainer(self, name: str) -> RLTrainer:
+        settings = self.options.behavior_settings(name)
+        if self.run_dir.initialize_from is not None and settings.init_path is None:
+            init_path = self.run_dir.initialize_from / name / "checkpoint.pt"
+            settings = settings.model_copy(update={"init_path": str(init_path)})
+        trainer_class = trainer_types()[settings.trainer_type].trainer_class
+        return trainer_class(
+            name,
+            REWARD_BUFFER_CAPACITY,
+            settings,
+            self.training,
+            self.run_dir.resume,
+            self.seed,
+            self.run_dir.behavior_dir(name),
+        )
+
+    def _add_behavior(self, behavior_id: str, spec: BehaviorSpec) -> AgentProcessor:
+        """One trainer per behavior name; every ``?team=N`` of it shares that trainer's policy."""
+        name = behavior_id.partition("?")[0]
+        if name not in self.trainers:
+            trainer = self._create_trainer(name)
+            trainer.add_policy(behavior_id, trainer.create_policy(behavior_id, spec))
+            self.trainers[name] = trainer
+        trainer = self.trainers[name]
+        processor = AgentProcessor(
+            behavior_id,
+            trainer.stats_reporter,
+            trainer.trainer_settings.time_horizon,
+            trainer.trajectory_queue.append,
+            tuple(spec.action_spec.discrete_branches),
+        )
+        self.processors[behavior_id] = processor
+        return processor
+
+    def _act(self, env_steps: Sequence[EnvironmentStep]) -> dict[int, dict[str, ActionTuple]]:
+        """Record every worker's steps and choose actions for all agents awaiting a decision."""
+        actions: dict[int, dict[str, ActionTuple]] = {}
+        for env_step in env_steps:
+            for behavior_id, (decision_steps, terminal_steps) in env_step.steps.items():
+                processor = self.processors.get(behavior_id) or self._add_behavior(
+                    behavior_id, self.env_manager.behavior_specs[behavior_id]
+                )
+                processor.add_steps(decision_steps, terminal_steps, env_step.worker_id)
+                processor.record_environment_stats(env_step.env_stats)
+                if len(decision_steps) == 0:
+                    continue
+                policy = self.trainers[behavior_id.partition("?")[0]].get_policy(behavior_id)
+                action_info = policy.get_action(decision_steps)
+                processor.add_actions(action_info, env_step.worker_id)
+                actions.setdefault(env_step.worker_id, {})[behavior_id] = action_info.env_action
+        return actions
+
+    def _finished(self) -> bool:
+        return bool(self.trainers) and all(t.get_step >= t.get_max_steps for t in self.trainers.values())
+
+    def run(self, stop: StopRequest) -> None:
+        """Step until every trainer reached ``max_steps`` or a stop was requested."""
+        with timers.hierarchical_timer("env_reset"):
+            env_steps = self.env_manager.reset()
+        while True:
+            with timers.hierarchical_timer("act"):
+                actions = self._act(env_steps)
+            with timers.hierarchical_timer("trainer_advance"):
+                for trainer in self.trainers.values():
+                    trainer.advance()
+            if self._finished() or stop:
+                return
+            with timers.hierarchical_timer("env_step"):
+                env_steps = self.env_manager.step(actions)
+
+    def save_models(self) -> None:
+        if self.training:
+            for trainer in self.trainers.values():
+                trainer.save_model(final=True)
+
+
+def _env_factory(options: RunOptions, run_dir: RunDirectory, seed: int):  # type: ignore[no-untyped-def]
+    env = options.env_settings
+    engine = options.engine_settings
+
+    def factory(worker_id: int, side_channels: Sequence[SideChannel]) -> BaseEnv:
+        return create_env(
+            env.env_path,
+            worker_id=worker_id,
+            seed=seed + worker_id,
+            side_channels=side_channels,
+            log_folder=run_dir.run_logs_dir.resolve(),
+            timeout_wait=env.timeout_wait,
+            no_graphics=engine.no_graphics,
+            additional_args=env.env_args,
+            base_port=env.base_port,
+        )
+
+    return factory
+
+
+def _stats_writers(options: RunOptions) -> list[StatsWriter]:
+    return [writer for entry in stats_writer_factories().values() for writer in entry.factory(options)]
+
+
+def _write_timers(path: Path) -> None:
+    text = json.dumps(timers.get_timer_tree(), indent=4).encode()
+    atomic_write(path, lambda file: file.write(text))
+
+
+def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
+    """Train every behavior of ``options.env_settings.env_path`` into ``run_dir``.
+
+    Raises TrainingInterrupted after saving when stopped by SIGINT/SIGTERM, RldojoError when the
+    environment fails (checkpoints are still saved).
+    """
+    seed = options.env_settings.seed if options.env_settings.seed != -1 else random.randrange(10000)
+    seed_everything(seed)
+    torch.set_num_threads(torch_threads())
+    set_default_device(options.torch_settings.resolve_device())
+    run_dir.run_logs_dir.mkdir(parents=True, exist_ok=True)
+    timers.reset_timers()
+    writers = _stats_writers(options)
+    for writer in writers:
+        StatsReporter.add_writer(writer)
+    stop = StopRequest()
+    controller: TrainerController | None = None
+    try:
+        with stop.installed():
+            side_channels = [
+                engine_configuration_channel(options.engine_settings),
+                environment_parameters_channel(options.environment_parameters, seed),
+            ]
+            env_manager = InProcessEnvManager(_env_factory(options, run_dir, seed), side_channels)
+            try:
+                controller = TrainerController(options, run_dir, env_manager, seed)
+                controller.run(stop)
+            except UnityException as error:
+                raise RldojoError(f"the environment failed: {error}".splitlines()[0]) from error
+            finally:
+                controller.save_models()
+                env_manager.close()
+    finally:
+        _write_timers(run_dir.run_logs_dir / "timers.json")
+        for writer in writers:
+            writer.close()
+            StatsReporter.remove_writer(writer)
+    if stop:
+        steps = ", ".join(f"{name} at step {t.get_step}" for name, t in controller.trainers.items())
+        raise TrainingInterrupted(
+            f"training stopped by {stop.signal_name} after saving ({steps or 'no steps taken'}); "
+            "continue with --resume"
+        )

@@ -1,0 +1,45 @@
+"""Trajectory: consecutive steps of one agent, stored column-wise as numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Trajectory"]
+
+
+@dataclass
+class Trajectory:
+    """Up to ``time_horizon`` steps of one agent; row t holds the observation, the action taken on it
+    and the reward received after it."""
+
+    obs: list[np.ndarray]  # per observation: [T, *shape]
+    next_obs: list[np.ndarray]  # per observation: [1, *shape], the observation after the last step
+    continuous_actions: np.ndarray  # [T, continuous_size], unclipped
+    discrete_actions: np.ndarray  # [T, num_branches]
+    log_probs: np.ndarray  # [T, continuous_size + num_branches]
+    action_masks: np.ndarray  # [T, sum(branch sizes)], 1 = allowed
+    rewards: np.ndarray  # [T], float32
+    done_reached: bool  # the last step ended the episode
+    interrupted: bool  # ... because it hit its maximum length (the value after it should be bootstrapped)
+    agent_id: str
+    behavior_id: str
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+    @property
+    def terminated(self) -> bool:
+        """The episode really ended: the return after the last step is zero."""
+        return self.done_reached and not self.interrupted
+
+    def next_observations(self) -> list[np.ndarray]:
+        """Per observation: [T, *shape], the observation following each step (for replay buffers)."""
+        return [np.concatenate([obs[1:], nxt]) for obs, nxt in zip(self.obs, self.next_obs, strict=True)]
+
+    def dones(self) -> np.ndarray:
+        """[T] float32: 1 where the step terminated the episode (never for interrupted episodes)."""
+        dones = np.zeros(len(self), dtype=np.float32)
+        dones[-1] = float(self.terminated)
+        return dones
