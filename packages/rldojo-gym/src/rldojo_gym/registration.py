@@ -38,6 +38,15 @@ SIM_SCENES = ("Basic", "3DBall", "GridWorld")
 """rldojo-sim scenes registered as ``rldojo/<Scene>-v0``."""
 
 _WRAPPER_OPTIONS = ("behavior_name", "visual_format")
+UNITY_ENVIRONMENT_OPTIONS = (
+    "worker_id",
+    "base_port",
+    "no_graphics",
+    "timeout_wait",
+    "log_folder",
+    "additional_args",
+)
+"""Options of a launched build's ``UnityEnvironment``; other options of a scene are scene options."""
 
 
 def _launcher(
@@ -65,12 +74,20 @@ def _sim_module() -> Any:
 def _scene_factory(
     scene: str, launch: bool, side_channels: Sequence[SideChannel], **options: Any
 ) -> SeededEnvFactory:
-    """In process, ``options`` are scene options (``num_areas``, ...); launched, ``UnityEnvironment`` ones."""
+    """Scene options (``num_areas``, ``max_steps``, ...) go to ``make_env`` in process and become
+    ``--kebab-case`` build arguments when launched; ``UnityEnvironment`` options need ``launch=True``."""
     sim = _sim_module()
+    unity = {key: options.pop(key) for key in UNITY_ENVIRONMENT_OPTIONS if key in options}
     if not launch:
+        if unity:
+            raise ValueError(f"{sorted(unity)} apply to launched builds only: pass launch=True")
         return lambda seed: sim.make_env(scene, seed=seed, side_channels=side_channels, **options)
+    scene_arguments = [
+        part for key, value in options.items() for part in (f"--{key.replace('_', '-')}", str(value))
+    ]
+    unity["additional_args"] = [*unity.get("additional_args", ()), *scene_arguments]
     build_dir = Path(tempfile.mkdtemp(prefix=f"rldojo-{scene}-"))
-    return _launcher(sim.build(scene, build_dir), side_channels, **options)
+    return _launcher(sim.build(scene, build_dir), side_channels, **unity)
 
 
 def _split_wrapper_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -88,9 +105,9 @@ def make_scene_env(
 ) -> UnityGymEnv:
     """An rldojo-sim scene as a :class:`UnityGymEnv` (in process, or ``launch=True`` over gRPC).
 
-    ``options``: ``behavior_name``, ``visual_format``; then scene options (``num_areas``,
-    ``max_steps``, ...) in process, or ``UnityEnvironment`` arguments (``worker_id``, ``base_port``,
-    ``timeout_wait``, ``log_folder``, ...) for a launched build.
+    ``options``: ``behavior_name``, ``visual_format``, scene options (``num_areas``, ``max_steps``,
+    ...) and, with ``launch=True``, ``UnityEnvironment`` options (``worker_id``, ``base_port``,
+    ``timeout_wait``, ``log_folder``, ...).
     """
     wrapper, unity = _split_wrapper_options(options)
     return UnityGymEnv(_scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
@@ -114,7 +131,11 @@ def make_scene_vector_env(
 def make_build_env(
     file_name: str | Path, *, seed: int = 0, side_channels: Sequence[SideChannel] = (), **options: Any
 ) -> UnityGymEnv:
-    """Any Unity build as a :class:`UnityGymEnv`; ``options`` as for :func:`make_scene_env`."""
+    """Any Unity build as a :class:`UnityGymEnv`.
+
+    ``options``: ``behavior_name``, ``visual_format`` and ``UnityEnvironment`` options
+    (``worker_id``, ``base_port``, ``timeout_wait``, ``additional_args``, ...).
+    """
     wrapper, unity = _split_wrapper_options(options)
     return UnityGymEnv(_launcher(file_name, side_channels, **unity), seed=seed, **wrapper)
 
