@@ -4,10 +4,19 @@ Each scene runs in process (``make_env``, a ``BaseEnv``) or as a launched build 
 executable that ``mlagents_envs.environment.UnityEnvironment(file_name=...)`` starts).
 """
 
+from rldojo_sim.builds import build
 from rldojo_sim.environment import make_env
 from rldojo_sim.errors import SceneOptionError, SimError, UnknownSceneError
 from rldojo_sim.scenes import scene_names
 
 __version__ = "0.1.0"
 
-__all__ = ["SceneOptionError", "SimError", "UnknownSceneError", "__version__", "make_env", "scene_names"]
+__all__ = [
+    "SceneOptionError",
+    "SimError",
+    "UnknownSceneError",
+    "__version__",
+    "build",
+    "make_env",
+    "scene_names",
+]

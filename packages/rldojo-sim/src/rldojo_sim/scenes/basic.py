@@ -2,6 +2,7 @@
 
 Mirrors ML-Agents' Basic example: one-hot position of size 20, start at 10, one branch of three
 actions (0 stay, 1 left, 2 right), -0.01 per step, episode ends at cell 7 or 17. Optimal return 0.93.
+The environment parameter ``step_penalty`` (default 0.01) sets the per-step cost of new episodes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ BEHAVIOR = "Basic?team=0"
 CELLS = 20
 START = 10
 SMALL_GOAL, LARGE_GOAL = 7, 17
-SMALL_REWARD, LARGE_REWARD, STEP_PENALTY = 0.1, 1.0, -0.01
+SMALL_REWARD, LARGE_REWARD, STEP_PENALTY = 0.1, 1.0, 0.01
 MOVES = np.array([0, -1, 1])
 
 
@@ -40,13 +41,15 @@ class Basic(Scene):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.position = np.full(self.num_areas, START)
+        self.step_penalty = np.full(self.num_areas, STEP_PENALTY, dtype=np.float32)
 
     def reset_areas(self, areas: np.ndarray) -> None:
         self.position[areas] = START
+        self.step_penalty[areas] = self.parameters.get("step_penalty", STEP_PENALTY)
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
         self.position = np.clip(self.position + MOVES[actions[BEHAVIOR].discrete[:, 0]], 0, CELLS - 1)
-        reward = np.full(self.num_areas, STEP_PENALTY, dtype=np.float32)
+        reward = -self.step_penalty
         reward[self.position == SMALL_GOAL] += SMALL_REWARD
         reward[self.position == LARGE_GOAL] += LARGE_REWARD
         terminated = (self.position == SMALL_GOAL) | (self.position == LARGE_GOAL)

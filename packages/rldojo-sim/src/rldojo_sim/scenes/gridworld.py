@@ -5,6 +5,7 @@ agent sees a [3, H, W] top-down picture (red channel: cross, green: plus, blue: 
 floor) and a one-hot goal signal (GOAL_SIGNAL observation: [1, 0] = reach green, [0, 1] = reach
 red). Actions: one branch of 5 (0 stay, 1 up, 2 down, 3 left, 4 right); moves into a wall are
 masked. Reward -0.01 per step, +1 at the signalled goal, -1 at the other; both end the episode.
+The environment parameter ``step_penalty`` (default 0.01) sets the per-step cost of new episodes.
 The grid is deliberately not square so that a transposed [C, W, H] image is caught.
 """
 
@@ -28,7 +29,7 @@ from rldojo_sim.scenes.base import (
 BEHAVIOR = "GridWorld?team=0"
 MOVES = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]])  # row, column deltas
 FLOOR = 60
-STEP_PENALTY, GOAL_REWARD, WRONG_GOAL_REWARD = -0.01, 1.0, -1.0
+STEP_PENALTY, GOAL_REWARD, WRONG_GOAL_REWARD = 0.01, 1.0, -1.0
 GREEN, RED = 0, 1
 
 
@@ -66,6 +67,7 @@ class GridWorld(Scene):
         self.goals = np.zeros((n, 2, 2), dtype=np.int64)  # [area, GREEN/RED, row/column]
         self.target = np.zeros(n, dtype=np.int64)
         self.reached = np.full(n, -1)  # goal reached in the last step, -1 for none
+        self.step_penalty = np.full(n, STEP_PENALTY, dtype=np.float32)
 
     def reset_areas(self, areas: np.ndarray) -> None:
         count = int(areas.sum())
@@ -77,6 +79,7 @@ class GridWorld(Scene):
         self.goals[areas] = positions[:, 1:]
         self.target[areas] = self.rng.integers(0, 2, count)
         self.reached[areas] = -1
+        self.step_penalty[areas] = self.parameters.get("step_penalty", STEP_PENALTY)
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
         move = MOVES[actions[BEHAVIOR].discrete[:, 0]]
@@ -84,7 +87,7 @@ class GridWorld(Scene):
         self.agent = np.clip(self.agent + move, 0, limits)
         on_goal = (self.agent[:, None, :] == self.goals).all(axis=2)  # [area, GREEN/RED]
         self.reached = np.where(on_goal.any(axis=1), on_goal.argmax(axis=1), -1)
-        reward = np.full(self.num_areas, STEP_PENALTY, dtype=np.float32)
+        reward = -self.step_penalty
         reward[self.reached == self.target] += GOAL_REWARD
         reward[(self.reached >= 0) & (self.reached != self.target)] += WRONG_GOAL_REWARD
         return Outcome({BEHAVIOR: reward}, self.reached >= 0)

@@ -6,7 +6,8 @@ reach (+0.1 to the hitter), otherwise the rally ends: -0.1 to the player who mis
 rewards +1 to the scoring team's group and -1 to the other. Behaviors ``Tennis?team=0`` and
 ``Tennis?team=1`` see the court mirrored so that each plays from the left: own y, opponent y, ball
 x and y, ball velocity x and y. One continuous action moves the paddle. Each team's agent is in a
-group of its own (group id ``1 + 2 * area + team``).
+group of its own (group id ``1 + 2 * area + team``). The environment parameter ``ball_speed``
+(default 0.1 court units per step) sets how fast the serve of a new rally crosses the court.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Tennis(Scene):
         count = int(areas.sum())
         self.paddle[areas] = 0.0
         self.ball[areas] = np.stack([np.zeros(count), self.rng.uniform(-0.5, 0.5, count)], axis=1)
-        serve = self.rng.choice([-1.0, 1.0], count) * BALL_SPEED_X
+        serve = self.rng.choice([-1.0, 1.0], count) * self.parameters.get("ball_speed", BALL_SPEED_X)
         self.velocity[areas] = np.stack([serve, self.rng.uniform(-0.05, 0.05, count)], axis=1)
         self.hits[areas] = 0
 

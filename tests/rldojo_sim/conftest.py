@@ -1,0 +1,49 @@
+"""Fixtures for launching rldojo-sim builds with the real ``UnityEnvironment`` on leased ports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlagents_envs.environment import UnityEnvironment
+
+from rldojo_unity.ports import PortInUseError, PortLease, lease_port
+
+FIRST_PORT = 20000
+
+
+@pytest.fixture
+def base_port() -> Iterator[int]:
+    """A base port whose next port is free too (worker ids 0 and 1), both held for the test."""
+    start = FIRST_PORT
+    while True:
+        first = lease_port(start=start)
+        try:
+            second = lease_port(first.port + 1)
+        except PortInUseError:
+            first.release()
+            start = first.port + 2
+            continue
+        leases: list[PortLease] = [first, second]
+        break
+    yield first.port
+    for lease in leases:
+        lease.release()
+
+
+@pytest.fixture
+def launch(base_port: int) -> Iterator[Callable[..., UnityEnvironment]]:
+    """``launch(build, **kwargs)`` -> a ``UnityEnvironment`` running ``build``, closed after the test."""
+    opened: list[UnityEnvironment] = []
+
+    def open_env(build: Path, **kwargs: Any) -> UnityEnvironment:
+        kwargs.setdefault("timeout_wait", 30)
+        env = UnityEnvironment(str(build), base_port=base_port, no_graphics=True, **kwargs)
+        opened.append(env)
+        return env
+
+    yield open_env
+    for env in opened:
+        env._close(timeout=5)

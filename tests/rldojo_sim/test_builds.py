@@ -1,0 +1,147 @@
+"""Every scene launched as a build and driven by the real ``mlagents_envs`` UnityEnvironment over gRPC."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mlagents_envs.base_env import BaseEnv
+from mlagents_envs.side_channel.engine_configuration_channel import EngineConfigurationChannel
+from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
+from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
+
+import rldojo_sim
+from rldojo_sim.play import random_actions
+
+
+@dataclass(frozen=True)
+class Case:
+    scene: str
+    max_steps: int
+    """Short enough that random play sees both terminated and interrupted episodes."""
+    parameter: tuple[str, float]
+    stat: str
+
+
+CASES = [
+    Case("Basic", 12, ("step_penalty", 0.05), "Basic/Large Goal Reached"),
+    Case("3DBall", 15, ("gravity", 30.0), "3DBall/Ball Dropped"),
+    Case("GridWorld", 6, ("step_penalty", 0.05), "GridWorld/Correct Goal"),
+    Case("Tennis", 25, ("ball_speed", 0.15), "Tennis/Hits Per Rally"),
+]
+STEPS = 1000
+SEED = 11
+
+
+class EpisodeChecker:
+    """Checks that successive DecisionSteps/TerminalSteps of one behavior tell a consistent story."""
+
+    def __init__(self, num_areas: int, max_steps: int) -> None:
+        self.num_areas = num_areas
+        self.max_steps = max_steps
+        self.lengths: dict[int, int] = {}
+        self.terminated = self.interrupted = 0
+
+    def check(self, decisions, terminals) -> None:
+        assert len(decisions) == self.num_areas
+        previous = set(self.lengths)
+        ended = set(terminals.agent_id.tolist())
+        assert ended <= previous, "a terminal agent must have requested a decision before"
+        current = set(decisions.agent_id.tolist())
+        assert previous - ended <= current, "a running agent disappeared"
+        if previous:
+            assert len(current - previous) == len(ended), "each ended episode starts exactly one new one"
+        for agent, interrupted in zip(
+            terminals.agent_id.tolist(), terminals.interrupted.tolist(), strict=True
+        ):
+            length = self.lengths.pop(agent) + 1  # decisions taken in the episode, counting this last one
+            assert length == self.max_steps if interrupted else length <= self.max_steps
+            self.interrupted += interrupted
+            self.terminated += not interrupted
+        for agent in current:
+            self.lengths[agent] = self.lengths.get(agent, -1) + 1
+
+
+def _assert_same(a: BaseEnv, b: BaseEnv, name: str) -> None:
+    for steps_a, steps_b in zip(a.get_steps(name), b.get_steps(name), strict=True):
+        assert np.array_equal(steps_a.agent_id, steps_b.agent_id)
+        assert np.array_equal(steps_a.reward, steps_b.reward)
+        assert np.array_equal(np.asarray(steps_a.group_reward), np.asarray(steps_b.group_reward))
+        for obs_a, obs_b in zip(steps_a.obs, steps_b.obs, strict=True):
+            assert obs_a.dtype == obs_b.dtype == np.float32
+            assert np.array_equal(obs_a, obs_b)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.scene for case in CASES])
+def test_launched_build_serves_the_protocol_like_the_in_process_env(case, sim_build, launch, tmp_path):
+    key, value = case.parameter
+    engine, parameters, stats = (
+        EngineConfigurationChannel(),
+        EnvironmentParametersChannel(),
+        StatsSideChannel(),
+    )
+    engine.set_configuration_parameters(time_scale=20.0)
+    parameters.set_float_parameter(key, value)
+    twin_parameters = EnvironmentParametersChannel()
+    twin_parameters.set_float_parameter(key, value)
+    twin = rldojo_sim.make_env(
+        case.scene, seed=SEED, side_channels=[twin_parameters], max_steps=case.max_steps
+    )
+    default = rldojo_sim.make_env(case.scene, seed=SEED, max_steps=case.max_steps)
+    env = launch(
+        sim_build(case.scene),
+        seed=SEED,
+        side_channels=[engine, parameters, stats],
+        log_folder=str(tmp_path),
+        additional_args=["--max-steps", str(case.max_steps)],
+    )
+    process = env._process
+    for e in (env, twin, default):
+        e.reset()
+    assert dict(env.behavior_specs) == dict(twin.behavior_specs) != {}
+    checkers = {
+        name: EpisodeChecker(len(env.get_steps(name)[0]), case.max_steps) for name in env.behavior_specs
+    }
+    rng = np.random.default_rng(0)
+    differs_from_default = False
+    for _ in range(STEPS):
+        for name, spec in env.behavior_specs.items():
+            checkers[name].check(*env.get_steps(name))
+            _assert_same(env, twin, name)
+            differs_from_default |= not np.array_equal(
+                env.get_steps(name)[0].obs[0], default.get_steps(name)[0].obs[0]
+            ) or not np.array_equal(env.get_steps(name)[0].reward, default.get_steps(name)[0].reward)
+            actions = random_actions(spec, env.get_steps(name)[0], rng)
+            for e in (env, twin, default):
+                e.set_actions(name, actions)
+        for e in (env, twin, default):
+            e.step()
+    received = stats.get_and_reset_stats()
+    env.close()
+    assert all(c.terminated and c.interrupted for c in checkers.values()), "saw both episode endings"
+    assert differs_from_default, f"environment parameter {key}={value} changed nothing"
+    assert case.stat in received
+    assert "time_scale=20.0" in (tmp_path / "Player-0.log").read_text()
+    assert process.returncode == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+
+
+def test_two_builds_run_at_once_on_worker_ids_0_and_1(sim_build, launch):
+    envs = [launch(sim_build("Basic"), worker_id=worker_id, seed=worker_id) for worker_id in (0, 1)]
+    for env in envs:
+        env.reset()
+    for _ in range(20):
+        for env in envs:
+            env.step()
+    assert all(env.get_steps("Basic?team=0")[0].obs[0].shape == (1, 20) for env in envs)
+
+
+def test_build_launcher_is_an_executable_named_for_unity(tmp_path: Path):
+    path = rldojo_sim.build("3DBall", tmp_path / "3DBall")
+    assert path == tmp_path / "3DBall" / "3DBall.x86_64"
+    assert os.access(path, os.X_OK)
+    assert path.read_text().startswith("#!")
