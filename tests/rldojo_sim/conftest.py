@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from mlagents_envs.environment import UnityEnvironment
+from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
 from rldojo_unity.ports import PortInUseError, PortLease, lease_port
 
@@ -40,6 +41,8 @@ def launch(base_port: int) -> Iterator[Callable[..., UnityEnvironment]]:
 
     def open_env(build: Path, **kwargs: Any) -> UnityEnvironment:
         kwargs.setdefault("timeout_wait", 30)
+        # a trainer always listens for stats; mlagents_envs floods the log when nobody does
+        kwargs.setdefault("side_channels", [StatsSideChannel()])
         env = UnityEnvironment(str(build), base_port=base_port, no_graphics=True, **kwargs)
         opened.append(env)
         return env

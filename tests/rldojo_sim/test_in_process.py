@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from mlagents_envs.base_env import ActionTuple
+from mlagents_envs.base_env import ActionTuple, DimensionProperty, ObservationType
 from mlagents_envs.exception import UnityActionException
 from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
@@ -107,3 +107,52 @@ def test_provider_ignores_build_only_options():
     env = factory("Basic", worker_id=2, seed=5, log_folder="/tmp", timeout_wait=3, num_areas=3)
     env.reset()
     assert len(env.get_steps("Basic?team=0")[0]) == 3
+
+
+def test_scene_specs_match_their_unity_counterparts():
+    specs = {}
+    for name in rldojo_sim.scene_names():
+        env = rldojo_sim.make_env(name)
+        env.reset()
+        specs.update(env.behavior_specs)
+    image, goal = specs["GridWorld?team=0"].observation_specs
+    assert image.shape == (3, 30, 36)  # [C, H, W] for a 5 x 6 grid of 6-pixel cells
+    assert image.dimension_property == (
+        DimensionProperty.NONE,
+        DimensionProperty.TRANSLATIONAL_EQUIVARIANCE,
+        DimensionProperty.TRANSLATIONAL_EQUIVARIANCE,
+    )
+    assert goal.observation_type == ObservationType.GOAL_SIGNAL and goal.shape == (2,)
+    assert specs["GridWorld?team=0"].action_spec.discrete_branches == (5,)
+    assert specs["3DBall?team=0"].observation_specs[0].shape == (8,)
+    assert specs["3DBall?team=0"].action_spec.continuous_size == 2
+    assert specs["Tennis?team=0"] == specs["Tennis?team=1"]
+
+
+def test_gridworld_masks_moves_into_walls():
+    env = rldojo_sim.make_env("GridWorld", num_areas=50, grid_rows=3, grid_columns=4)
+    env.reset()
+    decisions, _ = env.get_steps("GridWorld?team=0")
+    image = decisions.obs[0]
+    agent_rows = image[:, 2].max(axis=2).argmax(axis=1) // 6  # blue channel: the agent's square
+    agent_columns = image[:, 2].max(axis=1).argmax(axis=1) // 6
+    mask = decisions.action_mask[0]
+    assert not mask[:, 0].any()  # staying is always allowed
+    assert np.array_equal(mask[:, 1], agent_rows == 0)
+    assert np.array_equal(mask[:, 2], agent_rows == 2)
+    assert np.array_equal(mask[:, 3], agent_columns == 0)
+    assert np.array_equal(mask[:, 4], agent_columns == 3)
+
+
+def test_tennis_reports_group_ids_and_group_rewards():
+    env = rldojo_sim.make_env("Tennis", num_areas=4)
+    env.reset()
+    group_rewards = []
+    for _ in range(60):
+        env.step()  # nobody moves: every rally ends with a miss
+        for team in ("Tennis?team=0", "Tennis?team=1"):
+            decisions, terminals = env.get_steps(team)
+            offset = 0 if team.endswith("0") else 1
+            assert np.asarray(decisions.group_id).tolist() == [1 + 2 * area + offset for area in range(4)]
+            group_rewards.extend(terminals.group_reward.tolist())
+    assert set(group_rewards) == {-1.0, 1.0}

@@ -9,6 +9,7 @@ death of the process that launched it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
@@ -25,11 +26,19 @@ from mlagents_envs.communicator_objects.unity_to_external_pb2_grpc import UnityT
 from rldojo_sim.academy import Academy, Frame
 from rldojo_sim.faults import Faults
 from rldojo_sim.scenes import scene_class
-from rldojo_sim.wire import STATUS_OK, FrameEncoder, decode_actions, initialization_message, ok_message
+from rldojo_sim.wire import (
+    STATUS_OK,
+    FrameEncoder,
+    close_message,
+    decode_actions,
+    initialization_message,
+    ok_message,
+)
 
 logger = logging.getLogger("rldojo_sim.player")
 
 CONNECT_TIMEOUT_S = 60.0
+FAREWELL_TIMEOUT_S = 1.0
 PARENT_POLL_S = 0.5
 
 
@@ -66,6 +75,7 @@ class Player:
         self._faults = faults
         self._steps_done = 0
         self._last_decisions: dict[str, int] | None = None
+        self._quit_received = False
 
     def run(self) -> int:
         """Serve the trainer until it says stop; returns the exit status."""
@@ -81,10 +91,18 @@ class Player:
                 reply = exchange(ok_message())
                 while (message := self._answer(academy, reply)) is not None:
                     reply = exchange(encoder.encode(message))
+                if self._quit_received:
+                    self._say_goodbye(exchange)
             except grpc.RpcError as error:
                 logger.info("Lost the trainer (%s); exiting", error.code())
                 return 1
         return 0
+
+    @staticmethod
+    def _say_goodbye(exchange: grpc.UnaryUnaryMultiCallable) -> None:
+        """Tell the trainer the player is closing; its reply is not needed."""
+        with contextlib.suppress(grpc.RpcError):
+            exchange(close_message(), timeout=FAREWELL_TIMEOUT_S)
 
     def _answer(self, academy: Academy, reply: UnityMessageProto) -> Frame | None:
         """The frame answering the trainer's ``reply``, or None when the trainer closes the run."""
@@ -95,6 +113,7 @@ class Player:
         academy.receive(rl_input.side_channel)
         if rl_input.command == QUIT:
             logger.info("QUIT received")
+            self._quit_received = True
             return None
         if rl_input.command == RESET or self._last_decisions is None:
             frame = academy.reset()

@@ -40,6 +40,11 @@ def ok_message() -> UnityMessageProto:
     return UnityMessageProto(header=HeaderProto(status=STATUS_OK))
 
 
+def close_message() -> UnityMessageProto:
+    """A status-400 message: the player is shutting down (sent on QUIT, as Unity's Dispose does)."""
+    return UnityMessageProto(header=HeaderProto(status=STATUS_CLOSE))
+
+
 def initialization_message() -> UnityMessageProto:
     """The player's first call: academy name, communication version and capabilities."""
     capabilities = UnityRLCapabilitiesProto(
