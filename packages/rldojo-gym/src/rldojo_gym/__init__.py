@@ -3,7 +3,8 @@
 - :class:`UnityGymEnv`: one agent of one behavior of any mlagents_envs ``BaseEnv``.
 - :class:`UnityVectorEnv`: every agent of a behavior as a Gymnasium ``VectorEnv`` (same-step autoreset).
 - :func:`rldojo_gym.sb3.to_sb3_vec_env`: that vector env as a Stable-Baselines3 ``VecEnv``.
-- Gymnasium ids ``rldojo/Basic-v0``, ``rldojo/3DBall-v0``, ``rldojo/GridWorld-v0``, ``rldojo/Unity-v0``,
+- Gymnasium ids ``rldojo/Basic-v0``, ``rldojo/3DBall-v0``, ``rldojo/GridWorld-v0``, ``rldojo/Tennis-v0``,
+  ``rldojo/Unity-v0``,
   registered when this package is imported.
 - The ``gym:`` env provider for rldojo's trainers (:mod:`rldojo_gym.provider`).
 """

@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 NAMESPACE = "rldojo"
-SIM_SCENES = ("Basic", "3DBall", "GridWorld")
-"""rldojo-sim scenes registered as ``rldojo/<Scene>-v0``."""
+SIM_SCENES = ("Basic", "3DBall", "GridWorld", "Tennis")
+"""rldojo-sim scenes registered as ``rldojo/<Scene>-v0`` (Tennis has two behaviors: pass behavior_name)."""
 
 _WRAPPER_OPTIONS = ("behavior_name", "visual_format")
 UNITY_ENVIRONMENT_OPTIONS = (
