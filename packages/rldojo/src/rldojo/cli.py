@@ -39,7 +39,8 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
         width = max(map(len, RLDOJO_DISTRIBUTIONS))
         lines = [f"{name:<{width}}  {version}" for name, version in installed_versions().items()]
-        parser.exit(message="\n".join(lines) + "\n")
+        print("\n".join(lines))
+        parser.exit()
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
@@ -63,16 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and turn its outcome into an exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    given = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in given
     logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("rldojo").setLevel(logging.DEBUG if debug else logging.INFO)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     if args.command is None:
         parser.print_help()
         return 0
+    args.command_line = [sys.argv[0] if argv is None else "rldojo", *given]
     try:
         return args.command_function(args)
     except RldojoError as error:

@@ -212,7 +212,8 @@ def build_manifest(
     import torch
 
     cwd = Path.cwd()
-    lock_file = _find_upwards("uv.lock", cwd)
+    rldojo_source = Path(__file__).resolve().parent
+    lock_file = _find_upwards("uv.lock", cwd) or _find_upwards("uv.lock", rldojo_source)
     env: dict[str, Any] = {"spec": options.env_settings.env_path}
     if env_build is not None:
         env.update(build_path=str(env_build.resolve()), build_sha256=file_sha256(env_build))
@@ -221,6 +222,7 @@ def build_manifest(
         "command_line": list(command_line),
         "working_directory": str(cwd),
         "git": _git_state(cwd),
+        "rldojo_source": {"path": str(rldojo_source), "git": _git_state(rldojo_source)},
         "uv_lock": {"path": str(lock_file), "sha256": file_sha256(lock_file)} if lock_file else None,
         "packages": _versions(),
         "python": platform.python_version(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -162,12 +161,14 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def env_build_path(spec: str | None) -> Path | None:
-    """The Unity build an env spec names, or None for a provider scheme (``sim:``) or no env.
+    """The Unity build an env spec names, or None for a provider scheme (``sim:3DBall``).
 
     A spec whose scheme no installed provider serves must be an existing build, else ConfigError.
     """
-    if spec is None:
-        return None
+    if not spec:
+        raise ConfigError(
+            "no environment given: pass --env SPEC (e.g. sim:3DBall) or set env_settings.env_path"
+        )
     scheme, colon, _ = spec.partition(":")
     providers = env_providers()
     if colon and scheme in providers:
@@ -178,8 +179,8 @@ def env_build_path(spec: str | None) -> Path | None:
     if launch is None:
         schemes = ", ".join(f"{name}:" for name in sorted(providers)) or "none installed"
         raise ConfigError(
-            f"--env '{spec}': no such Unity build, and not an env spec of an installed "
-            f"provider ({schemes}); see `rldojo plugins`"
+            f"--env '{spec}': no such Unity build, and not an env spec of an installed provider "
+            f"({schemes}); see `rldojo plugins`"
         )
     return Path(launch)
 
@@ -209,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Resuming run '{options.checkpoint_settings.run_id}'; changes since its last launch:")
         print("\n".join(f"  {line}" for line in changes) if changes else "  (none)")
     run_dir.write_configuration(options)
-    run_dir.write_manifest(build_manifest(options, sys.argv, device, env_build))
+    run_dir.write_manifest(build_manifest(options, args.command_line, device, env_build))
     print(
         f"Run '{options.checkpoint_settings.run_id}' in {run_dir.path} (seed {options.env_settings.seed}, "
         f"device {device})"
