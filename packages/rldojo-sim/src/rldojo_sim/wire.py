@@ -7,25 +7,23 @@ actions of a ``UnityRLInputProto`` back into one ``ActionTuple`` per behavior.
 
 from __future__ import annotations
 
-import io
 import logging
 
 import numpy as np
-from mlagents_envs.base_env import ActionTuple, BehaviorSpec
-from mlagents_envs.communicator_objects.agent_info_pb2 import AgentInfoProto
+from mlagents_envs.base_env import ActionTuple, BehaviorSpec, ObservationSpec
 from mlagents_envs.communicator_objects.brain_parameters_pb2 import ActionSpecProto, BrainParametersProto
 from mlagents_envs.communicator_objects.capabilities_pb2 import UnityRLCapabilitiesProto
 from mlagents_envs.communicator_objects.header_pb2 import HeaderProto
-from mlagents_envs.communicator_objects.observation_pb2 import NONE, PNG, ObservationProto
+from mlagents_envs.communicator_objects.observation_pb2 import PNG, ObservationProto
 from mlagents_envs.communicator_objects.unity_message_pb2 import UnityMessageProto
 from mlagents_envs.communicator_objects.unity_output_pb2 import UnityOutputProto
 from mlagents_envs.communicator_objects.unity_rl_initialization_output_pb2 import (
     UnityRLInitializationOutputProto,
 )
 from mlagents_envs.communicator_objects.unity_rl_input_pb2 import UnityRLInputProto
-from PIL import Image
 
 from rldojo_sim.academy import AgentBatch, Frame
+from rldojo_sim.png import encode_rgb
 
 COMMUNICATION_VERSION = "1.5.0"
 PACKAGE_VERSION = "0.1.0"
@@ -81,21 +79,61 @@ def brain_parameters(name: str, spec: BehaviorSpec) -> BrainParametersProto:
     )
 
 
-def png_bytes(image: np.ndarray) -> tuple[bytes, list[int]]:
-    """Concatenated PNGs of a [C, H, W] image in [0, 1], three channels per PNG, and the channel mapping.
-
-    The channel mapping tells Python which PNG channels make up which observation channel (-1: padding).
-    """
-    channels = image.shape[0]
+def png_channel_mapping(channels: int) -> list[int]:
+    """Which observation channel each channel of the PNGs holds (three per PNG; -1: padding)."""
     padded = -(-channels // 3) * 3
-    pixels = np.zeros((padded, *image.shape[1:]), dtype=np.uint8)
-    pixels[:channels] = np.rint(image * 255.0)
-    out = io.BytesIO()
-    for start in range(0, padded, 3):
-        Image.fromarray(np.ascontiguousarray(pixels[start : start + 3].transpose(1, 2, 0))).save(
-            out, format="PNG", compress_level=1
-        )
-    return out.getvalue(), list(range(channels)) + [-1] * (padded - channels)
+    return list(range(channels)) + [-1] * (padded - channels)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Concatenated PNGs of a [C, H, W] image in [0, 1], three channels per PNG."""
+    mapping = png_channel_mapping(image.shape[0])
+    pixels = np.zeros((len(mapping), *image.shape[1:]), dtype=np.uint8)
+    pixels[: image.shape[0]] = np.rint(image * 255.0)
+    return b"".join(
+        encode_rgb(pixels[start : start + 3].transpose(1, 2, 0)) for start in range(0, len(mapping), 3)
+    )
+
+
+def packed_floats(values: np.ndarray) -> list[bytes]:
+    """Each row of ``values`` as a serialised ``ObservationProto.FloatData`` (field 1, packed float32).
+
+    Merging these bytes into a message is ~40x faster than extending its repeated field from a list.
+    """
+    rows = np.ascontiguousarray(values.reshape(len(values), -1), dtype="<f4")
+    size = rows.shape[1] * 4
+    prefix = bytes([0x0A]) + _varint(size)
+    return [prefix + row.tobytes() for row in rows]
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def observation_template(spec: ObservationSpec, compress_visual: bool) -> ObservationProto:
+    """An ObservationProto with everything but the data: shape, sensor name, type, compression."""
+    template = ObservationProto(
+        shape=list(spec.shape),
+        dimension_properties=[int(d) for d in spec.dimension_property],
+        observation_type=spec.observation_type.value,
+        name=spec.name,
+    )
+    if len(spec.shape) == 3 and compress_visual:
+        template.compression_type = PNG
+        template.compressed_channel_mapping.extend(png_channel_mapping(spec.shape[0]))
+    return template
+
+
+def _observation_data(template: ObservationProto, values: np.ndarray) -> list[bytes]:
+    """Per row: the PNG bytes or the serialised FloatData of one observation."""
+    if template.compression_type == PNG:
+        return [png_bytes(image) for image in values]
+    return packed_floats(values)
 
 
 class FrameEncoder:
@@ -103,30 +141,32 @@ class FrameEncoder:
 
     def __init__(self, specs: dict[str, BehaviorSpec], compress_visual: bool = True) -> None:
         self._specs = specs
-        self._compress_visual = compress_visual
+        self._templates = {
+            name: [observation_template(obs, compress_visual) for obs in spec.observation_specs]
+            for name, spec in specs.items()
+        }
         self._announced: set[str] = set()
 
     def encode(self, frame: Frame) -> UnityMessageProto:
         """The message carrying ``frame``; behaviors appear with their BrainParameters the first time."""
-        output = UnityOutputProto()
-        rl_output = output.rl_output
-        rl_output.side_channel = frame.side_channel
+        message = UnityMessageProto(header=HeaderProto(status=STATUS_OK))
+        output = message.unity_output
+        output.rl_output.side_channel = frame.side_channel
         for name, batch in frame.batches.items():
-            rl_output.agentInfos[name].value.extend(self._agent_infos(name, batch))
+            self._add_agent_infos(output.rl_output.agentInfos[name].value, name, batch)
             if name not in self._announced and len(batch.done):
                 output.rl_initialization_output.brain_parameters.append(
                     brain_parameters(name, self._specs[name])
                 )
                 self._announced.add(name)
-        return UnityMessageProto(header=HeaderProto(status=STATUS_OK), unity_output=output)
+        return message
 
-    def _agent_infos(self, name: str, batch: AgentBatch) -> list[AgentInfoProto]:
-        spec = self._specs[name]
-        observations = [
-            self._observations(obs_spec, values)
-            for obs_spec, values in zip(spec.observation_specs, batch.obs, strict=True)
+    def _add_agent_infos(self, infos, name: str, batch: AgentBatch) -> None:
+        templates = self._templates[name]
+        data = [
+            _observation_data(template, values) for template, values in zip(templates, batch.obs, strict=True)
         ]
-        masks = batch.action_mask.tolist() if batch.action_mask is not None else [[]] * len(batch.done)
+        masks = batch.action_mask.tolist() if batch.action_mask is not None else None
         rows = zip(
             batch.reward.tolist(),
             batch.done.tolist(),
@@ -136,45 +176,26 @@ class FrameEncoder:
             batch.group_reward.tolist(),
             strict=True,
         )
-        return [
-            AgentInfoProto(
+        for row, (reward, done, interrupted, agent_id, group_id, group_reward) in enumerate(rows):
+            info = infos.add(
                 reward=reward,
                 done=done,
                 max_step_reached=interrupted,
                 id=agent_id,
                 group_id=group_id,
                 group_reward=group_reward,
-                action_mask=masks[row],
-                observations=[obs[row] for obs in observations],
             )
-            for row, (reward, done, interrupted, agent_id, group_id, group_reward) in enumerate(rows)
-        ]
-
-    def _observations(self, obs_spec, values: np.ndarray) -> list[ObservationProto]:
-        common = {
-            "shape": list(obs_spec.shape),
-            "dimension_properties": [int(d) for d in obs_spec.dimension_property],
-            "observation_type": obs_spec.observation_type.value,
-            "name": obs_spec.name,
-        }
-        if len(obs_spec.shape) == 3 and self._compress_visual:
-            protos = []
-            for image in values:
-                data, mapping = png_bytes(image)
-                protos.append(
-                    ObservationProto(
-                        compression_type=PNG,
-                        compressed_data=data,
-                        compressed_channel_mapping=mapping,
-                        **common,
-                    )
-                )
-            return protos
-        flat = values.reshape(len(values), -1).tolist()
-        return [
-            ObservationProto(compression_type=NONE, float_data=ObservationProto.FloatData(data=row), **common)
-            for row in flat
-        ]
+            if masks is not None:
+                info.action_mask.extend(masks[row])
+            for template, values in zip(templates, data, strict=True):
+                observation = info.observations.add()
+                observation.CopyFrom(
+                    template
+                )  # copying a prepared message is faster than keyword construction
+                if template.compression_type == PNG:
+                    observation.compressed_data = values[row]
+                else:
+                    observation.float_data.MergeFromString(values[row])
 
 
 def decode_actions(
