@@ -222,11 +222,13 @@ def format_table(rows: list[Row]) -> str:
         player_ms = cost.sim_ms + cost.encode_ms + cost.protobuf_ms if cost else 0.0
         in_process = "-" if row.in_process is None else f"{row.in_process:,.0f}"
         ratio = "-" if row.in_process is None else f"{row.in_process / run.agent_steps_per_s:.1f}"
+        sim, encode, protobuf = (
+            (cost.sim_ms, cost.encode_ms, cost.protobuf_ms) if cost else (None, None, None)
+        )
         lines.append(
             f"{row.label:24s} {row.agents:6d} {in_process:>21s} {run.agent_steps_per_s:18,.0f} "
             f"{run.exchanges_per_s:11,.0f} {ratio:>6s} {run.step_ms:7.3f} | "
-            f"{_ms(cost and cost.sim_ms):>6s} {_ms(cost and cost.encode_ms):>6s} "
-            f"{_ms(cost and cost.protobuf_ms):>8s} "
+            f"{_ms(sim):>6s} {_ms(encode):>6s} {_ms(protobuf):>8s} "
             f"{run.step_ms - run.exchange_ms:8.3f} {run.exchange_ms - player_ms:9.3f}"
         )
     lines.append(
@@ -245,7 +247,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as builds:
         for scene in args.scenes:
             launcher = rldojo_sim.build(scene, Path(builds) / scene)
-            variants = [("", [], True)]
+            variants: list[tuple[str, list[str], bool]] = [("", [], True)]
             if scene == "GridWorld":
                 variants.append((" (raw floats)", ["--visual-compression", "none"], False))
             for suffix, extra, compress in variants:

@@ -11,7 +11,10 @@ from rldojo_sim.scenes import scene_class
 LAUNCHER = """#!{python}
 # rldojo-sim build of the {name} scene, written by `rldojo-sim build`; regenerate rather than edit.
 # Runs the simulated Unity player with this interpreter; all arguments are passed through.
+import os
 import sys
+
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # keep gRPC's shutdown chatter out of the player log
 
 from rldojo_sim.player import main
 

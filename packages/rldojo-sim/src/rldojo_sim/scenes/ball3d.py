@@ -75,7 +75,7 @@ class Ball3D(Scene):
             accel = ROLLING * self.gravity[:, None] * np.sin(self.tilt) * slope_sign - drag * self.velocity
             self.velocity += accel * PHYSICS_DT
             self.position += self.velocity * PHYSICS_DT
-        dropped = (np.abs(self.position) > PLATE_EDGE).any(axis=1)
+        dropped = _off_plate(self.position)
         reward = np.where(dropped, DROP_REWARD, ALIVE_REWARD).astype(np.float32)
         return Outcome({BEHAVIOR: reward}, dropped)
 
@@ -104,5 +104,10 @@ class Ball3D(Scene):
         )
 
     def episode_stats(self, ended: np.ndarray) -> list[Stat]:
-        dropped = (np.abs(self.position[ended]) > PLATE_EDGE).any(axis=1)
+        dropped = _off_plate(self.position[ended])
         return [Stat("3DBall/Ball Dropped", float(d)) for d in dropped]
+
+
+def _off_plate(position: np.ndarray) -> np.ndarray:
+    """bool [n]: the ball's centre is past an edge of the plate."""
+    return np.asarray((np.abs(position) > PLATE_EDGE).any(axis=1))

@@ -1,0 +1,95 @@
+"""Encoders, action heads (continuous, masked multi-discrete, hybrid) and the running normaliser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mlagents_envs.base_env import ActionSpec, ObservationSpec
+
+from rldojo.errors import ConfigError
+from rldojo.networks import ActionHead, Actor, Critic, ObservationEncoder, RunningNormalizer
+from rldojo.settings import NetworkSettings
+
+pytestmark = pytest.mark.smoke
+
+
+def vector(size: int) -> ObservationSpec:
+    from mlagents_envs.base_env import DimensionProperty, ObservationType
+
+    return ObservationSpec((size,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "vector")
+
+
+def visual(channels: int, height: int, width: int) -> ObservationSpec:
+    from mlagents_envs.base_env import DimensionProperty, ObservationType
+
+    props = (DimensionProperty.NONE, DimensionProperty.TRANSLATIONAL_EQUIVARIANCE, DimensionProperty.TRANSLATIONAL_EQUIVARIANCE)
+    return ObservationSpec((channels, height, width), props, ObservationType.DEFAULT, "camera")
+
+
+@pytest.mark.parametrize("encoder", ["simple", "nature_cnn", "resnet", "fully_connected"])
+def test_visual_and_vector_observations_encode_to_hidden_units(encoder):
+    settings = NetworkSettings(hidden_units=32, num_layers=2, vis_encode_type=encoder, normalize=True)
+    model = ObservationEncoder([visual(3, 40, 40), vector(5)], settings)
+    out = model([torch.rand(4, 3, 40, 40), torch.randn(4, 5)])
+    assert out.shape == (4, 32)
+
+
+def test_too_small_image_for_encoder_is_a_clear_error():
+    settings = NetworkSettings(vis_encode_type="nature_cnn")
+    with pytest.raises(ConfigError, match="nature_cnn.*at least 36x36 pixels, got 20x20"):
+        ObservationEncoder([visual(1, 20, 20)], settings)
+
+
+def test_masked_discrete_actions_are_never_sampled():
+    torch.manual_seed(0)
+    head = ActionHead(8, ActionSpec.create_discrete((3, 2)))
+    masks = torch.ones(500, 5)
+    masks[:, 1] = 0  # branch 0, action 1
+    masks[:250, 3] = 0  # branch 1, action 0 for the first half
+    sample = head.sample(torch.randn(500, 8), masks)
+    assert not (sample.discrete[:, 0] == 1).any()
+    assert (sample.discrete[:250, 1] == 1).all()
+    assert set(sample.discrete[:, 0].tolist()) == {0, 2}
+
+
+def test_hybrid_log_probs_match_torch_distributions():
+    torch.manual_seed(1)
+    head = ActionHead(6, ActionSpec(2, (3,)))
+    hidden = torch.randn(7, 6)
+    sample = head.sample(hidden, torch.ones(7, 3))
+    log_probs, entropy = head.evaluate(hidden, torch.ones(7, 3), sample.continuous, sample.discrete)
+    assert log_probs.shape == (7, 3) and entropy.shape == (7,)
+    normal = torch.distributions.Normal(head.mean(hidden), head.log_std.exp())
+    categorical = torch.distributions.Categorical(logits=head.logits(hidden))
+    torch.testing.assert_close(log_probs[:, :2], normal.log_prob(sample.continuous))
+    torch.testing.assert_close(log_probs[:, 2], categorical.log_prob(sample.discrete[:, 0]))
+    torch.testing.assert_close(entropy, normal.entropy().mean(1) + categorical.entropy())
+
+
+def test_deterministic_actions_are_the_mode():
+    head = ActionHead(4, ActionSpec(1, (4,)))
+    hidden = torch.randn(3, 4)
+    sample = head.sample(hidden, None, deterministic=True)
+    torch.testing.assert_close(sample.continuous, head.mean(hidden))
+    assert torch.equal(sample.discrete[:, 0], head.logits(hidden).argmax(1))
+
+
+def test_normalizer_matches_numpy_over_several_batches():
+    rng = np.random.default_rng(0)
+    data = rng.normal(3.0, 2.0, size=(300, 4)).astype(np.float32)
+    normalizer = RunningNormalizer(4)
+    for chunk in np.split(data, [7, 100, 180]):
+        normalizer.update(torch.from_numpy(chunk))
+    np.testing.assert_allclose(normalizer.running_mean.numpy(), data.mean(0), rtol=1e-4)
+    np.testing.assert_allclose(normalizer.running_var.numpy(), data.var(0), rtol=1e-3)
+    assert normalizer(torch.full((1, 4), 1e6)).max() == 5.0
+
+
+def test_critic_has_one_value_per_reward_signal_and_can_share_the_actor_body():
+    settings = NetworkSettings(hidden_units=16, num_layers=1)
+    actor = Actor([vector(3)], settings, ActionSpec.create_continuous(2))
+    critic = Critic(["extrinsic", "curiosity"], [vector(3)], settings, encoder=actor.encoder)
+    values = critic([torch.randn(5, 3)])
+    assert set(values) == {"extrinsic", "curiosity"} and values["extrinsic"].shape == (5,)
+    assert critic.encoder is actor.encoder

@@ -1,0 +1,104 @@
+"""StatsReporter, StatsSummary and the console and TensorBoard writers."""
+
+from __future__ import annotations
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from rldojo.stats import (
+    StatsAggregationMethod,
+    StatsPropertyType,
+    StatsReporter,
+    StatsSummary,
+    StatsWriter,
+    TensorboardWriter,
+)
+from rldojo.stats.console import summary_line
+
+pytestmark = pytest.mark.smoke
+
+
+class RecordingWriter(StatsWriter):
+    def __init__(self) -> None:
+        self.summaries: list[tuple[str, dict[str, StatsSummary], int]] = []
+        self.added: list[tuple[str, str, float]] = []
+        self.properties: list[tuple[str, StatsPropertyType, object]] = []
+
+    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+        self.summaries.append((category, values, step))
+
+    def on_add_stat(self, category, key, value, aggregation=StatsAggregationMethod.AVERAGE) -> None:
+        self.added.append((category, key, value))
+
+    def add_property(self, category, property_type, value) -> None:
+        self.properties.append((category, property_type, value))
+
+
+@pytest.fixture
+def writer():
+    recording = RecordingWriter()
+    StatsReporter.add_writer(recording)
+    yield recording
+    StatsReporter.remove_writer(recording)
+
+
+def test_summary_aggregations():
+    values = [1.0, 2.0, 6.0]
+    assert StatsSummary(values, StatsAggregationMethod.AVERAGE).aggregated_value == 3.0
+    assert StatsSummary(values, StatsAggregationMethod.SUM).aggregated_value == 9.0
+    summary = StatsSummary(values, StatsAggregationMethod.HISTOGRAM)
+    assert (summary.num, summary.mean, summary.sum) == (3, 3.0, 9.0)
+    assert summary.std == pytest.approx(2.1602, abs=1e-4)
+
+
+def test_reporter_summarises_per_category_and_starts_a_new_period(writer):
+    reporter = StatsReporter("Ball")
+    other = StatsReporter("Other")
+    reporter.add_stat("Losses/Value Loss", 1.0)
+    reporter.add_stat("Losses/Value Loss", 3.0)
+    reporter.set_stat("Step", 10)
+    reporter.set_stat("Step", 20)
+    other.add_stat("Losses/Value Loss", 100.0)
+    reporter.write_stats(20)
+    category, values, step = writer.summaries[-1]
+    assert (category, step) == ("Ball", 20)
+    assert values["Losses/Value Loss"].mean == 2.0
+    assert values["Step"].full_dist == [20.0]
+    assert ("Ball", "Step", 20) in writer.added
+    reporter.write_stats(40)
+    assert writer.summaries[-1][1] == {}
+    other.write_stats(5)
+    assert writer.summaries[-1][1]["Losses/Value Loss"].mean == 100.0
+
+
+def test_properties_reach_writers(writer):
+    StatsReporter("Ball").add_property(StatsPropertyType.HYPERPARAMETERS, {"max_steps": 7})
+    assert writer.properties == [("Ball", StatsPropertyType.HYPERPARAMETERS, {"max_steps": 7})]
+
+
+def test_console_line_matches_mlagents():
+    rewards = StatsSummary([1.0, 3.0], StatsAggregationMethod.HISTOGRAM)
+    line = summary_line("3DBall", {"Environment/Cumulative Reward": rewards}, 12000, 9.5)
+    assert line == "3DBall. Step: 12000. Time Elapsed: 9.500 s. Mean Reward: 2.000. Std of Reward: 1.000. Training."
+    not_training = {"Is Training": StatsSummary([0.0], StatsAggregationMethod.AVERAGE)}
+    assert summary_line("B", not_training, 5, 1.0) == (
+        "B. Step: 5. Time Elapsed: 1.000 s. No episode was completed since last summary. Not Training."
+    )
+
+
+def test_tensorboard_writer_writes_scalars_histograms_and_hides_keys(tmp_path):
+    writer = TensorboardWriter(tmp_path, hidden_keys=["Step"])
+    writer.write_stats(
+        "Ball",
+        {
+            "Environment/Cumulative Reward": StatsSummary([1.0, 3.0], StatsAggregationMethod.HISTOGRAM),
+            "Step": StatsSummary([10.0], StatsAggregationMethod.MOST_RECENT),
+        },
+        10,
+    )
+    writer.close()
+    events = EventAccumulator(str(tmp_path / "Ball"))
+    events.Reload()
+    assert events.Tags()["scalars"] == ["Environment/Cumulative Reward"]
+    assert [(e.step, e.value) for e in events.Scalars("Environment/Cumulative Reward")] == [(10, 2.0)]
+    assert "Environment/Cumulative Reward_hist" in events.Tags()["histograms"]

@@ -1,0 +1,66 @@
+"""The wrappers over real gRPC: rldojo-sim builds launched by mlagents_envs' UnityEnvironment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import rldojo_gym
+
+from .conftest import only_expected_warnings
+
+gymnasium.register_envs(rldojo_gym)
+
+SimBuild = Callable[[str], Path]
+
+
+def test_any_build_passes_the_checkers_single_form(sim_build: SimBuild) -> None:
+    with only_expected_warnings():
+        env = gymnasium.make("rldojo/Unity-v0", file_name=sim_build("Basic"), timeout_wait=30)
+        check_env(env.unwrapped)
+        sb3_check_env(env.unwrapped)
+        env.close()
+
+
+@pytest.mark.parametrize(("scene", "agents"), [("3DBall", 12), ("GridWorld", 9)])
+def test_any_build_as_a_vector_env(sim_build: SimBuild, scene: str, agents: int) -> None:
+    env = gymnasium.make_vec("rldojo/Unity-v0", file_name=sim_build(scene), timeout_wait=30)
+    try:
+        assert env.num_envs == agents
+        observations, info = env.reset(seed=4)
+        assert observations in env.observation_space
+        env.action_space.seed(0)
+        for _ in range(60):
+            actions = env.action_space.sample()
+            if "action_mask" in info:  # GridWorld: take the last allowed action of each agent
+                actions = np.array([np.flatnonzero(mask)[-1] for mask in info["action_mask"]])
+            observations, rewards, terminated, truncated, info = env.step(actions)
+            assert observations in env.observation_space  # PNG-compressed camera decoded into [0, 1]
+        again, _ = env.reset(seed=4)
+        first_again = again if not isinstance(again, dict) else again["GoalSensor"]
+        first = env.reset(seed=4)[0]
+        np.testing.assert_array_equal(first if not isinstance(first, dict) else first["GoalSensor"], first_again)
+    finally:
+        env.close()
+
+
+def test_scene_ids_launch_builds_with_scene_options() -> None:
+    env = gymnasium.make_vec("rldojo/3DBall-v0", launch=True, num_areas=2, max_steps=5, timeout_wait=30)
+    try:
+        assert env.num_envs == 2
+        env.reset(seed=0)
+        ended = [env.step(env.action_space.sample())[3] for _ in range(5)]  # truncations
+        assert ended[-1].all()  # max_steps=5 reached the player
+    finally:
+        env.close()
+
+
+def test_in_process_options_need_launch() -> None:
+    with pytest.raises(ValueError, match=r"\['timeout_wait'\] apply to launched builds only: pass launch=True"):
+        gymnasium.make("rldojo/Basic-v0", timeout_wait=5)
