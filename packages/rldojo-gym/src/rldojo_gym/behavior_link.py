@@ -59,6 +59,7 @@ class BehaviorLink:
         self.num_agents = len(self.steps()[0])
         self._untouched = True  # freshly reset: the next unseeded reset() need not reset again
         self._warned_unseedable = False
+        self._closed = False
 
     def steps(self) -> tuple[DecisionSteps, TerminalSteps]:
         """The agents of this behavior that reported since the last step."""
@@ -103,4 +104,7 @@ class BehaviorLink:
         return self.steps()
 
     def close(self) -> None:
-        self.env.close()
+        """Close the environment (once; closing again does nothing, as Gymnasium requires)."""
+        if not self._closed:
+            self._closed = True
+            self.env.close()
