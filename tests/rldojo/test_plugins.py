@@ -146,10 +146,11 @@ def run_rldojo(*args: str, pythonpath: Path | None = None) -> subprocess.Complet
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_rldojo_plugins_lists_each_group_with_its_distribution():
-    result = run_rldojo("plugins")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_rldojo_plugins_lists_each_group_with_its_distribution(capsys):
+    from rldojo.cli import main
+
+    assert main(["plugins"]) == 0
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Trainer types (rldojo.trainer_type):"
     assert re.fullmatch(r"  ppo\s+rldojo\.trainers\.ppo\S*\s+settings \S+PPOSettings\s+from rldojo", lines[1])
     assert any(re.fullmatch(r"  sim:\s+\S+\s+from rldojo-sim", line) for line in lines)
