@@ -60,7 +60,7 @@ class GaussianSettings(_Sampler):
     sampler_type: Literal["gaussian"] = "gaussian"
     seed: YamlInt = -1
     mean: YamlFloat = 1.0
-    st_dev: YamlFloat = Field(1.0, ge=0.0)
+    st_dev: YamlFloat = Field(default=1.0, ge=0.0)
 
 
 class MultiRangeUniformSettings(_Sampler):
@@ -117,7 +117,7 @@ class CompletionCriteria(SettingsModel):
 
     behavior: str
     measure: MeasureType = MeasureType.REWARD
-    min_lesson_length: YamlInt = Field(0, ge=0)
+    min_lesson_length: YamlInt = Field(default=0, ge=0)
     signal_smoothing: bool = True
     threshold: YamlFloat = 0.0
     require_reset: bool = False

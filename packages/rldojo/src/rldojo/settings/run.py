@@ -23,14 +23,14 @@ class EnvironmentSettings(SettingsModel):
     env_path: str | None = None
     """An env spec: ``<scheme>:<name>`` for a registered provider (``sim:3DBall``) or a path to a build."""
     env_args: list[str] | None = None
-    base_port: YamlInt = Field(5005, ge=1, le=65535)
-    num_envs: YamlInt = Field(1, ge=1)
-    num_areas: YamlInt = Field(1, ge=1)
-    timeout_wait: YamlInt = Field(60, gt=0)
-    seed: YamlInt = Field(-1, ge=-1)
-    max_lifetime_restarts: YamlInt = Field(10, ge=-1)
-    restarts_rate_limit_n: YamlInt = Field(1, ge=-1)
-    restarts_rate_limit_period_s: YamlInt = Field(60, ge=-1)
+    base_port: YamlInt = Field(default=5005, ge=1, le=65535)
+    num_envs: YamlInt = Field(default=1, ge=1)
+    num_areas: YamlInt = Field(default=1, ge=1)
+    timeout_wait: YamlInt = Field(default=60, gt=0)
+    seed: YamlInt = Field(default=-1, ge=-1)
+    max_lifetime_restarts: YamlInt = Field(default=10, ge=-1)
+    restarts_rate_limit_n: YamlInt = Field(default=1, ge=-1)
+    restarts_rate_limit_period_s: YamlInt = Field(default=60, ge=-1)
 
     @field_validator("num_envs")
     @classmethod
@@ -43,10 +43,10 @@ class EnvironmentSettings(SettingsModel):
 class EngineSettings(SettingsModel):
     """Settings sent to the Unity engine through the EngineConfiguration side channel."""
 
-    width: YamlInt = Field(84, gt=0)
-    height: YamlInt = Field(84, gt=0)
-    quality_level: YamlInt = Field(5, ge=0)
-    time_scale: YamlFloat = Field(20.0, gt=0.0)
+    width: YamlInt = Field(default=84, gt=0)
+    height: YamlInt = Field(default=84, gt=0)
+    quality_level: YamlInt = Field(default=5, ge=0)
+    time_scale: YamlFloat = Field(default=20.0, gt=0.0)
     target_frame_rate: YamlInt = -1
     capture_frame_rate: YamlInt = 60
     no_graphics: bool = False
@@ -56,7 +56,7 @@ class EngineSettings(SettingsModel):
 class CheckpointSettings(SettingsModel):
     """Where results go and whether a run starts fresh, resumes or starts from another run."""
 
-    run_id: str = Field("ppo", min_length=1, pattern=r"^[^/\\]+$")
+    run_id: str = Field(default="ppo", min_length=1, pattern=r"^[^/\\]+$")
     initialize_from: str | None = None
     load_model: bool = False
     resume: bool = False
@@ -100,7 +100,7 @@ class CheckpointSettings(SettingsModel):
 class TorchSettings(SettingsModel):
     """Where the networks run: ``auto`` picks CUDA when present, else the CPU."""
 
-    device: str = Field("auto", pattern=f"^({DEVICE_PATTERN})$")
+    device: str = Field(default="auto", pattern=f"^({DEVICE_PATTERN})$")
 
     @field_validator("device", mode="before")
     @classmethod

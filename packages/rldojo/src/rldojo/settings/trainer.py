@@ -64,16 +64,16 @@ class ConditioningType(str, Enum):
 class MemorySettings(SettingsModel):
     """Recurrent memory (LSTM) of a network."""
 
-    sequence_length: YamlInt = Field(64, gt=0)
-    memory_size: YamlInt = Field(128, gt=0, multiple_of=2)
+    sequence_length: YamlInt = Field(default=64, gt=0)
+    memory_size: YamlInt = Field(default=128, gt=0, multiple_of=2)
 
 
 class NetworkSettings(SettingsModel):
     """Shape of the policy and critic networks."""
 
     normalize: bool = False
-    hidden_units: YamlInt = Field(128, gt=0)
-    num_layers: YamlInt = Field(2, gt=0)
+    hidden_units: YamlInt = Field(default=128, gt=0)
+    num_layers: YamlInt = Field(default=2, gt=0)
     vis_encode_type: EncoderType = EncoderType.SIMPLE
     memory: MemorySettings | None = None
     goal_conditioning_type: ConditioningType = ConditioningType.HYPER
@@ -97,7 +97,7 @@ class NetworkSettings(SettingsModel):
 class RewardSignalSettings(SettingsModel):
     """One reward signal; only ``extrinsic`` is built, so its fields are all a signal has here."""
 
-    gamma: YamlFloat = Field(0.99, ge=0.0, le=1.0)
+    gamma: YamlFloat = Field(default=0.99, ge=0.0, le=1.0)
     strength: YamlFloat = 1.0
     network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
 
@@ -109,27 +109,27 @@ def default_reward_signals() -> dict[str, RewardSignalSettings]:
 class HyperparamSettings(SettingsModel):
     """Hyperparameters every trainer has; trainer types extend one of the two subclasses below."""
 
-    batch_size: YamlInt = Field(1024, gt=0)
-    buffer_size: YamlInt = Field(10240, gt=0)
-    learning_rate: YamlFloat = Field(3.0e-4, gt=0.0)
+    batch_size: YamlInt = Field(default=1024, gt=0)
+    buffer_size: YamlInt = Field(default=10240, gt=0)
+    learning_rate: YamlFloat = Field(default=3.0e-4, gt=0.0)
     learning_rate_schedule: ScheduleType = ScheduleType.CONSTANT
 
 
 class OnPolicyHyperparamSettings(HyperparamSettings):
     """Hyperparameters of on-policy trainers (PPO, A2C)."""
 
-    num_epoch: YamlInt = Field(3, gt=0)
+    num_epoch: YamlInt = Field(default=3, gt=0)
 
 
 class OffPolicyHyperparamSettings(HyperparamSettings):
     """Hyperparameters of off-policy trainers (SAC, DQN)."""
 
-    batch_size: YamlInt = Field(128, gt=0)
-    buffer_size: YamlInt = Field(50000, gt=0)
-    buffer_init_steps: YamlInt = Field(0, ge=0)
-    steps_per_update: YamlFloat = Field(1.0, gt=0.0)
+    batch_size: YamlInt = Field(default=128, gt=0)
+    buffer_size: YamlInt = Field(default=50000, gt=0)
+    buffer_init_steps: YamlInt = Field(default=0, ge=0)
+    steps_per_update: YamlFloat = Field(default=1.0, gt=0.0)
     save_replay_buffer: bool = False
-    reward_signal_steps_per_update: YamlFloat = Field(4.0, gt=0.0)
+    reward_signal_steps_per_update: YamlFloat = Field(default=4.0, gt=0.0)
 
 
 class SelfPlaySettings(SettingsModel):
@@ -203,12 +203,12 @@ class TrainerSettings(SettingsModel):
     network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
     reward_signals: dict[str, RewardSignalSettings] = Field(default_factory=default_reward_signals)
     init_path: str | None = None
-    keep_checkpoints: YamlInt = Field(5, ge=1)
+    keep_checkpoints: YamlInt = Field(default=5, ge=1)
     even_checkpoints: bool = False
-    checkpoint_interval: YamlInt = Field(500000, gt=0)
-    max_steps: YamlInt = Field(500000, ge=0)
-    time_horizon: YamlInt = Field(64, gt=0)
-    summary_freq: YamlInt = Field(50000, gt=0)
+    checkpoint_interval: YamlInt = Field(default=500000, gt=0)
+    max_steps: YamlInt = Field(default=500000, ge=0)
+    time_horizon: YamlInt = Field(default=64, gt=0)
+    summary_freq: YamlInt = Field(default=50000, gt=0)
     threaded: bool = False
     self_play: SelfPlaySettings | None = None
     behavioral_cloning: BehavioralCloningSettings | None = None
