@@ -208,17 +208,21 @@ def decode_actions(
     actions = {}
     for name, spec in specs.items():
         count = decisions.get(name, 0)
-        action_spec = spec.action_spec
-        action = action_spec.empty_action(count)
         received = rl_input.agent_actions[name].value if name in rl_input.agent_actions else []
-        if len(received) not in (0, count):
-            logger.warning(
-                "Behavior %s: %d actions for %d agents; extra/missing are zero", name, len(received), count
+        if len(received) == count and count:
+            actions[name] = ActionTuple(
+                continuous=np.array([a.continuous_actions for a in received], dtype=np.float32).reshape(
+                    count, -1
+                ),
+                discrete=np.array([a.discrete_actions for a in received], dtype=np.int32).reshape(count, -1),
             )
-        rows = min(len(received), count)
-        if rows and action_spec.continuous_size:
-            action.continuous[:rows] = [list(a.continuous_actions) for a in received[:rows]]
-        if rows and action_spec.discrete_size:
-            action.discrete[:rows] = [list(a.discrete_actions) for a in received[:rows]]
-        actions[name] = action
+            continue
+        if received:
+            logger.warning(
+                "%s: %d actions for %d agents; the missing ones are zero", name, len(received), count
+            )
+        actions[name] = spec.action_spec.empty_action(count)
+        for row, action in enumerate(received[:count]):
+            actions[name].continuous[row] = list(action.continuous_actions)
+            actions[name].discrete[row] = list(action.discrete_actions)
     return actions

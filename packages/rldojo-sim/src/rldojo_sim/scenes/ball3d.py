@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
-from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, vector_observation
+from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 BEHAVIOR = "3DBall?team=0"
 PHYSICS_DT = 0.02
@@ -66,12 +66,12 @@ class Ball3D(Scene):
         self.scale[areas] = self.parameters.get("scale", 1.0)
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
-        tilt_rate = np.clip(actions[BEHAVIOR].continuous, -1.0, 1.0) * TILT_PER_SUBSTEP
+        tilt_rate = clamp(actions[BEHAVIOR].continuous, -1.0, 1.0) * TILT_PER_SUBSTEP
         drag = (DRAG * self.scale**2 / self.mass)[:, None]
         # tilting around z lowers the +x side for a positive angle; tilting around x lowers -z
         slope_sign = np.array([-1.0, 1.0])
         for _ in range(SUBSTEPS):
-            self.tilt = np.clip(self.tilt + tilt_rate, -MAX_TILT, MAX_TILT)
+            self.tilt = clamp(self.tilt + tilt_rate, -MAX_TILT, MAX_TILT)
             accel = ROLLING * self.gravity[:, None] * np.sin(self.tilt) * slope_sign - drag * self.velocity
             self.velocity += accel * PHYSICS_DT
             self.position += self.velocity * PHYSICS_DT

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
-from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, vector_observation
+from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 BEHAVIOR = "Basic?team=0"
 CELLS = 20
@@ -48,7 +48,7 @@ class Basic(Scene):
         self.step_penalty[areas] = self.parameters.get("step_penalty", STEP_PENALTY)
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
-        self.position = np.clip(self.position + MOVES[actions[BEHAVIOR].discrete[:, 0]], 0, CELLS - 1)
+        self.position = clamp(self.position + MOVES[actions[BEHAVIOR].discrete[:, 0]], 0, CELLS - 1)
         reward = -self.step_penalty
         reward[self.position == SMALL_GOAL] += SMALL_REWARD
         reward[self.position == LARGE_GOAL] += LARGE_REWARD

@@ -22,6 +22,7 @@ from rldojo_sim.scenes.base import (
     Scene,
     SceneOptions,
     Stat,
+    clamp,
     goal_signal,
     visual_observation,
 )
@@ -84,7 +85,7 @@ class GridWorld(Scene):
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
         move = MOVES[actions[BEHAVIOR].discrete[:, 0]]
         limits = np.array([self.rows - 1, self.columns - 1])
-        self.agent = np.clip(self.agent + move, 0, limits)
+        self.agent = clamp(self.agent + move, 0, limits)
         on_goal = (self.agent[:, None, :] == self.goals).all(axis=2)  # [area, GREEN/RED]
         self.reached = np.where(on_goal.any(axis=1), on_goal.argmax(axis=1), -1)
         reward = -self.step_penalty

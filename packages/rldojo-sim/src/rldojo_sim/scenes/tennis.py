@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
-from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, vector_observation
+from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 TEAMS = ("Tennis?team=0", "Tennis?team=1")
 PADDLE_SPEED = 0.1
@@ -62,8 +62,8 @@ class Tennis(Scene):
         self.hits[areas] = 0
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
-        moves = np.concatenate([np.clip(actions[team].continuous, -1.0, 1.0) for team in TEAMS], axis=1)
-        self.paddle = np.clip(self.paddle + PADDLE_SPEED * moves, -1.0, 1.0)
+        moves = np.concatenate([clamp(actions[team].continuous, -1.0, 1.0) for team in TEAMS], axis=1)
+        self.paddle = clamp(self.paddle + PADDLE_SPEED * moves, -1.0, 1.0)
         self.ball += self.velocity
         wall = np.abs(self.ball[:, 1]) > 1.0
         self.ball[wall, 1] = np.sign(self.ball[wall, 1]) * 2.0 - self.ball[wall, 1]
@@ -74,7 +74,7 @@ class Tennis(Scene):
         hit = at_baseline & (np.abs(offset) <= PADDLE_REACH)
         miss = at_baseline & ~hit
         self.velocity[hit, 0] *= -1.0
-        self.velocity[hit, 1] = np.clip(
+        self.velocity[hit, 1] = clamp(
             self.velocity[hit, 1] + BALL_SPIN * offset[hit] * BALL_SPEED_X,
             -MAX_BALL_SPEED_Y,
             MAX_BALL_SPEED_Y,
