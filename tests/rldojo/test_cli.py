@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rldojo.cli import main
+from rldojo.cli import main, outcome
+from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 from rldojo.run_directory import EXISTING_RUN_MESSAGE
 
 BASIC = {
@@ -148,3 +149,30 @@ def test_learn_writes_the_run_folder_and_guards_it(config, monkeypatch, capsys):
     assert manifest["seed"] == 5  # the resumed run keeps its seed
     assert manifest["command_line"][-1] == "--resume"
     assert [launch["command_line"][-1] for launch in manifest["previous_launches"]] == ["cpu"]
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    ("error", "code", "message"),
+    [
+        (ConfigError("bad key\nmore"), 2, "bad key"),
+        (RldojoError("the environment failed"), 1, "error: the environment failed"),
+        (
+            TrainingInterrupted("training stopped by SIGINT after saving"),
+            130,
+            "training stopped by SIGINT after saving",
+        ),
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (ValueError("boom"), 1, "ValueError: boom"),
+    ],
+)
+def test_exit_codes(error, code, message):
+    assert outcome(error) == (code, message)
+
+
+@pytest.mark.smoke
+def test_debug_in_the_config_shows_the_traceback(config, monkeypatch, capsys):
+    config.write_text(yaml.safe_dump({**BASIC, "debug": True}))
+    monkeypatch.chdir(config.parent)
+    assert main(["learn", config.name, "--env", "nothere"]) == 2
+    assert "Traceback (most recent call last)" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from importlib import metadata
 from typing import NoReturn
 
 from rldojo.commands import learn, plugins
-from rldojo.errors import ConfigError, RldojoError
+from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
 EXIT_INTERRUPTED = 130
@@ -78,21 +78,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = [sys.argv[0] if argv is None else "rldojo", *given]
     try:
         return args.command_function(args)
-    except RldojoError as error:
-        return _report(error, error.exit_code, debug, "" if isinstance(error, ConfigError) else "error: ")
-    except KeyboardInterrupt as error:
-        return _report(error, EXIT_INTERRUPTED, debug, "interrupted", show_message=False)
-    except Exception as error:
-        return _report(error, 1, debug, f"{type(error).__name__}: ")
+    except (Exception, KeyboardInterrupt) as error:
+        debug = debug or bool(getattr(args, "debug", False))
+        if debug:
+            traceback.print_exception(error)
+        code, message = outcome(error)
+        hint = " (run with --debug for the traceback)" if code == 1 and not debug else ""
+        print(f"rldojo: {message}{hint}", file=sys.stderr)
+        return code
 
 
-def _report(error: BaseException, code: int, debug: bool, prefix: str, show_message: bool = True) -> int:
-    if debug:
-        traceback.print_exception(error)
-    message = str(error).splitlines()[0] if show_message and str(error) else ""
-    hint = "" if debug or code != 1 else " (run with --debug for the traceback)"
-    print(f"rldojo: {prefix}{message}{hint}", file=sys.stderr)
-    return code
+def outcome(error: BaseException) -> tuple[int, str]:
+    """Exit code and one-line message for an error that ended a command."""
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, "interrupted"
+    if isinstance(error, (ConfigError, TrainingInterrupted)):
+        return error.exit_code, first_line
+    if isinstance(error, RldojoError):
+        return error.exit_code, f"error: {first_line}"
+    return 1, f"{type(error).__name__}: {first_line}"
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ A flag overrides the YAML only when it is given; each flag is stored under the Y
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import re
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Any
 
 from rldojo.errors import ConfigError
 from rldojo.plugins import env_providers
-from rldojo.run_directory import RunDirectory, build_manifest, config_differences
+from rldojo.run_directory import RunDirectory, as_yaml_data, build_manifest, config_differences
 from rldojo.settings import RunOptions, load_run_options
 from rldojo.settings.run import DEVICE_HELP, DEVICE_PATTERN
+
+logger = logging.getLogger(__name__)
 
 OVERRIDE = "override:"
 """Prefix of the argparse ``dest`` of flags that set a YAML path."""
@@ -196,6 +199,13 @@ def _resolve_seed(options: RunOptions, saved: dict[str, Any] | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the run options and results folder, then train."""
     options = load_run_options(args.config, overrides_from(args), args.flag_of_path)
+    args.debug = options.debug  # `debug: true` in the YAML shows tracebacks too
+    if options.debug:
+        logging.getLogger().setLevel(logging.DEBUG)
+    if args.train:
+        logger.warning(
+            "--train is deprecated and has no effect: rldojo learn trains unless --inference is given"
+        )
     if args.deterministic:
         for settings in (options.default_settings, *options.behaviors.values()):
             if settings is not None:
@@ -206,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     saved = run_dir.saved_options() if run_dir.resume else None
     _resolve_seed(options, saved)
     if saved is not None:
-        changes = config_differences(saved, options.model_dump(mode="json"))
+        changes = config_differences(saved, as_yaml_data(options))
         print(f"Resuming run '{options.checkpoint_settings.run_id}'; changes since its last launch:")
         print("\n".join(f"  {line}" for line in changes) if changes else "  (none)")
     run_dir.write_configuration(options)
