@@ -70,6 +70,10 @@ def _assert_same(a: BaseEnv, b: BaseEnv, name: str) -> None:
         assert np.array_equal(steps_a.agent_id, steps_b.agent_id)
         assert np.array_equal(steps_a.reward, steps_b.reward)
         assert np.array_equal(np.asarray(steps_a.group_reward), np.asarray(steps_b.group_reward))
+        masks_a, masks_b = getattr(steps_a, "action_mask", None), getattr(steps_b, "action_mask", None)
+        assert (masks_a is None) == (masks_b is None)
+        for mask_a, mask_b in zip(masks_a or [], masks_b or [], strict=True):
+            assert np.array_equal(mask_a, mask_b)
         for obs_a, obs_b in zip(steps_a.obs, steps_b.obs, strict=True):
             assert obs_a.dtype == obs_b.dtype == np.float32
             assert np.array_equal(obs_a, obs_b)
@@ -145,3 +149,19 @@ def test_build_launcher_is_an_executable_named_for_unity(tmp_path: Path):
     assert path == tmp_path / "3DBall" / "3DBall.x86_64"
     assert os.access(path, os.X_OK)
     assert path.read_text().startswith("#!")
+
+
+def test_gridworld_camera_as_raw_floats_matches_in_process(sim_build, launch):
+    env = launch(sim_build("GridWorld"), seed=4, additional_args=["--visual-compression", "none"])
+    twin = rldojo_sim.make_env("GridWorld", seed=4)
+    rng = np.random.default_rng(1)
+    for e in (env, twin):
+        e.reset()
+    for _ in range(50):
+        _assert_same(env, twin, "GridWorld?team=0")
+        actions = random_actions(
+            env.behavior_specs["GridWorld?team=0"], env.get_steps("GridWorld?team=0")[0], rng
+        )
+        for e in (env, twin):
+            e.set_actions("GridWorld?team=0", actions)
+            e.step()

@@ -1,0 +1,41 @@
+"""The rldojo-sim command line: list scenes, write builds, explain mistakes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rldojo_sim.cli import main
+
+pytestmark = pytest.mark.smoke
+
+
+def test_list_names_every_scene_with_a_summary(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["3DBall", "Basic", "GridWorld", "Tennis"]
+    assert all(len(line.split("\t")[1]) > 10 for line in lines)
+
+
+def test_build_all_writes_one_executable_launcher_per_scene(tmp_path, capsys):
+    assert main(["build", "--all", "--out-root", str(tmp_path)]) == 0
+    launchers = [tmp_path / scene / f"{scene}.x86_64" for scene in ("3DBall", "Basic", "GridWorld", "Tennis")]
+    assert capsys.readouterr().out.splitlines() == [str(launcher) for launcher in launchers]
+    assert all(os.access(launcher, os.X_OK) for launcher in launchers)
+
+
+def test_unknown_scene_is_one_line_that_suggests_the_right_name(tmp_path, capsys):
+    assert main(["build", "GridWrld", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "rldojo-sim: error: Unknown sim scene 'GridWrld'. Did you mean 'GridWorld'? "
+        "Available scenes: 3DBall, Basic, GridWorld, Tennis.\n"
+    )
+
+
+def test_build_needs_a_name_or_all(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build"])
+    assert exit_info.value.code == 2
+    assert "give either a scene name or --all" in capsys.readouterr().err
