@@ -23,7 +23,11 @@ def vector(size: int) -> ObservationSpec:
 def visual(channels: int, height: int, width: int) -> ObservationSpec:
     from mlagents_envs.base_env import DimensionProperty, ObservationType
 
-    props = (DimensionProperty.NONE, DimensionProperty.TRANSLATIONAL_EQUIVARIANCE, DimensionProperty.TRANSLATIONAL_EQUIVARIANCE)
+    props = (
+        DimensionProperty.NONE,
+        DimensionProperty.TRANSLATIONAL_EQUIVARIANCE,
+        DimensionProperty.TRANSLATIONAL_EQUIVARIANCE,
+    )
     return ObservationSpec((channels, height, width), props, ObservationType.DEFAULT, "camera")
 
 
@@ -37,7 +41,7 @@ def test_visual_and_vector_observations_encode_to_hidden_units(encoder):
 
 def test_too_small_image_for_encoder_is_a_clear_error():
     settings = NetworkSettings(vis_encode_type="nature_cnn")
-    with pytest.raises(ConfigError, match="nature_cnn.*at least 36x36 pixels, got 20x20"):
+    with pytest.raises(ConfigError, match=r"nature_cnn.*at least 36x36 pixels, got 20x20"):
         ObservationEncoder([visual(1, 20, 20)], settings)
 
 

@@ -79,7 +79,10 @@ def test_properties_reach_writers(writer):
 def test_console_line_matches_mlagents():
     rewards = StatsSummary([1.0, 3.0], StatsAggregationMethod.HISTOGRAM)
     line = summary_line("3DBall", {"Environment/Cumulative Reward": rewards}, 12000, 9.5)
-    assert line == "3DBall. Step: 12000. Time Elapsed: 9.500 s. Mean Reward: 2.000. Std of Reward: 1.000. Training."
+    assert (
+        line
+        == "3DBall. Step: 12000. Time Elapsed: 9.500 s. Mean Reward: 2.000. Std of Reward: 1.000. Training."
+    )
     not_training = {"Is Training": StatsSummary([0.0], StatsAggregationMethod.AVERAGE)}
     assert summary_line("B", not_training, 5, 1.0) == (
         "B. Step: 5. Time Elapsed: 1.000 s. No episode was completed since last summary. Not Training."

@@ -166,10 +166,10 @@ def save_trainer_checkpoint(
         "auxillary_file_paths": [],
     }
     kept = [c for c in status.checkpoints(behavior) if c["file_path"] != str(step_file)] + [entry]
-    for old in kept[:-keep_checkpoints]:
-        Path(old["file_path"]).unlink(missing_ok=True)
     status.data[behavior]["checkpoints"] = kept[-keep_checkpoints:]
     if final:
         status.data[behavior]["final_checkpoint"] = entry
-    status.save()
+    status.save()  # before deleting, so the status never lists a deleted file
+    for old in kept[:-keep_checkpoints]:
+        Path(old["file_path"]).unlink(missing_ok=True)
     return step_file

@@ -171,6 +171,8 @@ def _env_factory(options: RunOptions, run_dir: RunDirectory, seed: int):  # type
     env = options.env_settings
     engine = options.engine_settings
 
+    scene_options = {"num_areas": env.num_areas} if env.num_areas != 1 else {}
+
     def factory(worker_id: int, side_channels: Sequence[SideChannel]) -> BaseEnv:
         return create_env(
             env.env_path,
@@ -182,6 +184,7 @@ def _env_factory(options: RunOptions, run_dir: RunDirectory, seed: int):  # type
             no_graphics=engine.no_graphics,
             additional_args=env.env_args,
             base_port=env.base_port,
+            **scene_options,
         )
 
     return factory
@@ -208,6 +211,7 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
     set_default_device(options.torch_settings.resolve_device())
     run_dir.run_logs_dir.mkdir(parents=True, exist_ok=True)
     timers.reset_timers()
+    StatsReporter.discard_pending()
     writers = _stats_writers(options)
     for writer in writers:
         StatsReporter.add_writer(writer)

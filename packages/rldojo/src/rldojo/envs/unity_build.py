@@ -37,6 +37,7 @@ def launch_unity_build(
     no_graphics: bool = False,
     additional_args: Sequence[str] | None = None,
     base_port: int | None = None,
+    num_areas: int = 1,
 ) -> BaseEnv:
     """Start the build at ``path`` and connect to it; its player log goes to ``log_folder/Player-<id>.log``.
 
@@ -59,6 +60,7 @@ def launch_unity_build(
             additional_args=list(additional_args or []),
             side_channels=list(side_channels),
             log_folder=str(log_folder) if log_folder is not None else None,
+            num_areas=num_areas,
         )
     except UnityException as error:
         raise RldojoError(f"could not start environment {build}: {error}".splitlines()[0]) from error

@@ -1,4 +1,4 @@
-"""Visual encoders for ``vis_encode_type``: ``simple``, ``nature_cnn``, ``resnet``; inputs are [N, C, H, W]."""
+"""Visual encoders for ``vis_encode_type``: ``simple``, ``nature_cnn``, ``resnet`` (inputs [N, C, H, W])."""
 
 from __future__ import annotations
 

@@ -99,6 +99,13 @@ class StatsReporter:
         with cls._lock:
             cls.writers.remove(writer)
 
+    @classmethod
+    def discard_pending(cls) -> None:
+        """Forget values not yet written, in every category (a new run starts from a clean slate)."""
+        with cls._lock:
+            cls._values.clear()
+            cls._aggregation.clear()
+
     def add_property(self, property_type: StatsPropertyType, value: Any) -> None:
         with self._lock:
             for writer in self.writers:

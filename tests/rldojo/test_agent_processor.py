@@ -1,0 +1,101 @@
+"""AgentProcessor: rewards paired with the decision they follow, time_horizon cuts, episode ends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mlagents_envs.base_env import DecisionSteps, TerminalSteps
+
+from rldojo.agent_processor import AgentProcessor
+from rldojo.policy import ActionInfo
+from rldojo.stats import StatsReporter
+from rldojo.trajectory import Trajectory
+
+pytestmark = pytest.mark.smoke
+
+
+def decisions(ids: list[int], obs: list[float], rewards: list[float], mask: list[list[bool]] | None = None):
+    n = len(ids)
+    masks = None if mask is None else [np.array(mask, dtype=bool)]
+    return DecisionSteps(
+        [np.array(obs, dtype=np.float32).reshape(n, 1)],
+        np.array(rewards, dtype=np.float32),
+        np.array(ids, dtype=np.int32),
+        masks,
+        np.zeros(n, dtype=np.int32),
+        np.zeros(n, dtype=np.float32),
+    )
+
+
+def terminals(ids: list[int], obs: list[float], rewards: list[float], interrupted: list[bool]):
+    n = len(ids)
+    return TerminalSteps(
+        [np.array(obs, dtype=np.float32).reshape(n, 1)],
+        np.array(rewards, dtype=np.float32),
+        np.array(interrupted, dtype=bool),
+        np.array(ids, dtype=np.int32),
+        np.zeros(n, dtype=np.int32),
+        np.zeros(n, dtype=np.float32),
+    )
+
+
+def no_terminals():
+    return terminals([], [], [], [])
+
+
+def actions(ids: list[int], values: list[int]) -> ActionInfo:
+    n = len(ids)
+    discrete = np.array(values, dtype=np.int64).reshape(n, 1)
+    return ActionInfo(
+        env_action=None,  # type: ignore[arg-type]
+        continuous=np.zeros((n, 0), dtype=np.float32),
+        discrete=discrete,
+        log_probs=-np.ones((n, 1), dtype=np.float32) * discrete,
+        entropy=np.ones(n, dtype=np.float32),
+        agent_ids=np.array(ids),
+    )
+
+
+@pytest.fixture
+def emitted():
+    return []
+
+
+@pytest.fixture
+def processor(emitted):
+    return AgentProcessor("Basic?team=0", StatsReporter("processor-test"), 3, emitted.append, (3,))
+
+
+def test_time_horizon_cuts_and_bootstraps_from_the_next_observation(processor, emitted):
+    processor.add_steps(decisions([7], [0.0], [0.0]), no_terminals(), 0)
+    for t in range(1, 5):
+        processor.add_actions(actions([7], [t % 3]), 0)
+        processor.add_steps(decisions([7], [float(t)], [t * 10.0]), no_terminals(), 0)
+    assert len(emitted) == 1
+    trajectory: Trajectory = emitted[0]
+    np.testing.assert_array_equal(trajectory.obs[0][:, 0], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(trajectory.rewards, [10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(trajectory.discrete_actions[:, 0], [1, 2, 0])
+    np.testing.assert_array_equal(trajectory.next_obs[0], [[3.0]])
+    assert not trajectory.done_reached and trajectory.agent_id == "agent_0-7"
+
+
+def test_episode_end_emits_done_trajectory_with_terminal_observation(processor, emitted):
+    processor.add_steps(
+        decisions([1, 2], [0.0, 5.0], [0, 0], mask=[[False, True, False]] * 2), no_terminals(), 0
+    )
+    processor.add_actions(actions([1, 2], [0, 2]), 0)
+    # agent 1 ends its episode (max step reached), agent 2 continues
+    processor.add_steps(decisions([2], [6.0], [0.5]), terminals([1], [9.0], [-1.0], [True]), 0)
+    assert len(emitted) == 1
+    trajectory = emitted[0]
+    assert trajectory.done_reached and trajectory.interrupted and not trajectory.terminated
+    np.testing.assert_array_equal(trajectory.rewards, [-1.0])
+    np.testing.assert_array_equal(trajectory.next_obs[0], [[9.0]])
+    np.testing.assert_array_equal(trajectory.action_masks, [[1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(trajectory.dones(), [0.0])  # interrupted: not a true terminal
+
+
+def test_agents_terminating_before_acting_produce_nothing(processor, emitted):
+    processor.add_steps(decisions([], [], []), terminals([4], [1.0], [1.0], [False]), 0)
+    assert emitted == []

@@ -1,0 +1,93 @@
+"""Checkpoint files: weights_only loading, RNG round trip, keep_checkpoints, and kill -9 during a write."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from rldojo.checkpoint import (
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+    save_trainer_checkpoint,
+)
+from rldojo.errors import RldojoError
+
+
+@pytest.mark.smoke
+def test_checkpoint_round_trip_with_weights_only_and_rng(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, {"modules": {"Policy": model.state_dict()}, "step": 12})
+    expected = (random.random(), np.random.rand(), torch.rand(1))
+    state = load_checkpoint(path)
+    assert state["step"] == 12 and state["format_version"] == 1
+    torch.testing.assert_close(state["modules"]["Policy"]["weight"], model.weight.detach())
+    restore_rng_state(state["rng"])
+    assert (random.random(), np.random.rand(), torch.rand(1)) == expected
+
+
+@pytest.mark.smoke
+def test_unreadable_or_foreign_checkpoints_are_clear_errors(tmp_path):
+    with pytest.raises(RldojoError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(RldojoError, match="cannot be read"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(RldojoError, match="format version None"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+@pytest.mark.smoke
+def test_keep_checkpoints_deletes_the_oldest_and_records_status(tmp_path):
+    artifacts = tmp_path / "Ball"
+    for step in (10, 20, 30, 40):
+        save_trainer_checkpoint(artifacts, "Ball", step, {"modules": {}}, keep_checkpoints=2, reward=1.5)
+    assert sorted(p.name for p in artifacts.glob("*.pt")) == ["Ball-30.pt", "Ball-40.pt", "checkpoint.pt"]
+    assert load_checkpoint(artifacts / "checkpoint.pt")["step"] == 40
+    status = json.loads((tmp_path / "run_logs" / "training_status.json").read_text())
+    assert [c["steps"] for c in status["Ball"]["checkpoints"]] == [30, 40]
+    assert status["metadata"]["stats_format_version"] == "0.3.0"
+
+
+WRITER = """
+import sys, torch
+from pathlib import Path
+from rldojo.checkpoint import save_trainer_checkpoint
+big = {"w": torch.randn(4_000_000)}
+step = 0
+print("ready", flush=True)
+while True:
+    step += 1
+    save_trainer_checkpoint(Path(sys.argv[1]), "Ball", step, {"modules": {"Policy": big}}, 3, None)
+"""
+
+
+def test_kill_9_during_checkpoint_writes_leaves_a_loadable_checkpoint(tmp_path):
+    artifacts = tmp_path / "Ball"
+    for attempt in range(3):
+        process = subprocess.Popen([sys.executable, "-c", WRITER, str(artifacts)], stdout=subprocess.PIPE)
+        assert process.stdout.readline().strip() == b"ready"
+        deadline = time.monotonic() + 60
+        while not (artifacts / "checkpoint.pt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3 + 0.37 * attempt)  # land somewhere inside a later write
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        state = load_checkpoint(artifacts / "checkpoint.pt")
+        assert state["step"] >= 1 and state["modules"]["Policy"]["w"].shape == (4_000_000,)
+        status = json.loads((tmp_path / "run_logs" / "training_status.json").read_text())
+        for entry in status["Ball"]["checkpoints"]:
+            assert (
+                load_checkpoint(tmp_path / "Ball" / entry["file_path"].rsplit("/", 1)[-1])["step"]
+                == entry["steps"]
+            )

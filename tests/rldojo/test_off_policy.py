@@ -1,0 +1,134 @@
+"""OffPolicyTrainer: replay buffer filling, steps_per_update cadence, replay buffer in checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mlagents_envs.base_env import (
+    ActionSpec,
+    BehaviorSpec,
+    DimensionProperty,
+    ObservationSpec,
+    ObservationType,
+)
+
+from rldojo.networks import Actor, Critic
+from rldojo.policy import Policy
+from rldojo.settings import OffPolicyHyperparamSettings, TrainerSettings
+from rldojo.trainers import OffPolicyTrainer, Optimizer
+from rldojo.trajectory import Trajectory
+
+pytestmark = pytest.mark.smoke
+
+SPEC = BehaviorSpec(
+    [ObservationSpec((2,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")],
+    ActionSpec.create_discrete((2,)),
+)
+
+
+class ValueRegression(Optimizer):
+    """A real (if simple) off-policy update: regress a critic on one-step TD targets."""
+
+    def __init__(self, policy, trainer_settings):
+        super().__init__(policy, trainer_settings)
+        self.critic = Critic(["extrinsic"], SPEC.observation_specs, trainer_settings.network_settings)
+        self.adam = torch.optim.Adam(self.critic.parameters(), lr=1e-2)
+        self.batches = []
+
+    def update(self, batch, step):
+        self.batches.append(batch)
+        with torch.no_grad():
+            target = (
+                batch["rewards"]
+                + 0.9 * (1 - batch["dones"]) * self.critic([batch["next_obs_0"]])["extrinsic"]
+            )
+        loss = ((self.critic([batch["obs_0"]])["extrinsic"] - target) ** 2).mean()
+        self.adam.zero_grad()
+        loss.backward()
+        self.adam.step()
+        return {"Losses/Value Loss": loss.item()}
+
+    def get_modules(self):
+        return {"Optimizer:critic": self.critic, "Optimizer:adam": self.adam}
+
+
+class ValueTrainer(OffPolicyTrainer):
+    def create_policy(self, parsed_behavior_id, behavior_spec):
+        actor = Actor(
+            behavior_spec.observation_specs, self.trainer_settings.network_settings, behavior_spec.action_spec
+        )
+        return Policy(behavior_spec, actor, torch.device("cpu"))
+
+    def create_optimizer(self):
+        return ValueRegression(self.policy, self.trainer_settings)
+
+
+def make_trainer(tmp_path, load=False) -> ValueTrainer:
+    settings = TrainerSettings.model_validate(
+        {
+            "trainer_type": "value",
+            "hyperparameters": {
+                "batch_size": 4,
+                "buffer_size": 16,
+                "buffer_init_steps": 4,
+                "steps_per_update": 2,
+                "save_replay_buffer": True,
+            },
+            "network_settings": {"hidden_units": 8, "num_layers": 1},
+            "summary_freq": 1000,
+        },
+        context={"trainer_settings": {"value": OffPolicyHyperparamSettings}},
+    )
+    trainer = ValueTrainer("Walker", 1, settings, True, load, 0, tmp_path / "Walker")
+    trainer.add_policy("Walker?team=0", trainer.create_policy("Walker?team=0", SPEC))
+    return trainer
+
+
+def trajectory(start: int, length: int, done: bool) -> Trajectory:
+    obs = np.arange(start, start + length, dtype=np.float32)[:, None].repeat(2, axis=1)
+    return Trajectory(
+        obs=[obs],
+        next_obs=[np.full((1, 2), start + length, dtype=np.float32)],
+        continuous_actions=np.zeros((length, 0), dtype=np.float32),
+        discrete_actions=np.zeros((length, 1), dtype=np.int64),
+        log_probs=np.zeros((length, 1), dtype=np.float32),
+        action_masks=np.ones((length, 2), dtype=np.float32),
+        rewards=np.ones(length, dtype=np.float32),
+        done_reached=done,
+        interrupted=False,
+        agent_id="agent_0-1",
+        behavior_id="Walker?team=0",
+    )
+
+
+def test_updates_follow_steps_per_update_after_buffer_init_steps(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.trajectory_queue.append(trajectory(0, 4, done=False))
+    trainer.advance()
+    assert trainer.optimizer.batches == []  # 4 steps: (4 - 4) / 1 is not above 2
+    trainer.trajectory_queue.append(trajectory(4, 16, done=True))
+    trainer.advance()
+    # 20 steps, 4 initial: updates while 16 / update_steps > 2, i.e. 7 updates
+    assert len(trainer.optimizer.batches) == 7 and trainer.update_steps == 8
+    batch = trainer.optimizer.batches[0]
+    assert batch["obs_0"].shape == (4, 2)
+    # transitions are consistent: next_obs is obs + 1, and only the episode's last step is terminal
+    torch.testing.assert_close(batch["next_obs_0"], batch["obs_0"] + 1)
+    torch.testing.assert_close(batch["dones"], (batch["obs_0"][:, 0] == 19).float())
+
+
+def test_replay_buffer_and_update_count_survive_a_checkpoint(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.trajectory_queue.append(trajectory(0, 20, done=True))
+    trainer.advance()
+    trainer.save_model()
+    resumed = make_trainer(tmp_path, load=True)
+    assert resumed.get_step == 20 and resumed.update_steps == trainer.update_steps
+    assert resumed.replay_buffer.num_experiences == 16
+    for key, column in trainer.replay_buffer.state_dict()["columns"].items():
+        torch.testing.assert_close(resumed.replay_buffer.state_dict()["columns"][key], column)
+    torch.testing.assert_close(
+        resumed.optimizer.adam.state_dict()["state"][0]["exp_avg"],
+        trainer.optimizer.adam.state_dict()["state"][0]["exp_avg"],
+    )

@@ -1,0 +1,146 @@
+"""Whole runs: PPO learns over gRPC, a seed gives the same stats, Ctrl-C saves and --resume continues."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rldojo.checkpoint import load_checkpoint
+from rldojo.run_directory import RunDirectory
+from rldojo.settings import load_run_options
+from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
+from rldojo.training import run_training
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+REWARD = "Environment/Cumulative Reward"
+
+
+class SummaryRecorder(StatsWriter):
+    """Keeps every summary as one text line per key, and the mean reward per summary step."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.rewards: dict[int, float] = {}
+
+    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+        for key in sorted(values):
+            summary = values[key]
+            self.lines.append(f"{category} {step} {key} {summary.full_dist!r}")
+        if REWARD in values:
+            self.rewards[step] = values[REWARD].mean
+
+
+def train(config: Path, results: Path, run_id: str, **overrides) -> SummaryRecorder:
+    options = load_run_options(
+        config,
+        {"checkpoint_settings.results_dir": str(results), "checkpoint_settings.run_id": run_id, **overrides},
+    )
+    run_dir = RunDirectory.prepare(options)
+    run_dir.write_configuration(options)
+    recorder = SummaryRecorder()
+    StatsReporter.add_writer(recorder)
+    try:
+        run_training(options, run_dir)
+    finally:
+        StatsReporter.remove_writer(recorder)
+    return recorder
+
+
+def test_same_seed_twice_gives_identical_stats(tmp_path):
+    overrides = {
+        "env_settings.seed": 5,
+        "behaviors.Basic.max_steps": 1500,
+        "behaviors.Basic.summary_freq": 300,
+    }
+    first = train(CONFIGS / "basic_ppo.yaml", tmp_path, "a", **overrides)
+    second = train(CONFIGS / "basic_ppo.yaml", tmp_path, "b", **overrides)
+    assert len(first.lines) > 20
+    assert first.lines == second.lines
+    third = train(CONFIGS / "basic_ppo.yaml", tmp_path, "c", **{**overrides, "env_settings.seed": 6})
+    assert third.lines != first.lines
+
+
+def test_ppo_learns_basic_over_grpc_from_a_launched_build(tmp_path, sim_build):
+    build = sim_build("Basic")
+    recorder = train(
+        CONFIGS / "basic_ppo.yaml",
+        tmp_path,
+        "grpc",
+        **{"env_settings.env_path": str(build), "env_settings.seed": 1},
+    )
+    rewards = list(recorder.rewards.values())
+    assert rewards[0] < 0.5 and rewards[-1] >= 0.9, recorder.rewards
+    run = tmp_path / "grpc"
+    assert (run / "run_logs" / "Player-0.log").is_file()
+    assert (run / "run_logs" / "timers.json").is_file()
+    assert list((run / "Basic").glob("events.out.tfevents.*"))
+    assert load_checkpoint(run / "Basic" / "checkpoint.pt")["step"] >= 5000
+
+
+@pytest.mark.slow
+def test_ppo_learns_3dball_over_grpc_from_a_launched_build(tmp_path, sim_build):
+    recorder = train(
+        CONFIGS / "ppo.yaml",
+        tmp_path,
+        "ball",
+        **{
+            "env_settings.env_path": str(sim_build("3DBall")),
+            "env_settings.seed": 1,
+            "behaviors.3DBall.max_steps": 42000,
+        },
+    )
+    rewards = list(recorder.rewards.values())
+    assert rewards[-1] >= 10 and rewards[-1] > 4 * rewards[0], recorder.rewards
+
+
+def learn(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rldojo.cli", "learn", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def adam_step(state: dict) -> float:
+    return float(state["modules"]["Optimizer:value_optimizer"]["state"][0]["step"])
+
+
+def test_ctrl_c_saves_exits_130_and_resume_continues(tmp_path):
+    config = tmp_path / "ball.yaml"
+    data = yaml.safe_load((CONFIGS / "ppo.yaml").read_text())
+    data["behaviors"]["3DBall"].update(max_steps=10_000_000, summary_freq=3000)
+    config.write_text(yaml.safe_dump(data))
+    common = ("--run-id", "r", "--results-dir", str(tmp_path), "--seed", "2")
+    process = learn(str(config), *common)
+    for line in process.stdout:
+        if line.startswith("3DBall. Step: 6000."):  # two updates done
+            break
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 130, output
+    assert "stopped by SIGINT after saving" in output and "--resume" in output
+    saved = load_checkpoint(tmp_path / "r" / "3DBall" / "checkpoint.pt")
+    interrupted_at = saved["step"]
+    assert interrupted_at > 6000 and adam_step(saved) > 0
+
+    data["behaviors"]["3DBall"]["max_steps"] = interrupted_at + 7000  # more than one buffer_size
+    config.write_text(yaml.safe_dump(data))
+    process = learn(str(config), *common, "--resume")
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == 0, output
+    steps = [
+        int(line.split()[2].rstrip(".")) for line in output.splitlines() if line.startswith("3DBall. Step:")
+    ]
+    assert steps and steps[0] > interrupted_at, output  # the step counter continued
+    final = load_checkpoint(tmp_path / "r" / "3DBall" / "checkpoint.pt")
+    assert final["step"] >= interrupted_at + 7000
+    # Adam's step count went on from the saved optimizer state: one more update of 3 epochs of minibatches
+    assert adam_step(final) >= adam_step(saved) + 3 * (6000 // 64)
