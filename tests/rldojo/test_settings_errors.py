@@ -109,6 +109,25 @@ BAD_CONFIGS = {
         "behaviors: {Basic: {}}\ncheckpoint_settings: {run_id: a/b}",
         "checkpoint_settings.run_id: String should match pattern '^[^/\\\\]+$'",
     ),
+    "behavior is not a mapping": (
+        "behaviors: {Basic: 5}",
+        "behaviors.Basic: must be a mapping of trainer settings",
+    ),
+    "trainer type in the wrong case": (
+        "behaviors: {Basic: {trainer_type: PPO}}",
+        "behaviors.Basic.trainer_type: unknown trainer_type 'PPO' (installed trainer types: {installed}; "
+        "see `rldojo plugins`); did you mean 'ppo'?",
+    ),
+    "constant is not a number": (
+        "behaviors: {Basic: {}}\nenvironment_parameters: {gravity: strong}",
+        "environment_parameters.gravity: Input should be a valid number, unable to parse string as a number",
+    ),
+    "negative deviation in a lesson": (
+        "behaviors: {Basic: {}}\nenvironment_parameters:\n  noise:\n    curriculum:\n"
+        "      - {name: A, value: {sampler_type: gaussian, sampler_parameters: {st_dev: -1}}}",
+        "environment_parameters.noise.curriculum[0].value.sampler_parameters.st_dev: "
+        "Input should be greater than or equal to 0",
+    ),
     "YAML syntax": (
         "behaviors:\n  Basic: {max_steps: 10\n",
         "YAML syntax error at line 3, column 1: expected ',' or '}', but got '<stream end>'",

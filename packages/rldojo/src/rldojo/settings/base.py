@@ -15,9 +15,10 @@ NOT_SUPPORTED = "not_supported"
 
 
 def closest(word: str, choices: Sequence[str]) -> str | None:
-    """The choice most similar to ``word`` (difflib), or None when nothing is close."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    """The choice most similar to ``word`` (difflib, ignoring case), or None when nothing is close."""
+    by_lower = {choice.lower(): choice for choice in choices}
+    matches = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[matches[0]] if matches else None
 
 
 def unknown_key_error(key: str, valid: Sequence[str], what: str = "key") -> PydanticCustomError:

@@ -89,6 +89,10 @@ def _flatten_sampler(value: Any) -> Any:
         for key in value:
             if key not in ("sampler_type", "sampler_parameters"):
                 raise unknown_key_error(str(key), ["sampler_type", "sampler_parameters"])
+        if not isinstance(value.get("sampler_parameters") or {}, Mapping):
+            raise PydanticCustomError(
+                "sampler_parameters", "sampler_parameters must be a mapping", {"at": ("sampler_parameters",)}
+            )
         if value["sampler_type"] not in SAMPLER_TYPES:
             error = unknown_key_error(str(value["sampler_type"]), SAMPLER_TYPES, what="sampler_type")
             raise PydanticCustomError(error.type, error.message(), {"at": ("sampler_type",)})
@@ -172,15 +176,19 @@ class EnvironmentParameterSettings(SettingsModel):
 def yaml_location(path: tuple[str | int, ...], data: Mapping[str, Any]) -> tuple[str | int, ...]:
     """Translate a validation path inside ``environment_parameters`` back to how the YAML spells it.
 
-    Samplers are validated flat, so their fields sit under ``sampler_parameters``; a constant or a
-    sampler written without ``curriculum:`` was validated as lesson 0 of a curriculum.
+    A constant or a sampler written without ``curriculum:`` was validated as lesson 0 of a curriculum,
+    and samplers are validated flat, so their fields sit under ``sampler_parameters``.
     """
-    parts = [
-        "sampler_parameters" if index and path[index - 1] == "value" and part in SAMPLER_TYPES else part
-        for index, part in enumerate(path)
-    ]
-    if parts[:1] == ["environment_parameters"] and parts[2:5] == ["curriculum", 0, "value"]:
-        written = (data.get("environment_parameters") or {}).get(parts[1])
-        if not (isinstance(written, Mapping) and "curriculum" in written):
-            parts = parts[:2] + parts[5:]
-    return tuple(parts)
+    if path[:1] != ("environment_parameters",) or "value" not in path[2:]:
+        return path
+    written = (data.get("environment_parameters") or {}).get(path[1])
+    if not (isinstance(written, Mapping) and "curriculum" in written):
+        head, rest = path[:2], path[5:]
+    else:
+        split = path.index("value", 2) + 1
+        head, rest = path[:split], path[split:]
+        lesson = written["curriculum"][path[3]] if isinstance(path[3], int) else {}
+        written = lesson.get("value") if isinstance(lesson, Mapping) else None
+    if rest and rest[0] in SAMPLER_TYPES:
+        return (*head, "sampler_parameters", *rest[1:]) if isinstance(written, Mapping) else head
+    return (*head, *rest)

@@ -100,6 +100,9 @@ def run_options_from_dict(
         raise ConfigError(f"{source}: behaviors: must be a mapping of behavior name to trainer settings")
     if defaults:
         data["default_settings"] = _trainer_settings(defaults, source, ("default_settings",), context)
+    for name, own in behaviors.items():
+        if own is not None and not isinstance(own, Mapping):
+            raise ConfigError(f"{source}: behaviors.{name}: must be a mapping of trainer settings")
     data["behaviors"] = {
         str(name): _trainer_settings(deep_merge(defaults, own or {}), source, ("behaviors", name), context)
         for name, own in behaviors.items()
