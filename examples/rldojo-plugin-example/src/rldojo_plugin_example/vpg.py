@@ -17,8 +17,7 @@ from torch import nn
 from rldojo.buffer import obs_key, observations
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
-from rldojo.settings import OnPolicyHyperparamSettings, TrainerSettings
-from rldojo.settings.base import YamlFloat, YamlInt
+from rldojo.settings import OnPolicyHyperparamSettings, TrainerSettings, YamlFloat, YamlInt
 from rldojo.trainers import DecayedValue, OnPolicyTrainer, Optimizer
 from rldojo.trainers.returns import gae
 from rldojo.trajectory import Trajectory

@@ -4,6 +4,7 @@ Load a file with :func:`load_run_options`; every problem becomes one :class:`~rl
 line naming the YAML path.
 """
 
+from rldojo.settings.base import YamlFloat, YamlInt
 from rldojo.settings.environment_parameters import (
     CompletionCriteria,
     ConstantSettings,
@@ -63,6 +64,8 @@ __all__ = [
     "TorchSettings",
     "TrainerSettings",
     "UniformSettings",
+    "YamlFloat",
+    "YamlInt",
     "load_run_options",
     "read_yaml",
     "run_options_from_dict",
