@@ -201,7 +201,9 @@ class TrainerSettings(SettingsModel):
     trainer_type: str = "ppo"
     hyperparameters: SerializeAsAny[HyperparamSettings] = Field(default_factory=HyperparamSettings)
     network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
-    reward_signals: dict[str, RewardSignalSettings] = Field(default_factory=default_reward_signals)
+    reward_signals: dict[str, RewardSignalSettings] = Field(
+        default_factory=default_reward_signals, min_length=1
+    )
     init_path: str | None = None
     keep_checkpoints: YamlInt = Field(default=5, ge=1)
     even_checkpoints: bool = False
@@ -227,6 +229,15 @@ class TrainerSettings(SettingsModel):
         if name not in settings:
             raise unknown_trainer_type_error(name, list(settings))
         hyperparameters = data.get("hyperparameters") or {}
+        if isinstance(hyperparameters, HyperparamSettings) and not isinstance(
+            hyperparameters, settings[name]
+        ):
+            raise PydanticCustomError(
+                "hyperparameters_class",
+                "trainer_type '{name}' takes {expected} hyperparameters, not {given}",
+                {"name": name, "expected": settings[name].__name__, "given": type(hyperparameters).__name__,
+                 "at": ("hyperparameters",)},
+            )  # fmt: skip
         if isinstance(hyperparameters, dict):
             try:
                 data["hyperparameters"] = settings[name].model_validate(hyperparameters, context=info.context)
