@@ -62,6 +62,7 @@ def test_same_seed_twice_gives_identical_stats(tmp_path):
     second = train(CONFIGS / "basic_ppo.yaml", tmp_path, "b", **overrides)
     assert len(first.lines) > 20
     assert first.lines == second.lines
+    assert any("Basic/Large Goal Reached" in line for line in first.lines)  # from the StatsSideChannel
     third = train(CONFIGS / "basic_ppo.yaml", tmp_path, "c", **{**overrides, "env_settings.seed": 6})
     assert third.lines != first.lines
 
@@ -99,6 +100,32 @@ def test_ppo_learns_3dball_over_grpc_from_a_launched_build(tmp_path, sim_build):
     assert rewards[-1] >= 10 and rewards[-1] > 4 * rewards[0], recorder.rewards
 
 
+@pytest.mark.parametrize(
+    ("env", "behavior", "network"),
+    [
+        ("sim:GridWorld", "GridWorld", {"vis_encode_type": "simple"}),  # pixels + goal signal, action masks
+        ("sim:Tennis", "Tennis", {}),  # Tennis?team=0 and ?team=1 share one trainer
+    ],
+)
+def test_visual_masked_and_two_team_behaviors_train(tmp_path, env, behavior, network):
+    config = tmp_path / "config.yaml"
+    settings = {
+        "max_steps": 600,
+        "summary_freq": 300,
+        "time_horizon": 16,
+        "network_settings": network,
+        "hyperparameters": {"batch_size": 64, "buffer_size": 256},
+    }
+    config.write_text(yaml.safe_dump({"behaviors": {behavior: settings}, "env_settings": {"env_path": env}}))
+    recorder = train(config, tmp_path, "run", **{"env_settings.seed": 3})
+    assert [line.split()[0] for line in recorder.lines] == [behavior] * len(recorder.lines)
+    assert any("Losses/Policy Loss" in line for line in recorder.lines)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.is_dir()) == sorted(
+        [behavior, "run_logs"]
+    )
+    assert load_checkpoint(tmp_path / "run" / behavior / "checkpoint.pt")["step"] >= 600
+
+
 def learn(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "rldojo.cli", "learn", *args],
@@ -111,6 +138,18 @@ def learn(*args: str) -> subprocess.Popen:
 
 def adam_step(state: dict) -> float:
     return float(state["modules"]["Optimizer:value_optimizer"]["state"][0]["step"])
+
+
+def test_sigterm_saves_and_exits_130(tmp_path):
+    process = learn(str(CONFIGS / "ppo.yaml"), "--run-id", "t", "--results-dir", str(tmp_path))
+    for line in process.stdout:
+        if line.startswith("3DBall. Step: 6000."):
+            break
+    process.send_signal(signal.SIGTERM)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 130, output
+    assert "stopped by SIGTERM after saving" in output
+    assert load_checkpoint(tmp_path / "t" / "3DBall" / "checkpoint.pt")["step"] >= 6000
 
 
 def test_ctrl_c_saves_exits_130_and_resume_continues(tmp_path):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ CHECKPOINT_FORMAT_VERSION = 1
 LATEST = "checkpoint.pt"
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write ``path`` through ``write(file)`` so that readers only ever see the old or the new whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -59,7 +59,9 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
 
 def rng_state() -> dict[str, Any]:
     """Python, numpy and torch (CPU and CUDA) random states as tensors and primitives."""
-    _, keys, position, has_gauss, cached_gaussian = np.random.get_state()  # type: ignore[misc]
+    _, keys, position, has_gauss, cached_gaussian = cast(
+        tuple[str, np.ndarray, int, int, float], np.random.get_state()
+    )
     state: dict[str, Any] = {
         "python": random.getstate(),
         "numpy": {

@@ -25,6 +25,7 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import atomic_write
 from rldojo.envs import EnvironmentStep, EnvManager, InProcessEnvManager, create_env
+from rldojo.envs.manager import EnvFactory
 from rldojo.envs.side_channels import engine_configuration_channel, environment_parameters_channel
 from rldojo.errors import RldojoError, TrainingInterrupted
 from rldojo.networks import set_default_device
@@ -167,7 +168,7 @@ class TrainerController:
                 trainer.save_model(final=True)
 
 
-def _env_factory(options: RunOptions, run_dir: RunDirectory, seed: int):  # type: ignore[no-untyped-def]
+def _env_factory(options: RunOptions, run_dir: RunDirectory, seed: int) -> EnvFactory:
     env = options.env_settings
     engine = options.engine_settings
 
@@ -216,7 +217,6 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
     for writer in writers:
         StatsReporter.add_writer(writer)
     stop = StopRequest()
-    controller: TrainerController | None = None
     try:
         with stop.installed():
             side_channels = [
@@ -224,8 +224,8 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
                 environment_parameters_channel(options.environment_parameters, seed),
             ]
             env_manager = InProcessEnvManager(_env_factory(options, run_dir, seed), side_channels)
+            controller = TrainerController(options, run_dir, env_manager, seed)
             try:
-                controller = TrainerController(options, run_dir, env_manager, seed)
                 controller.run(stop)
             except UnityException as error:
                 raise RldojoError(f"the environment failed: {error}".splitlines()[0]) from error

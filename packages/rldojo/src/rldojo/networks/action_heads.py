@@ -65,7 +65,9 @@ class ActionHead(nn.Module):
         logits = self.logits(hidden)
         if masks is not None:
             logits = logits.masked_fill(masks < 0.5, MASKED_LOGIT)
-        return [torch.log_softmax(branch, dim=1) for branch in torch.split(logits, self.branch_sizes, dim=1)]
+        return [
+            torch.log_softmax(branch, dim=1) for branch in torch.split(logits, list(self.branch_sizes), dim=1)
+        ]
 
     @staticmethod
     def _log_probs_and_entropy(

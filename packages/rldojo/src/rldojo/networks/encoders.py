@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from mlagents_envs.base_env import ObservationSpec
@@ -61,13 +63,15 @@ class ObservationEncoder(nn.Module):
     def __init__(self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings):
         super().__init__()
         kind = settings.vis_encode_type.value
-        processors: list[nn.Module] = []
+        processors: list[_VectorProcessor | _VisualProcessor] = []
         for index, spec in enumerate(observation_specs):
             shape = tuple(spec.shape)
             if len(shape) == 3 and kind != "fully_connected":
-                processors.append(_VisualProcessor(kind, shape, settings.hidden_units))  # type: ignore[arg-type]
+                processors.append(
+                    _VisualProcessor(kind, (shape[0], shape[1], shape[2]), settings.hidden_units)
+                )
             elif len(shape) in (1, 3):
-                processors.append(_VectorProcessor(int(torch.tensor(shape).prod()), settings.normalize))
+                processors.append(_VectorProcessor(math.prod(shape), settings.normalize))
             else:
                 raise ConfigError(
                     f"not supported yet: observation {index} of shape {list(shape)} "
@@ -84,4 +88,4 @@ class ObservationEncoder(nn.Module):
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         for processor, obs in zip(self.processors, observations, strict=True):
-            processor.update_normalization(obs)
+            cast(_VectorProcessor | _VisualProcessor, processor).update_normalization(obs)

@@ -14,6 +14,10 @@ EPSILON = 1e-5
 class RunningNormalizer(nn.Module):
     """Normalises inputs with statistics of everything seen so far; the statistics live in the state dict."""
 
+    count: torch.Tensor
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
+
     def __init__(self, size: int):
         super().__init__()
         self.register_buffer("count", torch.zeros((), dtype=torch.float64))

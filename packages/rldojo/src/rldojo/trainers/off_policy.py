@@ -16,7 +16,7 @@ class OffPolicyTrainer(RLTrainer):
     (saved in checkpoints when ``save_replay_buffer``); once ``buffer_init_steps`` are collected, the
     optimizer gets one sampled minibatch per ``steps_per_update`` steps."""
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.replay_buffer = ReplayBuffer(self.hyperparameters.buffer_size)
         self.update_steps = 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from rldojo.buffer import AgentBuffer, as_tensors
@@ -14,7 +16,7 @@ class OnPolicyTrainer(RLTrainer):
     """Base of on-policy trainers (PPO, A2C). ``_process_trajectory`` fills :attr:`update_buffer` with
     columns including ``advantages``; this class does the minibatch loop and calls ``optimizer.update``."""
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.update_buffer = AgentBuffer()
 
