@@ -92,12 +92,16 @@ def test_bad_command_line_exits_2_with_one_line(case, config):
         (["--resume"], "--resume: there is no run 'r1' to resume in results; leave out --resume to start it"),
         (["--initialize-from", "r0"], "--initialize-from: there is no run 'r0' in results"),
         (
+            ["--initialize-from", "r1"],
+            "--initialize-from: initialize_from names this run ('r1'); use --resume to continue it",
+        ),
+        (
             ["--resume", "--force"],
             "basic.yaml: checkpoint_settings: --resume and --force cannot be used together",
         ),
         (
             ["--num-envs", "0"],
-            "--num-envs: sets env_settings.num_envs: Input should be greater than or equal to 1",
+            "--num-envs: Input should be greater than or equal to 1",
         ),
     ],
 )

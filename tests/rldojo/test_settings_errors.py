@@ -190,7 +190,4 @@ def test_flag_values_are_named_by_their_flag(tmp_path):
     config.write_text("behaviors: {Basic: {}}")
     with pytest.raises(ConfigError) as raised:
         load_run_options(config, {"env_settings.base_port": 70000}, {"env_settings.base_port": "--base-port"})
-    assert (
-        str(raised.value)
-        == "--base-port: sets env_settings.base_port: Input should be less than or equal to 65535"
-    )
+    assert str(raised.value) == "--base-port: Input should be less than or equal to 65535"

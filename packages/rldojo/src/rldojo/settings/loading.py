@@ -71,12 +71,10 @@ def config_error(
     """
     first = error.errors(include_url=False)[0]
     path = format_path(yaml_location((*prefix, *error_path(first)), data or {}))
-    flags = flags or {}
-    if path in flags:
-        source, path = flags[path], f"sets {path}"
+    flag = (flags or {}).get(path)
     if first["type"] == NOT_SUPPORTED:
-        return ConfigError(f"{first['msg']} (in {source}: {path})")
-    return ConfigError(f"{source}: {path}: {first['msg']}")
+        return ConfigError(f"{first['msg']} (in {flag or f'{source}: {path}'})")
+    return ConfigError(f"{flag or f'{source}: {path}'}: {first['msg']}")
 
 
 def run_options_from_dict(

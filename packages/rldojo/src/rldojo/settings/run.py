@@ -90,6 +90,12 @@ class CheckpointSettings(SettingsModel):
                 "--resume and --initialize-from cannot be used together: resume continues this run, "
                 "initialize-from starts a new one from another run's weights",
             )
+        if self.initialize_from == self.run_id:
+            raise PydanticCustomError(
+                "initialize_from_itself",
+                "initialize_from names this run ('{run_id}'); use --resume to continue it",
+                {"run_id": self.run_id, "at": ("initialize_from",)},
+            )
         if self.resume and self.force:
             raise PydanticCustomError(
                 "resume_and_force", "--resume and --force cannot be used together: --force deletes the run"
