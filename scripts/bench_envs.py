@@ -8,20 +8,28 @@ gRPC, their ratio, and where one gRPC exchange's time goes:
 - protobuf: serialising and parsing the step messages both ways (also replayed offline),
 - mlagents_envs: Python-side work in ``UnityEnvironment.step`` outside ``communicator.exchange``
   (building the action message, ``steps_from_proto``, side channels; from mlagents_envs' timers),
-- transport: the rest of ``communicator.exchange``: gRPC on both ends, the multiprocessing pipe
-  between mlagents' gRPC thread and its main thread, and scheduling.
+- pipe: mlagents_envs hands every message between its gRPC worker thread and its main thread
+  through a ``multiprocessing.Pipe`` (pickling the message); measured as a two-thread ping-pong of
+  the scene's real step messages,
+- gRPC: the rest of ``communicator.exchange``: gRPC on both ends and thread scheduling.
 
 A row ``Basic (minimal player)`` runs a 40-line hand-written player of Basic as the floor that
 mlagents_envs and gRPC allow on this machine right now (the issue's anchor: 762 exchanges/s).
 
-Usage: ``uv run --frozen python scripts/bench_envs.py [--steps 1000]``
+Each figure is the fastest of ``--repeats`` measurements, since other work on the machine only
+ever slows a run down.
+
+Usage: ``uv run --frozen python scripts/bench_envs.py [--steps 1000] [--repeats 3]``
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,9 +105,9 @@ class PlayerCost:
     protobuf_ms: float
 
 
-def action_plan(scene: str, steps: int, **options) -> list[dict[str, ActionTuple]]:
+def action_plan(scene: str, steps: int) -> list[dict[str, ActionTuple]]:
     """Random actions for every decision of ``steps`` steps (all areas decide at every step)."""
-    env = rldojo_sim.make_env(scene, **options)
+    env = rldojo_sim.make_env(scene)
     env.reset()
     np.random.seed(0)
     return [
@@ -124,32 +132,61 @@ def play(env: BaseEnv, plan: list[dict[str, ActionTuple]]) -> tuple[float, int]:
     return time.perf_counter() - started, agent_steps
 
 
-def in_process_rate(scene: str, plan: list[dict[str, ActionTuple]], **options) -> float:
-    seconds, agent_steps = play(rldojo_sim.make_env(scene, **options), plan)
+def in_process_rate(scene: str, plan: list[dict[str, ActionTuple]], repeats: int) -> float:
+    env = rldojo_sim.make_env(scene)
+    seconds, agent_steps = min(play(env, plan) for _ in range(repeats))
     return agent_steps / seconds
 
 
-def grpc_run(launcher: Path, plan: list[dict[str, ActionTuple]], extra_args: list[str]) -> GrpcRun:
-    with lease_port(start=21000) as lease:
-        env = UnityEnvironment(
-            str(launcher),
-            base_port=lease.port,
-            no_graphics=True,
-            side_channels=[StatsSideChannel()],
-            additional_args=extra_args,
-        )
-        try:
-            env.reset()
-            reset_timers()
-            seconds, agent_steps = play(env, plan)
-            tree = get_timer_tree()["children"]
-        finally:
+@dataclass(frozen=True)
+class Player:
+    """One way of serving a scene over gRPC: a launcher and its extra arguments."""
+
+    label: str
+    launcher: Path
+    extra_args: tuple[str, ...] = ()
+    compress_visual: bool = True
+    is_rldojo_sim: bool = True
+
+
+def grpc_runs(players: list[Player], plan: list[dict[str, ActionTuple]], repeats: int) -> dict[str, GrpcRun]:
+    """Play ``plan`` on every player, all launched at once and measured in turns, so that they share load."""
+    leases = [lease_port(start=21000 + 10 * index) for index in range(len(players))]
+    envs = []
+    try:
+        for player, lease in zip(players, leases, strict=True):
+            envs.append(
+                UnityEnvironment(
+                    str(player.launcher),
+                    base_port=lease.port,
+                    no_graphics=True,
+                    side_channels=[StatsSideChannel()],
+                    additional_args=list(player.extra_args),
+                )
+            )
+        runs: dict[str, list[tuple[float, int, dict]]] = {player.label: [] for player in players}
+        for _ in range(repeats):
+            for player, env in zip(players, envs, strict=True):
+                reset_timers()
+                seconds, agent_steps = play(env, plan)
+                runs[player.label].append((seconds, agent_steps, get_timer_tree()["children"]))
+    finally:
+        for env in envs:
             env.close()
+        for lease in leases:
+            lease.release()
+    return {
+        label: _grpc_run(len(plan), *min(measured, key=lambda run: run[0]))
+        for label, measured in runs.items()
+    }
+
+
+def _grpc_run(exchanges: int, seconds: float, agent_steps: int, tree: dict) -> GrpcRun:
     step = tree["UnityEnvironment.step"]
     exchange = step["children"]["communicator.exchange"]
     return GrpcRun(
         agent_steps / seconds,
-        len(plan) / seconds,
+        exchanges / seconds,
         1000 * step["total"] / step["count"],
         1000 * exchange["total"] / exchange["count"],
     )
@@ -171,10 +208,16 @@ def step_input(actions: dict[str, ActionTuple]) -> bytes:
 
 
 def player_cost(
-    scene: str, plan: list[dict[str, ActionTuple]], compress_visual: bool, **options
+    scene: str, plan: list[dict[str, ActionTuple]], compress_visual: bool, repeats: int
 ) -> PlayerCost:
-    """Replay the player's work for ``plan`` without gRPC: parse, decode, step, encode, serialise."""
-    academy = Academy(scene, 0, **options)
+    """The cheapest of ``repeats`` replays of the player's work for ``plan`` without gRPC."""
+    costs = [_replay_player(scene, plan, compress_visual) for _ in range(repeats)]
+    return min(costs, key=lambda cost: cost.sim_ms + cost.encode_ms + cost.protobuf_ms)
+
+
+def _replay_player(scene: str, plan: list[dict[str, ActionTuple]], compress_visual: bool) -> PlayerCost:
+    """Parse, decode, step, encode and serialise as the player does for ``plan``."""
+    academy = Academy(scene, 0)
     encoder = FrameEncoder(academy.behavior_specs, compress_visual)
     encoder.encode(academy.reset())
     inputs = [step_input(actions) for actions in plan]
@@ -197,6 +240,34 @@ def player_cost(
     return PlayerCost(1000 * sim / n, 1000 * encode / n, 1000 * protobuf / n)
 
 
+def pipe_round_trip_ms(scene: str, repeats: int, rounds: int = 1000) -> float:
+    """A step message there and its reply back through a Pipe between two threads, as mlagents_envs does."""
+    academy = Academy(scene, 0)
+    encoder = FrameEncoder(academy.behavior_specs)
+    encoder.encode(academy.reset())
+    actions = action_plan(scene, 1)[0]
+    output = encoder.encode(academy.step(actions))
+    reply = UnityMessageProto.FromString(step_input(actions))
+    parent, child = multiprocessing.Pipe()
+
+    def serve() -> None:
+        for _ in range(rounds):
+            child.recv()
+            child.send(reply)
+
+    best = float("inf")
+    for _ in range(repeats):
+        server = threading.Thread(target=serve)
+        server.start()
+        started = time.perf_counter()
+        for _ in range(rounds):
+            parent.send(output)
+            parent.recv()
+        best = min(best, time.perf_counter() - started)
+        server.join()
+    return 1000 * best / rounds
+
+
 @dataclass
 class Row:
     label: str
@@ -204,6 +275,7 @@ class Row:
     in_process: float | None
     grpc: GrpcRun
     cost: PlayerCost | None
+    pipe_ms: float
 
 
 def _ms(value: float | None) -> str:
@@ -214,7 +286,7 @@ def format_table(rows: list[Row]) -> str:
     header = (
         f"{'scene':24s} {'agents':>6s} {'in-proc agent-steps/s':>21s} {'gRPC agent-steps/s':>18s} "
         f"{'gRPC exch/s':>11s} {'ratio':>6s} {'ms/exch':>7s} | {'sim':>6s} {'encode':>6s} "
-        f"{'protobuf':>8s} {'mlagents':>8s} {'transport':>9s}"
+        f"{'protobuf':>8s} {'mlagents':>8s} {'pipe':>6s} {'gRPC':>6s}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
@@ -229,46 +301,58 @@ def format_table(rows: list[Row]) -> str:
             f"{row.label:24s} {row.agents:6d} {in_process:>21s} {run.agent_steps_per_s:18,.0f} "
             f"{run.exchanges_per_s:11,.0f} {ratio:>6s} {run.step_ms:7.3f} | "
             f"{_ms(sim):>6s} {_ms(encode):>6s} {_ms(protobuf):>8s} "
-            f"{run.step_ms - run.exchange_ms:8.3f} {run.exchange_ms - player_ms:9.3f}"
+            f"{run.step_ms - run.exchange_ms:8.3f} {row.pipe_ms:6.3f} "
+            f"{run.exchange_ms - player_ms - row.pipe_ms:6.3f}"
         )
     lines.append(
         "ratio = in-process / gRPC agent-steps per second; columns after | are ms per exchange: player sim, "
-        "player encode, protobuf (both ways), mlagents_envs (Python side), transport (the rest)"
+        "player encode, protobuf (both ways), mlagents_envs (Python side), its thread pipe, gRPC (the rest)"
     )
     return "\n".join(lines)
+
+
+def _minimal_player(folder: Path) -> Path:
+    launcher = folder / "minimal" / "Basic.x86_64"
+    launcher.parent.mkdir()
+    launcher.write_text(MINIMAL_PLAYER.format(python=sys.executable))
+    launcher.chmod(0o755)
+    return launcher
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=1000, help="decisions per measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="measurements per figure; the fastest is kept")
     parser.add_argument("--scenes", nargs="*", default=rldojo_sim.scene_names())
     args = parser.parse_args()
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # the minimal player's shutdown chatter
     rows = []
     with tempfile.TemporaryDirectory() as builds:
         for scene in args.scenes:
             launcher = rldojo_sim.build(scene, Path(builds) / scene)
-            variants: list[tuple[str, list[str], bool]] = [("", [], True)]
+            players = [Player(scene, launcher)]
             if scene == "GridWorld":
-                variants.append((" (raw floats)", ["--visual-compression", "none"], False))
-            for suffix, extra, compress in variants:
-                plan = action_plan(scene, args.steps)
-                agents = sum(len(action.continuous) for action in plan[0].values())
-                rows.append(
-                    Row(
-                        scene + suffix,
-                        agents,
-                        in_process_rate(scene, plan),
-                        grpc_run(launcher, plan, extra),
-                        player_cost(scene, plan, compress),
-                    )
+                raw = ("--visual-compression", "none")
+                players.append(Player(f"{scene} (raw floats)", launcher, raw, compress_visual=False))
+            if scene == "Basic":
+                players.append(
+                    Player("Basic (minimal player)", _minimal_player(Path(builds)), is_rldojo_sim=False)
                 )
-                print(f"measured {scene}{suffix}", flush=True)
-        minimal = Path(builds) / "minimal" / "Basic.x86_64"
-        minimal.parent.mkdir()
-        minimal.write_text(MINIMAL_PLAYER.format(python=sys.executable))
-        minimal.chmod(0o755)
-        plan = action_plan("Basic", args.steps)
-        rows.append(Row("Basic (minimal player)", 1, None, grpc_run(minimal, plan, []), None))
+            plan = action_plan(scene, args.steps)
+            agents = sum(len(action.continuous) for action in plan[0].values())
+            in_process = in_process_rate(scene, plan, args.repeats)
+            pipe_ms = pipe_round_trip_ms(scene, args.repeats)
+            runs = grpc_runs(players, plan, args.repeats)
+            for player in players:
+                cost = (
+                    player_cost(scene, plan, player.compress_visual, args.repeats)
+                    if player.is_rldojo_sim
+                    else None
+                )
+                rows.append(
+                    Row(player.label, agents, in_process if cost else None, runs[player.label], cost, pipe_ms)
+                )
+            print(f"measured {scene}", flush=True)
     print(format_table(rows))
 
 
