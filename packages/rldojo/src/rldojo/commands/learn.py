@@ -31,11 +31,52 @@ def _device(value: str) -> str:
     return value
 
 
-def _setting(group: argparse._ArgumentGroup, *flags: str, path: str, **kwargs: Any) -> None:
-    """A flag that sets YAML ``path`` when given (and leaves the file's value alone otherwise)."""
-    if kwargs.get("action") != "store_true":
-        kwargs.setdefault("metavar", path.rpartition(".")[2].upper())
-    group.add_argument(*flags, dest=OVERRIDE + path, default=argparse.SUPPRESS, **kwargs)
+SWITCH: dict[str, Any] = {"action": "store_true"}
+
+SETTING_FLAGS: dict[str, list[tuple[tuple[str, ...], str, dict[str, Any]]]] = {
+    # group title: (flags, YAML path the flag sets, argparse options)
+    "environment": [
+        (("--env",), "env_settings.env_path", {"metavar": "SPEC", "help": "env spec: <scheme>:<name> of an "
+         "installed provider (sim:3DBall, gym:CartPole-v1) or a path to a Unity build"}),
+        (("--seed",), "env_settings.seed", {"type": int, "help": "random seed (-1: pick one and record it)"}),
+        (("--num-envs",), "env_settings.num_envs", {"type": int, "help": "number of env workers"}),
+        (("--num-areas",), "env_settings.num_areas", {"type": int, "help": "training areas per env"}),
+        (("--base-port",), "env_settings.base_port", {"type": int, "help": "first gRPC port for builds"}),
+        (("--timeout-wait",), "env_settings.timeout_wait",
+         {"type": int, "help": "seconds to wait for a Unity build to connect"}),
+        (("--max-lifetime-restarts",), "env_settings.max_lifetime_restarts", {"type": int}),
+        (("--restarts-rate-limit-n",), "env_settings.restarts_rate_limit_n", {"type": int}),
+        (("--restarts-rate-limit-period-s",), "env_settings.restarts_rate_limit_period_s", {"type": int}),
+        (("--env-args",), "env_settings.env_args", {"nargs": argparse.REMAINDER, "metavar": "ARG",
+         "help": "arguments passed to the Unity build (must come last)"}),
+    ],
+    "run and checkpoints": [
+        (("--run-id",), "checkpoint_settings.run_id", {"help": "name of the run folder"}),
+        (("--results-dir",), "checkpoint_settings.results_dir", {"help": "folder holding run folders"}),
+        (("--resume",), "checkpoint_settings.resume", {**SWITCH, "help": "continue this run"}),
+        (("--force",), "checkpoint_settings.force", {**SWITCH, "help": "delete an earlier run of this id"}),
+        (("--initialize-from",), "checkpoint_settings.initialize_from",
+         {"metavar": "RUN_ID", "help": "start a new run from the weights of another run"}),
+        (("--inference",), "checkpoint_settings.inference", {**SWITCH, "help": "run without training"}),
+        (("--load",), "checkpoint_settings.resume", {**SWITCH, "help": argparse.SUPPRESS}),  # old --resume
+    ],
+    "Unity engine": [
+        (("--width",), "engine_settings.width", {"type": int}),
+        (("--height",), "engine_settings.height", {"type": int}),
+        (("--quality-level",), "engine_settings.quality_level", {"type": int}),
+        (("--time-scale",), "engine_settings.time_scale", {"type": float}),
+        (("--target-frame-rate",), "engine_settings.target_frame_rate", {"type": int}),
+        (("--capture-frame-rate",), "engine_settings.capture_frame_rate", {"type": int}),
+        (("--no-graphics",), "engine_settings.no_graphics", SWITCH),
+        (("--no-graphics-monitor",), "engine_settings.no_graphics_monitor", SWITCH),
+    ],
+    "torch and diagnostics": [
+        (("--device", "--torch-device"), "torch_settings.device",
+         {"type": _device, "help": f"{DEVICE_HELP} (auto: CUDA when present)"}),
+        (("--debug",), "debug", {**SWITCH, "help": "show tracebacks and debug logs"}),
+    ],
+}  # fmt: skip
+"""Flags of mlagents-learn that set a YAML value; given flags override the file, others leave it alone."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,114 +86,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train agents from an ML-Agents YAML config. Flags override the config only when given.",
     )
     parser.add_argument("config", type=Path, metavar="CONFIG", help="ML-Agents-style YAML run configuration")
-    env = parser.add_argument_group("environment")
-    _setting(
-        env,
-        "--env",
-        path="env_settings.env_path",
-        metavar="SPEC",
-        help="env spec: <scheme>:<name> of an installed provider (sim:3DBall, gym:CartPole-v1) "
-        "or a path to a Unity build",
-    )
-    _setting(
-        env, "--seed", path="env_settings.seed", type=int, help="random seed (-1: pick one and record it)"
-    )
-    _setting(env, "--num-envs", path="env_settings.num_envs", type=int, help="number of env workers")
-    _setting(env, "--num-areas", path="env_settings.num_areas", type=int, help="training areas per env")
-    _setting(
-        env, "--base-port", path="env_settings.base_port", type=int, help="first gRPC port of Unity builds"
-    )
-    _setting(
-        env,
-        "--timeout-wait",
-        path="env_settings.timeout_wait",
-        type=int,
-        help="seconds to wait for a Unity build to connect",
-    )
-    _setting(env, "--max-lifetime-restarts", path="env_settings.max_lifetime_restarts", type=int)
-    _setting(env, "--restarts-rate-limit-n", path="env_settings.restarts_rate_limit_n", type=int)
-    _setting(
-        env, "--restarts-rate-limit-period-s", path="env_settings.restarts_rate_limit_period_s", type=int
-    )
-    _setting(
-        env,
-        "--env-args",
-        path="env_settings.env_args",
-        nargs=argparse.REMAINDER,
-        metavar="ARG",
-        help="arguments passed to the Unity build (must come last)",
-    )
-    checkpoints = parser.add_argument_group("run and checkpoints")
-    _setting(
-        checkpoints, "--run-id", path="checkpoint_settings.run_id", help="name of the run's results folder"
-    )
-    _setting(
-        checkpoints,
-        "--results-dir",
-        path="checkpoint_settings.results_dir",
-        help="folder holding run folders",
-    )
-    _setting(
-        checkpoints,
-        "--resume",
-        path="checkpoint_settings.resume",
-        action="store_true",
-        help="continue the run from its last checkpoint",
-    )
-    _setting(
-        checkpoints,
-        "--force",
-        path="checkpoint_settings.force",
-        action="store_true",
-        help="delete an existing run with this id and start over",
-    )
-    _setting(
-        checkpoints,
-        "--initialize-from",
-        path="checkpoint_settings.initialize_from",
-        metavar="RUN_ID",
-        help="start a new run from the weights of another run in the results folder",
-    )
-    _setting(
-        checkpoints,
-        "--inference",
-        path="checkpoint_settings.inference",
-        action="store_true",
-        help="run the policy without training",
-    )
-    _setting(
-        checkpoints, "--load", path="checkpoint_settings.resume", action="store_true", help=argparse.SUPPRESS
+    parser.add_argument(
+        "--deterministic", action="store_true", help="take the most likely action (all behaviors)"
     )
     parser.add_argument("--train", action="store_true", help=argparse.SUPPRESS)  # deprecated no-op
-    parser.add_argument(
-        "--deterministic",
-        action="store_true",
-        help="take the most likely action instead of sampling (all behaviors)",
-    )
-    engine = parser.add_argument_group("Unity engine")
-    _setting(engine, "--width", path="engine_settings.width", type=int)
-    _setting(engine, "--height", path="engine_settings.height", type=int)
-    _setting(engine, "--quality-level", path="engine_settings.quality_level", type=int)
-    _setting(engine, "--time-scale", path="engine_settings.time_scale", type=float)
-    _setting(engine, "--target-frame-rate", path="engine_settings.target_frame_rate", type=int)
-    _setting(engine, "--capture-frame-rate", path="engine_settings.capture_frame_rate", type=int)
-    _setting(engine, "--no-graphics", path="engine_settings.no_graphics", action="store_true")
-    _setting(engine, "--no-graphics-monitor", path="engine_settings.no_graphics_monitor", action="store_true")
-    _setting(
-        parser,
-        "--device",
-        "--torch-device",
-        path="torch_settings.device",
-        type=_device,
-        help="auto (CUDA when present), cpu, cuda or cuda:<index>",
-    )
-    _setting(parser, "--debug", path="debug", action="store_true", help="show tracebacks and debug logs")
-    flag_of_path = {
-        action.dest.removeprefix(OVERRIDE): action.option_strings[0]
-        for action in parser._actions
-        if action.dest.startswith(OVERRIDE)
-    }
-    flag_of_path["checkpoint_settings.resume"] = "--resume"
+    flag_of_path: dict[str, str] = {}
+    for title, flags in SETTING_FLAGS.items():
+        group = parser.add_argument_group(title)
+        for names, path, options in flags:
+            if options.get("action") != "store_true":
+                options = {"metavar": path.rpartition(".")[2].upper(), **options}
+            group.add_argument(*names, dest=OVERRIDE + path, default=argparse.SUPPRESS, **options)
+            flag_of_path.setdefault(path, names[0])
     parser.set_defaults(command_function=run, flag_of_path=flag_of_path)
 
 
