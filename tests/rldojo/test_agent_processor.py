@@ -14,14 +14,13 @@ from rldojo.trajectory import Trajectory
 pytestmark = pytest.mark.smoke
 
 
-def decisions(ids: list[int], obs: list[float], rewards: list[float], mask: list[list[bool]] | None = None):
+def decisions(ids: list[int], obs: list[float], rewards: list[float]):
     n = len(ids)
-    masks = None if mask is None else [np.array(mask, dtype=bool)]
     return DecisionSteps(
         [np.array(obs, dtype=np.float32).reshape(n, 1)],
         np.array(rewards, dtype=np.float32),
         np.array(ids, dtype=np.int32),
-        masks,
+        None,
         np.zeros(n, dtype=np.int32),
         np.zeros(n, dtype=np.float32),
     )
@@ -43,7 +42,7 @@ def no_terminals():
     return terminals([], [], [], [])
 
 
-def actions(ids: list[int], values: list[int]) -> ActionInfo:
+def actions(ids: list[int], values: list[int], masks: list[list[float]] | None = None) -> ActionInfo:
     n = len(ids)
     discrete = np.array(values, dtype=np.int64).reshape(n, 1)
     return ActionInfo(
@@ -51,6 +50,7 @@ def actions(ids: list[int], values: list[int]) -> ActionInfo:
         continuous=np.zeros((n, 0), dtype=np.float32),
         discrete=discrete,
         log_probs=-np.ones((n, 1), dtype=np.float32) * discrete,
+        action_masks=np.array(masks or [[1.0, 1.0, 1.0]] * n, dtype=np.float32),
         entropy=np.ones(n, dtype=np.float32),
         agent_ids=np.array(ids),
     )
@@ -63,7 +63,7 @@ def emitted():
 
 @pytest.fixture
 def processor(emitted):
-    return AgentProcessor("Basic?team=0", StatsReporter("processor-test"), 3, emitted.append, (3,))
+    return AgentProcessor("Basic?team=0", StatsReporter("processor-test"), 3, emitted.append)
 
 
 def test_time_horizon_cuts_and_bootstraps_from_the_next_observation(processor, emitted):
@@ -81,10 +81,8 @@ def test_time_horizon_cuts_and_bootstraps_from_the_next_observation(processor, e
 
 
 def test_episode_end_emits_done_trajectory_with_terminal_observation(processor, emitted):
-    processor.add_steps(
-        decisions([1, 2], [0.0, 5.0], [0, 0], mask=[[False, True, False]] * 2), no_terminals(), 0
-    )
-    processor.add_actions(actions([1, 2], [0, 2]), 0)
+    processor.add_steps(decisions([1, 2], [0.0, 5.0], [0, 0]), no_terminals(), 0)
+    processor.add_actions(actions([1, 2], [0, 2], masks=[[1.0, 0.0, 1.0]] * 2), 0)
     # agent 1 ends its episode (max step reached), agent 2 continues
     processor.add_steps(decisions([2], [6.0], [0.5]), terminals([1], [9.0], [-1.0], [True]), 0)
     assert len(emitted) == 1

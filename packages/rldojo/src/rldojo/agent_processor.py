@@ -13,7 +13,7 @@ import numpy as np
 from mlagents_envs.base_env import DecisionSteps, TerminalSteps
 from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats
 
-from rldojo.policy import ActionInfo, allowed_action_mask
+from rldojo.policy import ActionInfo
 from rldojo.stats import StatsAggregationMethod, StatsReporter
 from rldojo.trajectory import Trajectory
 
@@ -31,23 +31,22 @@ class _AgentSteps:
     masks: list[np.ndarray] = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
     episode_length: int = 0
-    # the last decision: its observation and mask, then (once acted on) the action's row in ActionInfo
+    # the last decision: its observation, then (once acted on) the action's row in ActionInfo
     pending_obs: list[np.ndarray] | None = None
-    pending_mask: np.ndarray | None = None
     pending_action: tuple[ActionInfo, int] | None = None
 
     def complete_pending(self, reward: float) -> None:
         """The agent got ``reward`` for its pending decision: that decision becomes a step."""
-        assert self.pending_obs is not None and self.pending_mask is not None and self.pending_action
+        assert self.pending_obs is not None and self.pending_action is not None
         action, row = self.pending_action
         self.obs.append(self.pending_obs)
-        self.masks.append(self.pending_mask)
+        self.masks.append(action.action_masks[row])
         self.continuous.append(action.continuous[row])
         self.discrete.append(action.discrete[row])
         self.log_probs.append(action.log_probs[row])
         self.rewards.append(reward)
         self.episode_length += 1
-        self.pending_obs = self.pending_mask = self.pending_action = None
+        self.pending_obs = self.pending_action = None
 
 
 class AgentProcessor:
@@ -59,13 +58,11 @@ class AgentProcessor:
         stats_reporter: StatsReporter,
         max_trajectory_length: int,
         on_trajectory: Callable[[Trajectory], None],
-        branch_sizes: tuple[int, ...] = (),
     ):
         self.behavior_id = behavior_id
         self.stats_reporter = stats_reporter
         self.max_trajectory_length = max_trajectory_length
         self.on_trajectory = on_trajectory
-        self.branch_sizes = branch_sizes
         self._agents: dict[str, _AgentSteps] = {}
 
     def add_steps(self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int) -> None:
@@ -80,7 +77,6 @@ class AgentProcessor:
             self._emit(agent, key, next_obs, done=True, interrupted=bool(terminal_steps.interrupted[row]))
             self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
 
-        masks = allowed_action_mask(decision_steps, self.branch_sizes)
         for row, agent_id in enumerate(decision_steps.agent_id):
             key = f"agent_{worker_id}-{agent_id}"
             agent = self._agents.setdefault(key, _AgentSteps())
@@ -89,7 +85,7 @@ class AgentProcessor:
                 agent.complete_pending(float(decision_steps.reward[row]))
                 if len(agent.rewards) >= self.max_trajectory_length:
                     self._emit(agent, key, [obs[None] for obs in obs_row], done=False, interrupted=False)
-            agent.pending_obs, agent.pending_mask = obs_row, masks[row]
+            agent.pending_obs = obs_row
 
     def add_actions(self, action_info: ActionInfo, worker_id: int) -> None:
         """Remember which action each agent took on its pending decision."""

@@ -22,6 +22,7 @@ class ActionInfo:
     continuous: np.ndarray  # [n, continuous_size] unclipped samples, what PPO evaluates
     discrete: np.ndarray  # [n, num_branches]
     log_probs: np.ndarray  # [n, continuous_size + num_branches]
+    action_masks: np.ndarray  # [n, sum(branch sizes)], 1 = allowed
     entropy: np.ndarray  # [n]
     agent_ids: np.ndarray  # [n]
 
@@ -66,6 +67,7 @@ class Policy:
             continuous=continuous,
             discrete=discrete,
             log_probs=sample.log_probs.cpu().numpy(),
+            action_masks=masks,
             entropy=sample.entropy.cpu().numpy(),
             agent_ids=decision_steps.agent_id,
         )

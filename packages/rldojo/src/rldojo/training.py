@@ -121,7 +121,6 @@ class TrainerController:
             trainer.stats_reporter,
             trainer.trainer_settings.time_horizon,
             trainer.trajectory_queue.append,
-            tuple(spec.action_spec.discrete_branches),
         )
         self.processors[behavior_id] = processor
         return processor
@@ -130,12 +129,15 @@ class TrainerController:
         """Record every worker's steps and choose actions for all agents awaiting a decision."""
         actions: dict[int, dict[str, ActionTuple]] = {}
         for env_step in env_steps:
+            stats_recorded = set()
             for behavior_id, (decision_steps, terminal_steps) in env_step.steps.items():
                 processor = self.processors.get(behavior_id) or self._add_behavior(
                     behavior_id, self.env_manager.behavior_specs[behavior_id]
                 )
                 processor.add_steps(decision_steps, terminal_steps, env_step.worker_id)
-                processor.record_environment_stats(env_step.env_stats)
+                if processor.stats_reporter.category not in stats_recorded:  # once per trainer
+                    processor.record_environment_stats(env_step.env_stats)
+                    stats_recorded.add(processor.stats_reporter.category)
                 if len(decision_steps) == 0:
                     continue
                 policy = self.trainers[behavior_id.partition("?")[0]].get_policy(behavior_id)
