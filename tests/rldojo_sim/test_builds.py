@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mlagents_envs.base_env import BaseEnv
+from mlagents_envs.base_env import ActionTuple, BaseEnv
 from mlagents_envs.side_channel.engine_configuration_channel import EngineConfigurationChannel
 from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
@@ -165,3 +165,18 @@ def test_gridworld_camera_as_raw_floats_matches_in_process(sim_build, launch):
         for e in (env, twin):
             e.set_actions("GridWorld?team=0", actions)
             e.step()
+
+
+def test_reset_mid_run_starts_fresh_episodes_on_a_launched_build(sim_build, launch):
+    env = launch(sim_build("Basic"), seed=2)
+    env.reset()
+    for _ in range(2):
+        env.set_actions("Basic?team=0", ActionTuple(discrete=np.array([[1]], dtype=np.int32)))  # left
+        env.step()
+    before = env.get_steps("Basic?team=0")[0]
+    assert before.obs[0][0].argmax() == 8  # two cells left of the start
+    env.reset()
+    decisions, terminals = env.get_steps("Basic?team=0")
+    assert len(terminals) == 0
+    assert decisions.obs[0][0].argmax() == 10  # back at the start cell
+    assert decisions.agent_id[0] not in before.agent_id
