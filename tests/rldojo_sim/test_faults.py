@@ -26,7 +26,7 @@ def _alive(pid: int) -> bool:
 
 def test_crash_raises_unity_environment_exception_with_the_exit_code(sim_build, launch):
     env = launch(
-        sim_build("Basic"), timeout_wait=5, additional_args=["--crash-after", "5", "--crash-exit-code", "7"]
+        sim_build("Basic"), timeout_wait=10, additional_args=["--crash-after", "5", "--crash-exit-code", "7"]
     )
     env.reset()
     for _ in range(5):
@@ -36,14 +36,15 @@ def test_crash_raises_unity_environment_exception_with_the_exit_code(sim_build, 
 
 
 def test_hang_raises_timeout_within_timeout_wait(sim_build, launch):
-    env = launch(sim_build("Basic"), timeout_wait=2, additional_args=["--hang-after", "3"])
+    # a short timeout_wait, yet long enough for the player to start on a busy machine
+    env = launch(sim_build("Basic"), timeout_wait=4, additional_args=["--hang-after", "3"])
     env.reset()
     for _ in range(3):
         env.step()
     started = time.monotonic()
     with pytest.raises(UnityTimeOutException):
         env.step()
-    assert 2.0 <= time.monotonic() - started < 4.0
+    assert 4.0 <= time.monotonic() - started < 6.0
     env.close()  # waits timeout_wait for the hung player, then kills it
     assert env._process is None
 
@@ -62,7 +63,7 @@ def test_slow_start_beyond_timeout_raises_timeout(sim_build, launch):
 
 
 def test_nan_observation_is_rejected_by_mlagents_envs(sim_build, launch):
-    env = launch(sim_build("3DBall"), timeout_wait=5, additional_args=["--nan-at", "3"])
+    env = launch(sim_build("3DBall"), timeout_wait=10, additional_args=["--nan-at", "3"])
     env.reset()
     env.step()
     env.step()
@@ -71,7 +72,7 @@ def test_nan_observation_is_rejected_by_mlagents_envs(sim_build, launch):
 
 
 def test_quit_command_ends_the_player_cleanly(sim_build, launch):
-    env = launch(sim_build("Basic"), timeout_wait=5)
+    env = launch(sim_build("Basic"), timeout_wait=10)
     env.reset()
     process = env._process
     quit_input = UnityInputProto()
@@ -107,3 +108,14 @@ def test_player_exits_when_the_trainer_is_killed(sim_build, base_port):
         assert not _alive(player_pid), "the player outlived its trainer"
     finally:
         trainer.kill()
+
+
+def test_bad_scene_option_ends_the_player_with_code_2_and_says_why_in_the_log(sim_build, launch, tmp_path):
+    with pytest.raises(UnityEnvironmentException, match="return code 2"):
+        launch(
+            sim_build("Basic"),
+            timeout_wait=10,
+            log_folder=str(tmp_path),
+            additional_args=["--num-areas", "0"],
+        )
+    assert "num_areas must be at least 1, got 0." in (tmp_path / "Player-0.log").read_text()

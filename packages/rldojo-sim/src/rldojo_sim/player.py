@@ -24,8 +24,9 @@ from mlagents_envs.communicator_objects.unity_message_pb2 import UnityMessagePro
 from mlagents_envs.communicator_objects.unity_to_external_pb2_grpc import UnityToExternalProtoStub
 
 from rldojo_sim.academy import Academy, Frame
+from rldojo_sim.errors import SimError
 from rldojo_sim.faults import Faults
-from rldojo_sim.scenes import scene_class
+from rldojo_sim.scenes import scene_class, scene_options
 from rldojo_sim.wire import (
     STATUS_OK,
     FrameEncoder,
@@ -42,12 +43,19 @@ FAREWELL_TIMEOUT_S = 1.0
 PARENT_POLL_S = 0.5
 
 
+def _log_file_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("-logFile", "-logfile", dest="log_file")
+    return parser
+
+
 def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, object], Faults]:
     """Split a player command line into Unity flags, scene options and faults."""
-    parser = argparse.ArgumentParser(prog="rldojo-sim player", allow_abbrev=False)
+    parser = argparse.ArgumentParser(
+        prog="rldojo-sim player", parents=[_log_file_parser()], allow_abbrev=False
+    )
     parser.add_argument("--scene", required=True)
     parser.add_argument("--mlagents-port", type=int, required=True)
-    parser.add_argument("-logFile", "-logfile", dest="log_file")
     parser.add_argument("-nographics", action="store_true")
     parser.add_argument("-batchmode", action="store_true")
     parser.add_argument("--visual-compression", choices=["png", "none"], default="png")
@@ -62,16 +70,17 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, 
     options, ignored = options_parser.parse_known_args(rest)
     if ignored:
         logger.warning("Ignoring unknown arguments: %s", " ".join(ignored))
-    scene_options = {key: value for key, value in vars(options).items() if value is not None}
-    return known, scene_options, Faults.from_arguments(known)
+    values = {key: value for key, value in vars(options).items() if value is not None}
+    scene_options(scene, **values)  # reject bad options before connecting: Python waits for a started player
+    return known, values, Faults.from_arguments(known)
 
 
 class Player:
     """One connection to a trainer, serving one scene."""
 
-    def __init__(self, args: argparse.Namespace, scene_options: dict[str, object], faults: Faults) -> None:
+    def __init__(self, args: argparse.Namespace, options: dict[str, object], faults: Faults) -> None:
         self._args = args
-        self._scene_options = scene_options
+        self._options = options
         self._faults = faults
         self._steps_done = 0
         self._last_decisions: dict[str, int] | None = None
@@ -86,9 +95,9 @@ class Player:
                 reply = exchange(initialization_message(), wait_for_ready=True, timeout=CONNECT_TIMEOUT_S)
                 seed = reply.unity_input.rl_initialization_input.seed
                 logger.info("Connected on port %d; seed %d", self._args.mlagents_port, seed)
-                academy = Academy(self._args.scene, seed, **self._scene_options)
+                reply = exchange(ok_message())  # answered by the trainer's first RESET
+                academy = Academy(self._args.scene, seed, **self._options)
                 encoder = FrameEncoder(academy.behavior_specs, self._args.visual_compression == "png")
-                reply = exchange(ok_message())
                 while (message := self._answer(academy, reply)) is not None:
                     reply = exchange(encoder.encode(message))
                 if self._quit_received:
@@ -149,9 +158,15 @@ def _configure_logging(log_file: str | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of a build launcher."""
+    """Entry point of a build launcher; exits 2 on bad arguments (the reason goes to the log)."""
     _exit_when_orphaned(os.getppid())
-    args, scene_options, faults = parse_arguments(sys.argv[1:] if argv is None else argv)
-    _configure_logging(args.log_file)
-    logger.info("rldojo-sim player for %s: %s", args.scene, " ".join(sys.argv[1:] if argv is None else argv))
-    return Player(args, scene_options, faults).run()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    known, _ = _log_file_parser().parse_known_args(arguments)
+    _configure_logging(known.log_file)
+    logger.info("rldojo-sim player: %s", " ".join(arguments))
+    try:
+        args, options, faults = parse_arguments(arguments)
+    except SimError as error:
+        logger.error("%s", error)
+        return 2
+    return Player(args, options, faults).run()
