@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from typing import Any
 import yaml
 
 from rldojo.errors import ConfigError
-from rldojo.settings import RunOptions
+from rldojo.settings import RunOptions, read_yaml
 
 CONFIGURATION_FILE = "configuration.yaml"
 MANIFEST_FILE = "run_manifest.json"
@@ -79,6 +78,8 @@ class RunDirectory:
         """
         settings = options.checkpoint_settings
         path = settings.write_path
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{path} is a file, not a run folder; choose another --run-id or --results-dir")
         exists = path.is_dir() and any(path.iterdir())
         if exists and not (settings.resume or settings.force):
             raise ConfigError(f"{EXISTING_RUN_MESSAGE} ({path})")
@@ -100,11 +101,11 @@ class RunDirectory:
 
     def saved_options(self) -> dict[str, Any]:
         """The configuration written by an earlier launch of this run."""
-        return yaml.safe_load(self.configuration_file.read_text()) or {}
+        return read_yaml(self.configuration_file)
 
     def write_configuration(self, options: RunOptions) -> None:
         """Write the resolved configuration (ML-Agents' ``configuration.yaml``)."""
-        _write_atomically(self.configuration_file, yaml.safe_dump(as_yaml_data(options), sort_keys=False))
+        _write_text(self.configuration_file, yaml.safe_dump(as_yaml_data(options), sort_keys=False))
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Write ``run_manifest.json``, keeping the manifests of earlier launches in ``previous_launches``."""
@@ -113,7 +114,7 @@ class RunDirectory:
             earlier = json.loads(self.manifest_file.read_text())
             previous = [*earlier.pop("previous_launches", []), earlier]
         document = {**manifest, "previous_launches": previous} if previous else dict(manifest)
-        _write_atomically(self.manifest_file, json.dumps(document, indent=2) + "\n")
+        _write_text(self.manifest_file, json.dumps(document, indent=2) + "\n")
 
 
 def _remove_run(path: Path) -> None:
@@ -126,10 +127,11 @@ def _remove_run(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+def _write_text(path: Path, text: str) -> None:
+    """Replace ``path`` atomically (readers see the old or the new file, never half of one)."""
+    from rldojo.checkpoint import atomic_write  # imports torch; `rldojo --help` should not
+
+    atomic_write(path, lambda file: file.write(text.encode()))
 
 
 def as_yaml_data(options: RunOptions) -> dict[str, Any]:
