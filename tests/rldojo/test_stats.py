@@ -105,3 +105,20 @@ def test_tensorboard_writer_writes_scalars_histograms_and_hides_keys(tmp_path):
     assert events.Tags()["scalars"] == ["Environment/Cumulative Reward"]
     assert [(e.step, e.value) for e in events.Scalars("Environment/Cumulative Reward")] == [(10, 2.0)]
     assert "Environment/Cumulative Reward_hist" in events.Tags()["histograms"]
+
+
+def test_console_progress_bar_shows_steps_per_second_and_eta():
+    import io
+
+    from rich.console import Console
+
+    from rldojo.stats import ConsoleWriter
+
+    output = io.StringIO()
+    writer = ConsoleWriter(Console(file=output, force_terminal=True, width=150))
+    writer.add_property("Ball", StatsPropertyType.HYPERPARAMETERS, {"max_steps": 1000})
+    for step in (100, 200, 300):
+        writer.on_add_stat("Ball", "Step", step, StatsAggregationMethod.MOST_RECENT)
+    writer.progress.refresh()
+    writer.close()
+    assert "300/1000" in output.getvalue() and "steps/s" in output.getvalue() and "ETA" in output.getvalue()

@@ -24,6 +24,7 @@ from rldojo.errors import RldojoError
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
+    "LATEST_CHECKPOINT",
     "TrainingStatus",
     "atomic_write",
     "load_checkpoint",
@@ -34,7 +35,8 @@ __all__ = [
 ]
 
 CHECKPOINT_FORMAT_VERSION = 1
-LATEST = "checkpoint.pt"
+LATEST_CHECKPOINT = "checkpoint.pt"
+"""A behavior's newest checkpoint, next to ``<behavior>-<step>.pt``; read by --resume and --initialize-from."""
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
@@ -158,7 +160,7 @@ def save_trainer_checkpoint(
     ``keep_checkpoints``. Returns the step file."""
     step_file = artifact_path / f"{behavior}-{step}.pt"
     save_checkpoint(step_file, {**state, "step": step})
-    atomic_write(artifact_path / LATEST, lambda file: file.write(step_file.read_bytes()))
+    atomic_write(artifact_path / LATEST_CHECKPOINT, lambda file: file.write(step_file.read_bytes()))
     status = TrainingStatus(artifact_path.parent / "run_logs" / "training_status.json")
     entry = {
         "steps": step,

@@ -23,7 +23,7 @@ from mlagents_envs.exception import UnityException
 from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.agent_processor import AgentProcessor
-from rldojo.checkpoint import atomic_write
+from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write
 from rldojo.envs import EnvironmentStep, EnvManager, InProcessEnvManager, create_env
 from rldojo.envs.manager import EnvFactory
 from rldojo.envs.side_channels import engine_configuration_channel, environment_parameters_channel
@@ -95,7 +95,7 @@ class TrainerController:
     def _create_trainer(self, name: str) -> RLTrainer:
         settings = self.options.behavior_settings(name)
         if self.run_dir.initialize_from is not None and settings.init_path is None:
-            init_path = self.run_dir.initialize_from / name / "checkpoint.pt"
+            init_path = self.run_dir.initialize_from / name / LATEST_CHECKPOINT
             settings = settings.model_copy(update={"init_path": str(init_path)})
         trainer_class = trainer_types()[settings.trainer_type].trainer_class
         return trainer_class(

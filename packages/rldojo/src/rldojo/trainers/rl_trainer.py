@@ -15,7 +15,7 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
-from rldojo.checkpoint import load_checkpoint, restore_rng_state, save_trainer_checkpoint
+from rldojo.checkpoint import LATEST_CHECKPOINT, load_checkpoint, restore_rng_state, save_trainer_checkpoint
 from rldojo.errors import RldojoError
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
@@ -24,8 +24,6 @@ from rldojo.trainers.optimizer import Optimizer
 from rldojo.trajectory import Trajectory
 
 __all__ = ["RLTrainer"]
-
-LATEST_CHECKPOINT = "checkpoint.pt"
 
 
 class RLTrainer(abc.ABC):
