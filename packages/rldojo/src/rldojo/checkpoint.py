@@ -36,7 +36,7 @@ __all__ = [
 
 CHECKPOINT_FORMAT_VERSION = 1
 LATEST_CHECKPOINT = "checkpoint.pt"
-"""A behavior's newest checkpoint (beside ``<behavior>-<step>.pt``), read by --resume and --initialize-from."""
+"""A behavior's newest checkpoint (beside ``<behavior>-<step>.pt``), read on --resume."""
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
