@@ -62,6 +62,9 @@ class Academy:
         self._episode_steps = np.zeros(areas, dtype=np.int64)
         self._episode_ids = {name: np.zeros(areas, dtype=np.int32) for name in self.behavior_specs}
         self._next_episode_id = 0
+        self._group_ids = {name: self.scene.group_ids(name) for name in self.behavior_specs}
+        self._no_flags = _read_only(np.zeros(areas, dtype=bool))  # done / interrupted of decision rows
+        self._no_group_reward = _read_only(np.zeros(areas, dtype=np.float32))
 
     @property
     def behavior_specs(self) -> dict[str, BehaviorSpec]:
@@ -117,17 +120,17 @@ class Academy:
         batches = {}
         for name in self.behavior_specs:
             reward = outcome.rewards[name]
-            group_reward = outcome.group_rewards[name] if outcome.group_rewards else np.zeros_like(reward)
-            group_id = self.scene.group_ids(name)
+            group_reward = outcome.group_rewards[name] if outcome.group_rewards else self._no_group_reward
+            group_id = self._group_ids[name]
             decisions = AgentBatch(
                 obs=observations[name],
-                reward=np.where(ended, np.float32(0), reward),
-                done=np.zeros(len(reward), dtype=bool),
-                interrupted=np.zeros(len(reward), dtype=bool),
+                reward=np.where(ended, np.float32(0), reward) if final else reward,
+                done=self._no_flags,
+                interrupted=self._no_flags,
                 agent_id=self._episode_ids[name].copy(),
                 action_mask=masks.get(name),
                 group_id=group_id,
-                group_reward=np.where(ended, np.float32(0), group_reward),
+                group_reward=np.where(ended, np.float32(0), group_reward) if final else group_reward,
             )
             if name in final:
                 final_obs, final_ids = final[name]
@@ -146,6 +149,11 @@ class Academy:
                 decisions = _concatenate(terminals, decisions)
             batches[name] = decisions
         return Frame(batches, self.side_channels.outgoing())
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def _concatenate(first: AgentBatch, second: AgentBatch) -> AgentBatch:

@@ -29,6 +29,7 @@ PLATE_EDGE = 3.0
 ROLLING = 5.0 / 7.0
 DRAG = 0.5
 ALIVE_REWARD, DROP_REWARD = 0.1, -1.0
+SLOPE_SIGN = np.array([-1.0, 1.0])  # a positive tilt around z lowers the +x side; around x, the -z side
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,12 @@ class Ball3D(Scene):
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
         tilt_rate = clamp(actions[BEHAVIOR].continuous, -1.0, 1.0) * TILT_PER_SUBSTEP
-        drag = (DRAG * self.scale**2 / self.mass)[:, None]
-        # tilting around z lowers the +x side for a positive angle; tilting around x lowers -z
-        slope_sign = np.array([-1.0, 1.0])
+        # velocity change per substep: rolling under the slope minus air drag (area over mass)
+        slope_kick = ROLLING * PHYSICS_DT * self.gravity[:, None] * SLOPE_SIGN
+        drag_factor = 1.0 - PHYSICS_DT * (DRAG * self.scale**2 / self.mass)[:, None]
         for _ in range(SUBSTEPS):
             self.tilt = clamp(self.tilt + tilt_rate, -MAX_TILT, MAX_TILT)
-            accel = ROLLING * self.gravity[:, None] * np.sin(self.tilt) * slope_sign - drag * self.velocity
-            self.velocity += accel * PHYSICS_DT
+            self.velocity = self.velocity * drag_factor + slope_kick * np.sin(self.tilt)
             self.position += self.velocity * PHYSICS_DT
         dropped = _off_plate(self.position)
         reward = np.where(dropped, DROP_REWARD, ALIVE_REWARD).astype(np.float32)

@@ -128,5 +128,5 @@ class Scene(ABC):
         return {}
 
     def group_ids(self, behavior: str) -> np.ndarray:
-        """int32 [num_areas] group id of the behavior's agents (0: no group)."""
+        """int32 [num_areas] group id of the behavior's agents (0: no group); fixed for the scene's life."""
         return np.zeros(self.num_areas, dtype=np.int32)
