@@ -1,4 +1,4 @@
-"""--initialize-from loads network weights only: steps and optimizer state start fresh."""
+"""PPOTrainer: updates follow the advantages; shared_critic; --initialize-from versus --resume."""
 
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ def basic_spec():
     return spec
 
 
-def make_trainer(path, load=False, init_path=None) -> PPOTrainer:
+def make_trainer(path, load=False, init_path=None, **hyperparameters) -> PPOTrainer:
     settings = TrainerSettings.model_validate(
-        {"network_settings": {"hidden_units": 8, "num_layers": 1, "normalize": True}, "init_path": init_path},
+        {
+            "network_settings": {"hidden_units": 8, "num_layers": 1, "normalize": True},
+            "init_path": init_path,
+            "hyperparameters": hyperparameters,
+        },
         context={"trainer_settings": {"ppo": PPOSettings}},
     )
     trainer = PPOTrainer("Basic", 1, settings, True, load, 0, path)
@@ -50,3 +54,60 @@ def test_initialize_from_copies_networks_but_not_steps_or_optimizer(tmp_path):
     resumed = make_trainer(tmp_path / "src" / "Basic", load=True)
     assert resumed.get_step == 1234
     assert resumed.optimizer.optimizer.state_dict()["state"][0]["step"] == 5.0
+
+
+def right_moves_batch(trainer: PPOTrainer, advantage: float) -> dict[str, torch.Tensor]:
+    """64 decisions at cell 10 that all moved right (action 2), with the given advantage."""
+    obs = torch.zeros(64, 20)
+    obs[:, 10] = 1.0
+    actions = torch.full((64, 1), 2, dtype=torch.long)
+    masks = torch.ones(64, 3)
+    with torch.no_grad():
+        log_probs, _ = trainer.policy.actor.evaluate([obs], masks, torch.zeros(64, 0), actions)
+    return {
+        "obs_0": obs,
+        "discrete_actions": actions,
+        "continuous_actions": torch.zeros(64, 0),
+        "action_masks": masks,
+        "log_probs": log_probs,
+        "advantages": torch.full((64,), advantage),
+        "values_extrinsic": torch.zeros(64),
+        "returns_extrinsic": torch.full((64,), advantage),
+    }
+
+
+@pytest.mark.parametrize(("advantage", "direction"), [(1.0, 1), (-1.0, -1)])
+def test_update_makes_advantageous_actions_more_likely(tmp_path, advantage, direction):
+    trainer = make_trainer(tmp_path / "Basic", learning_rate=1e-2, beta=0.0)
+    batch = right_moves_batch(trainer, advantage)
+    before = batch["log_probs"].mean()
+    for _ in range(5):
+        stats = trainer.optimizer.update(batch, step=0)
+    with torch.no_grad():
+        after, _ = trainer.policy.actor.evaluate(
+            [batch["obs_0"]], batch["action_masks"], batch["continuous_actions"], batch["discrete_actions"]
+        )
+    assert direction * (after.mean() - before) > 0.01
+    assert set(stats) == {
+        "Losses/Policy Loss",
+        "Losses/Value Loss",
+        "Policy/Learning Rate",
+        "Policy/Epsilon",
+        "Policy/Beta",
+    }
+
+
+def test_shared_critic_puts_value_heads_on_the_policy_body(tmp_path):
+    trainer = make_trainer(tmp_path / "Basic", shared_critic=True)
+    assert trainer.optimizer.critic.encoder is trainer.policy.actor.encoder
+    optimized = [p for group in trainer.optimizer.optimizer.param_groups for p in group["params"]]
+    unique = {id(p) for p in [*trainer.policy.actor.parameters(), *trainer.optimizer.critic.parameters()]}
+    assert len(optimized) == len(unique)
+
+
+def test_schedules_decay_linearly_over_max_steps(tmp_path):
+    trainer = make_trainer(tmp_path / "Basic", learning_rate_schedule="linear", epsilon_schedule="constant")
+    stats = trainer.optimizer.update(right_moves_batch(trainer, 1.0), step=trainer.get_max_steps // 2)
+    assert stats["Policy/Learning Rate"] == pytest.approx(1.5e-4, rel=1e-3)
+    assert stats["Policy/Epsilon"] == 0.2
+    assert stats["Policy/Beta"] == pytest.approx((5e-3 - 1e-5) / 2 + 1e-5)
