@@ -125,7 +125,8 @@ def observation_template(spec: ObservationSpec, compress_visual: bool) -> Observ
     )
     if len(spec.shape) == 3 and compress_visual:
         template.compression_type = PNG
-        template.compressed_channel_mapping.extend(png_channel_mapping(spec.shape[0]))
+        if spec.shape[0] % 3:  # padded channels need a mapping; whole PNGs decode faster without one
+            template.compressed_channel_mapping.extend(png_channel_mapping(spec.shape[0]))
     return template
 
 
