@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from rldojo.settings import OnPolicyHyperparamSettings, ScheduleType
-from rldojo.settings.base import YamlFloat, YamlInt
+from rldojo.settings import OnPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
 
 __all__ = ["PPOSettings"]
 
