@@ -49,7 +49,3 @@ class EnvironmentParameters:
         """The current value of ``key``, or ``default`` when Python never set it."""
         sampler = self._samplers.get(key)
         return default if sampler is None else sampler()
-
-    def keys(self) -> list[str]:
-        """The keys set so far."""
-        return sorted(self._samplers)

@@ -37,7 +37,6 @@ class EngineConfiguration:
     time_scale: float = 1.0
     target_frame_rate: int = -1
     capture_frame_rate: int = 60
-    received: bool = False
 
 
 class _EngineConfigurationReceiver(SideChannel):
@@ -61,7 +60,6 @@ class _EngineConfigurationReceiver(SideChannel):
         else:
             logger.warning("Ignoring unknown engine configuration type %d", kind)
             return
-        config.received = True
         logger.info("Engine configuration received: %s", config)
 
 
