@@ -116,3 +116,21 @@ def test_sb3_vec_env_gives_maskable_ppo_a_mask_per_slot() -> None:
     np.testing.assert_array_equal(masks, venv.env.action_masks())
     assert venv.has_attr("action_masks") and venv.get_attr("render_mode") == [None] * 9
     assert venv.env_method("action_masks", indices=[2])[0].tolist() == masks[2].tolist()
+
+
+def test_sb3_adapter_needs_same_step_autoreset() -> None:
+    next_step = gymnasium.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")
+    with pytest.raises(ValueError, match=r"AutoresetMode\.SAME_STEP .* not AutoresetMode\.NEXT_STEP"):
+        to_sb3_vec_env(next_step)
+
+
+def test_sb3_adapter_takes_any_same_step_vector_env() -> None:
+    vector_kwargs = {"autoreset_mode": AutoresetMode.SAME_STEP}
+    venv = to_sb3_vec_env(gymnasium.make_vec("CartPole-v1", num_envs=2, vector_kwargs=vector_kwargs))
+    venv.reset()
+    for _ in range(200):
+        _, _, dones, infos = venv.step(np.zeros(2, dtype=np.int64))  # always push left: falls fast
+        if dones.any():
+            assert infos[int(np.argmax(dones))]["terminal_observation"].shape == (4,)
+            return
+    pytest.fail("CartPole never ended")

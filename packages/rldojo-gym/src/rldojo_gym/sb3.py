@@ -1,5 +1,7 @@
 """A :class:`~rldojo_gym.UnityVectorEnv` as a Stable-Baselines3 ``VecEnv`` (needs stable-baselines3).
 
+Any Gymnasium ``VectorEnv`` in ``AutoresetMode.SAME_STEP`` works the same way.
+
 All agents of the scene train together through one simulation::
 
     from stable_baselines3 import PPO
@@ -21,9 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
 
 from rldojo_gym.spaces import take_row
-from rldojo_gym.vector_env import UnityVectorEnv
 
 try:
     from stable_baselines3.common.vec_env import VecEnv
@@ -37,7 +39,13 @@ __all__ = ["UnitySB3VecEnv", "to_sb3_vec_env"]
 class UnitySB3VecEnv(VecEnv):
     """Stable-Baselines3 ``VecEnv`` over a :class:`~rldojo_gym.UnityVectorEnv`; one slot per agent."""
 
-    def __init__(self, env: UnityVectorEnv):
+    def __init__(self, env: VectorEnv):
+        mode = env.metadata.get("autoreset_mode")
+        if mode is not AutoresetMode.SAME_STEP:
+            raise ValueError(
+                f"SB3 resets an env in the step that ends its episode: give a VectorEnv in "
+                f"AutoresetMode.SAME_STEP (as UnityVectorEnv is), not {mode}"
+            )
         self.env = env
         self._actions: np.ndarray | None = None
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
@@ -91,6 +99,6 @@ class UnitySB3VecEnv(VecEnv):
         return [False for _ in self._get_indices(indices)]
 
 
-def to_sb3_vec_env(env: UnityVectorEnv) -> UnitySB3VecEnv:
+def to_sb3_vec_env(env: VectorEnv) -> UnitySB3VecEnv:
     """Adapt ``env`` (e.g. ``gymnasium.make_vec("rldojo/3DBall-v0")``) to Stable-Baselines3."""
     return UnitySB3VecEnv(env)
