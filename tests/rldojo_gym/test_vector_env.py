@@ -126,7 +126,10 @@ def test_sb3_adapter_needs_same_step_autoreset() -> None:
 
 def test_sb3_adapter_takes_any_same_step_vector_env() -> None:
     vector_kwargs = {"autoreset_mode": AutoresetMode.SAME_STEP}
-    venv = to_sb3_vec_env(gymnasium.make_vec("CartPole-v1", num_envs=2, vector_kwargs=vector_kwargs))
+    cartpoles = gymnasium.make_vec(
+        "CartPole-v1", num_envs=2, vectorization_mode="sync", vector_kwargs=vector_kwargs
+    )
+    venv = to_sb3_vec_env(cartpoles)
     venv.reset()
     for _ in range(200):
         _, _, dones, infos = venv.step(np.zeros(2, dtype=np.int64))  # always push left: falls fast
