@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -109,3 +110,32 @@ def test_trainer_server_listens_on_loopback_only():
                 assert (mapped or address).is_loopback, address
         finally:
             communicator.close()
+
+
+HANDSHAKE_THEN_HANG = """#!{python}
+import sys, time, grpc
+from mlagents_envs.communicator_objects.unity_to_external_pb2_grpc import UnityToExternalProtoStub
+from mlagents_envs.communicator_objects.unity_message_pb2 import UnityMessageProto
+port = int(sys.argv[sys.argv.index("--mlagents-port") + 1])
+exchange = UnityToExternalProtoStub(grpc.insecure_channel(f"127.0.0.1:{{port}}")).Exchange
+hello = UnityMessageProto()
+hello.header.status = 200
+hello.unity_output.rl_initialization_output.communication_version = "1.5.0"
+exchange(hello, wait_for_ready=True)  # the trainer's reply arrives; the acknowledgement never comes
+time.sleep(60)
+"""
+
+
+def test_a_player_silent_after_the_first_handshake_message_times_out(tmp_path):
+    """mlagents-envs waits forever for the handshake acknowledgement; rldojo's server does not."""
+    from mlagents_envs.exception import UnityTimeOutException
+
+    from rldojo_unity.environment import open_unity_environment
+
+    player = tmp_path / "Silent.x86_64"
+    player.write_text(HANDSHAKE_THEN_HANG.format(python=sys.executable))
+    player.chmod(0o755)
+    started = time.monotonic()
+    with pytest.raises(UnityTimeOutException, match="sent nothing for 3 s"):
+        open_unity_environment(str(player), timeout_wait=3)
+    assert time.monotonic() - started < 20
