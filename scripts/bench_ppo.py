@@ -16,7 +16,7 @@ from pathlib import Path
 import rldojo_sim
 from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
-from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
+from rldojo.stats import StatsAggregationMethod, StatsReporter, StatsSummary, StatsWriter
 from rldojo.training import run_training
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,16 +24,30 @@ BENCHMARKS = {"Basic": ROOT / "configs" / "basic_ppo.yaml", "3DBall": ROOT / "co
 
 
 class CurveWriter(StatsWriter):
-    """Records (step, mean reward, seconds since start) at each summary."""
+    """Records (step, mean reward, seconds since the first trajectory) at each summary.
+
+    The clock starts with the first step count, so start-up (imports, launching the build, creating the
+    networks) is not part of the steps per second.
+    """
 
     def __init__(self) -> None:
-        self.start = time.perf_counter()
+        self.start: float | None = None
         self.points: list[tuple[int, float, float]] = []
+
+    def on_add_stat(
+        self,
+        category: str,
+        key: str,
+        value: float,
+        aggregation: StatsAggregationMethod = StatsAggregationMethod.AVERAGE,
+    ) -> None:
+        if key == "Step" and self.start is None:
+            self.start = time.perf_counter()
 
     def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
         reward = values.get("Environment/Cumulative Reward")
         mean = reward.mean if reward is not None and reward.num else float("nan")
-        self.points.append((step, mean, time.perf_counter() - self.start))
+        self.points.append((step, mean, time.perf_counter() - (self.start or time.perf_counter())))
 
 
 def run(scene: str, seed: int, env_path: str, out: Path) -> CurveWriter:
