@@ -10,7 +10,8 @@ gRPC, their ratio, and where one gRPC exchange's time goes:
   (building the action message, ``steps_from_proto``, side channels; from mlagents_envs' timers),
 - pipe: mlagents_envs hands every message between its gRPC worker thread and its main thread
   through a ``multiprocessing.Pipe`` (pickling the message); measured as a two-thread ping-pong of
-  the scene's real step messages,
+  the scene's real step messages. Rows marked ``(rldojo-unity)`` use rldojo-unity's trainer server
+  (``LoopbackUnityEnvironment``), whose in-process handoff replaces that pipe (measured the same way),
 - gRPC: the rest of ``communicator.exchange``: gRPC on both ends and thread scheduling.
 
 A row ``Basic (minimal player)`` runs a 40-line hand-written player of Basic as the floor that
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,8 @@ from mlagents_envs.timers import get_timer_tree, reset_timers
 import rldojo_sim
 from rldojo_sim.academy import Academy
 from rldojo_sim.wire import FrameEncoder, decode_actions
+from rldojo_unity.environment import LoopbackUnityEnvironment
+from rldojo_unity.handoff import endpoint_pair
 from rldojo_unity.ports import lease_port
 
 MINIMAL_PLAYER = """#!{python}
@@ -147,6 +151,7 @@ class Player:
     extra_args: tuple[str, ...] = ()
     compress_visual: bool = True
     is_rldojo_sim: bool = True
+    environment_class: type[UnityEnvironment] = UnityEnvironment
 
 
 def grpc_runs(players: list[Player], plan: list[dict[str, ActionTuple]], repeats: int) -> dict[str, GrpcRun]:
@@ -156,7 +161,7 @@ def grpc_runs(players: list[Player], plan: list[dict[str, ActionTuple]], repeats
     try:
         for player, lease in zip(players, leases, strict=True):
             envs.append(
-                UnityEnvironment(
+                player.environment_class(
                     str(player.launcher),
                     base_port=lease.port,
                     no_graphics=True,
@@ -240,15 +245,17 @@ def _replay_player(scene: str, plan: list[dict[str, ActionTuple]], compress_visu
     return PlayerCost(1000 * sim / n, 1000 * encode / n, 1000 * protobuf / n)
 
 
-def pipe_round_trip_ms(scene: str, repeats: int, rounds: int = 1000) -> float:
-    """A step message there and its reply back through a Pipe between two threads, as mlagents_envs does."""
+def pipe_round_trip_ms(
+    scene: str, repeats: int, connect: Callable[[], tuple] = multiprocessing.Pipe, rounds: int = 1000
+) -> float:
+    """A step message there and its reply back between two threads through ``connect()``'s ends."""
     academy = Academy(scene, 0)
     encoder = FrameEncoder(academy.behavior_specs)
     encoder.encode(academy.reset())
     actions = action_plan(scene, 1)[0]
     output = encoder.encode(academy.step(actions))
     reply = UnityMessageProto.FromString(step_input(actions))
-    parent, child = multiprocessing.Pipe()
+    parent, child = connect()
 
     def serve() -> None:
         for _ in range(rounds):
@@ -338,10 +345,16 @@ def main() -> None:
                 players.append(
                     Player("Basic (minimal player)", _minimal_player(Path(builds)), is_rldojo_sim=False)
                 )
+            players.append(
+                Player(f"{scene} (rldojo-unity)", launcher, environment_class=LoopbackUnityEnvironment)
+            )
             plan = action_plan(scene, args.steps)
             agents = sum(len(action.continuous) for action in plan[0].values())
             in_process = in_process_rate(scene, plan, args.repeats)
-            pipe_ms = pipe_round_trip_ms(scene, args.repeats)
+            pipe_ms = {
+                UnityEnvironment: pipe_round_trip_ms(scene, args.repeats),
+                LoopbackUnityEnvironment: pipe_round_trip_ms(scene, args.repeats, endpoint_pair),
+            }
             runs = grpc_runs(players, plan, args.repeats)
             for player in players:
                 cost = (
@@ -350,7 +363,14 @@ def main() -> None:
                     else None
                 )
                 rows.append(
-                    Row(player.label, agents, in_process if cost else None, runs[player.label], cost, pipe_ms)
+                    Row(
+                        player.label,
+                        agents,
+                        in_process if cost else None,
+                        runs[player.label],
+                        cost,
+                        pipe_ms[player.environment_class],
+                    )
                 )
             print(f"measured {scene}", flush=True)
     print(format_table(rows))
