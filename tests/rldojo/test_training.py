@@ -63,6 +63,8 @@ def test_same_seed_twice_gives_identical_stats(tmp_path):
     assert len(first.lines) > 20
     assert first.lines == second.lines
     assert any("Basic/Large Goal Reached" in line for line in first.lines)  # from the StatsSideChannel
+    for key in ("Environment/Cumulative Reward", "Environment/Episode Length", "Losses/Policy Loss"):
+        assert any(f" {key} " in line for line in first.lines), key
     third = train(CONFIGS / "basic_ppo.yaml", tmp_path, "c", **{**overrides, "env_settings.seed": 6})
     assert third.lines != first.lines
 
@@ -82,6 +84,22 @@ def test_ppo_learns_basic_over_grpc_from_a_launched_build(tmp_path, sim_build):
     assert (run / "run_logs" / "timers.json").is_file()
     assert list((run / "Basic").glob("events.out.tfevents.*"))
     assert load_checkpoint(run / "Basic" / "checkpoint.pt")["step"] >= 5000
+
+    # --inference --initialize-from: the trained weights act greedily, nothing is trained or saved
+    inference = train(
+        CONFIGS / "basic_ppo.yaml",
+        tmp_path,
+        "play",
+        **{
+            "checkpoint_settings.initialize_from": "grpc",
+            "checkpoint_settings.inference": True,
+            "behaviors.Basic.network_settings.deterministic": True,
+            "behaviors.Basic.max_steps": 1000,
+        },
+    )
+    assert min(inference.rewards.values()) >= 0.9, inference.rewards
+    assert any(line.startswith("Basic 1000 Is Training [0.0]") for line in inference.lines)
+    assert not list((tmp_path / "play" / "Basic").glob("*.pt"))
 
 
 @pytest.mark.slow
