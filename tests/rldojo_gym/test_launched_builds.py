@@ -64,3 +64,22 @@ def test_in_process_options_need_launch() -> None:
         ValueError, match=r"\['timeout_wait'\] apply to launched builds only: pass launch=True"
     ):
         gymnasium.make("rldojo/Basic-v0", timeout_wait=5)
+
+
+def _players_of(build: Path) -> list[int]:
+    """Process ids of running players of ``build`` (from /proc)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(build) in cmdline.read_bytes().decode(errors="replace"):
+                pids.append(int(cmdline.parent.name))
+        except OSError:  # the process ended meanwhile
+            continue
+    return pids
+
+
+def test_a_wrapper_that_fails_to_start_closes_the_build(sim_build: SimBuild) -> None:
+    tennis = sim_build("Tennis")
+    with pytest.raises(ValueError, match=r"pass behavior_name=<one of them>"):
+        gymnasium.make("rldojo/Unity-v0", file_name=tennis, timeout_wait=30)
+    assert _players_of(tennis) == []

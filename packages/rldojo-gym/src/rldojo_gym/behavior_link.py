@@ -52,11 +52,15 @@ class BehaviorLink:
         self._factory: SeededEnvFactory | None = None if isinstance(source, BaseEnv) else source
         self.env: BaseEnv = source if isinstance(source, BaseEnv) else source(seed)
         self._seed = seed
-        self.env.reset()
-        self.behavior_name = select_behavior(self.env.behavior_specs, behavior_name)
-        self.spec: BehaviorSpec = self.env.behavior_specs[self.behavior_name]
-        self.observations, self.actions = behavior_layouts(self.spec, VisualFormat(visual_format))
-        self.num_agents = len(self.steps()[0])
+        try:
+            self.env.reset()
+            self.behavior_name = select_behavior(self.env.behavior_specs, behavior_name)
+            self.spec: BehaviorSpec = self.env.behavior_specs[self.behavior_name]
+            self.observations, self.actions = behavior_layouts(self.spec, VisualFormat(visual_format))
+            self.num_agents = len(self.steps()[0])
+        except BaseException:
+            self.env.close()  # a launched build must not outlive a wrapper that failed to start
+            raise
         self._untouched = True  # freshly reset: the next unseeded reset() need not reset again
         self._warned_unseedable = False
         self._closed = False
