@@ -17,13 +17,14 @@ from .conftest import only_expected_warnings
 
 pytestmark = pytest.mark.smoke
 
-SCENES = ["Basic", "3DBall", "GridWorld"]
+SCENES = ["Basic", "3DBall", "GridWorld", "Tennis"]
 
 
 @pytest.mark.parametrize("scene", SCENES)
 def test_gymnasium_and_sb3_checkers_pass(scene: str) -> None:
     with only_expected_warnings():
-        env = gymnasium.make(f"rldojo/{scene}-v0", num_areas=1)  # with Gymnasium's passive checker
+        # One area: one agent per behavior. Tennis has two teams; team 1's paddle gets empty actions.
+        env = gymnasium.make(f"rldojo/{scene}-v0", num_areas=1, behavior_name=f"{scene}?team=0")
         check_env(env.unwrapped)
         sb3_check_env(env.unwrapped)
         env.reset(seed=0)
