@@ -26,6 +26,7 @@ from rldojo_gym.vector_env import UnityVectorEnv
 __all__ = [
     "NAMESPACE",
     "SIM_SCENES",
+    "UNITY_ENVIRONMENT_OPTIONS",
     "make_build_env",
     "make_build_vector_env",
     "make_scene_env",

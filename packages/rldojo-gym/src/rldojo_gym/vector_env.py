@@ -6,9 +6,10 @@ Unity resets agents by itself, so the env uses Gymnasium's ``SAME_STEP`` autores
 that ends an episode returns the first observation of the next one, with the last observation in
 ``info["final_obs"]`` (and ``info["final_info"]``), both masked by ``info["_final_obs"]``.
 
-One ``step`` advances the simulation until every slot's agent asks for a decision again. Agents
-that end an episode between decisions report only a terminal step; the env keeps stepping until
-their next episode asks for its first decision.
+One ``step`` advances the simulation until every slot's agent asks for a decision in the same
+simulation step. Agents that end an episode between decisions report only a terminal step; the env
+keeps stepping until their next episode asks for its first decision. In scenes whose agents decide
+at different periods, an agent that asks while others are still pending gets the empty action.
 """
 
 from __future__ import annotations
