@@ -70,6 +70,13 @@ SETTING_FLAGS: dict[str, list[tuple[tuple[str, ...], str, dict[str, Any]]]] = {
         (("--no-graphics",), "engine_settings.no_graphics", SWITCH),
         (("--no-graphics-monitor",), "engine_settings.no_graphics_monitor", SWITCH),
     ],
+    "Weights & Biases (stats writer from rldojo-stats)": [
+        (("--wandb-project",), "stats_writers.wandb.project", {"help": "log this run to W&B project"}),
+        (("--wandb-entity",), "stats_writers.wandb.entity", {"help": "W&B user or team"}),
+        (("--wandb-mode",), "stats_writers.wandb.mode",
+         {"choices": ("online", "offline", "disabled"), "help": "online, offline or disabled"}),
+        (("--wandb-tags",), "stats_writers.wandb.tags", {"nargs": "+", "metavar": "TAG"}),
+    ],
     "torch and diagnostics": [
         (("--device", "--torch-device"), "torch_settings.device",
          {"type": _device, "help": f"{DEVICE_HELP} (auto: CUDA when present)"}),

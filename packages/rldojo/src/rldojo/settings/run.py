@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from rldojo.errors import ConfigError
 from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt, not_supported_error
 from rldojo.settings.environment_parameters import EnvironmentParameterSettings
+from rldojo.settings.stats_writers import validate_stats_writers
 from rldojo.settings.trainer import TrainerSettings
 
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
@@ -143,7 +144,14 @@ class RunOptions(SettingsModel):
     environment_parameters: dict[str, EnvironmentParameterSettings] | None = None
     checkpoint_settings: CheckpointSettings = Field(default_factory=CheckpointSettings)
     torch_settings: TorchSettings = Field(default_factory=TorchSettings)
+    stats_writers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Opt-in stats-writer plugins (``wandb``, ``csv``, ``jsonl`` from rldojo-stats) and their options."""
     debug: bool = False
+
+    @field_validator("stats_writers", mode="before")
+    @classmethod
+    def _installed_stats_writers(cls, value: Any) -> Any:
+        return validate_stats_writers(value)
 
     def behavior_settings(self, name: str) -> TrainerSettings:
         """Settings for a behavior reported by the environment; ``name`` may carry ``?team=N``.

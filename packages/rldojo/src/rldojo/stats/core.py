@@ -74,6 +74,11 @@ class StatsWriter(abc.ABC):
     def add_property(self, category: str, property_type: StatsPropertyType, value: Any) -> None:  # noqa: B027
         """Record a run-level property such as the hyperparameters; most writers ignore it."""
 
+    def on_episode_end(  # noqa: B027 (optional hook)
+        self, category: str, agent_id: str, episode_return: float, episode_length: int, step: int
+    ) -> None:
+        """Called when an agent finishes an episode (its total reward and length); most writers ignore it."""
+
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Flush and release resources at the end of a run."""
 
@@ -128,6 +133,12 @@ class StatsReporter:
             self._aggregation[self.category][key] = StatsAggregationMethod.MOST_RECENT
             for writer in self.writers:
                 writer.on_add_stat(self.category, key, value, StatsAggregationMethod.MOST_RECENT)
+
+    def add_episode(self, agent_id: str, episode_return: float, episode_length: int, step: int) -> None:
+        """Tell every writer that ``agent_id`` finished an episode at trainer step ``step``."""
+        with self._lock:
+            for writer in self.writers:
+                writer.on_episode_end(self.category, agent_id, episode_return, episode_length, step)
 
     def get_stats_summaries(self, key: str) -> StatsSummary:
         with self._lock:

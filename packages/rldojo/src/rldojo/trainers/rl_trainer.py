@@ -54,6 +54,7 @@ class RLTrainer(abc.ABC):
         self.optimizer: Optimizer | None = None
         self.trajectory_queue: deque[Trajectory] = deque()
         self._episode_rewards: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self._episode_lengths: dict[str, int] = defaultdict(int)
         self._step = 0
         self._next_summary_step = trainer_settings.summary_freq
         self._next_save_step = trainer_settings.checkpoint_interval
@@ -141,6 +142,7 @@ class RLTrainer(abc.ABC):
         if step_after >= self._next_save_step and self._step != 0:
             self.save_model()
         self._increment_step(len(trajectory))
+        self._episode_lengths[trajectory.agent_id] += len(trajectory)
         self._add_episode_reward("environment", trajectory, trajectory.rewards.sum())
 
     def _add_episode_reward(self, signal: str, trajectory: Trajectory, reward: float) -> None:
@@ -155,6 +157,8 @@ class RLTrainer(abc.ABC):
             self._stats_reporter.add_stat(
                 "Environment/Cumulative Reward", total, StatsAggregationMethod.HISTOGRAM
             )
+            length = self._episode_lengths.pop(trajectory.agent_id)
+            self._stats_reporter.add_episode(trajectory.agent_id, total, length, self._step)
         else:
             self._stats_reporter.add_stat(f"Policy/{signal.title()} Reward", total)
 

@@ -1,0 +1,79 @@
+"""The ``stats_writers:`` section: opt-in stats-writer plugins of a run, each with its options.
+
+```yaml
+stats_writers:
+  wandb: {project: my-project, mode: offline}
+  csv:
+```
+
+A name must be an installed ``rldojo.stats_writer`` plugin. A plugin's factory may carry an
+``options_model`` attribute (a pydantic model class); the options are validated into it here, so a
+typo is reported with the config's other errors, and stored back as plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from rldojo.settings.base import closest, error_path
+
+STATS_PACKAGE_WRITERS = ("wandb", "csv", "jsonl")
+"""Writers the rldojo-stats package provides, named in the error when it is not installed."""
+
+
+def _installed_writers() -> dict[str, type[BaseModel] | None]:
+    from rldojo.plugins import stats_writer_factories
+
+    return {
+        name: getattr(entry.factory, "options_model", None)
+        for name, entry in stats_writer_factories().items()
+    }
+
+
+def unknown_stats_writer_error(name: str, installed: list[str]) -> PydanticCustomError:
+    listing = ", ".join(sorted(installed)) or "none"
+    if name in STATS_PACKAGE_WRITERS:
+        hint = "; it comes from the rldojo-stats package: pip install rldojo-stats"
+    else:
+        suggestion = closest(name, installed)
+        hint = f"; did you mean '{suggestion}'?" if suggestion else "; see `rldojo plugins`"
+    return PydanticCustomError(
+        "unknown_stats_writer",
+        "unknown stats writer '{name}' (installed stats writers: {listing}){hint}",
+        {"name": name, "listing": listing, "hint": hint, "at": (name,)},
+    )
+
+
+def validate_stats_writers(value: Any) -> Any:
+    """Check each writer name against the installed plugins and its options against its model."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        return value  # the field's type reports it
+    installed = _installed_writers()
+    validated: dict[str, dict[str, Any]] = {}
+    for name, options in value.items():
+        if name not in installed:
+            raise unknown_stats_writer_error(str(name), list(installed))
+        options = {} if options is None else options
+        model = installed[name]
+        if model is None:
+            if options:
+                raise PydanticCustomError(
+                    "stats_writer_options",
+                    "stats writer '{name}' takes no options",
+                    {"name": name, "at": (name,)},
+                )
+            validated[name] = {}
+            continue
+        try:
+            validated[name] = model.model_validate(options).model_dump(mode="json")
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            ctx = {**first.get("ctx", {}), "at": (name, *error_path(first))}
+            raise PydanticCustomError(first["type"], first["msg"], ctx) from None
+    return validated
