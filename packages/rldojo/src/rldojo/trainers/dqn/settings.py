@@ -1,0 +1,37 @@
+"""DQN hyperparameters: ML-Agents' DQN plugin names and defaults, plus the knobs DQN users expect."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from rldojo.settings import OffPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
+
+__all__ = ["DQNSettings"]
+
+
+class DQNSettings(OffPolicyHyperparamSettings):
+    """``hyperparameters:`` of a ``trainer_type: dqn`` behavior.
+
+    The discount is ``reward_signals.extrinsic.gamma``, as for every ML-Agents trainer.
+    """
+
+    exploration_schedule: ScheduleType = ScheduleType.LINEAR
+    """How epsilon goes from ``exploration_initial_eps`` to ``exploration_final_eps``."""
+    exploration_initial_eps: YamlFloat = Field(0.1, ge=0.0, le=1.0)
+    """Probability of a random (allowed) action at step 0."""
+    exploration_final_eps: YamlFloat = Field(0.05, ge=0.0, le=1.0)
+    """Probability of a random action from ``exploration_steps`` on."""
+    exploration_steps: YamlInt = Field(20000, gt=0)
+    """Environment steps over which epsilon decays (ML-Agents hard-codes 20000)."""
+    tau: YamlFloat = Field(0.005, gt=0.0, le=1.0)
+    """Target network update: target <- tau * online + (1 - tau) * target; 1.0 is a hard copy."""
+    target_update_interval: YamlInt = Field(1, gt=0)
+    """Environment steps between target network updates (ML-Agents ignores this key; its default of
+    10000 is not kept, so that ML-Agents configs keep their soft update after every gradient step)."""
+    double_dqn: bool = True
+    """Pick the next action with the online network and value it with the target network."""
+    max_grad_norm: YamlFloat = Field(10.0, gt=0.0)
+    """Gradient clipping: the largest L2 norm of one update's gradient."""
+    save_replay_buffer: bool = True
+    """Keep the replay buffer in checkpoints so --resume does not restart from an empty buffer
+    (ML-Agents' default is false)."""
