@@ -1,0 +1,102 @@
+"""Whole DQN runs: Basic is learned over gRPC, --resume keeps the replay buffer and the reward level,
+continuous actions stop ``rldojo learn`` with one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from rldojo.checkpoint import load_checkpoint
+from rldojo.run_directory import RunDirectory
+from rldojo.settings import load_run_options
+from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
+from rldojo.training import run_training
+
+CONFIG = Path(__file__).parents[2] / "configs" / "dqn.yaml"
+REWARD = "Environment/Cumulative Reward"
+
+
+class RewardRecorder(StatsWriter):
+    """Mean episode reward per summary step."""
+
+    def __init__(self) -> None:
+        self.rewards: dict[int, float] = {}
+
+    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+        if REWARD in values:
+            self.rewards[step] = values[REWARD].mean
+
+
+def train(results: Path, run_id: str, resume: bool = False, **overrides) -> dict[int, float]:
+    options = load_run_options(
+        CONFIG,
+        {
+            "checkpoint_settings.results_dir": str(results),
+            "checkpoint_settings.run_id": run_id,
+            "checkpoint_settings.resume": resume,
+            "env_settings.seed": 1,
+            **overrides,
+        },
+    )
+    run_dir = RunDirectory.prepare(options)
+    run_dir.write_configuration(options)
+    recorder = RewardRecorder()
+    StatsReporter.add_writer(recorder)
+    try:
+        run_training(options, run_dir)
+    finally:
+        StatsReporter.remove_writer(recorder)
+    return recorder.rewards
+
+
+@pytest.mark.slow
+def test_dqn_learns_basic_over_grpc_from_a_launched_build(tmp_path, sim_build):
+    rewards = train(
+        tmp_path,
+        "grpc",
+        **{"env_settings.env_path": str(sim_build("Basic")), "behaviors.Basic.max_steps": 4000},
+    )
+    steps = sorted(rewards)
+    assert rewards[steps[0]] < 0.5 and rewards[steps[-1]] >= 0.9, rewards
+
+
+@pytest.mark.slow
+def test_resume_keeps_the_replay_buffer_and_the_reward_level(tmp_path):
+    in_process = {"env_settings.env_path": "sim:Basic"}
+    before = train(tmp_path, "r", **in_process, **{"behaviors.Basic.max_steps": 4000})
+    assert before[4000] >= 0.9, before
+    saved = load_checkpoint(tmp_path / "r" / "Basic" / "checkpoint.pt")
+    saved_buffer = saved["trainer_state"]["replay_buffer"]["columns"]
+    assert len(saved_buffer["rewards"]) == saved["step"] >= 4000
+
+    after = train(tmp_path, "r", resume=True, **in_process, **{"behaviors.Basic.max_steps": 6000})
+    assert sorted(after) == [5000, 6000]  # the step count went on
+    assert min(after.values()) >= 0.9, after  # exploring at the final epsilon, no relearning
+    final = load_checkpoint(tmp_path / "r" / "Basic" / "checkpoint.pt")
+    assert final["trainer_state"]["dqn_updates"] > saved["trainer_state"]["dqn_updates"]
+    final_buffer = final["trainer_state"]["replay_buffer"]["columns"]
+    assert len(final_buffer["rewards"]) == final["step"] >= 6000
+    for key, column in saved_buffer.items():  # the old transitions are still there, oldest first
+        torch.testing.assert_close(final_buffer[key][: len(column)], column)
+
+
+def test_continuous_actions_stop_learn_with_one_line(tmp_path):
+    config = tmp_path / "ball.yaml"
+    data = yaml.safe_load(CONFIG.read_text())
+    config.write_text(
+        yaml.safe_dump({"behaviors": {"3DBall": data["behaviors"]["Basic"]}, "env_settings": {}})
+    )
+    command = [sys.executable, "-m", "rldojo.cli", "learn", str(config), "--env", "sim:3DBall"]
+    command += ["--run-id", "ball", "--results-dir", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=os.environ, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        "rldojo: behavior 3DBall has 2 continuous action(s), but trainer_type dqn needs discrete actions "
+        "only; use ppo or sac for it"
+    ]
