@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import SubprocVecEnv
 
 import rldojo_gym
 
@@ -83,3 +85,22 @@ def test_a_wrapper_that_fails_to_start_closes_the_build(sim_build: SimBuild) -> 
     with pytest.raises(ValueError, match=r"pass behavior_name=<one of them>"):
         gymnasium.make("rldojo/Unity-v0", file_name=tennis, timeout_wait=30)
     assert _players_of(tennis) == []
+
+
+def test_sb3_subprocess_workers_each_launch_their_own_build() -> None:
+    """SB3's SubprocVecEnv over launched builds: every worker leases its own port, none collide."""
+    venv = make_vec_env(
+        "rldojo_gym:rldojo/Basic-v0",
+        n_envs=2,
+        vec_env_cls=SubprocVecEnv,
+        env_kwargs={"launch": True, "timeout_wait": 30},
+    )
+    try:
+        venv.reset()
+        for _ in range(7):  # 0 = stay, 2 = right: the second worker walks from 10 to the goal at 17
+            observations, _, dones, infos = venv.step(np.array([0, 2]))
+        assert observations.shape == (2, 20) and dones.tolist() == [False, True]
+        assert np.argmax(infos[1]["terminal_observation"]) == 17
+        assert infos[1]["episode"]["r"] == pytest.approx(0.93)  # Basic's optimal return
+    finally:
+        venv.close()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import check_env
+from mlagents_envs.base_env import BaseEnv
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rldojo_gym
@@ -120,3 +121,16 @@ def test_module_prefixed_ids_register_on_demand() -> None:
     assert "rldojo/Unity-v0" in gymnasium.registry
     env = gymnasium.make("rldojo_gym:rldojo/Basic-v0")
     assert isinstance(env.unwrapped, rldojo_gym.UnityGymEnv)
+
+
+def test_seeds_beyond_int32_wrap_into_unitys_seed_range() -> None:
+    seeds: list[int] = []
+
+    def start(seed: int) -> BaseEnv:
+        seeds.append(seed)
+        return rldojo_sim.make_env("Basic", seed=seed)
+
+    env = UnityGymEnv(start)
+    env.reset(seed=2**32 + 5)  # SB3 draws seeds up to 2**32 - 1
+    env.reset(seed=7)
+    assert seeds == [0, 5, 7]

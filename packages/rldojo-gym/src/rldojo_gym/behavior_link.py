@@ -20,6 +20,9 @@ __all__ = ["BehaviorLink", "EnvSource", "SeededEnvFactory"]
 SeededEnvFactory = Callable[[int], BaseEnv]
 """Starts a fresh environment with the given seed."""
 
+UNITY_SEED_RANGE = 2**31
+"""Unity seeds are int32 (the handshake's ``seed`` field); larger Gymnasium seeds wrap into range."""
+
 EnvSource: TypeAlias = BaseEnv | SeededEnvFactory
 
 
@@ -50,7 +53,7 @@ class BehaviorLink:
         visual_format: VisualFormat | str = VisualFormat.CHW,
     ):
         self._factory: SeededEnvFactory | None = None if isinstance(source, BaseEnv) else source
-        self.env: BaseEnv = source if isinstance(source, BaseEnv) else source(seed)
+        self.env: BaseEnv = source if isinstance(source, BaseEnv) else source(seed % UNITY_SEED_RANGE)
         self._seed = seed
         try:
             self.env.reset()
@@ -88,7 +91,7 @@ class BehaviorLink:
     def _restart(self, seed: int) -> None:
         assert self._factory is not None
         self.env.close()
-        self.env = self._factory(seed)
+        self.env = self._factory(seed % UNITY_SEED_RANGE)
         self._seed = seed
         self.env.reset()
         if self.env.behavior_specs.get(self.behavior_name) != self.spec:
