@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from rldojo.commands import learn, plugins
+from rldojo.commands import learn, plugins, report
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
     learn.add_parser(subparsers)
     plugins.add_parser(subparsers)
+    report.add_parser(subparsers)
     return parser
 
 
