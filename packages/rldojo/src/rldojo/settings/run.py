@@ -144,9 +144,9 @@ class RunOptions(SettingsModel):
     environment_parameters: dict[str, EnvironmentParameterSettings] | None = None
     checkpoint_settings: CheckpointSettings = Field(default_factory=CheckpointSettings)
     torch_settings: TorchSettings = Field(default_factory=TorchSettings)
+    debug: bool = False
     stats_writers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Opt-in stats-writer plugins (``wandb``, ``csv``, ``jsonl`` from rldojo-stats) and their options."""
-    debug: bool = False
 
     @field_validator("stats_writers", mode="before")
     @classmethod
