@@ -50,8 +50,8 @@ def unknown_stats_writer_error(name: str, installed: list[str]) -> PydanticCusto
 
 def validate_stats_writers(value: Any) -> Any:
     """Check each writer name against the installed plugins and its options against its model."""
-    if value is None:
-        return {}
+    if not value:
+        return {}  # no plugin is loaded for a run that lists no writer
     if not isinstance(value, Mapping):
         return value  # the field's type reports it
     installed = _installed_writers()
