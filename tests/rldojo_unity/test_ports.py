@@ -139,3 +139,32 @@ def test_a_player_silent_after_the_first_handshake_message_times_out(tmp_path):
     with pytest.raises(UnityTimeOutException, match="sent nothing for 3 s"):
         open_unity_environment(str(player), timeout_wait=3)
     assert time.monotonic() - started < 20
+
+
+def test_a_failed_launch_leaves_no_exit_hook_behind(tmp_path):
+    """mlagents-envs' atexit hook would keep the environment alive and close it again at exit."""
+    import gc
+    import weakref
+
+    from mlagents_envs.exception import UnityEnvironmentException
+
+    from rldojo_unity.environment import LoopbackUnityEnvironment, open_unity_environment
+
+    player = tmp_path / "Crash.x86_64"
+    player.write_text(f"#!{sys.executable}\nraise SystemExit(3)\n")
+    player.chmod(0o755)
+    created = []
+    original_init = LoopbackUnityEnvironment.__init__
+
+    def recording_init(self, *args, **kwargs):
+        created.append(weakref.ref(self))
+        original_init(self, *args, **kwargs)
+
+    LoopbackUnityEnvironment.__init__ = recording_init
+    try:
+        with pytest.raises(UnityEnvironmentException, match="return code 3"):
+            open_unity_environment(str(player), timeout_wait=10)
+    finally:
+        LoopbackUnityEnvironment.__init__ = original_init
+    gc.collect()
+    assert created and created[0]() is None, "the failed environment is still referenced"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from typing import Any
 
 from mlagents_envs.environment import UnityEnvironment
@@ -13,15 +14,20 @@ __all__ = ["LoopbackUnityEnvironment", "open_unity_environment"]
 
 
 class LoopbackUnityEnvironment(UnityEnvironment):
-    """``UnityEnvironment`` whose gRPC server listens on 127.0.0.1 only.
+    """``UnityEnvironment`` whose gRPC server listens on 127.0.0.1 only, and which cleans up after itself.
 
-    ``port_lease``, when given, is released once the environment has closed (also when the
-    handshake fails inside the constructor, where ``UnityEnvironment`` closes itself).
+    ``port_lease``, when given, is released once the environment has closed. A launch that fails
+    (player crashed, version mismatch, ...) closes the server and the player before raising, which
+    mlagents-envs leaves to interpreter exit.
     """
 
     def __init__(self, *args: Any, port_lease: PortLease | None = None, **kwargs: Any) -> None:
         self.port_lease = port_lease
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            self._close(0)
+            raise
 
     @staticmethod
     def _get_communicator(worker_id: int, base_port: int, timeout_wait: int) -> LoopbackRpcCommunicator:
@@ -29,10 +35,14 @@ class LoopbackUnityEnvironment(UnityEnvironment):
 
     def _close(self, timeout: int | None = None) -> None:
         try:
-            super()._close(timeout)
+            if hasattr(self, "_communicator"):  # absent when the server could not be created
+                super()._close(timeout)
         finally:
             if self.port_lease is not None:
                 self.port_lease.release()
+            # UnityEnvironment registers _close with atexit and never unregisters it, which keeps
+            # every closed environment alive and closes it again (logging) at interpreter exit.
+            atexit.unregister(self._close)
 
 
 def open_unity_environment(
