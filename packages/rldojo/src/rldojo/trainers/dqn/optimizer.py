@@ -55,7 +55,11 @@ class DQNOptimizer(Optimizer):
         self.hyperparameters = hp
         self.q_network: QNetwork = policy.actor  # type: ignore[assignment]
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q_network.parameters(), lr=hp.learning_rate)
+        self.parameters = list(self.q_network.parameters())
+        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate, fused=True)
+        # (target, online) tensors: weights follow by tau, normalizer statistics are copied
+        self.weight_pairs = list(zip(self.target_network.parameters(), self.parameters, strict=True))
+        self.buffer_pairs = list(zip(self.target_network.buffers(), self.q_network.buffers(), strict=True))
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
@@ -86,7 +90,7 @@ class DQNOptimizer(Optimizer):
             group["lr"] = lr
         self.optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(self.q_network.parameters(), self.hyperparameters.max_grad_norm)
+        nn.utils.clip_grad_norm_(self.parameters, self.hyperparameters.max_grad_norm)
         self.optimizer.step()
         self.num_updates += 1
         if self.num_updates % self.hyperparameters.target_update_interval == 0:
@@ -100,13 +104,9 @@ class DQNOptimizer(Optimizer):
     @torch.no_grad()
     def update_target_network(self) -> None:
         """target <- tau * online + (1 - tau) * target for weights; normalizer statistics are copied."""
-        tau = self.hyperparameters.tau
-        pairs = zip(self.target_network.parameters(), self.q_network.parameters(), strict=True)
-        for target_weight, online_weight in pairs:
-            target_weight.lerp_(online_weight, tau)
-        for target_buffer, online_buffer in zip(
-            self.target_network.buffers(), self.q_network.buffers(), strict=True
-        ):
+        for target_weight, online_weight in self.weight_pairs:
+            target_weight.lerp_(online_weight, self.hyperparameters.tau)
+        for target_buffer, online_buffer in self.buffer_pairs:
             target_buffer.copy_(online_buffer)
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
