@@ -11,7 +11,8 @@ from rldojo_stats.report.curves import Curve
 __all__ = ["summary_table"]
 
 HEADER = (
-    "| group | behavior | runs | steps | final reward (mean ± std) | best reward | wall time (s) |\n"
+    "| group | behavior | runs | steps (shortest run) | final reward (mean ± std) | best reward "
+    "| wall time (s) |\n"
     "|---|---|---:|---:|---:|---:|---:|"
 )
 
