@@ -47,7 +47,10 @@ class QNetwork(nn.Module):
     def forward(
         self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
     ) -> ActionSample:
-        """Epsilon-greedy actions (greedy when ``deterministic``); masked actions (0 in ``masks``) never."""
+        """Epsilon-greedy actions (greedy when ``deterministic``); masked actions (0 in ``masks``) never.
+
+        ``log_probs`` and ``entropy`` are those of the epsilon-greedy distribution over allowed actions.
+        """
         q_values = self.q_values(observations)
         if masks is None:
             masks = torch.ones_like(q_values)
