@@ -158,11 +158,16 @@ class WandbWriter(StatsWriter):
                 artifact.add_file(str(path), name=str(path.relative_to(self.run_folder)))
             run.log_artifact(artifact)
 
+    def _upload_and_finish(self, run: Any) -> None:
+        try:
+            self._upload_models(run)
+        finally:
+            run.finish()
+
     def close(self) -> None:
         run = self._active_run()
         if run is not None:
-            self._guarded(lambda: self._upload_models(run))
-            self._guarded(run.finish)
+            self._guarded(lambda: self._upload_and_finish(run))
         self.run = None
 
 
