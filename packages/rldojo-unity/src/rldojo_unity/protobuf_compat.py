@@ -77,7 +77,7 @@ class _DescriptorLoader(importlib.abc.Loader):
         except KeyError:
             file_descriptor = pool.AddSerializedFile(serialized)
 
-        module.DESCRIPTOR = file_descriptor
+        setattr(module, "DESCRIPTOR", file_descriptor)  # noqa: B010 (ModuleType has no such attribute)
         for name, message in file_descriptor.message_types_by_name.items():
             setattr(module, name, message_factory.GetMessageClass(message))
         for name, enum in file_descriptor.enum_types_by_name.items():
