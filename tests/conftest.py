@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+PLUGIN_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rldojo-plugin-example"
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +31,19 @@ def sim_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
         return built[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def plugin_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin guide's outside package, built and installed into its own folder (use via PYTHONPATH)."""
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    target = tmp_path_factory.mktemp("plugin_example_site")
+    command = [uv, "pip", "install", "--no-deps", "--target", str(target), "--python", sys.executable]
+    subprocess.run(
+        [*command, str(PLUGIN_EXAMPLE)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        timeout=300,
+    )
+    return target

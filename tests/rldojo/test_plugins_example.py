@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,33 +11,6 @@ import pytest
 import yaml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rldojo-plugin-example"
-
-
-@pytest.fixture(scope="module")
-def installed_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example built into a wheel and installed into its own folder (used through PYTHONPATH)."""
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is needed to build the example package")
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--no-deps",
-            "--target",
-            str(target),
-            "--python",
-            sys.executable,
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-        timeout=300,
-    )
-    return target
 
 
 def rldojo(*args: str, site: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -50,8 +22,8 @@ def rldojo(*args: str, site: Path, cwd: Path) -> subprocess.CompletedProcess[str
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_rldojo_plugins_lists_the_installed_example(installed_example, tmp_path):
-    result = rldojo("plugins", site=installed_example, cwd=tmp_path)
+def test_rldojo_plugins_lists_the_plugin_example_site(plugin_example_site, tmp_path):
+    result = rldojo("plugins", site=plugin_example_site, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("  ")}
     assert rows["vpg"][1:] == [
@@ -62,13 +34,13 @@ def test_rldojo_plugins_lists_the_installed_example(installed_example, tmp_path)
 
 
 @pytest.mark.slow
-def test_example_trainer_and_writer_learn_basic(installed_example, tmp_path):
+def test_example_trainer_and_writer_learn_basic(plugin_example_site, tmp_path):
     """The guide's command, shortened: VPG reaches Basic's optimum (0.93) region within 6000 steps."""
     config = yaml.safe_load((EXAMPLE / "vpg_basic.yaml").read_text())
     config["behaviors"]["Basic"]["max_steps"] = 6000
     (tmp_path / "vpg.yaml").write_text(yaml.safe_dump(config))
     result = rldojo("learn", "vpg.yaml", "--env", "sim:Basic", "--run-id", "vpg", "--seed", "1",
-                    site=installed_example, cwd=tmp_path)  # fmt: skip
+                    site=plugin_example_site, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     header, *rows = (tmp_path / "results" / "vpg" / "reward_log.tsv").read_text().splitlines()
     assert header == "step\tbehavior\tmean_reward\tepisodes"

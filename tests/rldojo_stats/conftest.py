@@ -8,7 +8,6 @@ installed beside them, so its ``reward_log`` writer records the same runs.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -46,32 +45,10 @@ def write_identity_onnx(path: Path) -> None:
     onnx.save(helper.make_model(graph), str(path))
 
 
-def _install_example(target: Path) -> None:
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--no-deps",
-            "--target",
-            str(target),
-            "--python",
-            sys.executable,
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="session")
-def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> TrainedRuns:
+def trained_runs(tmp_path_factory: pytest.TempPathFactory, plugin_example_site: Path) -> TrainedRuns:
     root = tmp_path_factory.mktemp("stats_runs")
-    site = root / "site"
-    _install_example(site)
+    site = plugin_example_site
     config = {
         "behaviors": {
             "Basic": {
