@@ -176,6 +176,7 @@ def save_trainer_checkpoint(
     status.save()  # before deleting, so the status never lists a deleted file
     for old in kept[:-keep_checkpoints]:
         Path(old["file_path"]).unlink(missing_ok=True)
+        Path(old["file_path"]).with_suffix(".onnx").unlink(missing_ok=True)
     for leftover in artifact_path.glob(".*.tmp"):  # from writes killed half-way
         leftover.unlink(missing_ok=True)
     return step_file

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from rldojo.commands import learn, plugins, report
+from rldojo.commands import evaluate, export, learn, plugins, report
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_parser(subparsers)
     plugins.add_parser(subparsers)
     report.add_parser(subparsers)
+    export.add_parser(subparsers)
+    evaluate.add_parser(subparsers)
     return parser
 
 

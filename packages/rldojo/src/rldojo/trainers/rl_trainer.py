@@ -193,14 +193,19 @@ class RLTrainer(abc.ABC):
         """Restore what :meth:`_trainer_state` returned."""
 
     def save_model(self, final: bool = False) -> Path:
-        """Write a checkpoint of everything needed to resume at the current step."""
+        """Write a checkpoint of everything needed to resume at the current step, then (best effort) its
+        ONNX model beside it; the final one is also copied to ``<run folder>/<behavior>.onnx``."""
+        from rldojo.export import behavior_spec_state, export_beside_checkpoint  # it imports the trainers
+
+        assert self.policy is not None
         state = {
             "behavior_name": self.brain_name,
+            "behavior_spec": behavior_spec_state(self.policy.behavior_spec),
             "trainer_type": self.trainer_settings.trainer_type,
             "modules": {name: module.state_dict() for name, module in self.get_modules().items()},
             "trainer_state": self._trainer_state(),
         }
-        return save_trainer_checkpoint(
+        step_file = save_trainer_checkpoint(
             self.artifact_path,
             self.brain_name,
             self._step,
@@ -209,6 +214,9 @@ class RLTrainer(abc.ABC):
             sum(self._reward_buffer) / len(self._reward_buffer) if self._reward_buffer else None,
             final=final,
         )
+        final_model = self.artifact_path.parent / f"{self.artifact_path.name}.onnx" if final else None
+        export_beside_checkpoint(self.policy.actor, self.policy.behavior_spec, step_file, final_model)
+        return step_file
 
     def _load_state(self, state: dict[str, Any], full: bool) -> None:
         """Load a checkpoint: networks only (``--initialize-from``) or everything (``--resume``)."""

@@ -1,0 +1,128 @@
+"""``rldojo evaluate RUN_ID|MODEL.onnx --env SPEC --episodes N``: returns and episode lengths of a policy."""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from mlagents_envs.base_env import ActionTuple, BaseEnv, DecisionSteps
+
+from rldojo.errors import ConfigError
+from rldojo.policy import Policy
+
+ActFunction = Callable[[DecisionSteps], ActionTuple]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="run a trained policy (checkpoint or ONNX) and report its returns",
+        description="Run a policy for N episodes per behavior, from a run's checkpoint (RUN_ID) or from an "
+        "ONNX model through onnxruntime (MODEL.onnx, used for every behavior), and print mean, std, min "
+        "and max of the return and of the episode length per behavior.",
+    )
+    parser.add_argument("model", metavar="RUN_ID|MODEL.onnx", help="a run id or an exported .onnx file")
+    parser.add_argument("--env", required=True, help="env spec (sim:Basic, gym:CartPole-v1) or build path")
+    parser.add_argument("--episodes", type=_positive, default=10, help="episodes per behavior (default 10)")
+    parser.add_argument("--deterministic", action="store_true", help="take the most likely action")
+    parser.add_argument("--seed", type=int, default=0, help="environment and sampling seed (default 0)")
+    parser.add_argument("--step", type=int, help="with RUN_ID: the checkpoint's step (default: newest)")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
+    parser.set_defaults(command_function=run)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _act_functions(args: argparse.Namespace, env: BaseEnv) -> dict[str, ActFunction]:
+    """One act function per behavior id of ``env``, from the ONNX model or the run's checkpoints."""
+    from rldojo.export.onnx_policy import OnnxPolicy
+    from rldojo.export.saved_policy import find_run, load_saved_policies
+
+    specs = env.behavior_specs
+    if args.model.endswith(".onnx"):
+        model = OnnxPolicy(Path(args.model), args.deterministic)
+        for behavior_id, spec in specs.items():
+            model.check(behavior_id, spec)
+        return {bid: partial(model.get_action, spec=spec) for bid, spec in specs.items()}
+    saved = {
+        s.behavior: s.policy
+        for s in load_saved_policies(find_run(args.model, args.results_dir), args.step, args.deterministic)
+    }
+    missing = sorted({bid.partition("?")[0] for bid in specs} - saved.keys())
+    if missing:
+        raise ConfigError(
+            f"the environment has behaviors {missing} that run '{args.model}' has no checkpoint for "
+            f"(it has {sorted(saved)}); evaluate it in the environment it was trained in"
+        )
+    return {bid: partial(_env_action, saved[bid.partition("?")[0]]) for bid in specs}
+
+
+def _env_action(policy: Policy, decision_steps: DecisionSteps) -> ActionTuple:
+    return policy.get_action(decision_steps).env_action
+
+
+def run_episodes(
+    env: BaseEnv, act_functions: dict[str, ActFunction], episodes: int
+) -> dict[str, tuple[list[float], list[int]]]:
+    """Returns and lengths (decisions) of the first ``episodes`` finished episodes of each behavior name."""
+    finished: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], []))
+    running_return: dict[tuple[str, int], float] = defaultdict(float)
+    running_length: dict[tuple[str, int], int] = defaultdict(int)
+    names = {bid.partition("?")[0] for bid in act_functions}
+    while any(len(finished[name][0]) < episodes for name in names):
+        for behavior_id, act in act_functions.items():
+            decision_steps, terminal_steps = env.get_steps(behavior_id)
+            returns, lengths = finished[behavior_id.partition("?")[0]]
+            for agent_id in terminal_steps.agent_id:
+                key = (behavior_id, int(agent_id))
+                returns.append(running_return.pop(key, 0.0) + float(terminal_steps[agent_id].reward))
+                lengths.append(running_length.pop(key, 0))
+            for agent_id in decision_steps.agent_id:
+                key = (behavior_id, int(agent_id))
+                running_return[key] += float(decision_steps[agent_id].reward)
+                running_length[key] += 1
+            if len(decision_steps):
+                env.set_actions(behavior_id, act(decision_steps))
+        env.step()
+    return {name: (finished[name][0][:episodes], finished[name][1][:episodes]) for name in sorted(names)}
+
+
+def summary_lines(results: dict[str, tuple[list[float], list[int]]]) -> list[str]:
+    header = (
+        f"{'behavior':<16} {'quantity':<14} {'episodes':>8} {'mean':>10} {'std':>10} {'min':>10} {'max':>10}"
+    )
+    lines = [header]
+    for name, (returns, lengths) in results.items():
+        for quantity, values in (("return", returns), ("episode length", lengths)):
+            array = np.asarray(values, dtype=np.float64)
+            lines.append(
+                f"{name:<16} {quantity:<14} {len(array):>8} {array.mean():>10.4f} {array.std():>10.4f} "
+                f"{array.min():>10.4f} {array.max():>10.4f}"
+            )
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+    from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
+
+    from rldojo.envs import create_env
+
+    torch.manual_seed(args.seed)
+    # the environment's custom stats are not part of the report; the channel only receives them
+    env = create_env(args.env, seed=args.seed, side_channels=[StatsSideChannel()], no_graphics=True)
+    try:
+        env.reset()
+        results = run_episodes(env, _act_functions(args, env), args.episodes)
+    finally:
+        env.close()
+    print("\n".join(summary_lines(results)))
+    return 0

@@ -1,0 +1,49 @@
+"""``rldojo export RUN_ID [--step N] [--out PATH]``: ONNX models from a run's checkpoints, after the fact."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rldojo.errors import ConfigError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="write ONNX models (Unity's format) from a run's checkpoints",
+        description="Export every behavior of a run to ONNX, as ML-Agents models that Unity runs. "
+        "Default: the newest checkpoint, to <run>/<Behavior>.onnx; with --step N, to "
+        "<run>/<Behavior>/<Behavior>-N.onnx.",
+    )
+    parser.add_argument("run_id", metavar="RUN_ID", help="the run id given to 'rldojo learn'")
+    parser.add_argument("--step", type=int, help="the checkpoint's step (default: the newest checkpoint)")
+    parser.add_argument(
+        "--out", type=Path, help="output file (*.onnx, one behavior) or folder (<Behavior>.onnx each)"
+    )
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
+    parser.set_defaults(command_function=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rldojo.export import export_onnx
+    from rldojo.export.saved_policy import find_run, load_saved_policies
+
+    run_folder = find_run(args.run_id, args.results_dir)
+    saved = load_saved_policies(run_folder, args.step)
+    out: Path | None = args.out
+    if out is not None and out.suffix == ".onnx" and len(saved) > 1:
+        names = ", ".join(s.behavior for s in saved)
+        raise ConfigError(f"--out {out} is one file but the run has behaviors {names}; give a folder")
+    for policy in saved:
+        if out is None:
+            target = (
+                policy.checkpoint.with_suffix(".onnx")
+                if args.step
+                else run_folder / f"{policy.behavior}.onnx"
+            )
+        else:
+            target = out if out.suffix == ".onnx" else out / f"{policy.behavior}.onnx"
+        export_onnx(policy.policy.actor, policy.policy.behavior_spec, target)
+        print(f"{policy.behavior} step {policy.step}: {target}")
+    return 0

@@ -1,0 +1,217 @@
+"""Exported policies against ML-Agents' shipped models (names, ranks, dtypes, constant outputs) and
+onnxruntime against torch on random inputs, for every action kind and both core policy networks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from mlagents_envs.base_env import (
+    ActionSpec,
+    BehaviorSpec,
+    DimensionProperty,
+    ObservationSpec,
+    ObservationType,
+)
+from torch import nn
+
+from rldojo.export import ONNX_OPSET, export_onnx
+from rldojo.networks import Actor, clip_continuous
+from rldojo.settings import NetworkSettings
+from rldojo.trainers.dqn.q_network import QNetwork
+
+pytestmark = pytest.mark.smoke
+
+REFERENCE_MODELS = Path("/work/shared/reference-data/mlagents/models")
+CONTINUOUS_TOLERANCE = 1e-5
+"""Absolute tolerance between onnxruntime's and torch's deterministic continuous actions (float32)."""
+CONSTANT_OUTPUTS = (
+    "version_number",
+    "memory_size",
+    "continuous_action_output_shape",
+    "discrete_action_output_shape",
+)
+MEMORY_NAMES = ("recurrent_in", "recurrent_out")  # ML-Agents' LSTM models; rldojo has no memory yet
+NETWORK = NetworkSettings(hidden_units=32, num_layers=2, normalize=True)
+
+
+def obs(*shape: int) -> ObservationSpec:
+    properties = (DimensionProperty.NONE,) * len(shape)
+    return ObservationSpec(shape, properties, ObservationType.DEFAULT, f"obs{len(shape)}")
+
+
+BASIC = BehaviorSpec([obs(20)], ActionSpec.create_discrete((3,)))
+BALL = BehaviorSpec([obs(8)], ActionSpec.create_continuous(2))
+PUSH_BLOCK = BehaviorSpec([obs(105), obs(105)], ActionSpec.create_discrete((7,)))
+GRID_WORLD = BehaviorSpec([obs(3, 64, 84)], ActionSpec.create_discrete((5,)))
+HYBRID = BehaviorSpec([obs(8)], ActionSpec(2, (2, 3)))
+SIM_GRID_WORLD = BehaviorSpec([obs(3, 30, 36), obs(2)], ActionSpec.create_discrete((5,)))
+
+
+def signature(model: onnx.ModelProto) -> dict[str, dict[str, tuple[int, int]]]:
+    """Graph inputs (weights left out) and outputs as name -> (rank, ONNX element type), memory left out."""
+    initializers = {tensor.name for tensor in model.graph.initializer}
+
+    def describe(values: list[onnx.ValueInfoProto]) -> dict[str, tuple[int, int]]:
+        return {
+            value.name: (len(value.type.tensor_type.shape.dim), value.type.tensor_type.elem_type)
+            for value in values
+            if value.name not in MEMORY_NAMES
+        }
+
+    graph_inputs = [value for value in model.graph.input if value.name not in initializers]
+    return {"inputs": describe(graph_inputs), "outputs": describe(model.graph.output)}
+
+
+def constants(path: Path) -> dict[str, list]:
+    """The constant outputs, read by running the model on zeros (batch of 1, all actions allowed)."""
+    session = ort.InferenceSession(str(path))
+    feed = {
+        value.name: np.ones([1 if isinstance(d, str) else d for d in value.shape], np.float32)
+        for value in session.get_inputs()
+    }
+    names = [o.name for o in session.get_outputs() if o.name in CONSTANT_OUTPUTS]
+    return {name: value.tolist() for name, value in zip(names, session.run(names, feed), strict=True)}
+
+
+def export(network_class: type[nn.Module], spec: BehaviorSpec, tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    network = network_class(spec.observation_specs, NETWORK, spec.action_spec)
+    return export_onnx(network, spec, tmp_path / "model.onnx")
+
+
+@pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
+@pytest.mark.parametrize(
+    ("reference", "spec", "network_class"),
+    [
+        ("3DBall.onnx", BALL, Actor),
+        ("Basic.onnx", BASIC, Actor),
+        ("Basic.onnx", BASIC, QNetwork),
+        ("PushBlock.onnx", PUSH_BLOCK, Actor),
+        ("GridWorldColab.onnx", GRID_WORLD, Actor),
+        ("GridWorldColab.onnx", GRID_WORLD, QNetwork),
+        ("hybrid0vis8vec_2c_2_3d_v2_0.onnx", HYBRID, Actor),
+    ],
+)
+def test_graph_interface_matches_the_mlagents_model(reference, spec, network_class, tmp_path):
+    ours_path = export(network_class, spec, tmp_path)
+    ours, theirs = onnx.load(ours_path), onnx.load(REFERENCE_MODELS / reference)
+    assert [op.version for op in ours.opset_import if op.domain in ("", "ai.onnx")] == [ONNX_OPSET]
+    mine, reference_signature = signature(ours), signature(theirs)
+    assert mine["inputs"] == reference_signature["inputs"]
+    # older shipped models (torch 1.6/1.7) have no deterministic outputs; every other output matches
+    assert {k: v for k, v in mine["outputs"].items() if k in reference_signature["outputs"]} == (
+        reference_signature["outputs"]
+    )
+    assert set(mine["outputs"]) - set(reference_signature["outputs"]) <= {
+        "deterministic_continuous_actions",
+        "deterministic_discrete_actions",
+    }
+    assert [value.name for value in ours.graph.output] == [
+        name for name in _mlagents_output_order() if name in mine["outputs"]
+    ]
+    reference_constants = {
+        k: v for k, v in constants(REFERENCE_MODELS / reference).items() if k != "memory_size"
+    }
+    our_constants = constants(ours_path)
+    assert our_constants["memory_size"] == [0.0]
+    assert {k: our_constants[k] for k in reference_constants} == reference_constants
+
+
+def _mlagents_output_order() -> list[str]:
+    return [
+        "version_number",
+        "memory_size",
+        "continuous_actions",
+        "continuous_action_output_shape",
+        "deterministic_continuous_actions",
+        "discrete_actions",
+        "discrete_action_output_shape",
+        "deterministic_discrete_actions",
+    ]
+
+
+def random_inputs(spec: BehaviorSpec, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random observations and random masks that leave at least one action allowed per branch."""
+    feed = {
+        f"obs_{i}": rng.normal(size=(batch, *o.shape)).astype(np.float32)
+        for i, o in enumerate(spec.observation_specs)
+    }
+    branches = spec.action_spec.discrete_branches
+    if branches:
+        masks = []
+        for size in branches:
+            allowed = (rng.random((batch, size)) < 0.6).astype(np.float32)
+            allowed[np.arange(batch), rng.integers(size, size=batch)] = 1.0
+            masks.append(allowed)
+        feed["action_masks"] = np.concatenate(masks, axis=1)
+    return feed
+
+
+@pytest.mark.parametrize(
+    ("spec", "network_class"),
+    [
+        (BALL, Actor),
+        (BASIC, Actor),
+        (SIM_GRID_WORLD, Actor),
+        (HYBRID, Actor),
+        (BASIC, QNetwork),
+        (HYBRID, QNetwork),
+    ],
+    ids=["continuous", "discrete", "visual", "hybrid", "dqn", "dqn-two-branches"],
+)
+def test_onnxruntime_deterministic_actions_equal_torch(spec, network_class, tmp_path):
+    if network_class is QNetwork and spec.action_spec.continuous_size:
+        spec = BehaviorSpec(
+            spec.observation_specs, ActionSpec.create_discrete(spec.action_spec.discrete_branches)
+        )
+    torch.manual_seed(0)
+    network = network_class(spec.observation_specs, NETWORK, spec.action_spec)
+    if isinstance(network, Actor):  # non-trivial normaliser statistics
+        network.update_normalization([torch.randn(64, *o.shape) * 3 + 1 for o in spec.observation_specs])
+    path = export_onnx(network, spec, tmp_path / "model.onnx")
+    feed = random_inputs(spec, batch=257, rng=np.random.default_rng(1))
+    session = ort.InferenceSession(str(path))
+    names = [output.name for output in session.get_outputs()]
+    outputs = dict(zip(names, session.run(names, feed), strict=True))
+    observations = [torch.from_numpy(feed[f"obs_{i}"]) for i in range(len(spec.observation_specs))]
+    masks = torch.from_numpy(feed["action_masks"]) if "action_masks" in feed else None
+    with torch.no_grad():
+        expected = network(observations, masks, deterministic=True)
+    if spec.action_spec.continuous_size:
+        np.testing.assert_allclose(
+            outputs["deterministic_continuous_actions"],
+            clip_continuous(expected.continuous).numpy(),
+            atol=CONTINUOUS_TOLERANCE,
+        )
+        assert np.abs(outputs["continuous_actions"]).max() <= 1.0
+    if spec.action_spec.discrete_branches:
+        assert outputs["deterministic_discrete_actions"].dtype == np.int64
+        np.testing.assert_array_equal(outputs["deterministic_discrete_actions"], expected.discrete.numpy())
+        offsets = np.cumsum((0, *spec.action_spec.discrete_branches[:-1]))
+        for name in ("discrete_actions", "deterministic_discrete_actions"):
+            chosen = np.take_along_axis(feed["action_masks"], outputs[name] + offsets, axis=1)
+            assert (chosen == 1.0).all(), f"{name} picked a masked action"
+
+
+def test_dqn_export_gives_the_greedy_action_as_both_discrete_outputs(tmp_path):
+    """ML-Agents' DQN export is broken; ours must act greedily in Unity whichever output it reads."""
+    path = export(QNetwork, BASIC, tmp_path)
+    feed = random_inputs(BASIC, batch=64, rng=np.random.default_rng(2))
+    sampled, greedy = ort.InferenceSession(str(path)).run(
+        ["discrete_actions", "deterministic_discrete_actions"], feed
+    )
+    np.testing.assert_array_equal(sampled, greedy)
+
+
+def test_export_leaves_the_training_network_untouched(tmp_path):
+    torch.manual_seed(0)
+    network = Actor(BALL.observation_specs, NETWORK, BALL.action_spec).train()
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    export_onnx(network, BALL, tmp_path / "model.onnx")
+    assert network.training
+    assert all(torch.equal(before[k], v) for k, v in network.state_dict().items())
