@@ -100,7 +100,6 @@ def test_bad_command_line_exits_2_with_one_line(case, config):
             "basic.yaml: checkpoint_settings: --resume and --force cannot be used together",
         ),
         (["--num-envs", "0"], "--num-envs: Input should be greater than or equal to 1"),
-        (["--num-envs", "2"], "not supported yet: more than one env worker (num_envs > 1) (in --num-envs)"),
     ],
 )
 def test_bad_run_requests_exit_2_before_anything_is_written(args, message, config, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""``run_training``: one whole training run (env worker, one trainer per behavior, stats, checkpoints).
+"""``run_training``: one whole training run (env workers, one trainer per behavior, stats, checkpoints).
 
 Ctrl-C and SIGTERM stop the loop at the next step; the state is then saved and
 :class:`~rldojo.errors.TrainingInterrupted` raised (exit code 130).
@@ -7,6 +7,7 @@ Ctrl-C and SIGTERM stop the loop at the next step; the state is then saved and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -18,18 +19,17 @@ from types import FrameType
 import numpy as np
 import torch
 from mlagents_envs import timers
-from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec
+from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 from mlagents_envs.exception import UnityException
-from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write
-from rldojo.envs import EnvironmentStep, EnvManager, InProcessEnvManager, create_env
-from rldojo.envs.manager import EnvFactory
-from rldojo.envs.side_channels import engine_configuration_channel, environment_parameters_channel
+from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, SubprocessEnvManager
+from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.errors import RldojoError, TrainingInterrupted
 from rldojo.networks import set_default_device
 from rldojo.plugins import stats_writer_factories, trainer_types
+from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsReporter, StatsWriter
@@ -49,6 +49,21 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def _action_rows(action_info: ActionInfo, rows: slice) -> ActionInfo:
+    """The part of ``action_info`` that belongs to ``rows`` of its batch."""
+    action = action_info.env_action
+    return dataclasses.replace(
+        action_info,
+        env_action=ActionTuple(continuous=action.continuous[rows], discrete=action.discrete[rows]),
+        continuous=action_info.continuous[rows],
+        discrete=action_info.discrete[rows],
+        log_probs=action_info.log_probs[rows],
+        action_masks=action_info.action_masks[rows],
+        entropy=action_info.entropy[rows],
+        agent_ids=action_info.agent_ids[rows],
+    )
 
 
 class StopRequest:
@@ -125,25 +140,38 @@ class TrainerController:
         self.processors[behavior_id] = processor
         return processor
 
+    def _processor(self, behavior_id: str) -> AgentProcessor:
+        return self.processors.get(behavior_id) or self._add_behavior(
+            behavior_id, self.env_manager.behavior_specs[behavior_id]
+        )
+
     def _act(self, env_steps: Sequence[EnvironmentStep]) -> dict[int, dict[str, ActionTuple]]:
-        """Record every worker's steps and choose actions for all agents awaiting a decision."""
-        actions: dict[int, dict[str, ActionTuple]] = {}
+        """Record every worker's steps, then choose actions for all agents awaiting a decision with one
+        forward pass per behavior over all workers."""
+        awaiting: dict[str, list[tuple[int, DecisionSteps]]] = {}
         for env_step in env_steps:
+            if env_step.restarted:  # the worker's partial trajectories end with its old env
+                for processor in self.processors.values():
+                    processor.end_episodes(env_step.worker_id)
             stats_recorded = set()
             for behavior_id, (decision_steps, terminal_steps) in env_step.steps.items():
-                processor = self.processors.get(behavior_id) or self._add_behavior(
-                    behavior_id, self.env_manager.behavior_specs[behavior_id]
-                )
+                processor = self._processor(behavior_id)
                 processor.add_steps(decision_steps, terminal_steps, env_step.worker_id)
                 if processor.stats_reporter.category not in stats_recorded:  # once per trainer
                     processor.record_environment_stats(env_step.env_stats)
                     stats_recorded.add(processor.stats_reporter.category)
-                if len(decision_steps) == 0:
-                    continue
-                policy = self.trainers[behavior_id.partition("?")[0]].get_policy(behavior_id)
-                action_info = policy.get_action(decision_steps)
-                processor.add_actions(action_info, env_step.worker_id)
-                actions.setdefault(env_step.worker_id, {})[behavior_id] = action_info.env_action
+                if len(decision_steps) > 0:
+                    awaiting.setdefault(behavior_id, []).append((env_step.worker_id, decision_steps))
+        actions: dict[int, dict[str, ActionTuple]] = {}
+        for behavior_id, worker_steps in awaiting.items():
+            policy = self.trainers[behavior_id.partition("?")[0]].get_policy(behavior_id)
+            action_info = policy.get_action(concatenate_decision_steps([steps for _, steps in worker_steps]))
+            start = 0
+            for worker_id, steps in worker_steps:
+                worker_info = _action_rows(action_info, slice(start, start + len(steps)))
+                start += len(steps)
+                self.processors[behavior_id].add_actions(worker_info, worker_id)
+                actions.setdefault(worker_id, {})[behavior_id] = worker_info.env_action
         return actions
 
     def _finished(self) -> bool:
@@ -168,29 +196,6 @@ class TrainerController:
         if self.training:
             for trainer in self.trainers.values():
                 trainer.save_model(final=True)
-
-
-def _env_factory(options: RunOptions, run_dir: RunDirectory, seed: int) -> EnvFactory:
-    env = options.env_settings
-    engine = options.engine_settings
-
-    scene_options = {"num_areas": env.num_areas} if env.num_areas != 1 else {}
-
-    def factory(worker_id: int, side_channels: Sequence[SideChannel]) -> BaseEnv:
-        return create_env(
-            env.env_path,
-            worker_id=worker_id,
-            seed=seed + worker_id,
-            side_channels=side_channels,
-            log_folder=run_dir.run_logs_dir.resolve(),
-            timeout_wait=env.timeout_wait,
-            no_graphics=engine.no_graphics,
-            additional_args=env.env_args,
-            base_port=env.base_port,
-            **scene_options,
-        )
-
-    return factory
 
 
 def _stats_writers(options: RunOptions) -> list[StatsWriter]:
@@ -221,11 +226,8 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
     stop = StopRequest()
     try:
         with stop.installed():
-            side_channels = [
-                engine_configuration_channel(options.engine_settings),
-                environment_parameters_channel(options.environment_parameters, seed),
-            ]
-            env_manager = InProcessEnvManager(_env_factory(options, run_dir, seed), side_channels)
+            launcher = EnvLauncher.from_options(options, seed, run_dir.run_logs_dir)
+            env_manager = SubprocessEnvManager(launcher, options.env_settings)
             controller = TrainerController(options, run_dir, env_manager, seed)
             try:
                 controller.run(stop)

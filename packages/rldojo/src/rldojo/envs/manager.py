@@ -1,7 +1,7 @@
 """Env managers: step every env worker and return what each reported.
 
-``InProcessEnvManager`` runs one worker in this process. A manager of N worker processes (Core runtime
-II) implements the same three methods, so the training loop does not change.
+``InProcessEnvManager`` runs one worker in this process; ``SubprocessEnvManager`` (subprocess_manager.py)
+runs N worker processes behind the same methods.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class EnvironmentStep:
     worker_id: int
     steps: dict[str, tuple[DecisionSteps, TerminalSteps]]  # by behavior id ("Name?team=0")
     env_stats: EnvironmentStats = field(default_factory=dict)
+    restarted: bool = False  # the worker failed and was restarted: its agents' earlier steps are void
 
 
 class EnvManager(abc.ABC):

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from rldojo.errors import ConfigError
-from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt, not_supported_error
+from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt
 from rldojo.settings.environment_parameters import EnvironmentParameterSettings
 from rldojo.settings.stats_writers import validate_stats_writers
 from rldojo.settings.trainer import TrainerSettings
@@ -32,13 +32,6 @@ class EnvironmentSettings(SettingsModel):
     max_lifetime_restarts: YamlInt = Field(default=10, ge=-1)
     restarts_rate_limit_n: YamlInt = Field(default=1, ge=-1)
     restarts_rate_limit_period_s: YamlInt = Field(default=60, ge=-1)
-
-    @field_validator("num_envs")
-    @classmethod
-    def _one_worker(cls, value: int) -> int:
-        if value > 1:
-            raise not_supported_error("more than one env worker (num_envs > 1)")
-        return value
 
 
 class EngineSettings(SettingsModel):

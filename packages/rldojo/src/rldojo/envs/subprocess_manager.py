@@ -1,0 +1,178 @@
+"""``SubprocessEnvManager``: N env worker processes stepped concurrently, restarted when they fail."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from mlagents_envs.base_env import ActionTuple, BehaviorSpec
+
+from rldojo.envs.launcher import EnvLauncher
+from rldojo.envs.manager import EnvironmentStep, EnvManager
+from rldojo.envs.supervision import EnvWorkerFailed, RestartBudget, last_lines
+from rldojo.envs.worker import CLOSE, RESET, STEP, WorkerReport, run_worker
+from rldojo.settings import EnvironmentSettings
+
+__all__ = ["SubprocessEnvManager"]
+
+logger = logging.getLogger(__name__)
+
+# A worker's env gives up after timeout_wait on its own; the manager waits this much longer for its answer.
+ANSWER_GRACE_S = 15.0
+CLOSE_TIMEOUT_S = 10.0
+
+
+class WorkerFailure(Exception):
+    """One worker did not answer properly; ``cause`` says how."""
+
+    def __init__(self, worker_id: int, cause: str):
+        super().__init__(f"env worker {worker_id}: {cause}")
+        self.worker_id = worker_id
+        self.cause = cause
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    connection: Connection
+
+
+class SubprocessEnvManager(EnvManager):
+    """``num_envs`` worker processes (``spawn`` context), each owning the env ``launcher(worker_id)``.
+
+    A worker that exits, times out or reports an error (NaN observations included) is restarted within
+    ``env_settings``' restart budget; its next step is a reset marked ``restarted``. Past the budget
+    :class:`EnvWorkerFailed` names the worker, the cause and the last lines of its player log.
+    """
+
+    def __init__(self, launcher: EnvLauncher, env_settings: EnvironmentSettings):
+        self.launcher = launcher
+        self.answer_timeout_s = env_settings.timeout_wait + ANSWER_GRACE_S
+        self.budget = RestartBudget(env_settings)
+        self._context = multiprocessing.get_context("spawn")
+        self._behavior_specs: dict[str, BehaviorSpec] = {}
+        self._workers: list[_Worker] = []
+        try:
+            for worker_id in range(env_settings.num_envs):
+                self._workers.append(self._start(worker_id))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
+        return self._behavior_specs
+
+    @property
+    def worker_pids(self) -> list[int | None]:
+        """Process ids of the workers, by worker id."""
+        return [worker.process.pid for worker in self._workers]
+
+    def _start(self, worker_id: int) -> _Worker:
+        parent_end, worker_end = self._context.Pipe()
+        process = self._context.Process(
+            target=run_worker, args=(worker_end, self.launcher, worker_id), name=f"env-worker-{worker_id}"
+        )
+        process.start()
+        worker_end.close()
+        return _Worker(process, parent_end)
+
+    def _send(self, worker_id: int, command: str, payload: Any = None) -> None:
+        with contextlib.suppress(OSError):  # a worker that is gone is reported by _receive
+            self._workers[worker_id].connection.send((command, payload))
+
+    def _receive(self, worker_id: int, deadline: float) -> WorkerReport:
+        worker = self._workers[worker_id]
+        timeout = max(0.0, deadline - time.monotonic())
+        ready = wait([worker.connection, worker.process.sentinel], timeout=timeout)
+        if worker.connection in ready:
+            try:
+                kind, payload = worker.connection.recv()
+            except (EOFError, OSError):
+                kind, payload = "error", None
+            if kind == "steps":
+                return payload
+            if payload is not None:
+                raise WorkerFailure(worker_id, payload)
+        if not ready:
+            raise WorkerFailure(worker_id, f"no answer within {self.answer_timeout_s:.0f} s")
+        worker.process.join(CLOSE_TIMEOUT_S)
+        raise WorkerFailure(worker_id, f"worker process ended ({_exit_description(worker.process.exitcode)})")
+
+    def _gather(self, command: str, payloads: Mapping[int, Any]) -> list[EnvironmentStep]:
+        """Send ``command`` to every worker, then collect each answer; restart the workers that failed."""
+        for worker_id in range(len(self._workers)):
+            self._send(worker_id, command, payloads.get(worker_id, {}))
+        deadline = time.monotonic() + self.answer_timeout_s
+        results = []
+        for worker_id in range(len(self._workers)):
+            try:
+                results.append(self._environment_step(worker_id, self._receive(worker_id, deadline)))
+            except WorkerFailure as failure:
+                results.append(self._restart(failure))
+        return results
+
+    def _environment_step(
+        self, worker_id: int, report: WorkerReport, restarted: bool = False
+    ) -> EnvironmentStep:
+        self._behavior_specs.update(report.behavior_specs)
+        return EnvironmentStep(worker_id, report.steps, report.env_stats, restarted=restarted)
+
+    def _restart(self, failure: WorkerFailure) -> EnvironmentStep:
+        """Replace the failed worker by a fresh one and reset it, as long as the restart budget allows."""
+        while True:
+            worker_id = failure.worker_id
+            refusal = self.budget.spend(worker_id)
+            if refusal is not None:
+                raise EnvWorkerFailed(self._failure_message(failure, refusal))
+            logger.warning("%s; restarting it", failure)
+            self._stop(self._workers[worker_id], grace_s=0.0)
+            self._workers[worker_id] = self._start(worker_id)
+            self._send(worker_id, RESET)
+            try:
+                report = self._receive(worker_id, time.monotonic() + self.answer_timeout_s)
+            except WorkerFailure as next_failure:
+                failure = next_failure
+                continue
+            return self._environment_step(worker_id, report, restarted=True)
+
+    def _failure_message(self, failure: WorkerFailure, refusal: str) -> str:
+        log = self.launcher.player_log(failure.worker_id)
+        lines = last_lines(log)
+        tail = f"; last lines of {log}: " + " | ".join(lines) if lines else f"; no player log at {log}"
+        return f"env worker {failure.worker_id} failed ({failure.cause}), not restarted: {refusal}{tail}"
+
+    def reset(self) -> list[EnvironmentStep]:
+        return self._gather(RESET, {})
+
+    def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
+        return self._gather(STEP, actions)
+
+    def close(self) -> None:
+        for worker_id in range(len(self._workers)):
+            self._send(worker_id, CLOSE)
+        for worker in self._workers:
+            self._stop(worker)
+
+    @staticmethod
+    def _stop(worker: _Worker, grace_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Wait up to ``grace_s`` for the worker to close its env and exit, then kill it."""
+        worker.process.join(grace_s)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
+
+
+def _exit_description(exit_code: int | None) -> str:
+    if exit_code is not None and exit_code < 0:
+        return f"killed by {signal.Signals(-exit_code).name}"
+    return f"exit code {exit_code}"

@@ -1,0 +1,85 @@
+"""The body of one env worker process: owns one env and answers reset/step/close requests over a pipe.
+
+Requests are ``(command, payload)`` with command ``reset``, ``step`` (payload: actions by behavior id) or
+``close``. Answers are ``("steps", WorkerReport)`` or ``("error", cause)``; after an error the worker exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
+from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
+
+from rldojo.envs.launcher import EnvLauncher
+
+__all__ = ["CLOSE", "RESET", "STEP", "WorkerReport", "run_worker"]
+
+RESET, STEP, CLOSE = "reset", "step", "close"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerReport:
+    """What a worker's env reported after a reset or step."""
+
+    steps: dict[str, tuple[DecisionSteps, TerminalSteps]]
+    env_stats: EnvironmentStats
+    behavior_specs: dict[str, BehaviorSpec]
+
+
+class NanObservationError(RuntimeError):
+    """The environment sent an observation containing NaN."""
+
+
+def _report(env: BaseEnv, stats_channel: StatsSideChannel) -> WorkerReport:
+    steps = {name: env.get_steps(name) for name in env.behavior_specs}
+    for name, (decision_steps, terminal_steps) in steps.items():
+        for obs in (*decision_steps.obs, *terminal_steps.obs):
+            if np.issubdtype(obs.dtype, np.floating) and np.isnan(obs).any():
+                raise NanObservationError(f"NaN observation from behavior {name}")
+    return WorkerReport(steps, stats_channel.get_and_reset_stats(), dict(env.behavior_specs))
+
+
+def _serve(env: BaseEnv, stats_channel: StatsSideChannel, connection: Connection) -> None:
+    while True:
+        command, payload = connection.recv()
+        if command == CLOSE:
+            return
+        if command == STEP:
+            actions: Mapping[str, ActionTuple] = payload
+            for behavior_id, action in actions.items():
+                env.set_actions(behavior_id, action)
+            env.step()
+        else:
+            env.reset()
+        connection.send(("steps", _report(env, stats_channel)))
+
+
+def run_worker(connection: Connection, launcher: EnvLauncher, worker_id: int) -> None:
+    """Create worker ``worker_id``'s env and serve requests until ``close`` or the first failure."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the trainer, which closes workers
+    env: Any = None
+    try:
+        stats_channel = StatsSideChannel()
+        env = launcher(worker_id, [stats_channel])
+        _serve(env, stats_channel, connection)
+    except (EOFError, BrokenPipeError):  # the trainer is gone
+        pass
+    except Exception as error:  # any env failure is reported to the trainer, which decides what to do
+        cause = f"{type(error).__name__}: {error}".splitlines()[0]
+        try:
+            connection.send(("error", cause))
+        except OSError:
+            logger.warning("env worker %d failed (%s) and could not tell the trainer", worker_id, cause)
+    finally:
+        if env is not None:
+            env.close()
+        connection.close()
