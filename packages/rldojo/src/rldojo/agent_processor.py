@@ -129,6 +129,8 @@ class AgentProcessor:
         )
         self.on_trajectory(trajectory)
 
-    def end_episodes(self) -> None:
-        """Forget all partial trajectories (after an environment reset)."""
-        self._agents.clear()
+    def end_episodes(self, worker_id: int) -> None:
+        """Forget the partial trajectories of worker ``worker_id``'s agents (its env was restarted)."""
+        prefix = f"agent_{worker_id}-"
+        for key in [key for key in self._agents if key.startswith(prefix)]:
+            del self._agents[key]
