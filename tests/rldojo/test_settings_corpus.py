@@ -19,7 +19,10 @@ CORPUS = Path("/work/shared/reference-data/mlagents/configs")
 
 PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld PushBlock
 Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump WallJump_curriculum Worm"""
-LOADS = {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()} | {"plugin/dqn_basic.yaml": "dqn"}
+LOADS = {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()} | {
+    "plugin/dqn_basic.yaml": "dqn",
+    "plugin/a2c_3DBall.yaml": "a2c",
+}
 """file: the trainer_type of its behaviors"""
 
 SAC_BEHAVIORS = {  # file name: first behavior in the file
@@ -34,7 +37,6 @@ NOT_SUPPORTED_YET = {  # file: (feature, YAML path of the first place it is used
     "imitation/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
     "imitation/PushBlock.yaml": ("reward signal gail", "behaviors.PushBlock.reward_signals.gail"),
     "imitation/Pyramids.yaml": ("reward signal curiosity", "behaviors.Pyramids.reward_signals.curiosity"),
-    "plugin/a2c_3DBall.yaml": ("trainer_type a2c", "behaviors.3DBall.trainer_type"),
     "poca/DungeonEscape.yaml": ("trainer_type poca", "behaviors.DungeonEscape.trainer_type"),
     "poca/PushBlockCollab.yaml": ("trainer_type poca", "behaviors.PushBlockCollab.trainer_type"),
     "poca/SoccerTwos.yaml": ("trainer_type poca", "behaviors.SoccerTwos.trainer_type"),

@@ -1,0 +1,36 @@
+"""A2C hyperparameters: ML-Agents' A2C plugin names and defaults."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from rldojo.settings import OnPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
+
+__all__ = ["A2CSettings"]
+
+
+class A2CSettings(OnPolicyHyperparamSettings):
+    """``hyperparameters:`` of a ``trainer_type: a2c`` behavior: one pass over each ``buffer_size`` steps."""
+
+    beta: YamlFloat = Field(5.0e-3, ge=0.0)
+    """Entropy bonus strength."""
+    lambd: YamlFloat = Field(0.95, ge=0.0, le=1.0)
+    """GAE lambda."""
+    num_epoch: YamlInt = 1
+    """Must be 1: A2C uses each experience for one gradient step only."""
+    shared_critic: bool = False
+    """Value heads on the policy's network body instead of a separate critic network."""
+    learning_rate_schedule: ScheduleType = ScheduleType.LINEAR
+    beta_schedule: ScheduleType = ScheduleType.LINEAR
+
+    @field_validator("num_epoch")
+    @classmethod
+    def _one_epoch(cls, value: int) -> int:
+        if value != 1:
+            raise PydanticCustomError(
+                "a2c_num_epoch",
+                "A2C requires num_epoch = 1 (got {value}); remove num_epoch or use trainer_type ppo",
+                {"value": value},
+            )
+        return value
