@@ -71,7 +71,8 @@ def test_offline_run_has_config_metrics_and_model_artifacts(trained_runs):
     assert metrics["Basic/*"] == "Basic/step"
 
     artifacts = {artifact.name: artifact for artifact in of_type(first, "artifact")}
-    assert set(artifacts) == {"basic_s1-checkpoint"}
+    assert set(artifacts) == {"basic_s1-checkpoint", "basic_s1-onnx"}
+    assert [entry.path for entry in artifacts["basic_s1-onnx"].manifest.contents] == ["Basic.onnx"]
     assert [entry.path for entry in artifacts["basic_s1-checkpoint"].manifest.contents] == [
         "Basic/checkpoint.pt"
     ]

@@ -140,9 +140,10 @@ class WandbWriter(StatsWriter):
         run.log(data)
 
     def model_files(self) -> dict[str, list[Path]]:
-        """Files to upload by artifact kind: ONNX models and each behavior's latest checkpoint."""
+        """Files to upload by artifact kind: the run's final ONNX models (``<Behavior>.onnx``, not the ones
+        beside each checkpoint) and each behavior's latest checkpoint."""
         return {
-            "onnx": sorted(self.run_folder.rglob("*.onnx")),
+            "onnx": sorted(self.run_folder.glob("*.onnx")),
             "checkpoint": sorted(self.run_folder.glob(f"*/{LATEST_CHECKPOINT}")),
         }
 
