@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from mlagents_envs.base_env import ActionTuple, DecisionSteps
 
 from rldojo.envs import EnvLauncher, EnvWorkerFailed, SubprocessEnvManager
 from rldojo.envs.batching import concatenate_decision_steps
+from rldojo.envs.subprocess_manager import ANSWER_GRACE_S
 from rldojo.envs.supervision import RestartBudget
+from rldojo.errors import ConfigError
 from rldojo.settings import RunOptions
 
 BALL = "3DBall?team=0"
@@ -127,3 +131,30 @@ def test_decision_steps_of_workers_concatenate_in_order():
     assert merged.agent_id.tolist() == [0, 1, 10, 11, 12]
     assert merged.obs[0][:, 0].tolist() == [0, 0, 10, 10, 10]
     assert merged.action_mask[0].sum(axis=1).tolist() == [0, 0, 3, 3, 3]  # no mask sent: all allowed
+
+
+def test_a_hung_player_times_out_after_timeout_wait_and_is_restarted(tmp_path, sim_build):
+    options = run_options(str(sim_build("3DBall")), timeout_wait=2, env_args=["--hang-after", "2"])
+    manager = manager_for(options, tmp_path)
+    try:
+        manager.reset()
+        manager.step(zero_actions([0]))
+        manager.step(zero_actions([0]))
+        started = time.monotonic()
+        (step,) = manager.step(zero_actions([0]))  # the player hangs: replaced after timeout_wait
+        assert step.restarted and 2.0 <= time.monotonic() - started < 2.0 + ANSWER_GRACE_S
+        with pytest.raises(EnvWorkerFailed, match=r"^env worker 0 failed \(UnityTimeOutException: "):
+            for _ in range(3):  # the new player hangs too; one restart per minute is the default budget
+                manager.step(zero_actions([0]))
+    finally:
+        manager.close()
+
+
+def test_a_configuration_error_in_a_worker_is_raised_as_is_without_restarts(tmp_path):
+    manager = manager_for(run_options(str(tmp_path / "Missing.x86_64"), num_envs=2), tmp_path)
+    try:
+        with pytest.raises(ConfigError, match=r"^environment build not found: "):
+            manager.reset()
+        assert manager.budget.spend(0) is None  # no restart was spent on it
+    finally:
+        manager.close()

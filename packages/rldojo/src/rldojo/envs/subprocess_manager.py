@@ -46,7 +46,7 @@ class _Worker:
 
 
 class SubprocessEnvManager(EnvManager):
-    """``num_envs`` worker processes (``spawn`` context), each owning the env ``launcher(worker_id)``.
+    """``num_envs`` worker processes (``forkserver`` context), each owning the env ``launcher(worker_id)``.
 
     A worker that exits, times out or reports an error (NaN observations included) is restarted within
     ``env_settings``' restart budget; its next step is a reset marked ``restarted``. Past the budget
@@ -57,7 +57,8 @@ class SubprocessEnvManager(EnvManager):
         self.launcher = launcher
         self.answer_timeout_s = env_settings.timeout_wait + ANSWER_GRACE_S
         self.budget = RestartBudget(env_settings)
-        self._context = multiprocessing.get_context("spawn")
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload([run_worker.__module__])  # restarts skip the imports
         self._behavior_specs: dict[str, BehaviorSpec] = {}
         self._workers: list[_Worker] = []
         try:
@@ -100,6 +101,8 @@ class SubprocessEnvManager(EnvManager):
                 kind, payload = "error", None
             if kind == "steps":
                 return payload
+            if kind == "fatal":
+                raise payload
             if payload is not None:
                 raise WorkerFailure(worker_id, payload)
         if not ready:

@@ -1,7 +1,8 @@
 """The body of one env worker process: owns one env and answers reset/step/close requests over a pipe.
 
 Requests are ``(command, payload)`` with command ``reset``, ``step`` (payload: actions by behavior id) or
-``close``. Answers are ``("steps", WorkerReport)`` or ``("error", cause)``; after an error the worker exits.
+``close``. Answers are ``("steps", WorkerReport)``, ``("error", cause)`` for a failure worth a restart, or
+``("fatal", ConfigError)`` for a configuration no restart can fix; after either the worker exits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionS
 from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
 
 from rldojo.envs.launcher import EnvLauncher
+from rldojo.errors import ConfigError
 
 __all__ = ["CLOSE", "RESET", "STEP", "WorkerReport", "run_worker"]
 
@@ -73,6 +75,8 @@ def run_worker(connection: Connection, launcher: EnvLauncher, worker_id: int) ->
         _serve(env, stats_channel, connection)
     except (EOFError, BrokenPipeError):  # the trainer is gone
         pass
+    except ConfigError as error:
+        connection.send(("fatal", error))
     except Exception as error:  # any env failure is reported to the trainer, which decides what to do
         cause = f"{type(error).__name__}: {error}".splitlines()[0]
         try:
