@@ -3,9 +3,9 @@
 Inputs: ``obs_0..obs_{n-1}`` (visual ones NCHW, as the network takes them) and, with discrete actions,
 ``action_masks`` [batch, sum(branches)] with 1 = allowed. Outputs, in ML-Agents' order:
 ``version_number`` [3.0], ``memory_size`` [0.0], then for continuous actions ``continuous_actions``
-(a Gaussian sample), ``continuous_action_output_shape`` [size], ``deterministic_continuous_actions``
-(the mean), both clipped to [-3, 3] / 3 as the environment receives them; then for discrete actions
-``discrete_actions`` and ``deterministic_discrete_actions`` (int64 [batch, branches]) and
+(a sample), ``continuous_action_output_shape`` [size], ``deterministic_continuous_actions`` (the
+distribution's mode), both clipped to [-3, 3] / 3 as the environment receives them; then for discrete
+actions ``discrete_actions`` and ``deterministic_discrete_actions`` (int64 [batch, branches]) and
 ``discrete_action_output_shape`` [[branch sizes]].
 """
 
@@ -15,9 +15,8 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
-from rldojo.errors import RldojoError
-from rldojo.networks import Actor, clip_continuous
-from rldojo.trainers.dqn.q_network import QNetwork, greedy_actions
+from rldojo.networks import clip_continuous
+from rldojo.trainers.dqn.q_network import QNetwork
 
 __all__ = ["MODEL_API_VERSION", "export_module", "input_names", "output_names"]
 
@@ -39,17 +38,27 @@ def output_names(spec: BehaviorSpec) -> list[str]:
     return names
 
 
-class _ExportModule(nn.Module):
-    """Holds the constant outputs and splits the flat ONNX inputs into observations and masks."""
+class PolicyExport(nn.Module):
+    """A policy network called like :class:`~rldojo.networks.Actor` (PPO, A2C, SAC, DQN networks):
+    ``network(observations, masks, deterministic)`` returns an ``ActionSample`` whose continuous part
+    :func:`clip_continuous` turns into the environment's action.
+
+    The graph holds a sampling pass and a deterministic pass; the exporter merges their common part (the
+    encoder). ``greedy_only`` makes both outputs deterministic (DQN: the argmax of the Q-values within masks).
+    """
 
     version_number: torch.Tensor
     memory_size: torch.Tensor
     continuous_action_output_shape: torch.Tensor
     discrete_action_output_shape: torch.Tensor
 
-    def __init__(self, spec: BehaviorSpec):
+    def __init__(self, network: nn.Module, spec: BehaviorSpec, greedy_only: bool):
         super().__init__()
+        self.network = network
+        self.greedy_only = greedy_only
         self.num_observations = len(spec.observation_specs)
+        self.has_continuous = spec.action_spec.continuous_size > 0
+        self.has_discrete = len(spec.action_spec.discrete_branches) > 0
         branches = [float(size) for size in spec.action_spec.discrete_branches]
         self.register_buffer("version_number", torch.tensor([float(MODEL_API_VERSION)]))
         self.register_buffer("memory_size", torch.tensor([0.0]))
@@ -58,56 +67,24 @@ class _ExportModule(nn.Module):
         )
         self.register_buffer("discrete_action_output_shape", torch.tensor([branches]))
 
-    def split(self, inputs: tuple[torch.Tensor, ...]) -> tuple[list[torch.Tensor], torch.Tensor | None]:
-        observations = list(inputs[: self.num_observations])
-        masks = inputs[self.num_observations] if len(inputs) > self.num_observations else None
-        return observations, masks
-
-
-class ActorExport(_ExportModule):
-    """A PPO-style :class:`Actor` (continuous, discrete, or both)."""
-
-    def __init__(self, actor: Actor, spec: BehaviorSpec):
-        super().__init__(spec)
-        self.actor = actor
-
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        observations, masks = self.split(inputs)
-        head = self.actor.action_head
-        hidden = self.actor.encoder(observations)
+        """``inputs``: the observations, then the action masks when there are discrete actions."""
+        observations = list(inputs[: self.num_observations])
+        masks = inputs[self.num_observations] if self.has_discrete else None
+        deterministic = self.network(observations, masks, True)
+        sampled = deterministic if self.greedy_only else self.network(observations, masks, False)
         outputs = [self.version_number, self.memory_size]
-        if head.mean is not None and head.log_std is not None:
-            mean = head.mean(hidden)
-            sample = mean + torch.randn_like(mean) * head.log_std.exp()
-            outputs += [clip_continuous(sample), self.continuous_action_output_shape, clip_continuous(mean)]
-        if head.branch_sizes:
-            branches = head._branch_log_probs(hidden, masks)
-            sampled = torch.cat([torch.multinomial(branch.exp(), 1) for branch in branches], dim=1)
-            greedy = torch.cat([branch.argmax(dim=1, keepdim=True) for branch in branches], dim=1)
-            outputs += [sampled, self.discrete_action_output_shape, greedy]
+        if self.has_continuous:
+            outputs += [
+                clip_continuous(sampled.continuous),
+                self.continuous_action_output_shape,
+                clip_continuous(deterministic.continuous),
+            ]
+        if self.has_discrete:
+            outputs += [sampled.discrete, self.discrete_action_output_shape, deterministic.discrete]
         return tuple(outputs)
 
 
-class QNetworkExport(_ExportModule):
-    """DQN's :class:`QNetwork`: both discrete outputs are the greedy (argmax within masks) actions."""
-
-    def __init__(self, q_network: QNetwork, spec: BehaviorSpec):
-        super().__init__(spec)
-        self.q_network = q_network
-
-    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        observations, masks = self.split(inputs)
-        assert masks is not None, "a Q-network always has discrete actions"
-        greedy = greedy_actions(self.q_network.q_values(observations), masks, self.q_network.branch_sizes)
-        return (self.version_number, self.memory_size, greedy, self.discrete_action_output_shape, greedy)
-
-
-def export_module(network: nn.Module, spec: BehaviorSpec) -> _ExportModule:
+def export_module(network: nn.Module, spec: BehaviorSpec) -> PolicyExport:
     """The export wrapper for a trainer's policy network (``Policy.actor``)."""
-    if isinstance(network, Actor):
-        return ActorExport(network, spec)
-    if isinstance(network, QNetwork):
-        return QNetworkExport(network, spec)
-    raise RldojoError(
-        f"cannot export a {type(network).__name__} to ONNX: rldojo exports Actor and QNetwork policies"
-    )
+    return PolicyExport(network, spec, greedy_only=isinstance(network, QNetwork))
