@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
@@ -60,3 +61,42 @@ def test_a2c_learns_3dball_over_grpc_from_a_launched_build(tmp_path, sim_build):
     steps = sorted(rewards)
     assert rewards[steps[0]] < RANDOM_3DBALL_REWARD, rewards
     assert max(rewards[step] for step in steps[-2:]) > 8 * RANDOM_3DBALL_REWARD, rewards
+
+
+@pytest.mark.slow
+def test_sac_learns_3dball(tmp_path):
+    rewards = train("sac.yaml", tmp_path, **{"env_settings.env_path": "sim:3DBall"})
+    steps = sorted(rewards)
+    assert rewards[steps[0]] < RANDOM_3DBALL_REWARD, rewards
+    assert max(rewards[step] for step in steps[-2:]) > 4 * RANDOM_3DBALL_REWARD, rewards
+
+
+BASIC_SAC = {  # discrete actions: a small network, short trajectories, low initial entropy coefficient
+    "behaviors": {
+        "Basic": {
+            "trainer_type": "sac",
+            "hyperparameters": {
+                "learning_rate": 0.001,
+                "batch_size": 64,
+                "buffer_size": 10000,
+                "buffer_init_steps": 500,
+                "tau": 0.01,
+                "init_entcoef": 0.05,
+            },
+            "network_settings": {"hidden_units": 32, "num_layers": 2},
+            "max_steps": 4000,
+            "time_horizon": 10,
+            "summary_freq": 1000,
+        }
+    },
+    "env_settings": {"env_path": "sim:Basic"},
+}
+
+
+@pytest.mark.slow
+def test_sac_learns_basic_with_discrete_actions(tmp_path):
+    config = tmp_path / "basic_sac.yaml"
+    config.write_text(yaml.safe_dump(BASIC_SAC))
+    rewards = train(str(config), tmp_path)
+    steps = sorted(rewards)
+    assert rewards[steps[0]] < 0.5 and rewards[steps[-1]] >= 0.85, rewards  # optimum 0.93

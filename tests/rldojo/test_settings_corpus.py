@@ -19,18 +19,16 @@ CORPUS = Path("/work/shared/reference-data/mlagents/configs")
 
 PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld PushBlock
 Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump WallJump_curriculum Worm"""
-LOADS = {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()} | {
-    "plugin/dqn_basic.yaml": "dqn",
-    "plugin/a2c_3DBall.yaml": "a2c",
-}
+SAC_LOADS = "3DBall 3DBallHard Basic Crawler FoodCollector GridWorld PushBlock Walker WallJump Worm"
+LOADS = (
+    {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()}
+    | {
+        "plugin/dqn_basic.yaml": "dqn",
+        "plugin/a2c_3DBall.yaml": "a2c",
+    }
+    | {f"sac/{name}.yaml": "sac" for name in SAC_LOADS.split()}
+)
 """file: the trainer_type of its behaviors"""
-
-SAC_BEHAVIORS = {  # file name: first behavior in the file
-    "3DBall": "3DBall", "3DBallHard": "3DBallHard", "Basic": "Basic", "Crawler": "Crawler",
-    "FoodCollector": "GridFoodCollector", "GridWorld": "GridWorld", "Hallway": "Hallway",
-    "PushBlock": "PushBlock", "Pyramids": "Pyramids", "Walker": "Walker", "WallJump": "BigWallJump",
-    "Worm": "Worm",
-}  # fmt: skip
 
 NOT_SUPPORTED_YET = {  # file: (feature, YAML path of the first place it is used)
     "imitation/Crawler.yaml": ("reward signal gail", "behaviors.Crawler.reward_signals.gail"),
@@ -45,10 +43,8 @@ NOT_SUPPORTED_YET = {  # file: (feature, YAML path of the first place it is used
     "ppo/Match3.yaml": ("vis_encode_type match3", "default_settings.network_settings.vis_encode_type"),
     "ppo/Pyramids.yaml": ("reward signal curiosity", "behaviors.Pyramids.reward_signals.curiosity"),
     "ppo/PyramidsRND.yaml": ("reward signal rnd", "behaviors.Pyramids.reward_signals.rnd"),
-    **{
-        f"sac/{name}.yaml": ("trainer_type sac", f"behaviors.{behavior}.trainer_type")
-        for name, behavior in SAC_BEHAVIORS.items()
-    },
+    "sac/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
+    "sac/Pyramids.yaml": ("reward signal gail", "behaviors.Pyramids.reward_signals.gail"),
 }
 
 CORPUS_FILES = sorted(str(path.relative_to(CORPUS)) for path in CORPUS.rglob("*.yaml"))

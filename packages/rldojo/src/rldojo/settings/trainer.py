@@ -19,7 +19,7 @@ from rldojo.settings.base import (
     unknown_key_error,
 )
 
-PLANNED_TRAINER_TYPES = ("sac", "poca")
+PLANNED_TRAINER_TYPES = ("poca",)
 """ML-Agents trainer types that rldojo means to ship but which are not installed yet."""
 
 TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}

@@ -1,0 +1,137 @@
+"""SAC networks: a tanh-squashed Gaussian / masked categorical actor and twin action-value networks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from mlagents_envs.base_env import ActionSpec, ObservationSpec
+from torch import nn
+
+from rldojo.networks import ActionSample, ObservationEncoder
+from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
+from rldojo.settings import NetworkSettings
+
+__all__ = ["ActionValueNetwork", "PolicyDistribution", "SACActor", "TwinQNetworks"]
+
+LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
+SQUASH_EPSILON = 1e-6
+
+
+@dataclass
+class PolicyDistribution:
+    """A reparameterised sample of the policy for a batch of states, with what SAC's losses need."""
+
+    continuous: torch.Tensor  # [batch, continuous_size] in [-1, 1], differentiable
+    continuous_log_probs: torch.Tensor  # [batch, continuous_size]
+    branch_log_probs: list[torch.Tensor]  # per branch [batch, size]: log-probabilities of every action
+
+
+class SACActor(nn.Module):
+    """Observations -> policy. Continuous actions are tanh(Gaussian) with a state-dependent std; each
+    discrete branch is a categorical over its allowed actions.
+
+    Called like :class:`~rldojo.networks.Actor` so a :class:`~rldojo.policy.Policy` can act with it: its
+    continuous output is ``CONTINUOUS_CLIP * tanh(u)``, which the policy's clip maps back to ``tanh(u)``.
+    """
+
+    def __init__(
+        self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, action_spec: ActionSpec
+    ):
+        super().__init__()
+        self.continuous_size = action_spec.continuous_size
+        self.branch_sizes = tuple(int(size) for size in action_spec.discrete_branches)
+        self.encoder = ObservationEncoder(observation_specs, settings)
+        hidden = self.encoder.output_size
+        self.gaussian = nn.Linear(hidden, 2 * self.continuous_size) if self.continuous_size else None
+        self.logits = nn.Linear(hidden, sum(self.branch_sizes)) if self.branch_sizes else None
+
+    def distribution(
+        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+    ) -> PolicyDistribution:
+        """A squashed continuous sample (the mean if ``deterministic``) and each branch's log-probs."""
+        hidden = self.encoder(observations)
+        batch = hidden.shape[0]
+        continuous = log_probs = hidden.new_zeros(batch, 0)
+        if self.gaussian is not None:
+            mean, log_std = self.gaussian(hidden).chunk(2, dim=1)
+            log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+            noise = torch.zeros_like(mean) if deterministic else torch.randn_like(mean)
+            unsquashed = mean + noise * log_std.exp()
+            continuous = torch.tanh(unsquashed)
+            gaussian_log_probs = -0.5 * noise**2 - log_std - HALF_LOG_2PI
+            log_probs = gaussian_log_probs - torch.log(1.0 - continuous**2 + SQUASH_EPSILON)
+        branches: list[torch.Tensor] = []
+        if self.logits is not None:
+            logits = self.logits(hidden)
+            if masks is not None:
+                logits = logits.masked_fill(masks < 0.5, MASKED_LOGIT)
+            branches = [torch.log_softmax(b, dim=1) for b in torch.split(logits, list(self.branch_sizes), 1)]
+        return PolicyDistribution(continuous, log_probs, branches)
+
+    def forward(
+        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+    ) -> ActionSample:
+        policy = self.distribution(observations, masks, deterministic)
+        discrete = [
+            branch.argmax(dim=1, keepdim=True) if deterministic else torch.multinomial(branch.exp(), 1)
+            for branch in policy.branch_log_probs
+        ]
+        batch = policy.continuous.shape[0]
+        actions = torch.cat(discrete, dim=1) if discrete else torch.zeros(batch, 0, dtype=torch.long)
+        chosen = [branch.gather(1, actions[:, i : i + 1]) for i, branch in enumerate(policy.branch_log_probs)]
+        entropy = -policy.continuous_log_probs.sum(dim=1)
+        for branch in policy.branch_log_probs:
+            entropy = entropy - (branch.exp() * branch).sum(dim=1)
+        return ActionSample(
+            continuous=policy.continuous * CONTINUOUS_CLIP,
+            discrete=actions.to(policy.continuous.device),
+            log_probs=torch.cat([policy.continuous_log_probs, *chosen], dim=1),
+            entropy=entropy,
+        )
+
+    def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
+        self.encoder.update_normalization(observations)
+
+
+class ActionValueNetwork(nn.Module):
+    """Q(s, a): observations and continuous actions in; one value per discrete action of every branch
+    (discrete or hybrid actions) or a single value (continuous actions only)."""
+
+    def __init__(
+        self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, action_spec: ActionSpec
+    ):
+        super().__init__()
+        self.encoder = ObservationEncoder(observation_specs, settings)
+        hidden = self.encoder.output_size
+        outputs = sum(action_spec.discrete_branches) or 1
+        self.head = nn.Sequential(
+            nn.Linear(hidden + action_spec.continuous_size, hidden), nn.SiLU(), nn.Linear(hidden, outputs)
+        )
+
+    def forward(self, observations: Sequence[torch.Tensor], continuous: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat([self.encoder(observations), continuous], dim=1))
+
+    def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
+        self.encoder.update_normalization(observations)
+
+
+class TwinQNetworks(nn.Module):
+    """Two independently initialised action-value networks; SAC uses their minimum against overestimation."""
+
+    def __init__(
+        self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, action_spec: ActionSpec
+    ):
+        super().__init__()
+        self.q1 = ActionValueNetwork(observation_specs, settings, action_spec)
+        self.q2 = ActionValueNetwork(observation_specs, settings, action_spec)
+
+    def forward(
+        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.q1(observations, continuous), self.q2(observations, continuous)
+
+    def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
+        self.q1.update_normalization(observations)
+        self.q2.update_normalization(observations)

@@ -1,0 +1,31 @@
+"""SAC hyperparameters: ML-Agents' names and defaults."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from rldojo.settings import OffPolicyHyperparamSettings, YamlFloat
+
+__all__ = ["SACSettings"]
+
+
+class SACSettings(OffPolicyHyperparamSettings):
+    """``hyperparameters:`` of a ``trainer_type: sac`` behavior.
+
+    The discount is ``reward_signals.extrinsic.gamma``, as for every ML-Agents trainer.
+    """
+
+    tau: YamlFloat = Field(0.005, gt=0.0, le=1.0)
+    """Target value network update after every gradient step: target <- tau * online + (1 - tau) * target."""
+    init_entcoef: YamlFloat = Field(1.0, gt=0.0)
+    """Starting entropy coefficient (alpha) of every action part; it is then learned towards the target
+    entropy (-1 per continuous action, 0.2 * log(size) per discrete branch)."""
+    reward_signal_steps_per_update: YamlFloat | None = Field(None, gt=0.0)  # type: ignore[assignment]
+    """Environment steps per update of learned reward signals; defaults to ``steps_per_update``. Only
+    ``extrinsic`` is built, which learns nothing, so this is accepted for ML-Agents configs."""
+
+    @model_validator(mode="after")
+    def _reward_signal_updates_follow_policy_updates(self) -> SACSettings:
+        if self.reward_signal_steps_per_update is None:
+            self.reward_signal_steps_per_update = self.steps_per_update
+        return self

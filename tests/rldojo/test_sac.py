@@ -1,0 +1,131 @@
+"""SAC parts: ML-Agents' settings, squashed and masked actions, entropy coefficients moving towards their
+targets, the soft-updated target network, and updates for continuous, discrete and hybrid actions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mlagents_envs.base_env import (
+    ActionSpec,
+    BehaviorSpec,
+    DecisionSteps,
+    DimensionProperty,
+    ObservationSpec,
+    ObservationType,
+)
+
+from rldojo.buffer import as_tensors
+from rldojo.settings import TrainerSettings
+from rldojo.trainers.sac import SACSettings, SACTrainer
+
+pytestmark = pytest.mark.smoke
+
+OBS = [ObservationSpec((4,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")]
+SPECS = {
+    "continuous": BehaviorSpec(OBS, ActionSpec.create_continuous(2)),
+    "discrete": BehaviorSpec(OBS, ActionSpec.create_discrete((3, 2))),
+    "hybrid": BehaviorSpec(OBS, ActionSpec(2, (3,))),
+}
+
+
+def test_defaults_are_ml_agents_sac_defaults():
+    hp = SACSettings()
+    assert (hp.learning_rate, hp.batch_size, hp.buffer_size, hp.buffer_init_steps) == (3e-4, 128, 50000, 0)
+    assert (hp.tau, hp.steps_per_update, hp.save_replay_buffer, hp.init_entcoef) == (0.005, 1, False, 1.0)
+    assert hp.reward_signal_steps_per_update == hp.steps_per_update
+    assert SACSettings(steps_per_update=10).reward_signal_steps_per_update == 10
+
+
+def make_trainer(tmp_path, spec: BehaviorSpec, **hyperparameters) -> SACTrainer:
+    settings = TrainerSettings.model_validate(
+        {
+            "trainer_type": "sac",
+            "hyperparameters": {"batch_size": 8, **hyperparameters},
+            "network_settings": {"hidden_units": 16, "num_layers": 1, "normalize": True},
+        },
+        context={"trainer_settings": {"sac": SACSettings}},
+    )
+    trainer = SACTrainer("Agent", 1, settings, True, False, 0, tmp_path / "Agent")
+    trainer.add_policy("Agent?team=0", trainer.create_policy("Agent?team=0", spec))
+    return trainer
+
+
+def decision_steps(n: int, disabled: list[np.ndarray]) -> DecisionSteps:
+    obs = np.random.default_rng(0).normal(size=(n, 4)).astype(np.float32)
+    return DecisionSteps([obs], np.zeros(n, np.float32), np.arange(n), disabled, np.zeros(n), np.zeros(n))
+
+
+def test_continuous_actions_sent_to_the_environment_are_tanh_squashed_into_range(tmp_path):
+    trainer = make_trainer(tmp_path, SPECS["hybrid"])
+    assert trainer.policy is not None
+    info = trainer.policy.get_action(decision_steps(500, [np.zeros((500, 3), bool)]))
+    sent = info.env_action.continuous
+    assert np.abs(sent).max() < 1.0 and sent.std() > 0.3  # a wide, squashed Gaussian, never clipped
+    np.testing.assert_allclose(sent, info.continuous / 3.0, rtol=1e-6)
+
+
+def test_disabled_discrete_actions_are_never_taken(tmp_path):
+    trainer = make_trainer(tmp_path, SPECS["discrete"])
+    assert trainer.policy is not None
+    disabled = [np.tile([True, False, True], (300, 1)), np.tile([False, False], (300, 1))]
+    info = trainer.policy.get_action(decision_steps(300, disabled))
+    assert set(info.discrete[:, 0]) == {1}
+    assert set(info.discrete[:, 1]) == {0, 1}
+
+
+def replay_batch(trainer: SACTrainer, spec: BehaviorSpec, size: int = 8) -> dict[str, torch.Tensor]:
+    rng = np.random.default_rng(1)
+    branches = spec.action_spec.discrete_branches
+    columns = {
+        "obs_0": rng.normal(size=(size, 4)),
+        "next_obs_0": rng.normal(size=(size, 4)),
+        "continuous_actions": rng.uniform(-3, 3, size=(size, spec.action_spec.continuous_size)),
+        "discrete_actions": np.stack([rng.integers(b, size=size) for b in branches] or [np.zeros(size)], 1),
+        "action_masks": np.ones((size, sum(branches))),
+        "rewards": rng.normal(size=size),
+        "dones": (rng.random(size) < 0.2).astype(np.float32),
+    }
+    assert trainer.policy is not None
+    batch = as_tensors(columns, trainer.policy.device)
+    return {key: value if key == "discrete_actions" else value.float() for key, value in batch.items()}
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_update_changes_every_network_and_moves_the_target_by_tau(tmp_path, kind):
+    trainer = make_trainer(tmp_path, SPECS[kind], tau=0.25, init_entcoef=0.3)
+    optimizer = trainer.optimizer
+    assert optimizer.entropy.log_continuous.exp().item() == pytest.approx(0.3)
+    actor, q, value = (
+        [p.detach().clone() for p in m.parameters()]
+        for m in (optimizer.actor, optimizer.q_networks, optimizer.value_network)
+    )
+    target = [p.detach().clone() for p in optimizer.target_network.parameters()]
+    stats = optimizer.update(replay_batch(trainer, SPECS[kind]), step=0)
+    assert all(np.isfinite(value) for value in stats.values()), stats
+    for before, module in (
+        (actor, optimizer.actor),
+        (q, optimizer.q_networks),
+        (value, optimizer.value_network),
+    ):
+        assert any(not torch.equal(b, p) for b, p in zip(before, module.parameters(), strict=True))
+    for old, online, new in zip(
+        target, optimizer.value_network.parameters(), optimizer.target_network.parameters(), strict=True
+    ):
+        torch.testing.assert_close(new, 0.75 * old + 0.25 * online.detach())
+
+
+def test_entropy_coefficients_fall_while_the_policy_is_more_random_than_its_target(tmp_path):
+    spec = SPECS["discrete"]  # a near-uniform policy: entropy log(3) > target 0.2 * log(3)
+    trainer = make_trainer(tmp_path, spec, learning_rate=0.01)
+    batch = replay_batch(trainer, spec)
+    for _ in range(5):
+        trainer.optimizer.update(batch, step=0)
+    alphas = trainer.optimizer.entropy.log_discrete.exp()
+    assert (alphas < 1.0).all(), alphas
+
+
+def test_replay_buffer_is_in_the_checkpoint_state_only_when_asked(tmp_path):
+    spec = SPECS["continuous"]
+    assert make_trainer(tmp_path, spec)._trainer_state()["replay_buffer"] is None
+    assert make_trainer(tmp_path, spec, save_replay_buffer=True)._trainer_state()["replay_buffer"] is not None
