@@ -96,7 +96,7 @@ class StopRequest:
 
 
 class TrainerController:
-    """The loop: env steps -> agent processors -> batched actions; trainers advance after every step."""
+    """The loop: env steps -> agent processors -> batched actions; trainers advance while the env steps."""
 
     def __init__(self, options: RunOptions, run_dir: RunDirectory, env_manager: EnvManager, seed: int):
         self.options = options
@@ -184,13 +184,14 @@ class TrainerController:
         while True:
             with timers.hierarchical_timer("act"):
                 actions = self._act(env_steps)
+            self.env_manager.start_step(actions)  # the workers step while the trainers advance
             with timers.hierarchical_timer("trainer_advance"):
                 for trainer in self.trainers.values():
                     trainer.advance()
             if self._finished() or stop:
                 return
             with timers.hierarchical_timer("env_step"):
-                env_steps = self.env_manager.step(actions)
+                env_steps = self.env_manager.finish_step()
 
     def save_models(self) -> None:
         if self.training:

@@ -43,8 +43,17 @@ class EnvManager(abc.ABC):
         """Reset all workers; one step per worker."""
 
     @abc.abstractmethod
+    def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
+        """Send ``actions[worker_id][behavior_id]``; workers may step while the caller does other work."""
+
+    @abc.abstractmethod
+    def finish_step(self) -> list[EnvironmentStep]:
+        """Wait for the step begun by :meth:`start_step`; one step per worker."""
+
     def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
-        """Send ``actions[worker_id][behavior_id]`` and advance every worker."""
+        """Send ``actions`` and advance every worker."""
+        self.start_step(actions)
+        return self.finish_step()
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -70,9 +79,11 @@ class InProcessEnvManager(EnvManager):
         self.env.reset()
         return self._collect()
 
-    def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
+    def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
         for behavior_id, action in actions.get(0, {}).items():
             self.env.set_actions(behavior_id, action)
+
+    def finish_step(self) -> list[EnvironmentStep]:
         self.env.step()
         return self._collect()
 

@@ -72,11 +72,6 @@ class SubprocessEnvManager(EnvManager):
     def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
         return self._behavior_specs
 
-    @property
-    def worker_pids(self) -> list[int | None]:
-        """Process ids of the workers, by worker id."""
-        return [worker.process.pid for worker in self._workers]
-
     def _start(self, worker_id: int) -> _Worker:
         parent_end, worker_end = self._context.Pipe()
         process = self._context.Process(
@@ -110,10 +105,12 @@ class SubprocessEnvManager(EnvManager):
         worker.process.join(CLOSE_TIMEOUT_S)
         raise WorkerFailure(worker_id, f"worker process ended ({_exit_description(worker.process.exitcode)})")
 
-    def _gather(self, command: str, payloads: Mapping[int, Any]) -> list[EnvironmentStep]:
-        """Send ``command`` to every worker, then collect each answer; restart the workers that failed."""
+    def _send_all(self, command: str, payloads: Mapping[int, Any]) -> None:
         for worker_id in range(len(self._workers)):
             self._send(worker_id, command, payloads.get(worker_id, {}))
+
+    def _gather(self) -> list[EnvironmentStep]:
+        """Collect every worker's answer; restart the workers that failed."""
         deadline = time.monotonic() + self.answer_timeout_s
         results = []
         for worker_id in range(len(self._workers)):
@@ -121,6 +118,7 @@ class SubprocessEnvManager(EnvManager):
                 results.append(self._environment_step(worker_id, self._receive(worker_id, deadline)))
             except WorkerFailure as failure:
                 results.append(self._restart(failure))
+                deadline = time.monotonic() + self.answer_timeout_s  # the restart's time is not theirs
         return results
 
     def _environment_step(
@@ -154,10 +152,14 @@ class SubprocessEnvManager(EnvManager):
         return f"env worker {failure.worker_id} failed ({failure.cause}), not restarted: {refusal}{tail}"
 
     def reset(self) -> list[EnvironmentStep]:
-        return self._gather(RESET, {})
+        self._send_all(RESET, {})
+        return self._gather()
 
-    def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
-        return self._gather(STEP, actions)
+    def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
+        self._send_all(STEP, actions)
+
+    def finish_step(self) -> list[EnvironmentStep]:
+        return self._gather()
 
     def close(self) -> None:
         for worker_id in range(len(self._workers)):

@@ -36,11 +36,12 @@ class RestartBudget:
         while recent and self.rate_limit_period_s != -1 and now - recent[0] > self.rate_limit_period_s:
             recent.popleft()
         if self.max_lifetime_restarts != -1 and self._lifetime[worker_id] >= self.max_lifetime_restarts:
-            return f"it was already restarted {self._lifetime[worker_id]} times (max_lifetime_restarts)"
+            lifetime = self._lifetime[worker_id]
+            return f"{lifetime} restart(s) already, max_lifetime_restarts is {self.max_lifetime_restarts}"
         if self.rate_limit_n != -1 and len(recent) >= self.rate_limit_n:
             return (
-                f"it was already restarted {len(recent)} times in the last {self.rate_limit_period_s} s "
-                "(restarts_rate_limit_n / restarts_rate_limit_period_s)"
+                f"{len(recent)} restart(s) in the last {self.rate_limit_period_s} s already, "
+                f"restarts_rate_limit_n is {self.rate_limit_n} (restarts_rate_limit_period_s)"
             )
         recent.append(now)
         self._lifetime[worker_id] += 1
