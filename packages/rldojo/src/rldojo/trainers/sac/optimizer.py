@@ -157,8 +157,10 @@ class SACOptimizer(Optimizer):
             self.target_network.parameters(), self.value_network.parameters(), strict=True
         ):
             target.lerp_(online, self.hyperparameters.tau)
-        for target, online in zip(self.target_network.buffers(), self.value_network.buffers(), strict=True):
-            target.copy_(online)
+        for target_buffer, online_buffer in zip(
+            self.target_network.buffers(), self.value_network.buffers(), strict=True
+        ):
+            target_buffer.copy_(online_buffer)
 
     def update_normalization(self, obs: list[torch.Tensor]) -> None:
         """Observation statistics of the value networks follow the policy's."""
