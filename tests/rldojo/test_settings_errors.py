@@ -157,7 +157,7 @@ def test_bad_config_is_one_line_naming_the_problem(case, tmp_path):
     ("trainer_type", "message"),
     [
         ("sb3_ppo", "trainer_type 'sb3_ppo' comes from the rldojo-sb3 package, which {state}"),
-        ("sac", "not supported yet: trainer_type sac"),
+        ("poca", "not supported yet: trainer_type poca"),
     ],
 )
 def test_trainer_types_from_other_packages_name_the_package(trainer_type, message, tmp_path):
