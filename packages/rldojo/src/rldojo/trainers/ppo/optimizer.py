@@ -2,65 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import torch
-from torch import nn
 
-from rldojo.buffer import observations
-from rldojo.networks import Critic
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
-from rldojo.trainers.optimizer import Optimizer
+from rldojo.trainers.actor_critic import ActorCriticOptimizer
 from rldojo.trainers.ppo.settings import PPOSettings
 from rldojo.trainers.schedules import DecayedValue
 
 __all__ = ["PPOOptimizer"]
 
 
-class PPOOptimizer(Optimizer):
-    """One Adam optimizer over the actor and the critic; learning rate, epsilon and beta follow schedules."""
+class PPOOptimizer(ActorCriticOptimizer):
+    """Learning rate, epsilon and beta follow their schedules over ``max_steps``."""
 
     def __init__(self, policy: Policy, trainer_settings: TrainerSettings):
-        super().__init__(policy, trainer_settings)
         hp: PPOSettings = trainer_settings.hyperparameters  # type: ignore[assignment]
-        spec = policy.behavior_spec
-        shared_encoder = policy.actor.encoder if hp.shared_critic else None
-        self._critic = Critic(
-            self.reward_signal_names,
-            spec.observation_specs,
-            trainer_settings.network_settings,
-            shared_encoder,
-        ).to(policy.device)
-        parameters = {id(p): p for p in [*policy.actor.parameters(), *self._critic.parameters()]}
-        self.optimizer = torch.optim.Adam(parameters.values(), lr=hp.learning_rate)
+        super().__init__(policy, trainer_settings, hp.shared_critic)
         max_steps = trainer_settings.max_steps
-        self.decay_learning_rate = DecayedValue(hp.learning_rate_schedule, hp.learning_rate, 1e-10, max_steps)
         self.decay_epsilon = DecayedValue(hp.epsilon_schedule, hp.epsilon, 0.1, max_steps)  # type: ignore[arg-type]
         self.decay_beta = DecayedValue(hp.beta_schedule, hp.beta, 1e-5, max_steps)  # type: ignore[arg-type]
-        self.num_obs = len(spec.observation_specs)
-
-    @property
-    def critic(self) -> Critic:
-        return self._critic
-
-    @torch.no_grad()
-    def value_estimates(
-        self, obs: Sequence[torch.Tensor], next_obs: Sequence[torch.Tensor], terminated: bool
-    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """Critic values [T] per reward signal, and the value after the last step (0 if it terminated)."""
-        values = {name: v.cpu().numpy() for name, v in self._critic(obs).items()}
-        bootstrap = {name: 0.0 if terminated else float(v[0]) for name, v in self._critic(next_obs).items()}
-        return values, bootstrap
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
-        obs = observations(batch, self.num_obs)
-        masks = batch["action_masks"] if self.policy.branch_sizes else None
-        log_probs, entropy = self.policy.actor.evaluate(
-            obs, masks, batch["continuous_actions"], batch["discrete_actions"]
-        )
+        obs, log_probs, entropy = self.evaluate_actions(batch)
         # ratio per action dimension, as ML-Agents computes it
         ratio = torch.exp(log_probs - batch["log_probs"])
         advantages = batch["advantages"].unsqueeze(1)
@@ -68,18 +33,13 @@ class PPOOptimizer(Optimizer):
         policy_loss = -torch.min(ratio * advantages, clipped * advantages).mean()
 
         value_losses = []
-        for name, values in self._critic(obs).items():
+        for name, values in self.critic(obs).items():
             old_values, returns = batch[f"values_{name}"], batch[f"returns_{name}"]
             clipped_values = old_values + torch.clamp(values - old_values, -epsilon, epsilon)
             value_losses.append(torch.max((returns - values) ** 2, (returns - clipped_values) ** 2).mean())
         value_loss = torch.stack(value_losses).mean()
 
-        loss = policy_loss + 0.5 * value_loss - beta * entropy.mean()
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
+        self.apply_gradients(policy_loss + 0.5 * value_loss - beta * entropy.mean(), lr)
         return {
             "Losses/Policy Loss": abs(policy_loss.item()),
             "Losses/Value Loss": value_loss.item(),
@@ -87,6 +47,3 @@ class PPOOptimizer(Optimizer):
             "Policy/Epsilon": epsilon,
             "Policy/Beta": beta,
         }
-
-    def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
-        return {"Optimizer:value_optimizer": self.optimizer, "Optimizer:critic": self._critic}
