@@ -11,10 +11,10 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.errors import ConfigError, RldojoError
 from rldojo_unity.environment import open_unity_environment
+from rldojo_unity.ports import DEFAULT_BASE_PORT
 
-__all__ = ["DEFAULT_BASE_PORT", "launch_unity_build"]
+__all__ = ["launch_unity_build"]
 
-DEFAULT_BASE_PORT = 5005
 BUILD_SUFFIXES = ("", ".x86_64", ".x86")
 
 

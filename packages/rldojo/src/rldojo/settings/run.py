@@ -13,6 +13,7 @@ from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt
 from rldojo.settings.environment_parameters import EnvironmentParameterSettings
 from rldojo.settings.stats_writers import validate_stats_writers
 from rldojo.settings.trainer import TrainerSettings
+from rldojo_unity.ports import DEFAULT_BASE_PORT
 
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 DEVICE_HELP = "auto, cpu, cuda or cuda:<index>"
@@ -24,7 +25,7 @@ class EnvironmentSettings(SettingsModel):
     env_path: str | None = None
     """An env spec: ``<scheme>:<name>`` for a registered provider (``sim:3DBall``) or a path to a build."""
     env_args: list[str] | None = None
-    base_port: YamlInt = Field(default=5005, ge=1, le=65535)
+    base_port: YamlInt = Field(default=DEFAULT_BASE_PORT, ge=1, le=65535)
     num_envs: YamlInt = Field(default=1, ge=1)
     num_areas: YamlInt = Field(default=1, ge=1)
     timeout_wait: YamlInt = Field(default=60, gt=0)
