@@ -39,6 +39,8 @@ from rldojo_sim.wire import (
 logger = logging.getLogger("rldojo_sim.player")
 
 CONNECT_TIMEOUT_S = 60.0
+# gRPC codes meaning the trainer closed or vanished after the handshake: a normal end for a player.
+TRAINER_GONE = (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
 FAREWELL_TIMEOUT_S = 1.0
 PARENT_POLL_S = 0.5
 
@@ -91,8 +93,10 @@ class Player:
         self._faults.delay_start()
         with grpc.insecure_channel(f"localhost:{self._args.mlagents_port}") as channel:
             exchange = UnityToExternalProtoStub(channel).Exchange
+            connected = False
             try:
                 reply = exchange(initialization_message(), wait_for_ready=True, timeout=CONNECT_TIMEOUT_S)
+                connected = True
                 seed = reply.unity_input.rl_initialization_input.seed
                 logger.info("Connected on port %d; seed %d", self._args.mlagents_port, seed)
                 reply = exchange(ok_message())  # answered by the trainer's first RESET
@@ -103,6 +107,11 @@ class Player:
                 if self._quit_received:
                     self._say_goodbye(exchange)
             except grpc.RpcError as error:
+                if connected and error.code() in TRAINER_GONE:
+                    # mlagents-envs stops its server right after queueing the closing 400, which can
+                    # cancel the call before the reply arrives: the trainer closed the run.
+                    logger.info("The trainer went away (%s); exiting", error.code())
+                    return 0
                 logger.info("Lost the trainer (%s); exiting", error.code())
                 return 1
         return 0
