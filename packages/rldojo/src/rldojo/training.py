@@ -24,6 +24,7 @@ from mlagents_envs.exception import UnityException
 
 from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write
+from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons, saved_lessons
 from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, SubprocessEnvManager
 from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.errors import RldojoError, TrainingInterrupted
@@ -98,11 +99,19 @@ class StopRequest:
 class TrainerController:
     """The loop: env steps -> agent processors -> batched actions; trainers advance while the env steps."""
 
-    def __init__(self, options: RunOptions, run_dir: RunDirectory, env_manager: EnvManager, seed: int):
+    def __init__(
+        self,
+        options: RunOptions,
+        run_dir: RunDirectory,
+        env_manager: EnvManager,
+        seed: int,
+        parameters: EnvironmentParameterManager,
+    ):
         self.options = options
         self.run_dir = run_dir
         self.env_manager = env_manager
         self.seed = seed
+        self.parameters = parameters
         self.training = not options.checkpoint_settings.inference
         self.trainers: dict[str, RLTrainer] = {}
         self.processors: dict[str, AgentProcessor] = {}
@@ -115,7 +124,7 @@ class TrainerController:
         trainer_class = trainer_types()[settings.trainer_type].trainer_class
         return trainer_class(
             name,
-            REWARD_BUFFER_CAPACITY,
+            max(REWARD_BUFFER_CAPACITY, self.parameters.minimum_reward_buffer_size(name)),
             settings,
             self.training,
             self.run_dir.resume,
@@ -174,6 +183,29 @@ class TrainerController:
                 actions.setdefault(worker_id, {})[behavior_id] = worker_info.env_action
         return actions
 
+    def _update_lessons(self, env_steps: list[EnvironmentStep]) -> list[EnvironmentStep]:
+        """Report each curriculum's lesson and move on those whose lesson is complete: the new values go to
+        the envs, which are reset (their episodes dropped) when a completed lesson has require_reset."""
+        for name, lesson in self.parameters.lesson_numbers().items():
+            if name in self.parameters.curriculum_parameters:
+                for trainer in self.trainers.values():
+                    trainer.stats_reporter.set_stat(f"Environment/Lesson Number/{name}", lesson)
+        update = self.parameters.update_lessons(
+            {
+                name: BehaviorProgress(t.get_step / max(t.get_max_steps, 1), t.reward_buffer)
+                for name, t in self.trainers.items()
+            }
+        )
+        if not update.changed:
+            return env_steps
+        for trainer in self.trainers.values():  # the next lesson is judged on its own episodes
+            trainer.reward_buffer.clear()
+        save_lessons(self.run_dir.run_logs_dir, self.parameters.lesson_numbers())
+        self.env_manager.set_environment_parameters(self.parameters.current_values())
+        if not update.must_reset:
+            return env_steps
+        return [dataclasses.replace(step, restarted=True) for step in self.env_manager.reset()]
+
     def _finished(self) -> bool:
         return bool(self.trainers) and all(t.get_step >= t.get_max_steps for t in self.trainers.values())
 
@@ -192,6 +224,8 @@ class TrainerController:
                 return
             with timers.hierarchical_timer("env_step"):
                 env_steps = self.env_manager.finish_step()
+            if self.parameters.curriculum_parameters:
+                env_steps = self._update_lessons(env_steps)
 
     def save_models(self) -> None:
         if self.training:
@@ -227,9 +261,14 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
     stop = StopRequest()
     try:
         with stop.installed():
-            launcher = EnvLauncher.from_options(options, seed, run_dir.run_logs_dir)
+            lessons = saved_lessons(run_dir.run_logs_dir) if run_dir.resume else {}
+            parameters = EnvironmentParameterManager(options.environment_parameters, seed, lessons)
+            save_lessons(run_dir.run_logs_dir, parameters.lesson_numbers())
+            launcher = EnvLauncher.from_options(
+                options, seed, run_dir.run_logs_dir, parameters.current_values()
+            )
             env_manager = SubprocessEnvManager(launcher, options.env_settings)
-            controller = TrainerController(options, run_dir, env_manager, seed)
+            controller = TrainerController(options, run_dir, env_manager, seed, parameters)
             try:
                 controller.run(stop)
             except UnityException as error:

@@ -12,8 +12,9 @@ from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.envs.factory import create_env
-from rldojo.envs.side_channels import engine_configuration_channel, environment_parameters_channel
-from rldojo.settings import EngineSettings, EnvironmentParameterSettings, RunOptions
+from rldojo.envs.side_channels import engine_configuration_channel
+from rldojo.settings import EngineSettings, RunOptions
+from rldojo.settings.environment_parameters import SamplerSettings
 
 __all__ = ["EnvLauncher"]
 
@@ -22,25 +23,39 @@ __all__ = ["EnvLauncher"]
 class EnvLauncher:
     """``launcher(worker_id, side_channels)`` -> the env of worker ``worker_id`` (seed: run seed + worker id).
 
-    Every env also gets its own engine-configuration and environment-parameters channels.
+    Every env gets its own engine-configuration channel; the worker adds the channels it serves while it
+    runs (environment parameters, starting from ``environment_parameters``, and stats).
     """
 
     env_path: str | None
     seed: int
     engine_settings: EngineSettings
-    environment_parameters: Mapping[str, EnvironmentParameterSettings] | None
+    environment_parameters: Mapping[str, SamplerSettings]
+    """The value or sampler (seed resolved) each parameter starts with in a new env."""
     log_folder: Path
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, options: RunOptions, seed: int, log_folder: Path) -> EnvLauncher:
+    def from_options(
+        cls,
+        options: RunOptions,
+        seed: int,
+        log_folder: Path,
+        environment_parameters: Mapping[str, SamplerSettings] | None = None,
+    ) -> EnvLauncher:
+        """The launcher of a run; ``environment_parameters`` default to every parameter's first lesson."""
+        if environment_parameters is None:
+            from rldojo.curriculum import EnvironmentParameterManager  # it imports torch
+
+            manager = EnvironmentParameterManager(options.environment_parameters, seed)
+            environment_parameters = manager.current_values()
         env = options.env_settings
         scene_options = {"num_areas": env.num_areas} if env.num_areas != 1 else {}
         return cls(
             env.env_path,
             seed,
             options.engine_settings,
-            options.environment_parameters,
+            environment_parameters,
             log_folder.resolve(),
             {
                 "timeout_wait": env.timeout_wait,
@@ -56,16 +71,11 @@ class EnvLauncher:
         return self.log_folder / f"Player-{worker_id}.log"
 
     def __call__(self, worker_id: int, side_channels: Sequence[SideChannel] = ()) -> BaseEnv:
-        channels = [
-            engine_configuration_channel(self.engine_settings),
-            environment_parameters_channel(self.environment_parameters, self.seed),
-            *side_channels,
-        ]
         return create_env(
             self.env_path,
             worker_id=worker_id,
             seed=self.seed + worker_id,
-            side_channels=channels,
+            side_channels=[engine_configuration_channel(self.engine_settings), *side_channels],
             log_folder=self.log_folder,
             **self.options,
         )

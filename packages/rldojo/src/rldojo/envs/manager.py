@@ -11,8 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
+from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 from mlagents_envs.side_channel.side_channel import SideChannel
 from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
+
+from rldojo.envs.side_channels import queue_environment_parameters
+from rldojo.settings.environment_parameters import SamplerSettings
 
 __all__ = ["EnvManager", "EnvironmentStep", "InProcessEnvManager"]
 
@@ -50,6 +54,10 @@ class EnvManager(abc.ABC):
     def finish_step(self) -> list[EnvironmentStep]:
         """Wait for the step begun by :meth:`start_step`; one step per worker."""
 
+    @abc.abstractmethod
+    def set_environment_parameters(self, values: Mapping[str, SamplerSettings]) -> None:
+        """Send new environment parameter values to every worker, with its next reset or step."""
+
     def step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> list[EnvironmentStep]:
         """Send ``actions`` and advance every worker."""
         self.start_step(actions)
@@ -61,11 +69,13 @@ class EnvManager(abc.ABC):
 
 
 class InProcessEnvManager(EnvManager):
-    """One env worker (worker id 0) in this process; ``side_channels`` are served by it."""
+    """One env worker (worker id 0) in this process; ``side_channels`` are served by it, besides its own
+    environment-parameters and stats channels."""
 
     def __init__(self, factory: EnvFactory, side_channels: Sequence[SideChannel] = ()):
+        self.parameters_channel = EnvironmentParametersChannel()
         self.stats_channel = StatsSideChannel()
-        self.env = factory(0, [*side_channels, self.stats_channel])
+        self.env = factory(0, [*side_channels, self.parameters_channel, self.stats_channel])
 
     @property
     def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
@@ -86,6 +96,9 @@ class InProcessEnvManager(EnvManager):
     def finish_step(self) -> list[EnvironmentStep]:
         self.env.step()
         return self._collect()
+
+    def set_environment_parameters(self, values: Mapping[str, SamplerSettings]) -> None:
+        queue_environment_parameters(self.parameters_channel, values)
 
     def close(self) -> None:
         self.env.close()

@@ -7,17 +7,16 @@ from collections.abc import Mapping
 from mlagents_envs.side_channel.engine_configuration_channel import EngineConfigurationChannel
 from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 
-from rldojo.errors import ConfigError
 from rldojo.settings import (
     ConstantSettings,
     EngineSettings,
-    EnvironmentParameterSettings,
     GaussianSettings,
     MultiRangeUniformSettings,
     UniformSettings,
 )
+from rldojo.settings.environment_parameters import SamplerSettings
 
-__all__ = ["engine_configuration_channel", "environment_parameters_channel"]
+__all__ = ["engine_configuration_channel", "environment_parameters_channel", "queue_environment_parameters"]
 
 
 def engine_configuration_channel(settings: EngineSettings) -> EngineConfigurationChannel:
@@ -34,22 +33,26 @@ def engine_configuration_channel(settings: EngineSettings) -> EngineConfiguratio
     return channel
 
 
-def environment_parameters_channel(
-    parameters: Mapping[str, EnvironmentParameterSettings] | None, run_seed: int
-) -> EnvironmentParametersChannel:
-    """The channel with each parameter's value or sampler queued (sampler seed -1: run seed + index)."""
+def environment_parameters_channel(values: Mapping[str, SamplerSettings]) -> EnvironmentParametersChannel:
+    """A channel with ``values`` queued (see :func:`queue_environment_parameters`)."""
     channel = EnvironmentParametersChannel()
-    for index, (name, settings) in enumerate((parameters or {}).items()):
-        if len(settings.curriculum) > 1:
-            raise ConfigError(f"not supported yet: curriculum lessons (environment_parameters: {name})")
-        value = settings.curriculum[0].value
-        seed = value.seed if value.seed != -1 else run_seed + index
+    queue_environment_parameters(channel, values)
+    return channel
+
+
+def queue_environment_parameters(
+    channel: EnvironmentParametersChannel, values: Mapping[str, SamplerSettings]
+) -> None:
+    """Queue each parameter's constant or sampler (seeds resolved); they reach the env with its next reset
+    or step."""
+    for name, value in values.items():
         if isinstance(value, ConstantSettings):
             channel.set_float_parameter(name, value.value)
         elif isinstance(value, UniformSettings):
-            channel.set_uniform_sampler_parameters(name, value.min_value, value.max_value, seed)
+            channel.set_uniform_sampler_parameters(name, value.min_value, value.max_value, value.seed)
         elif isinstance(value, GaussianSettings):
-            channel.set_gaussian_sampler_parameters(name, value.mean, value.st_dev, seed)
+            channel.set_gaussian_sampler_parameters(name, value.mean, value.st_dev, value.seed)
         elif isinstance(value, MultiRangeUniformSettings):
-            channel.set_multirangeuniform_sampler_parameters(name, [list(i) for i in value.intervals], seed)
-    return channel
+            channel.set_multirangeuniform_sampler_parameters(
+                name, [list(i) for i in value.intervals], value.seed
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import signal
@@ -18,8 +19,9 @@ from mlagents_envs.base_env import ActionTuple, BehaviorSpec
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.manager import EnvironmentStep, EnvManager
 from rldojo.envs.supervision import EnvWorkerFailed, RestartBudget, last_lines
-from rldojo.envs.worker import CLOSE, RESET, STEP, WorkerReport, run_worker
+from rldojo.envs.worker import CLOSE, PARAMETERS, RESET, STEP, WorkerReport, run_worker
 from rldojo.settings import EnvironmentSettings
+from rldojo.settings.environment_parameters import SamplerSettings
 
 __all__ = ["SubprocessEnvManager"]
 
@@ -160,6 +162,12 @@ class SubprocessEnvManager(EnvManager):
 
     def finish_step(self) -> list[EnvironmentStep]:
         return self._gather()
+
+    def set_environment_parameters(self, values: Mapping[str, SamplerSettings]) -> None:
+        values = dict(values)
+        self.launcher = dataclasses.replace(self.launcher, environment_parameters=values)  # for restarts
+        for worker_id in range(len(self._workers)):
+            self._send(worker_id, PARAMETERS, values)
 
     def close(self) -> None:
         for worker_id in range(len(self._workers)):

@@ -1,7 +1,8 @@
 """The body of one env worker process: owns one env and answers reset/step/close requests over a pipe.
 
-Requests are ``(command, payload)`` with command ``reset``, ``step`` (payload: actions by behavior id) or
-``close``. Answers are ``("steps", WorkerReport)``, ``("error", cause)`` for a failure worth a restart, or
+Requests are ``(command, payload)`` with command ``reset``, ``step`` (payload: actions by behavior id),
+``parameters`` (payload: environment parameter values to send with the next reset or step; not answered)
+or ``close``. Answers are ``("steps", WorkerReport)``, ``("error", cause)`` for a failure worth a restart, or
 ``("fatal", ConfigError)`` for a configuration no restart can fix; after either the worker exits.
 """
 
@@ -16,14 +17,16 @@ from typing import Any
 
 import numpy as np
 from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
+from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
 
 from rldojo.envs.launcher import EnvLauncher
+from rldojo.envs.side_channels import environment_parameters_channel, queue_environment_parameters
 from rldojo.errors import ConfigError
 
-__all__ = ["CLOSE", "RESET", "STEP", "WorkerReport", "run_worker"]
+__all__ = ["CLOSE", "PARAMETERS", "RESET", "STEP", "WorkerReport", "run_worker"]
 
-RESET, STEP, CLOSE = "reset", "step", "close"
+RESET, STEP, PARAMETERS, CLOSE = "reset", "step", "parameters", "close"
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +53,19 @@ def _report(env: BaseEnv, stats_channel: StatsSideChannel) -> WorkerReport:
     return WorkerReport(steps, stats_channel.get_and_reset_stats(), dict(env.behavior_specs))
 
 
-def _serve(env: BaseEnv, stats_channel: StatsSideChannel, connection: Connection) -> None:
+def _serve(
+    env: BaseEnv,
+    stats_channel: StatsSideChannel,
+    parameters_channel: EnvironmentParametersChannel,
+    connection: Connection,
+) -> None:
     while True:
         command, payload = connection.recv()
         if command == CLOSE:
             return
+        if command == PARAMETERS:
+            queue_environment_parameters(parameters_channel, payload)
+            continue
         if command == STEP:
             actions: Mapping[str, ActionTuple] = payload
             for behavior_id, action in actions.items():
@@ -71,8 +82,9 @@ def run_worker(connection: Connection, launcher: EnvLauncher, worker_id: int) ->
     env: Any = None
     try:
         stats_channel = StatsSideChannel()
-        env = launcher(worker_id, [stats_channel])
-        _serve(env, stats_channel, connection)
+        parameters_channel = environment_parameters_channel(launcher.environment_parameters)
+        env = launcher(worker_id, [parameters_channel, stats_channel])
+        _serve(env, stats_channel, parameters_channel, connection)
     except (EOFError, BrokenPipeError):  # the trainer is gone
         pass
     except ConfigError as error:

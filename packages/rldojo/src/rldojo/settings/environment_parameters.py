@@ -97,6 +97,11 @@ def _flatten_sampler(value: Any) -> Any:
             error = unknown_key_error(str(value["sampler_type"]), SAMPLER_TYPES, what="sampler_type")
             raise PydanticCustomError(error.type, error.message(), {"at": ("sampler_type",)})
         return {"sampler_type": value["sampler_type"], **(value.get("sampler_parameters") or {})}
+    if not isinstance(value, (dict, _Sampler)):
+        raise PydanticCustomError(
+            "parameter_value",
+            "must be a number or a sampler {sampler_type, sampler_parameters}",
+        )
     return value
 
 
@@ -105,7 +110,11 @@ SamplerSettings = Annotated[
     | Annotated[UniformSettings, Tag("uniform")]
     | Annotated[GaussianSettings, Tag("gaussian")]
     | Annotated[MultiRangeUniformSettings, Tag("multirangeuniform")],
-    Discriminator(lambda value: value.get("sampler_type") if isinstance(value, dict) else value.sampler_type),
+    Discriminator(
+        lambda value: (
+            value.get("sampler_type") if isinstance(value, dict) else getattr(value, "sampler_type", None)
+        )
+    ),
 ]
 
 
@@ -158,6 +167,11 @@ class EnvironmentParameterSettings(SettingsModel):
     def _as_curriculum(cls, value: Any) -> Any:
         if isinstance(value, dict) and "curriculum" in value:
             return value
+        if isinstance(value, list):
+            raise PydanticCustomError(
+                "parameter_value",
+                "must be a number, a sampler {sampler_type, sampler_parameters} or {curriculum: [lessons]}",
+            )
         return {"curriculum": [{"name": "Lesson0", "value": value}]}
 
     @field_validator("curriculum")

@@ -1,0 +1,56 @@
+"""Whole training runs for tests: a prepared run folder, ``run_training``, and what reached the writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rldojo.run_directory import RunDirectory
+from rldojo.settings import load_run_options
+from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
+from rldojo.training import run_training
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+REWARD = "Environment/Cumulative Reward"
+
+
+class SummaryRecorder(StatsWriter):
+    """Every summary as one text line per key, the summaries by key and step, the mean reward per summary
+    step, and every finished episode as ``(trainer step, return)``."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.summaries: dict[str, dict[int, StatsSummary]] = {}
+        self.rewards: dict[int, float] = {}
+        self.episodes: list[tuple[int, float]] = []
+
+    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+        for key in sorted(values):
+            summary = values[key]
+            self.lines.append(f"{category} {step} {key} {summary.full_dist!r}")
+            self.summaries.setdefault(key, {})[step] = summary
+        if REWARD in values:
+            self.rewards[step] = values[REWARD].mean
+
+    def on_episode_end(
+        self, category: str, agent_id: str, episode_return: float, episode_length: int, step: int
+    ) -> None:
+        self.episodes.append((step, episode_return))
+
+
+def train(config: Path, results: Path, run_id: str = "run", **overrides: Any) -> SummaryRecorder:
+    """Train with ``config`` and ``overrides`` (dotted YAML paths) into ``results/run_id``, as
+    ``rldojo learn`` does after parsing its flags."""
+    options = load_run_options(
+        config,
+        {"checkpoint_settings.results_dir": str(results), "checkpoint_settings.run_id": run_id, **overrides},
+    )
+    run_dir = RunDirectory.prepare(options)
+    run_dir.write_configuration(options)
+    recorder = SummaryRecorder()
+    StatsReporter.add_writer(recorder)
+    try:
+        run_training(options, run_dir)
+    finally:
+        StatsReporter.remove_writer(recorder)
+    return recorder
