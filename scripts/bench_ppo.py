@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 import rldojo_sim
-from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
-from rldojo.stats import StatsAggregationMethod, StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
+from rldojo.stats import StatsAggregationMethod, StatsSummary, StatsWriter
+from rldojo.training import train_run
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = {"Basic": ROOT / "configs" / "basic_ppo.yaml", "3DBall": ROOT / "configs" / "ppo.yaml"}
@@ -61,14 +60,8 @@ def run(scene: str, seed: int, env_path: str, out: Path) -> CurveWriter:
             "checkpoint_settings.force": True,
         },
     )
-    run_dir = RunDirectory.prepare(options)
-    run_dir.write_configuration(options)
     curve = CurveWriter()
-    StatsReporter.add_writer(curve)
-    try:
-        run_training(options, run_dir)
-    finally:
-        StatsReporter.remove_writer(curve)
+    train_run(options, [curve])
     return curve
 
 

@@ -13,51 +13,20 @@ import torch
 import yaml
 
 from rldojo.checkpoint import load_checkpoint
-from rldojo.run_directory import RunDirectory
-from rldojo.settings import load_run_options
-from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
 
-CONFIG = Path(__file__).parents[2] / "configs" / "dqn.yaml"
-REWARD = "Environment/Cumulative Reward"
+from .training_runs import CONFIGS, train
+
+CONFIG = CONFIGS / "dqn.yaml"
 
 
-class RewardRecorder(StatsWriter):
-    """Mean episode reward per summary step."""
-
-    def __init__(self) -> None:
-        self.rewards: dict[int, float] = {}
-
-    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
-        if REWARD in values:
-            self.rewards[step] = values[REWARD].mean
-
-
-def train(results: Path, run_id: str, resume: bool = False, **overrides) -> dict[int, float]:
-    options = load_run_options(
-        CONFIG,
-        {
-            "checkpoint_settings.results_dir": str(results),
-            "checkpoint_settings.run_id": run_id,
-            "checkpoint_settings.resume": resume,
-            "env_settings.seed": 1,
-            **overrides,
-        },
-    )
-    run_dir = RunDirectory.prepare(options)
-    run_dir.write_configuration(options)
-    recorder = RewardRecorder()
-    StatsReporter.add_writer(recorder)
-    try:
-        run_training(options, run_dir)
-    finally:
-        StatsReporter.remove_writer(recorder)
-    return recorder.rewards
+def train_dqn(results: Path, run_id: str, **overrides: object) -> dict[int, float]:
+    """Mean reward per summary step of configs/dqn.yaml (seed 1) with ``overrides``."""
+    return train(CONFIG, results, run_id, **{"env_settings.seed": 1, **overrides}).rewards
 
 
 @pytest.mark.slow
 def test_dqn_learns_basic_over_grpc_from_a_launched_build(tmp_path, sim_build):
-    rewards = train(
+    rewards = train_dqn(
         tmp_path,
         "grpc",
         **{"env_settings.env_path": str(sim_build("Basic")), "behaviors.Basic.max_steps": 4000},
@@ -69,13 +38,14 @@ def test_dqn_learns_basic_over_grpc_from_a_launched_build(tmp_path, sim_build):
 @pytest.mark.slow
 def test_resume_keeps_the_replay_buffer_and_the_reward_level(tmp_path):
     in_process = {"env_settings.env_path": "sim:Basic"}
-    before = train(tmp_path, "r", **in_process, **{"behaviors.Basic.max_steps": 4000})
+    before = train_dqn(tmp_path, "r", **in_process, **{"behaviors.Basic.max_steps": 4000})
     assert before[4000] >= 0.9, before
     saved = load_checkpoint(tmp_path / "r" / "Basic" / "checkpoint.pt")
     saved_buffer = saved["trainer_state"]["replay_buffer"]["columns"]
     assert len(saved_buffer["rewards"]) == saved["step"] >= 4000
 
-    after = train(tmp_path, "r", resume=True, **in_process, **{"behaviors.Basic.max_steps": 6000})
+    resumed = {"checkpoint_settings.resume": True, "behaviors.Basic.max_steps": 6000}
+    after = train_dqn(tmp_path, "r", **in_process, **resumed)
     assert sorted(after) == [5000, 6000]  # the step count went on
     assert min(after.values()) >= 0.9, after  # exploring at the final epsilon, no relearning
     final = load_checkpoint(tmp_path / "r" / "Basic" / "checkpoint.pt")

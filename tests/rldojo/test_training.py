@@ -6,50 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from rldojo.checkpoint import load_checkpoint
-from rldojo.run_directory import RunDirectory
-from rldojo.settings import load_run_options
-from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
 
-CONFIGS = Path(__file__).parents[2] / "configs"
-REWARD = "Environment/Cumulative Reward"
-
-
-class SummaryRecorder(StatsWriter):
-    """Keeps every summary as one text line per key, and the mean reward per summary step."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.rewards: dict[int, float] = {}
-
-    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
-        for key in sorted(values):
-            summary = values[key]
-            self.lines.append(f"{category} {step} {key} {summary.full_dist!r}")
-        if REWARD in values:
-            self.rewards[step] = values[REWARD].mean
-
-
-def train(config: Path, results: Path, run_id: str, **overrides) -> SummaryRecorder:
-    options = load_run_options(
-        config,
-        {"checkpoint_settings.results_dir": str(results), "checkpoint_settings.run_id": run_id, **overrides},
-    )
-    run_dir = RunDirectory.prepare(options)
-    run_dir.write_configuration(options)
-    recorder = SummaryRecorder()
-    StatsReporter.add_writer(recorder)
-    try:
-        run_training(options, run_dir)
-    finally:
-        StatsReporter.remove_writer(recorder)
-    return recorder
+from .training_runs import CONFIGS, train
 
 
 def test_same_seed_twice_gives_identical_stats(tmp_path):

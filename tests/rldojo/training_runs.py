@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
-from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
+from rldojo.stats import StatsSummary, StatsWriter
+from rldojo.training import train_run
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 REWARD = "Environment/Cumulative Reward"
@@ -45,12 +44,6 @@ def train(config: Path, results: Path, run_id: str = "run", **overrides: Any) ->
         config,
         {"checkpoint_settings.results_dir": str(results), "checkpoint_settings.run_id": run_id, **overrides},
     )
-    run_dir = RunDirectory.prepare(options)
-    run_dir.write_configuration(options)
     recorder = SummaryRecorder()
-    StatsReporter.add_writer(recorder)
-    try:
-        run_training(options, run_dir)
-    finally:
-        StatsReporter.remove_writer(recorder)
+    train_run(options, [recorder])
     return recorder

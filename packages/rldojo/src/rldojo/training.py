@@ -36,7 +36,7 @@ from rldojo.settings import RunOptions
 from rldojo.stats import StatsReporter, StatsWriter
 from rldojo.trainers import RLTrainer
 
-__all__ = ["TrainerController", "run_training"]
+__all__ = ["TrainerController", "run_training", "train_run"]
 
 REWARD_BUFFER_CAPACITY = 100
 
@@ -240,6 +240,21 @@ def _stats_writers(options: RunOptions) -> list[StatsWriter]:
 def _write_timers(path: Path) -> None:
     text = json.dumps(timers.get_timer_tree(), indent=4).encode()
     atomic_write(path, lambda file: file.write(text))
+
+
+def train_run(options: RunOptions, writers: Sequence[StatsWriter] = ()) -> RunDirectory:
+    """Prepare the run folder of ``options``, write its configuration and :func:`run_training`, with
+    ``writers`` added to the configured stats writers (for scripts and tests)."""
+    run_dir = RunDirectory.prepare(options)
+    run_dir.write_configuration(options)
+    for writer in writers:
+        StatsReporter.add_writer(writer)
+    try:
+        run_training(options, run_dir)
+    finally:
+        for writer in writers:
+            StatsReporter.remove_writer(writer)
+    return run_dir
 
 
 def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
