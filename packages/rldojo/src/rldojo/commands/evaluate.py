@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from mlagents_envs.base_env import ActionTuple, BaseEnv, DecisionSteps
 
+from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
 from rldojo.policy import Policy
 
@@ -30,8 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--episodes", type=_positive, default=10, help="episodes per behavior (default 10)")
     parser.add_argument("--deterministic", action="store_true", help="take the most likely action")
     parser.add_argument("--seed", type=int, default=0, help="environment and sampling seed (default 0)")
-    parser.add_argument("--step", type=int, help="with RUN_ID: the checkpoint's step (default: newest)")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
+    add_checkpoint_arguments(parser)  # with RUN_ID
     parser.set_defaults(command_function=run)
 
 

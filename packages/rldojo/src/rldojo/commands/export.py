@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
 
 
@@ -17,11 +18,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "<run>/<Behavior>/<Behavior>-N.onnx.",
     )
     parser.add_argument("run_id", metavar="RUN_ID", help="the run id given to 'rldojo learn'")
-    parser.add_argument("--step", type=int, help="the checkpoint's step (default: the newest checkpoint)")
     parser.add_argument(
         "--out", type=Path, help="output file (*.onnx, one behavior) or folder (<Behavior>.onnx each)"
     )
-    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
+    add_checkpoint_arguments(parser)
     parser.set_defaults(command_function=run)
 
 
