@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -11,6 +12,9 @@ from mlagents_envs.base_env import ActionTuple
 from mlagents_envs.side_channel.engine_configuration_channel import EngineConfigurationChannel
 from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 
+from rldojo.envs import EnvLauncher, InProcessEnvManager, create_env_manager
+from rldojo.envs.selection import runs_in_process
+from rldojo.settings import RunOptions
 from rldojo_gym.gym_to_unity import GymActionDecoder, GymObservationEncoder
 from rldojo_gym.provider import env_providers, make_gym_base_env
 
@@ -23,6 +27,36 @@ def test_gym_scheme_is_registered_with_rldojo() -> None:
     (entry,) = [ep for ep in entry_points(group="rldojo.env") if ep.name == "gym"]
     assert entry.load()() == {"gym": make_gym_base_env}
     assert env_providers()["gym"] is make_gym_base_env
+
+
+@pytest.mark.parametrize(
+    ("spec", "in_process"),
+    [("gym:CartPole-v1", True), ("sim:Basic", False), ("builds/Basic/Basic.x86_64", False), (None, False)],
+)
+def test_only_gym_envs_declare_that_they_run_in_process(spec: str | None, in_process: bool) -> None:
+    assert runs_in_process(spec) is in_process
+
+
+def test_one_gym_worker_steps_in_the_trainer_process(tmp_path: Path) -> None:
+    options = RunOptions.model_validate(
+        {
+            "env_settings": {"env_path": "gym:CartPole-v1", "num_areas": 2},
+            "environment_parameters": {"force_mag": 30.0},
+        }
+    )
+    launcher = EnvLauncher.from_options(options, 1, tmp_path)
+    env_manager = create_env_manager(launcher, options.env_settings)  # no worker process, no pipe per step
+    try:
+        assert isinstance(env_manager, InProcessEnvManager)
+        (step,) = env_manager.reset()
+        assert [env.unwrapped.force_mag for env in env_manager.env.envs] == [30.0, 30.0]
+        decisions, _ = step.steps[BEHAVIOR]
+        (step,) = env_manager.step({0: {BEHAVIOR: ActionTuple(discrete=np.zeros((2, 1), np.int32))}})
+        assert len(step.steps[BEHAVIOR][0]) == 2 and not np.array_equal(
+            step.steps[BEHAVIOR][0].obs[0], decisions.obs[0]
+        )
+    finally:
+        env_manager.close()
 
 
 def test_cartpole_as_a_behavior() -> None:

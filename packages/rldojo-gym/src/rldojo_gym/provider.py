@@ -3,6 +3,10 @@
 ``gym:CartPole-v1`` gives rldojo's trainers ``num_areas`` copies of ``gymnasium.make("CartPole-v1")``
 as the agents of behavior ``CartPole``. Every worker of ``--num-envs`` calls the factory with its
 own ``worker_id``, and each copy of each worker is seeded independently from (seed, worker_id, copy).
+
+A Gymnasium env steps in microseconds, far less than one message to a worker process costs, so the
+factory declares ``runs_in_process``: with one worker (``--num-envs 1``, the default) rldojo steps it in
+the trainer's process, and ``num_areas`` copies inside it are the vectorisation (as SB3's ``DummyVecEnv``).
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ def make_gym_base_env(
         seeds=area_seeds(seed, worker_id, num_areas),
         side_channels=side_channels,
     )
+
+
+make_gym_base_env.runs_in_process = True  # type: ignore[attr-defined]  # see rldojo.envs.selection
 
 
 def env_providers() -> dict[str, Callable[..., GymnasiumBaseEnv]]:

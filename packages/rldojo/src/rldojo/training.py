@@ -25,7 +25,7 @@ from mlagents_envs.exception import UnityException
 from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write
 from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons, saved_lessons
-from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, SubprocessEnvManager
+from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, create_env_manager
 from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.errors import RldojoError, TrainingInterrupted
 from rldojo.networks import set_default_device
@@ -282,7 +282,7 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
             launcher = EnvLauncher.from_options(
                 options, seed, run_dir.run_logs_dir, parameters.current_values()
             )
-            env_manager = SubprocessEnvManager(launcher, options.env_settings)
+            env_manager = create_env_manager(launcher, options.env_settings)
             controller = TrainerController(options, run_dir, env_manager, seed, parameters)
             try:
                 controller.run(stop)

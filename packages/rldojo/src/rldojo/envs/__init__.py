@@ -3,6 +3,7 @@
 from rldojo.envs.factory import create_env
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.manager import EnvironmentStep, EnvManager, InProcessEnvManager
+from rldojo.envs.selection import create_env_manager
 from rldojo.envs.subprocess_manager import SubprocessEnvManager
 from rldojo.envs.supervision import EnvWorkerFailed
 from rldojo.envs.unity_build import launch_unity_build
@@ -15,5 +16,6 @@ __all__ = [
     "InProcessEnvManager",
     "SubprocessEnvManager",
     "create_env",
+    "create_env_manager",
     "launch_unity_build",
 ]
