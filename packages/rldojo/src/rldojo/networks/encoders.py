@@ -13,16 +13,25 @@ from torch import nn
 from rldojo.errors import ConfigError
 from rldojo.networks.normalizer import RunningNormalizer
 from rldojo.networks.visual import make_visual_encoder
-from rldojo.settings import NetworkSettings
+from rldojo.settings import Activation, NetworkSettings
 
 __all__ = ["ObservationEncoder", "dense_stack"]
 
 
-def dense_stack(input_size: int, hidden_units: int, num_layers: int) -> nn.Sequential:
-    """``num_layers`` x (Linear(hidden_units) + Swish), ML-Agents' ``LinearEncoder``."""
+ACTIVATIONS: dict[Activation, type[nn.Module]] = {
+    Activation.SWISH: nn.SiLU,
+    Activation.TANH: nn.Tanh,
+    Activation.RELU: nn.ReLU,
+}
+
+
+def dense_stack(
+    input_size: int, hidden_units: int, num_layers: int, activation: Activation = Activation.SWISH
+) -> nn.Sequential:
+    """``num_layers`` x (Linear(hidden_units) + activation); with Swish, ML-Agents' ``LinearEncoder``."""
     layers: list[nn.Module] = []
     for _ in range(num_layers):
-        layers += [nn.Linear(input_size, hidden_units), nn.SiLU()]
+        layers += [nn.Linear(input_size, hidden_units), ACTIVATIONS[activation]()]
         input_size = hidden_units
     return nn.Sequential(*layers)
 
@@ -79,7 +88,7 @@ class ObservationEncoder(nn.Module):
                 )
         self.processors = nn.ModuleList(processors)
         input_size = sum(processor.size for processor in processors)
-        self.body = dense_stack(input_size, settings.hidden_units, settings.num_layers)
+        self.body = dense_stack(input_size, settings.hidden_units, settings.num_layers, settings.activation)
         self.output_size = settings.hidden_units
 
     def forward(self, observations: Sequence[torch.Tensor]) -> torch.Tensor:

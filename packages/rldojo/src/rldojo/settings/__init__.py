@@ -24,6 +24,7 @@ from rldojo.settings.run import (
     TorchSettings,
 )
 from rldojo.settings.trainer import (
+    Activation,
     BehavioralCloningSettings,
     ConditioningType,
     EncoderType,
@@ -39,6 +40,7 @@ from rldojo.settings.trainer import (
 )
 
 __all__ = [
+    "Activation",
     "BehavioralCloningSettings",
     "CheckpointSettings",
     "CompletionCriteria",

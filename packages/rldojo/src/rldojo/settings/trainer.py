@@ -54,6 +54,14 @@ SUPPORTED_ENCODERS = (
 )
 
 
+class Activation(str, Enum):
+    """Nonlinearity of the dense layers (``network_settings.activation``, an rldojo extension)."""
+
+    SWISH = "swish"  # ML-Agents' only choice
+    TANH = "tanh"  # SB3's and CleanRL's on-policy default
+    RELU = "relu"  # SB3's DQN default
+
+
 class ConditioningType(str, Enum):
     """How goal-signal observations condition the network."""
 
@@ -74,6 +82,7 @@ class NetworkSettings(SettingsModel):
     normalize: bool = False
     hidden_units: YamlInt = Field(default=128, gt=0)
     num_layers: YamlInt = Field(default=2, gt=0)
+    activation: Activation = Activation.SWISH
     vis_encode_type: EncoderType = EncoderType.SIMPLE
     memory: MemorySettings | None = None
     goal_conditioning_type: ConditioningType = ConditioningType.HYPER

@@ -19,12 +19,19 @@ __all__ = ["ActorCriticOptimizer"]
 
 
 class ActorCriticOptimizer(Optimizer):
-    """A critic (its own encoder, or the actor's with ``shared_critic``) and one Adam over actor and critic.
+    """A critic (its own encoder, or the actor's with ``shared_critic``) and one Adam over actor and critic,
+    with the gradient clipped to ``max_grad_norm`` when one is given.
 
     Subclasses write the loss in :meth:`update`, using :meth:`evaluate_actions` and :meth:`apply_gradients`.
     """
 
-    def __init__(self, policy: Policy, trainer_settings: TrainerSettings, shared_critic: bool):
+    def __init__(
+        self,
+        policy: Policy,
+        trainer_settings: TrainerSettings,
+        shared_critic: bool,
+        max_grad_norm: float | None = None,
+    ):
         super().__init__(policy, trainer_settings)
         hp = trainer_settings.hyperparameters
         spec = policy.behavior_spec
@@ -36,7 +43,9 @@ class ActorCriticOptimizer(Optimizer):
             shared_encoder,
         ).to(policy.device)
         parameters = {id(p): p for p in [*policy.actor.parameters(), *self._critic.parameters()]}
-        self.optimizer = torch.optim.Adam(parameters.values(), lr=hp.learning_rate)
+        self.parameters = list(parameters.values())
+        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate)
+        self.max_grad_norm = max_grad_norm
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
@@ -71,6 +80,8 @@ class ActorCriticOptimizer(Optimizer):
             group["lr"] = learning_rate
         self.optimizer.zero_grad()
         loss.backward()
+        if self.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.parameters, self.max_grad_norm)
         self.optimizer.step()
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:

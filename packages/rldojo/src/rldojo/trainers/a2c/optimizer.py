@@ -18,7 +18,7 @@ class A2COptimizer(ActorCriticOptimizer):
 
     def __init__(self, policy: Policy, trainer_settings: TrainerSettings):
         hp: A2CSettings = trainer_settings.hyperparameters  # type: ignore[assignment]
-        super().__init__(policy, trainer_settings, hp.shared_critic)
+        super().__init__(policy, trainer_settings, hp.shared_critic, hp.max_grad_norm)
         self.decay_beta = DecayedValue(hp.beta_schedule, hp.beta, 1e-10, trainer_settings.max_steps)
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:

@@ -19,6 +19,9 @@ class A2CSettings(OnPolicyHyperparamSettings):
     """GAE lambda."""
     num_epoch: YamlInt = 1
     """Must be 1: A2C uses each experience for one gradient step only."""
+    max_grad_norm: YamlFloat | None = Field(None, gt=0.0)
+    """Clip each update's gradient (actor and critic together) to this L2 norm; none by default, as in
+    ML-Agents (SB3 clips at 0.5)."""
     shared_critic: bool = False
     """Value heads on the policy's network body instead of a separate critic network."""
     learning_rate_schedule: ScheduleType = ScheduleType.LINEAR

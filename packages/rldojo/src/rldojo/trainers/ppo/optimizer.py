@@ -18,10 +18,11 @@ class PPOOptimizer(ActorCriticOptimizer):
 
     def __init__(self, policy: Policy, trainer_settings: TrainerSettings):
         hp: PPOSettings = trainer_settings.hyperparameters  # type: ignore[assignment]
-        super().__init__(policy, trainer_settings, hp.shared_critic)
+        super().__init__(policy, trainer_settings, hp.shared_critic, hp.max_grad_norm)
         max_steps = trainer_settings.max_steps
         self.decay_epsilon = DecayedValue(hp.epsilon_schedule, hp.epsilon, 0.1, max_steps)  # type: ignore[arg-type]
         self.decay_beta = DecayedValue(hp.beta_schedule, hp.beta, 1e-5, max_steps)  # type: ignore[arg-type]
+        self.clip_value_updates = hp.clip_value_updates
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
@@ -35,8 +36,11 @@ class PPOOptimizer(ActorCriticOptimizer):
         value_losses = []
         for name, values in self.critic(obs).items():
             old_values, returns = batch[f"values_{name}"], batch[f"returns_{name}"]
-            clipped_values = old_values + torch.clamp(values - old_values, -epsilon, epsilon)
-            value_losses.append(torch.max((returns - values) ** 2, (returns - clipped_values) ** 2).mean())
+            value_loss = (returns - values) ** 2
+            if self.clip_value_updates:
+                clipped_values = old_values + torch.clamp(values - old_values, -epsilon, epsilon)
+                value_loss = torch.max(value_loss, (returns - clipped_values) ** 2)
+            value_losses.append(value_loss.mean())
         value_loss = torch.stack(value_losses).mean()
 
         self.apply_gradients(policy_loss + 0.5 * value_loss - beta * entropy.mean(), lr)

@@ -19,6 +19,13 @@ class PPOSettings(OnPolicyHyperparamSettings):
     lambd: YamlFloat = Field(0.95, ge=0.0, le=1.0)
     """GAE lambda."""
     num_epoch: YamlInt = Field(3, gt=0)
+    clip_value_updates: bool = True
+    """Clip each value update to ``epsilon`` around the old estimate, as ML-Agents does; false: the plain
+    squared error (SB3's and CleanRL's default), which lets the critic follow returns in the tens or
+    hundreds (CartPole) instead of creeping towards them by ``epsilon`` per update."""
+    max_grad_norm: YamlFloat | None = Field(None, gt=0.0)
+    """Clip each update's gradient (actor and critic together) to this L2 norm; none by default, as in
+    ML-Agents (SB3 and CleanRL clip at 0.5)."""
     shared_critic: bool = False
     """Value heads on the policy's network body instead of a separate critic network."""
     learning_rate_schedule: ScheduleType = ScheduleType.LINEAR
