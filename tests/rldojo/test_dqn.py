@@ -99,12 +99,11 @@ def test_double_dqn_target_values_the_online_choice_with_the_target_network():
     next_q_target = torch.tensor([[4.0, 2.0, 7.0, 6.0, 8.0], [1.0, 3.0, 0.0, 5.0, 4.0]])
     next_masks = torch.tensor([[1.0, 1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
     rewards, dones = torch.tensor([1.0, 0.5]), torch.tensor([0.0, 1.0])
-    args = (rewards, dones, 0.5, next_q_online, next_q_target, next_masks, (3, 2))
 
-    double = td_targets(*args, double=True)
+    double = td_targets(rewards, dones, 0.5, next_q_online, next_q_target, next_masks, (3, 2))
     # online picks (1, 1) for row 0 -> target values 2 and 8; row 1 is terminal
     torch.testing.assert_close(double, torch.tensor([[1.0 + 0.5 * 2.0, 1.0 + 0.5 * 8.0], [0.5, 0.5]]))
-    plain = td_targets(*args, double=False)
+    plain = td_targets(rewards, dones, 0.5, None, next_q_target, next_masks, (3, 2))
     # the target network's own best allowed values: 4 (7 is masked) and 8
     torch.testing.assert_close(plain, torch.tensor([[1.0 + 0.5 * 4.0, 1.0 + 0.5 * 8.0], [0.5, 0.5]]))
 
@@ -127,6 +126,7 @@ def terminal_batch(trainer: DQNTrainer, size: int = 32) -> dict[str, torch.Tenso
 
 
 def test_updates_fit_q_values_of_taken_actions_to_their_targets(tmp_path):
+    torch.manual_seed(0)  # the network's initial weights: the fit must not depend on earlier tests
     trainer = make_trainer(tmp_path, learning_rate=0.01)
     batch = terminal_batch(trainer)
     for _ in range(300):

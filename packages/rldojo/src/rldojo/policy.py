@@ -52,7 +52,7 @@ class Policy:
     def mask_tensor(self, masks: np.ndarray) -> torch.Tensor | None:
         return torch.as_tensor(masks, device=self.device) if self.branch_sizes else None
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def get_action(self, decision_steps: DecisionSteps) -> ActionInfo:
         """Sample actions for all agents in ``decision_steps`` with one forward pass."""
         masks = allowed_action_mask(decision_steps, self.branch_sizes)

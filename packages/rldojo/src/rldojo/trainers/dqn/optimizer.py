@@ -16,14 +16,17 @@ from rldojo.trainers.dqn.settings import DQNSettings
 from rldojo.trainers.optimizer import Optimizer
 from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["DQNOptimizer", "chosen_q_values", "td_targets"]
+__all__ = ["DQNOptimizer", "branch_offsets", "chosen_q_values", "td_targets"]
 
 
-def chosen_q_values(
-    q_values: torch.Tensor, actions: torch.Tensor, branch_sizes: Sequence[int]
-) -> torch.Tensor:
-    """[batch, num_branches]: the Q-value of each branch's action; ``q_values`` holds every branch."""
-    offsets = torch.tensor([0, *branch_sizes[:-1]], device=actions.device).cumsum(0)
+def branch_offsets(branch_sizes: Sequence[int], device: torch.device | None = None) -> torch.Tensor:
+    """[num_branches]: the column of each branch's first action in a row of Q-values."""
+    return torch.tensor([0, *branch_sizes[:-1]], device=device).cumsum(0)
+
+
+def chosen_q_values(q_values: torch.Tensor, actions: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """[batch, num_branches]: the Q-value of each branch's action; ``q_values`` holds every branch and
+    ``offsets`` is :func:`branch_offsets`."""
     return q_values.gather(1, actions.long() + offsets)
 
 
@@ -31,17 +34,17 @@ def td_targets(
     rewards: torch.Tensor,
     dones: torch.Tensor,
     gamma: float,
-    next_q_online: torch.Tensor,
+    next_q_online: torch.Tensor | None,
     next_q_target: torch.Tensor,
     next_masks: torch.Tensor,
     branch_sizes: Sequence[int],
-    double: bool,
 ) -> torch.Tensor:
     """One-step targets [batch, num_branches]: r + gamma * (1 - done) * Q_target(s', a'), where a' is the best
-    allowed action under the online network (double DQN) or under the target network itself (DQN)."""
-    chooser = next_q_online if double else next_q_target
+    allowed action under the online network (double DQN: ``next_q_online`` given) or under the target network
+    itself (DQN: ``next_q_online`` None)."""
+    chooser = next_q_target if next_q_online is None else next_q_online
     next_actions = greedy_actions(chooser, next_masks, branch_sizes)
-    next_values = chosen_q_values(next_q_target, next_actions, branch_sizes)
+    next_values = chosen_q_values(next_q_target, next_actions, branch_offsets(branch_sizes, rewards.device))
     return rewards.unsqueeze(1) + gamma * (1.0 - dones.unsqueeze(1)) * next_values
 
 
@@ -65,6 +68,7 @@ class DQNOptimizer(Optimizer):
         )
         self.reward_signal = trainer_settings.reward_signals["extrinsic"]
         self.num_obs = len(policy.behavior_spec.observation_specs)
+        self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)
         self.num_updates = 0
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
@@ -76,13 +80,12 @@ class DQNOptimizer(Optimizer):
                 batch["rewards"] * self.reward_signal.strength,
                 batch["dones"],
                 self.reward_signal.gamma,
-                self.q_network.q_values(next_obs),
+                self.q_network.q_values(next_obs) if self.hyperparameters.double_dqn else None,
                 self.target_network.q_values(next_obs),
                 batch["next_action_masks"],
                 branch_sizes,
-                self.hyperparameters.double_dqn,
             )
-        q_taken = chosen_q_values(self.q_network.q_values(obs), batch["discrete_actions"], branch_sizes)
+        q_taken = chosen_q_values(self.q_network.q_values(obs), batch["discrete_actions"], self.offsets)
         loss = nn.functional.smooth_l1_loss(q_taken, targets)
 
         lr = self.decay_learning_rate(step)
