@@ -133,7 +133,7 @@ def test_learn_writes_the_run_folder_and_guards_it(config, monkeypatch, capsys):
     assert manifest["packages"]["rldojo"] == "0.1.0" and manifest["torch"]
     assert len(manifest["uv_lock"]["sha256"]) == 64
     assert set(manifest["rldojo_source"]["git"]) == {"commit", "dirty"}
-    capsys.readouterr()
+    assert capsys.readouterr().out.endswith(f"ONNX model: {Path('results', 'r1', 'Basic.onnx')}\n")
 
     assert main(["learn", config.name, "--run-id", "r1"]) == 2
     assert capsys.readouterr().err == f"rldojo: {EXISTING_RUN_MESSAGE} (results/r1)\n"

@@ -180,4 +180,7 @@ def run(args: argparse.Namespace) -> int:
     from rldojo.training import run_training
 
     run_training(options, run_dir)
+    if not options.checkpoint_settings.inference:
+        for model in sorted(run_dir.path.glob("*.onnx")):
+            print(f"ONNX model: {model}")
     return 0
