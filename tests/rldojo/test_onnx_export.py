@@ -1,5 +1,6 @@
 """Exported policies against ML-Agents' shipped models (names, ranks, dtypes, constant outputs) and
-onnxruntime against torch on random inputs, for every action kind and both core policy networks."""
+onnxruntime against torch on random inputs, for every action kind and every policy network (PPO/A2C's
+Actor, DQN's QNetwork, SAC's actor)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from rldojo.export import ONNX_OPSET, export_onnx
 from rldojo.networks import Actor, clip_continuous
 from rldojo.settings import NetworkSettings
 from rldojo.trainers.dqn.q_network import QNetwork
+from rldojo.trainers.sac.networks import SACActor
 
 pytestmark = pytest.mark.smoke
 
@@ -95,6 +97,9 @@ def export(network_class: type[nn.Module], spec: BehaviorSpec, tmp_path: Path) -
         ("GridWorldColab.onnx", GRID_WORLD, Actor),
         ("GridWorldColab.onnx", GRID_WORLD, QNetwork),
         ("hybrid0vis8vec_2c_2_3d_v2_0.onnx", HYBRID, Actor),
+        ("3DBall.onnx", BALL, SACActor),
+        ("Basic.onnx", BASIC, SACActor),
+        ("hybrid0vis8vec_2c_2_3d_v2_0.onnx", HYBRID, SACActor),
     ],
 )
 def test_graph_interface_matches_the_mlagents_model(reference, spec, network_class, tmp_path):
@@ -161,8 +166,21 @@ def random_inputs(spec: BehaviorSpec, batch: int, rng: np.random.Generator) -> d
         (HYBRID, Actor),
         (BASIC, QNetwork),
         (HYBRID, QNetwork),
+        (BALL, SACActor),
+        (BASIC, SACActor),
+        (HYBRID, SACActor),
     ],
-    ids=["continuous", "discrete", "visual", "hybrid", "dqn", "dqn-two-branches"],
+    ids=[
+        "continuous",
+        "discrete",
+        "visual",
+        "hybrid",
+        "dqn",
+        "dqn-two-branches",
+        "sac-continuous",
+        "sac-discrete",
+        "sac-hybrid",
+    ],
 )
 def test_onnxruntime_deterministic_actions_equal_torch(spec, network_class, tmp_path):
     if network_class is QNetwork and spec.action_spec.continuous_size:
