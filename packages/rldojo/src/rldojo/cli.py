@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from rldojo.commands import evaluate, export, learn, plugins, report
+from rldojo.commands import builds, docker, evaluate, export, learn, plugins, report
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(subparsers)
     export.add_parser(subparsers)
     evaluate.add_parser(subparsers)
+    docker.add_parser(subparsers)
+    builds.add_parser(subparsers)
     return parser
 
 
