@@ -14,6 +14,10 @@ RUN_ID ?= $(subst /,-,$(ALGO))-$(shell date +%Y%m%d-%H%M%S)
 ARGS ?=
 TOXENVS ?= py310,py311,py312,py313,lint,type
 TOX_ARGS ?=
+IMAGE ?= rldojo
+BASE_IMAGE ?=
+EXTRA_CA ?=
+GPU ?=
 BUILDS_DIR := unity_builds
 SYNC_STAMP := .venv/.rldojo-synced
 BUILDS_STAMP := $(BUILDS_DIR)/.rldojo-built
@@ -43,9 +47,10 @@ train: setup builds ## Train: make train ALGO=dqn [ENV=...] [RUN_ID=...] [DEVICE
 test: setup ## Run the test suite
 	$(RUN) pytest
 
-lint: setup ## ruff check + ruff format --check
+lint: setup ## ruff check + ruff format --check + hadolint on containers/Dockerfile
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) hadolint containers/Dockerfile
 
 typecheck: setup ## mypy on all packages
 	$(RUN) mypy packages/*/src
@@ -56,11 +61,15 @@ tox: setup ## Test on Python 3.10-3.13: make tox [TOXENVS=py310,py313] [TOX_ARGS
 bench: setup builds ## Run the benchmarks under scripts/
 	@for script in scripts/bench_*.py; do echo "== $$script"; $(RUN) python $$script || exit 1; done
 
-docker-build: ## Build the rldojo image
-	@echo "docker-build: the container images are not built yet (see the Containers issue)"; exit 1
+docker-build: ## Build the image: make docker-build [IMAGE=rldojo] [BASE_IMAGE=...] [EXTRA_CA=proxy-ca.pem]
+	$(if $(EXTRA_CA),cp $(EXTRA_CA) containers/extra-ca-certificates/extra-ca.crt)
+	docker build --network host -f containers/Dockerfile -t $(IMAGE) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) .
 
-docker-train: ## Train inside the image: make docker-train ALGO=dqn [GPU=1]
-	@echo "docker-train: the container images are not built yet (see the Containers issue)"; exit 1
+docker-train: ## Train in the image, ./results mounted: make docker-train ALGO=dqn [GPU=1] [ENV=...] [ARGS=...]
+	@mkdir -p results
+	docker run --rm --network host --user $$(id -u):$$(id -g) -v "$(CURDIR)/results:/app/results" \
+		$(if $(GPU),--gpus all) $(IMAGE) train ALGO=$(ALGO) RUN_ID=$(RUN_ID) \
+		DEVICE=$(if $(GPU),cuda,$(DEVICE)) $(if $(ENV),ENV=$(ENV)) ARGS="$(ARGS)"
 
 clean: ## Remove virtualenvs, generated builds, caches (keeps results/)
 	rm -rf .venv .tox .mypy_cache .ruff_cache .pytest_cache
