@@ -1,6 +1,7 @@
 """Every ML-Agents example config either loads or names the one feature rldojo does not build yet.
 
 When a feature lands, its files move from NOT_SUPPORTED_YET to LOADS: this table is the visible list.
+The curricula among them run their lessons.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager
 from rldojo.errors import ConfigError
 from rldojo.settings import load_run_options
 
@@ -70,3 +72,20 @@ def test_config_names_the_missing_feature(name):
     expected = f"not supported yet: {feature} (in {CORPUS / name}: {yaml_path})"
     with pytest.raises(ConfigError, match=f"^{re.escape(expected)}$"):
         load_run_options(CORPUS / name)
+
+
+CURRICULA = {  # file: lesson count per parameter
+    "ppo/WallJump_curriculum.yaml": {"big_wall_height": 4, "small_wall_height": 4},
+    "ppo/Sorter_curriculum.yaml": {"num_tiles": 10},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CURRICULA))
+def test_curricula_start_at_lesson_zero_and_reach_their_last_lesson_on_progress(name):
+    options = load_run_options(CORPUS / name)
+    manager = EnvironmentParameterManager(options.environment_parameters, run_seed=0)
+    assert manager.lesson_numbers() == dict.fromkeys(CURRICULA[name], 0)
+    finished = {behavior: BehaviorProgress(1.0, [0.0] * 100) for behavior in options.behaviors}
+    while manager.update_lessons(finished).changed:
+        pass
+    assert manager.lesson_numbers() == {param: lessons - 1 for param, lessons in CURRICULA[name].items()}
