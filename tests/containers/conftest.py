@@ -61,8 +61,11 @@ def _install_missing(package_of_command: dict[str, str]) -> None:
     )
 
 
-def _start_engine(log_path: Path) -> subprocess.Popen[bytes]:
-    """dockerd on its own socket, data root and pid file; fails the session with its log if it won't start."""
+def _start_engine(log_path: Path) -> subprocess.Popen[bytes] | None:
+    """dockerd on its own socket, data root and pid file; fails the session with its log if it won't start.
+
+    None when another test session's dockerd started on the same socket first (that one is used).
+    """
     ENGINE_DATA_ROOT.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         engine = subprocess.Popen(
@@ -79,9 +82,9 @@ def _start_engine(log_path: Path) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + ENGINE_START_SECONDS
-    while time.monotonic() < deadline and engine.poll() is None:
+    while time.monotonic() < deadline:
         if _ping(ENGINE_SOCKET):
-            return engine
+            return engine if engine.poll() is None else None
         time.sleep(0.5)
     engine.terminate()
     engine.wait(timeout=30)
