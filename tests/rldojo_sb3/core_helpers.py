@@ -1,4 +1,5 @@
-"""The core tests' helpers, reused rather than copied: whole training runs and the ONNX interface checks."""
+"""The core tests' helpers, reused rather than copied (whole training runs, ONNX interface checks), and the
+ONNX check of a finished run's model."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+
+import onnx
+
+from rldojo.checkpoint import load_checkpoint
+from rldojo.export import behavior_spec_from_state, input_names, output_names
 
 CORE_TESTS = Path(__file__).parents[1] / "rldojo"
 
@@ -23,3 +29,14 @@ def _load(name: str) -> ModuleType:
 
 training_runs = _load("training_runs")
 onnx_checks = _load("test_onnx_export")
+
+
+def check_run_onnx(run: Path, behavior: str) -> None:
+    """The final model has the inputs and outputs ML-Agents' exporter writes for this behavior."""
+    spec = behavior_spec_from_state(
+        load_checkpoint(run / behavior / "checkpoint.pt")["behavior_spec"], behavior
+    )
+    ours = onnx_checks.signature(onnx.load(run / f"{behavior}.onnx"))
+    assert list(ours["inputs"]) == input_names(spec)
+    assert list(ours["outputs"]) == output_names(spec)
+    assert onnx_checks.constants(run / f"{behavior}.onnx")["version_number"] == [3.0]

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import onnx
 import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rldojo.checkpoint import load_checkpoint
-from rldojo.export import behavior_spec_from_state, input_names, output_names
-
-from .core_helpers import onnx_checks, training_runs
+from .core_helpers import check_run_onnx, training_runs
 
 CONFIGS = training_runs.CONFIGS
 A2C_BASIC = {
@@ -48,15 +44,6 @@ def config_file(tmp_path: Path, scene: str, behavior: dict) -> Path:
     return path
 
 
-def check_onnx(run: Path, behavior: str) -> None:
-    """The final model has the inputs and outputs ML-Agents' exporter writes for this behavior."""
-    spec = behavior_spec_from_state(load_checkpoint(run / behavior / "checkpoint.pt")["behavior_spec"], behavior)
-    ours = onnx_checks.signature(onnx.load(run / f"{behavior}.onnx"))
-    assert list(ours["inputs"]) == input_names(spec)
-    assert list(ours["outputs"]) == output_names(spec)
-    assert onnx_checks.constants(run / f"{behavior}.onnx")["version_number"] == [3.0]
-
-
 def mean_by_step(recorder, key: str) -> list[float]:
     return [summary.mean for _, summary in sorted(recorder.summaries[key].items())]
 
@@ -73,15 +60,17 @@ def assert_balls_stay_up(recorder, steps: int, window: int) -> None:
 def test_sb3_ppo_learns_3dball_and_its_logger_output_reaches_tensorboard(tmp_path, sim_build):
     overrides = {"behaviors.3DBall.max_steps": 12000, "behaviors.3DBall.summary_freq": 3000}
     recorder = training_runs.train(
-        CONFIGS / "sb3" / "ppo.yaml", tmp_path, "ppo", **{"env_settings.env_path": str(sim_build("3DBall")),
-                                                          "env_settings.seed": 1, **overrides}
+        CONFIGS / "sb3" / "ppo.yaml",
+        tmp_path,
+        "ppo",
+        **{"env_settings.env_path": str(sim_build("3DBall")), "env_settings.seed": 1, **overrides},
     )
     assert_balls_stay_up(recorder, 12000, 3000)
     assert "train/approx_kl" in recorder.summaries and "train/clip_fraction" in recorder.summaries
     (events,) = (tmp_path / "ppo" / "3DBall").glob("events.out.tfevents.*")
     tags = EventAccumulator(str(events)).Reload().Tags()["scalars"]
     assert {"train/value_loss", "train/policy_gradient_loss", "train/learning_rate"} <= set(tags)
-    check_onnx(tmp_path / "ppo", "3DBall")
+    check_run_onnx(tmp_path / "ppo", "3DBall")
 
 
 @pytest.mark.slow
@@ -113,4 +102,4 @@ def test_sb3_type_improves_on_a_launched_build(scene, config, steps, summary, tm
         assert rewards[0] < 0.3 and rewards[-1] > 0.7, rewards
     else:
         assert_balls_stay_up(recorder, steps, summary)
-    check_onnx(tmp_path / "run", scene)
+    check_run_onnx(tmp_path / "run", scene)

@@ -42,12 +42,15 @@ def sb3_trainer(trainer_type: str, tmp_path) -> SB3Trainer:
     return trainer
 
 
-@pytest.mark.parametrize(("trainer_type", "spec", "reference"), CASES, ids=lambda c: getattr(c, "__name__", None))
+@pytest.mark.parametrize(
+    ("trainer_type", "spec", "reference"), CASES, ids=lambda c: getattr(c, "__name__", None)
+)
 def test_exported_model_has_mlagents_interface_and_the_policys_deterministic_actions(
     trainer_type, spec, reference, tmp_path
 ):
     torch.manual_seed(0)
-    policy = sb3_trainer(trainer_type, tmp_path).create_policy("Behavior", spec)
+    trainer = sb3_trainer(trainer_type, tmp_path)
+    policy = trainer.create_policy("Behavior", spec)
     path = export_onnx(policy.actor, spec, tmp_path / "model.onnx")
     ours = onnx_checks.signature(onnx.load(path))
     assert list(ours["inputs"]) == input_names(spec)
@@ -63,14 +66,22 @@ def test_exported_model_has_mlagents_interface_and_the_policys_deterministic_act
     names = [output.name for output in session.get_outputs()]
     outputs = dict(zip(names, session.run(names, feed), strict=True))
     observations = [torch.from_numpy(feed[f"obs_{i}"]) for i in range(len(spec.observation_specs))]
-    sb3_input = observations[0] if len(observations) == 1 else dict(zip(policy.layout.keys, observations, strict=True))
+    sb3_input = (
+        observations[0]
+        if len(observations) == 1
+        else dict(zip(policy.layout.keys, observations, strict=True))
+    )
     with torch.no_grad():
-        sb3_actions = policy.actor.policy._predict(sb3_input, deterministic=True).numpy()
+        sb3_actions = trainer.model.policy._predict(sb3_input, deterministic=True).numpy()
     if spec.action_spec.continuous_size:
         np.testing.assert_allclose(
-            outputs["deterministic_continuous_actions"], np.clip(sb3_actions, -1, 1), atol=onnx_checks.CONTINUOUS_TOLERANCE
+            outputs["deterministic_continuous_actions"],
+            np.clip(sb3_actions, -1, 1),
+            atol=onnx_checks.CONTINUOUS_TOLERANCE,
         )
-        np.testing.assert_array_equal(outputs["continuous_actions"], outputs["deterministic_continuous_actions"])
+        np.testing.assert_array_equal(
+            outputs["continuous_actions"], outputs["deterministic_continuous_actions"]
+        )
     else:
         chosen = outputs["deterministic_discrete_actions"]
         assert chosen.dtype == np.int64

@@ -1,4 +1,4 @@
-"""sb3_* hyperparameters are the SB3 constructor's arguments; wrong keys and unfit behaviors are config errors."""
+"""sb3_* hyperparameters are SB3 constructor arguments; wrong keys and unfit behaviors are config errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from mlagents_envs.base_env import ActionSpec, BehaviorSpec
 
 from rldojo.errors import ConfigError
 from rldojo.plugins import trainer_types
-from rldojo.settings import load_run_options
+from rldojo.settings import RunOptions, load_run_options
 from rldojo_sb3.algorithms import algorithms
 from rldojo_sb3.model import behavior_layouts_for
+from rldojo_sb3.settings import SB3HyperparamSettings
 
 from .core_helpers import CORE_TESTS, onnx_checks
 
@@ -18,9 +19,11 @@ pytestmark = pytest.mark.smoke
 CONFIGS = CORE_TESTS.parents[1] / "configs"
 
 
-def load(tmp_path, behavior: dict) -> object:
+def load(tmp_path, behavior: dict) -> RunOptions:
     path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump({"behaviors": {"3DBall": behavior}, "env_settings": {"env_path": "sim:3DBall"}}))
+    path.write_text(
+        yaml.safe_dump({"behaviors": {"3DBall": behavior}, "env_settings": {"env_path": "sim:3DBall"}})
+    )
     return load_run_options(path, {})
 
 
@@ -39,7 +42,7 @@ def test_a_wrong_hyperparameter_is_one_config_error_naming_it_and_the_valid_keys
 
 
 def test_arguments_rldojo_sets_are_refused_with_where_to_set_them(tmp_path):
-    with pytest.raises(ConfigError, match="seed.*rldojo sets it.*env_settings.seed"):
+    with pytest.raises(ConfigError, match=r"'seed'.*rldojo sets it \(env_settings\.seed"):
         load(tmp_path, {"trainer_type": "sb3_sac", "hyperparameters": {"seed": 3}})
 
 
@@ -48,12 +51,19 @@ def test_yaml_numbers_and_the_linear_schedule_reach_the_constructor(tmp_path):
         tmp_path,
         {
             "trainer_type": "sb3_ppo",
-            "hyperparameters": {"n_steps": "2.048e3", "learning_rate": "1e-3", "learning_rate_schedule": "linear"},
+            "hyperparameters": {
+                "n_steps": "2.048e3",
+                "learning_rate": "1e-3",
+                "learning_rate_schedule": "linear",
+            },
         },
     )
-    kwargs = options.behavior_settings("3DBall").hyperparameters.algorithm_kwargs()
+    hyperparameters = options.behavior_settings("3DBall").hyperparameters
+    assert isinstance(hyperparameters, SB3HyperparamSettings)
+    kwargs = hyperparameters.algorithm_kwargs()
     assert kwargs["n_steps"] == 2048
-    assert kwargs["learning_rate"](1.0) == pytest.approx(1e-3) and kwargs["learning_rate"](0.5) == pytest.approx(5e-4)
+    schedule = kwargs["learning_rate"]
+    assert schedule(1.0) == pytest.approx(1e-3) and schedule(0.5) == pytest.approx(5e-4)
     assert "batch_size" not in kwargs  # rldojo's common defaults are not passed to SB3
 
 
@@ -61,17 +71,22 @@ def test_yaml_numbers_and_the_linear_schedule_reach_the_constructor(tmp_path):
 def test_shipped_configs_load_and_survive_a_dump_and_reload(config, tmp_path):
     options = load_run_options(CONFIGS / "sb3" / f"{config}.yaml", {})
     (name,) = options.behaviors
-    settings = options.behavior_settings(name)
-    dumped = settings.model_dump(mode="json")
-    reloaded = load(tmp_path, dumped).behavior_settings("3DBall")
-    assert reloaded.hyperparameters.algorithm_kwargs() == settings.hyperparameters.algorithm_kwargs()
+    settings = options.behavior_settings(name).hyperparameters
+    reloaded = load(tmp_path, options.behavior_settings(name).model_dump(mode="json"))
+    again = reloaded.behavior_settings("3DBall").hyperparameters
+    assert isinstance(settings, SB3HyperparamSettings) and isinstance(again, SB3HyperparamSettings)
+    assert again.algorithm_kwargs() == settings.algorithm_kwargs()
 
 
 @pytest.mark.parametrize(
     ("trainer_type", "spec", "message"),
     [
         ("sb3_dqn", onnx_checks.BALL, "actions are Box"),
-        ("sb3_dqn", BehaviorSpec(onnx_checks.BASIC.observation_specs, ActionSpec.create_discrete((2, 3))), "MultiDiscrete"),
+        (
+            "sb3_dqn",
+            BehaviorSpec(onnx_checks.BASIC.observation_specs, ActionSpec.create_discrete((2, 3))),
+            "MultiDiscrete",
+        ),
         ("sb3_sac", onnx_checks.BASIC, "actions are Discrete"),
         ("sb3_ppo", onnx_checks.HYBRID, "hybrid"),
         ("sb3_ppo", onnx_checks.SIM_GRID_WORLD, "vector observations only"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-__all__ = ["Algorithm", "ActionKind", "Family", "algorithms"]
+__all__ = ["ActionKind", "Algorithm", "Family", "algorithms"]
 
 
 class Family(str, enum.Enum):

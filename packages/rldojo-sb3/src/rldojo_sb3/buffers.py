@@ -67,7 +67,11 @@ class RolloutSegment:
         head_rewards = self.rewards[:size].copy()
         head_rewards[-1] += gamma * self.values[size]
         head = RolloutSegment(
-            rows(self.obs, 0, size), self.actions[:size], head_rewards, self.values[:size], self.log_probs[:size]
+            rows(self.obs, 0, size),
+            self.actions[:size],
+            head_rewards,
+            self.values[:size],
+            self.log_probs[:size],
         )
         tail = RolloutSegment(
             rows(self.obs, size, len(self)),

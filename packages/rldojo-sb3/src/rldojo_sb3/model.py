@@ -68,7 +68,9 @@ def _policy_kwargs(settings: TrainerSettings, given: dict[str, Any] | None) -> d
     activation = kwargs.get("activation_fn")
     if isinstance(activation, str):
         if not isinstance(getattr(torch.nn, activation, None), type):
-            raise ConfigError(f"policy_kwargs.activation_fn '{activation}' is not a torch.nn module (e.g. Tanh)")
+            raise ConfigError(
+                f"policy_kwargs.activation_fn '{activation}' is not a torch.nn module (e.g. Tanh)"
+            )
         kwargs["activation_fn"] = getattr(torch.nn, activation)
     return kwargs
 
@@ -82,7 +84,7 @@ def _action_noise(given: Any, action_space: spaces.Space) -> Any:
         raise ConfigError(
             f"action_noise takes {{kind: {' | '.join(ACTION_NOISES)}, sigma: <std>}}, got {given}"
         )
-    size = int(np.prod(action_space.shape))
+    size = int(np.prod(action_space.shape or ()))
     return ACTION_NOISES[kind](mean=np.zeros(size), sigma=sigma * np.ones(size))
 
 
@@ -96,8 +98,8 @@ def build_model(
 ) -> BaseAlgorithm:
     """The SB3 algorithm for one behavior, set up for ``settings.max_steps`` steps."""
     observations, actions = layouts
-    hyperparameters: SB3HyperparamSettings = settings.hyperparameters
-    kwargs = hyperparameters.algorithm_kwargs()
+    assert isinstance(settings.hyperparameters, SB3HyperparamSettings)
+    kwargs = settings.hyperparameters.algorithm_kwargs()
     kwargs["policy_kwargs"] = _policy_kwargs(settings, kwargs.get("policy_kwargs"))
     if "action_noise" in kwargs:
         kwargs["action_noise"] = _action_noise(kwargs["action_noise"], actions.space)

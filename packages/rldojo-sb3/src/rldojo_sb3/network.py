@@ -1,4 +1,4 @@
-"""The SB3 policy as a network called like rldojo's ``Actor``: ``network(observations, masks, deterministic)``.
+"""The SB3 policy as a network called like rldojo's Actor: ``network(observations, masks, deterministic)``.
 
 rldojo's ONNX exporter and ``rldojo evaluate`` use it unchanged. It gives the deterministic action (the
 Gaussian mean, the tanh-squashed actor output, the most likely or greedy discrete action) for both
@@ -7,6 +7,8 @@ honour Unity's action masks (SB3 itself trains without masks).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from mlagents_envs.base_env import BehaviorSpec
@@ -27,8 +29,8 @@ def observation_input(
     return observations[0] if keys is None else dict(zip(keys, observations, strict=True))
 
 
-def deterministic_output(policy: BasePolicy, obs: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
-    """Continuous actions in [-1, 1] or discrete scores (logits, Q-values), whatever the policy class."""
+def deterministic_output(policy: Any, obs: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
+    """Continuous actions in [-1, 1] or discrete scores (logits, Q-values); ``policy`` is any SB3 policy."""
     if hasattr(policy, "mlp_extractor"):  # PPO, A2C: action_net gives the Gaussian mean or the logits
         features = policy.extract_features(obs, policy.pi_features_extractor)
         output = policy.action_net(policy.mlp_extractor.forward_actor(features))

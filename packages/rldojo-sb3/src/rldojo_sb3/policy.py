@@ -58,7 +58,9 @@ class SB3Policy(Policy):
             continuous = np.zeros((n, 0), dtype=np.float32)
             discrete = sampled.actions.reshape(n, -1).astype(np.int64)
         return ActionInfo(
-            env_action=ActionTuple(continuous=np.clip(continuous, -1.0, 1.0), discrete=discrete.astype(np.int32)),
+            env_action=ActionTuple(
+                continuous=np.clip(continuous, -1.0, 1.0), discrete=discrete.astype(np.int32)
+            ),
             continuous=continuous,
             discrete=discrete,
             log_probs=sampled.log_probs,

@@ -40,7 +40,9 @@ def algorithm_arguments(algorithm: Algorithm) -> dict[str, inspect.Parameter]:
     return {
         name: parameter
         for name, parameter in parameters.items()
-        if name != "self" and name not in MANAGED_BY_RLDOJO and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+        if name != "self"
+        and name not in MANAGED_BY_RLDOJO
+        and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
     }
 
 

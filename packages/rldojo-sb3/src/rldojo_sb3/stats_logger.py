@@ -22,7 +22,9 @@ class StatsReporterOutput(KVWriter):
     def __init__(self, reporter: StatsReporter):
         self.reporter = reporter
 
-    def write(self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0) -> None:
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
+    ) -> None:
         for key, value in key_values.items():
             if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
                 self.reporter.add_stat(key, float(value))

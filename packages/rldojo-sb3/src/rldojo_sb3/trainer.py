@@ -18,8 +18,6 @@ import numpy as np
 import torch
 from mlagents_envs.base_env import BehaviorSpec
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
-from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 from stable_baselines3.common.utils import obs_as_tensor
 from torch import nn
@@ -58,7 +56,9 @@ class SB3Optimizers(Optimizer):
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
         state_dicts, _ = self.model._get_torch_save_params()
-        return {f"SB3:{name}": operator.attrgetter(name)(self.model) for name in state_dicts if name != "policy"}
+        return {
+            f"SB3:{name}": operator.attrgetter(name)(self.model) for name in state_dicts if name != "policy"
+        }
 
 
 class SB3Trainer(RLTrainer):
@@ -72,7 +72,9 @@ class SB3Trainer(RLTrainer):
                 f"behaviors.{self.brain_name}.network_settings.normalize: SB3 policies do not normalise "
                 "observations; set it to false for sb3_* trainer types"
             )
-        self.model: Any = None
+        self.model: Any = (
+            None  # the SB3 algorithm (OnPolicyAlgorithm or OffPolicyAlgorithm), built with the policy
+        )
 
     @staticmethod
     def get_trainer_name() -> str:
@@ -81,7 +83,9 @@ class SB3Trainer(RLTrainer):
     def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> SB3Policy:
         layouts = behavior_layouts_for(self.algorithm, self.brain_name, behavior_spec)
         device = default_device()
-        self.model = build_model(self.algorithm, self.brain_name, self.trainer_settings, layouts, self.seed, device)
+        self.model = build_model(
+            self.algorithm, self.brain_name, self.trainer_settings, layouts, self.seed, device
+        )
         self.model.set_logger(stats_reporter_logger(self.stats_reporter))
         observations = layouts[0]
         keys = observations.keys if len(observations.keys) > 1 else None
@@ -124,8 +128,6 @@ class SB3Trainer(RLTrainer):
 
 class SB3OnPolicyTrainer(SB3Trainer):
     """PPO, A2C: a RolloutBuffer of ``n_steps`` rows (all agents), trained when full."""
-
-    model: OnPolicyAlgorithm
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -177,8 +179,6 @@ class SB3OnPolicyTrainer(SB3Trainer):
 class SB3OffPolicyTrainer(SB3Trainer):
     """DQN, SAC, TD3 (QR-DQN, TQC): a ReplayBuffer of transitions, ``train(gradient_steps)`` every
     ``train_freq`` steps (or episodes) once ``learning_starts`` steps were collected."""
-
-    model: OffPolicyAlgorithm
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
