@@ -44,7 +44,7 @@ class ActorCriticOptimizer(Optimizer):
         ).to(policy.device)
         parameters = {id(p): p for p in [*policy.actor.parameters(), *self._critic.parameters()]}
         self.parameters = list(parameters.values())
-        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate)
+        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate, fused=True)
         self.max_grad_norm = max_grad_norm
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps

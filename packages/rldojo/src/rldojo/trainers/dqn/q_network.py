@@ -56,6 +56,10 @@ class QNetwork(nn.Module):
             masks = torch.ones_like(q_values)
         greedy = greedy_actions(q_values, masks, self.branch_sizes)
         epsilon = 0.0 if deterministic else self.epsilon
+        batch = q_values.shape[0]
+        if epsilon == 0.0:  # the greedy action has probability 1
+            certain = q_values.new_zeros(batch, len(self.branch_sizes))
+            return ActionSample(q_values.new_zeros(batch, 0), greedy, certain, certain.sum(dim=1))
         actions, log_probs, entropy = [], [], []
         for index, allowed in enumerate(_branches(masks, self.branch_sizes)):
             allowed = (allowed > 0.5).float()
@@ -67,7 +71,6 @@ class QNetwork(nn.Module):
             actions.append(action)
             log_probs.append(torch.log(probs.gather(1, action)))
             entropy.append(-torch.special.xlogy(probs, probs).sum(dim=1))
-        batch = q_values.shape[0]
         return ActionSample(
             continuous=q_values.new_zeros(batch, 0),
             discrete=torch.cat(actions, dim=1),

@@ -72,11 +72,11 @@ class SACOptimizer(Optimizer):
         self.entropy = EntropyCoefficients(
             spec.action_spec.continuous_size, self.actor.branch_sizes, hp.init_entcoef
         ).to(device)
-        self.policy_optimizer = torch.optim.Adam(self.actor.parameters(), lr=hp.learning_rate)
+        self.policy_optimizer = torch.optim.Adam(self.actor.parameters(), lr=hp.learning_rate, fused=True)
         self.value_optimizer = torch.optim.Adam(
-            [*self.q_networks.parameters(), *self.value_network.parameters()], lr=hp.learning_rate
+            [*self.q_networks.parameters(), *self.value_network.parameters()], lr=hp.learning_rate, fused=True
         )
-        self.entropy_optimizer = torch.optim.Adam(self.entropy.parameters(), lr=hp.learning_rate)
+        self.entropy_optimizer = torch.optim.Adam(self.entropy.parameters(), lr=hp.learning_rate, fused=True)
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
