@@ -36,6 +36,19 @@ def test_checkpoint_round_trip_with_weights_only_and_rng(tmp_path):
     assert (random.random(), np.random.rand(), torch.rand(1)) == expected
 
 
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_get_the_mode_the_umask_allows(tmp_path, umask, mode):
+    """mkstemp creates 0600 files; results must be readable by whoever the umask lets read them."""
+    path = tmp_path / "status.json"
+    write = (
+        f"import os; os.umask({umask:#o}); from pathlib import Path; "
+        "from rldojo.checkpoint import atomic_write; "
+        f"atomic_write(Path({str(path)!r}), lambda file: file.write(b'{{}}'))"
+    )
+    subprocess.run([sys.executable, "-c", write], check=True)
+    assert path.stat().st_mode & 0o777 == mode
+
+
 @pytest.mark.smoke
 def test_unreadable_or_foreign_checkpoints_are_clear_errors(tmp_path):
     with pytest.raises(RldojoError, match="checkpoint not found"):

@@ -7,6 +7,7 @@ old file, so a crash (even ``kill -9``) during a write leaves the previous check
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -39,12 +40,21 @@ LATEST_CHECKPOINT = "checkpoint.pt"
 """A behavior's newest checkpoint (beside ``<behavior>-<step>.pt``), read on --resume."""
 
 
+@functools.cache
+def _new_file_mode() -> int:
+    """The mode ``open()`` would give a new file under this process's umask (mkstemp always uses 0600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write ``path`` through ``write(file)`` so that readers only ever see the old or the new whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), _new_file_mode())
             write(file)
             file.flush()
             os.fsync(file.fileno())
