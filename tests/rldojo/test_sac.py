@@ -125,6 +125,16 @@ def test_entropy_coefficients_fall_while_the_policy_is_more_random_than_its_targ
     assert (alphas < 1.0).all(), alphas
 
 
+def test_continuous_entropy_coefficient_falls_while_the_policy_is_more_random_than_minus_its_size(tmp_path):
+    # a fresh tanh(N(mean ~ 0, std ~ 1)) policy has entropy ~0.5 per action, above the target of -1 per action
+    spec = SPECS["continuous"]
+    trainer = make_trainer(tmp_path, spec, learning_rate=0.01)
+    batch = replay_batch(trainer, spec)
+    for _ in range(5):
+        trainer.optimizer.update(batch, step=0)
+    assert trainer.optimizer.entropy.log_continuous.exp() < 1.0
+
+
 def test_replay_buffer_is_in_the_checkpoint_state_only_when_asked(tmp_path):
     spec = SPECS["continuous"]
     assert make_trainer(tmp_path, spec)._trainer_state()["replay_buffer"] is None

@@ -45,7 +45,7 @@ class EntropyCoefficients(nn.Module):
         """Raises alpha where the policy's entropy is below its target and lowers it where above."""
         terms = []
         if policy.continuous_log_probs.shape[1]:
-            gap = policy.continuous_log_probs.sum(dim=1) - self.continuous_target  # target - entropy
+            gap = policy.continuous_log_probs.sum(dim=1) + self.continuous_target  # target - entropy
             terms.append(-(self.log_continuous * gap.detach()).mean())
         for log_alpha, branch, target in zip(
             self.log_discrete, policy.branch_log_probs, self.discrete_targets, strict=True
