@@ -197,6 +197,7 @@ def test_lessons_advance_in_training_and_survive_resume(tmp_path, caplog):
         "lessons",
         **{**settings, "checkpoint_settings.resume": True, "behaviors.Basic.max_steps": 1300},
     )
+    assert "Parameter 'step_penalty' resumes in lesson 2 'costly'" in caplog.text
     assert {s.mean for s in resumed.summaries[LESSON_STAT].values()} == {2}
     assert resumed.episodes and {lesson_of_return(r) for _, r in resumed.episodes} == {2}
 

@@ -108,15 +108,15 @@ class EnvironmentParameterManager:
                     value, offset = value.model_copy(update={"seed": run_seed + offset}), offset + 1
                 values.append(value)
             self._values[name] = values
-            last = len(settings.curriculum) - 1
-            self._curricula[name] = _Curriculum(settings, min(lessons.get(name, 0), last))
-            if self._curricula[name].lesson > 0:
-                logger.info("Parameter '%s' resumes in lesson %d", name, self._curricula[name].lesson)
-
-    @property
-    def curriculum_parameters(self) -> list[str]:
+            curriculum = _Curriculum(settings, min(lessons.get(name, 0), len(settings.curriculum) - 1))
+            self._curricula[name] = curriculum
+            if curriculum.lesson > 0:
+                lesson_name = settings.curriculum[curriculum.lesson].name
+                logger.info("Parameter '%s' resumes in lesson %d '%s'", name, curriculum.lesson, lesson_name)
+        self.curriculum_parameters = [
+            name for name, c in self._curricula.items() if len(c.settings.curriculum) > 1
+        ]
         """The parameters with more than one lesson."""
-        return [name for name, c in self._curricula.items() if len(c.settings.curriculum) > 1]
 
     def lesson_numbers(self) -> dict[str, int]:
         """The current lesson (0-based) of every parameter."""
