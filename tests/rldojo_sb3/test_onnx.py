@@ -30,6 +30,8 @@ CASES = [  # trainer type, behavior, ML-Agents reference model with the same int
     ("sb3_dqn", onnx_checks.BASIC, "Basic.onnx"),
     ("sb3_sac", onnx_checks.BALL, "3DBall.onnx"),
     ("sb3_td3", onnx_checks.BALL, "3DBall.onnx"),
+    ("sb3_qrdqn", onnx_checks.BASIC, "Basic.onnx"),  # with the contrib extra only
+    ("sb3_tqc", onnx_checks.BALL, "3DBall.onnx"),
 ]
 
 
@@ -43,11 +45,26 @@ def sb3_trainer(trainer_type: str, tmp_path) -> SB3Trainer:
 
 
 @pytest.mark.parametrize(
-    ("trainer_type", "spec", "reference"), CASES, ids=lambda c: getattr(c, "__name__", None)
+    ("trainer_type", "spec", "reference"),
+    CASES,
+    ids=[
+        "ppo-continuous",
+        "ppo-discrete",
+        "ppo-multi-discrete",
+        "ppo-two-observations",
+        "a2c-continuous",
+        "dqn-discrete",
+        "sac-continuous",
+        "td3-continuous",
+        "qrdqn-discrete",
+        "tqc-continuous",
+    ],
 )
 def test_exported_model_has_mlagents_interface_and_the_policys_deterministic_actions(
     trainer_type, spec, reference, tmp_path
 ):
+    if trainer_type not in trainer_types():
+        pytest.skip(f"{trainer_type} needs sb3-contrib (pip install rldojo-sb3[contrib])")
     torch.manual_seed(0)
     trainer = sb3_trainer(trainer_type, tmp_path)
     policy = trainer.create_policy("Behavior", spec)

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from rldojo.checkpoint import load_checkpoint
+from rldojo.export import behavior_spec_from_state
+from rldojo.run_directory import CONFIGURATION_FILE
+from rldojo.settings import load_run_options
+from rldojo_sb3.trainer import SB3OffPolicyTrainer, SB3Trainer
 
 from .core_helpers import training_runs
 
 DQN = training_runs.CONFIGS / "sb3" / "dqn.yaml"
+
+
+def resumed_trainer(run: Path) -> SB3Trainer:
+    """A trainer of the run's Basic behavior, loaded as --resume loads it."""
+    options = load_run_options(run / CONFIGURATION_FILE, {})
+    checkpoint = load_checkpoint(run / "Basic" / "checkpoint.pt")
+    trainer = SB3OffPolicyTrainer(
+        "Basic", 1, options.behavior_settings("Basic"), True, True, 0, run / "Basic"
+    )
+    spec = behavior_spec_from_state(checkpoint["behavior_spec"], "Basic")
+    trainer.add_policy("Basic", trainer.create_policy("Basic", spec))
+    return trainer
 
 
 @pytest.mark.slow
@@ -21,6 +39,10 @@ def test_resume_continues_the_dqn_model_and_replay_buffer(tmp_path, sim_build):
     assert first_state["num_timesteps"] == first["step"] >= 1000
     assert first_state["replay_buffer"]["pos"] == first["step"]  # every transition, none lost
     assert first_state["n_updates"] > 0 and "SB3:policy.optimizer" in first["modules"]
+    trainer = resumed_trainer(tmp_path / "run")
+    saved = first["modules"]["Policy"]
+    assert all(torch.equal(value, saved[key]) for key, value in trainer.policy.actor.state_dict().items())
+    assert trainer.model.num_timesteps == first["step"] and trainer.model.replay_buffer.pos == first["step"]
 
     training_runs.train(
         DQN, tmp_path, "run", **common,
