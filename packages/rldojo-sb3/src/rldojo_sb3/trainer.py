@@ -10,6 +10,7 @@ exploration rate and target updates) and ``_n_updates`` as SB3 keeps them when i
 
 from __future__ import annotations
 
+import abc
 import operator
 from collections import deque
 from typing import Any
@@ -96,9 +97,9 @@ class SB3Trainer(RLTrainer):
         assert isinstance(self.policy, SB3Policy)
         return SB3Optimizers(self.policy, self.model, self.trainer_settings)
 
+    @abc.abstractmethod
     def sample_actions(self, observations: Any) -> SampledActions:
         """Exploring actions, as the algorithm's own rollout collection chooses them."""
-        raise NotImplementedError
 
     def _observations(self, batch: list[np.ndarray]) -> Any:
         assert isinstance(self.policy, SB3Policy)
