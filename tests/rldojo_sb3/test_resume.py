@@ -41,7 +41,10 @@ def test_resume_continues_the_dqn_model_and_replay_buffer(tmp_path, sim_build):
     assert first_state["n_updates"] > 0 and "SB3:policy.optimizer" in first["modules"]
     trainer = resumed_trainer(tmp_path / "run")
     saved = first["modules"]["Policy"]
-    assert all(torch.equal(value, saved[key]) for key, value in trainer.policy.actor.state_dict().items())
+    assert all(
+        torch.equal(value, saved[key])
+        for key, value in trainer.get_policy("Basic").actor.state_dict().items()
+    )
     assert trainer.model.num_timesteps == first["step"] and trainer.model.replay_buffer.pos == first["step"]
 
     training_runs.train(
