@@ -73,6 +73,7 @@ def trajectory(agent: int, length: int, reward: float, discrete: int) -> Traject
         rewards=np.full(length, reward, np.float32),
         done_reached=True,
         interrupted=False,
+        episode_start=True,
         agent_id=str(agent),
         behavior_id="Hybrid?team=0",
     )

@@ -97,3 +97,18 @@ def test_episode_end_emits_done_trajectory_with_terminal_observation(processor, 
 def test_agents_terminating_before_acting_produce_nothing(processor, emitted):
     processor.add_steps(decisions([], [], []), terminals([4], [1.0], [1.0], [False]), 0)
     assert emitted == []
+
+
+def test_episode_start_marks_the_first_trajectory_of_each_episode_even_after_a_restart(processor, emitted):
+    def step(t: int, worker_steps=no_terminals) -> None:
+        processor.add_actions(actions([7], [0]), 0)
+        processor.add_steps(decisions([7], [float(t)], [1.0]), worker_steps(), 0)
+
+    processor.add_steps(decisions([7], [0.0], [0.0]), no_terminals(), 0)
+    for t in range(1, 7):  # two time_horizon cuts of one episode
+        step(t)
+    processor.end_episodes(0)  # the worker's env restarted: agent 7's partial episode is dropped
+    processor.add_steps(decisions([7], [0.0], [0.0]), no_terminals(), 0)
+    for t in range(1, 4):
+        step(t)
+    assert [trajectory.episode_start for trajectory in emitted] == [True, False, True]

@@ -97,6 +97,7 @@ def trajectory(start: int, length: int, done: bool) -> Trajectory:
         rewards=np.ones(length, dtype=np.float32),
         done_reached=done,
         interrupted=False,
+        episode_start=start == 0,
         agent_id="agent_0-1",
         behavior_id="Walker?team=0",
     )
@@ -116,6 +117,14 @@ def test_updates_follow_steps_per_update_after_buffer_init_steps(tmp_path):
     # transitions are consistent: next_obs is obs + 1, and only the episode's last step is terminal
     torch.testing.assert_close(batch["next_obs_0"], batch["obs_0"] + 1)
     torch.testing.assert_close(batch["dones"], (batch["obs_0"][:, 0] == 19).float())
+
+
+def test_an_episode_dropped_midway_does_not_add_to_the_next_episodes_reward(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.trajectory_queue.append(trajectory(0, 4, done=False))  # its worker restarts after this piece
+    trainer.trajectory_queue.append(trajectory(0, 3, done=True))  # the agent's next episode, from its start
+    trainer.advance()
+    assert list(trainer.reward_buffer) == [3.0]
 
 
 def test_replay_buffer_and_update_count_survive_a_checkpoint(tmp_path):

@@ -116,6 +116,7 @@ class AgentProcessor:
             rewards=np.asarray(agent.rewards, dtype=np.float32),
             done_reached=done,
             interrupted=interrupted,
+            episode_start=agent.episode_length == len(agent.rewards),
             agent_id=key,
             behavior_id=self.behavior_id,
         )

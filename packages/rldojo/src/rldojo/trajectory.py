@@ -23,6 +23,8 @@ class Trajectory:
     rewards: np.ndarray  # [T], float32
     done_reached: bool  # the last step ended the episode
     interrupted: bool  # ... because it hit its maximum length (the value after it should be bootstrapped)
+    episode_start: bool  # the first step is the episode's first (earlier totals of this agent belong to
+    # an episode that was dropped, e.g. by a worker restart)
     agent_id: str
     behavior_id: str
 

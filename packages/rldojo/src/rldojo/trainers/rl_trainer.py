@@ -142,6 +142,10 @@ class RLTrainer(abc.ABC):
         if step_after >= self._next_save_step and self._step != 0:
             self.save_model()
         self._increment_step(len(trajectory))
+        if trajectory.episode_start:  # what was counted for this agent before was a dropped episode
+            self._episode_lengths.pop(trajectory.agent_id, None)
+            for totals in self._episode_rewards.values():
+                totals.pop(trajectory.agent_id, None)
         self._episode_lengths[trajectory.agent_id] += len(trajectory)
         self._add_episode_reward("environment", trajectory, trajectory.rewards.sum())
 
