@@ -11,9 +11,16 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.envs.unity_build import launch_unity_build
 from rldojo.errors import ConfigError
-from rldojo.plugins import env_providers
+from rldojo.plugins import EnvFactory, env_providers
 
-__all__ = ["create_env"]
+__all__ = ["create_env", "env_provider"]
+
+
+def env_provider(spec: str) -> tuple[EnvFactory, str] | None:
+    """``(factory, name)`` when ``spec`` is ``<scheme>:<name>`` with an installed provider for ``scheme``."""
+    scheme, separator, name = spec.partition(":")
+    factory = env_providers().get(scheme) if separator else None
+    return (factory, name) if factory is not None else None
 
 
 def create_env(
@@ -33,12 +40,13 @@ def create_env(
         raise ConfigError(
             "no environment given: pass --env <scheme>:<name> (e.g. sim:3DBall) or a path to a build"
         )
-    providers = env_providers()
-    scheme, separator, name = spec.partition(":")
-    if separator and scheme in providers:
-        return providers[scheme](name, worker_id=worker_id, seed=seed, side_channels=side_channels, **options)
+    provider = env_provider(spec)
+    if provider is not None:
+        factory, name = provider
+        return factory(name, worker_id=worker_id, seed=seed, side_channels=side_channels, **options)
+    scheme, separator, _ = spec.partition(":")
     if separator and not Path(spec).exists() and len(scheme) > 1:
-        schemes = ", ".join(f"{s}:" for s in sorted(providers)) or "none installed"
+        schemes = ", ".join(f"{s}:" for s in sorted(env_providers())) or "none installed"
         raise ConfigError(
             f"unknown env scheme '{scheme}:' in {spec!r} (installed schemes: {schemes}); "
             "or give the path to a Unity build"

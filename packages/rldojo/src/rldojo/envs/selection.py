@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from rldojo.envs.factory import env_provider
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.manager import EnvManager, InProcessEnvManager
 from rldojo.envs.subprocess_manager import SubprocessEnvManager
-from rldojo.plugins import env_providers
 from rldojo.settings import EnvironmentSettings
 
 __all__ = ["IN_PROCESS_ATTRIBUTE", "create_env_manager", "runs_in_process"]
@@ -20,9 +20,8 @@ def runs_in_process(spec: str | None) -> bool:
     Such an env steps in microseconds, so a worker process would spend far more time on the pipe than on
     the env; one copy per agent inside one env (``num_areas``) is how such envs are vectorised.
     """
-    scheme, separator, _ = (spec or "").partition(":")
-    factory = env_providers().get(scheme) if separator else None
-    return bool(getattr(factory, IN_PROCESS_ATTRIBUTE, False))
+    provider = env_provider(spec) if spec else None
+    return provider is not None and bool(getattr(provider[0], IN_PROCESS_ATTRIBUTE, False))
 
 
 def create_env_manager(launcher: EnvLauncher, env_settings: EnvironmentSettings) -> EnvManager:
