@@ -128,6 +128,15 @@ BAD_CONFIGS = {
         "environment_parameters.noise.curriculum[0].value.sampler_parameters.st_dev: "
         "Input should be greater than or equal to 0",
     ),
+    "unknown activation": (
+        "behaviors: {Basic: {network_settings: {activation: sigmoid}}}",
+        "behaviors.Basic.network_settings.activation: Input should be 'swish', 'tanh' or 'relu'",
+    ),
+    "misspelt PPO option": (
+        "behaviors: {Basic: {hyperparameters: {clip_value_update: false}}}",
+        "behaviors.Basic.hyperparameters.clip_value_update: unknown key 'clip_value_update', "
+        "did you mean 'clip_value_updates'?",
+    ),
     "YAML syntax": (
         "behaviors:\n  Basic: {max_steps: 10\n",
         "YAML syntax error at line 3, column 1: expected ',' or '}', but got '<stream end>'",
