@@ -25,10 +25,9 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecMonitor
 
-from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
-from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
+from rldojo.stats import StatsSummary, StatsWriter
+from rldojo.training import train_run
 from rldojo_gym.registration import make_scene_vector_env
 from rldojo_gym.sb3 import to_sb3_vec_env
 
@@ -101,11 +100,7 @@ def run_bridge(seed: int, steps: int, window: int, results: Path) -> tuple[dict[
     path.write_text(yaml.safe_dump(config))
     options = load_run_options(path, {})
     recorder = WindowRewards()
-    StatsReporter.add_writer(recorder)
-    try:
-        run_training(options, RunDirectory.prepare(options))
-    finally:
-        StatsReporter.remove_writer(recorder)
+    train_run(options, [recorder])
     first, last = min(recorder.times), max(recorder.times)
     return recorder.rewards, (last - first) / (recorder.times[last] - recorder.times[first])
 

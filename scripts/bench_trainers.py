@@ -7,7 +7,7 @@ terms); SB3 trains with RL Zoo's hyperparams/{dqn,ppo}.yml entries for CartPole-
 Every (library, algorithm, seed) runs in its own subprocess with one torch thread, so wall time and peak
 RSS are those of that run alone. Measured per run:
 
-- env steps/s: environment steps / wall time of training (rldojo: ``run_training``, which includes creating
+- env steps/s: environment steps / wall time of training (rldojo: ``train_run``, which includes creating
   the env and networks and writing the final checkpoint and ONNX model; SB3: ``learn()``). Lazy imports
   are done before the clock starts, for both.
 - steps to 475: the first step at which the mean return of the last 10 training episodes is >= 475
@@ -63,10 +63,9 @@ def train_rldojo(algo: str, seed: int, steps: int) -> dict[str, Any]:
     from rldojo.commands.evaluate import run_episodes
     from rldojo.envs import create_env
     from rldojo.export.onnx_policy import OnnxPolicy
-    from rldojo.run_directory import RunDirectory
     from rldojo.settings import load_run_options
-    from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-    from rldojo.training import run_training
+    from rldojo.stats import StatsSummary, StatsWriter
+    from rldojo.training import train_run
 
     class EpisodeRecorder(StatsWriter):
         def __init__(self) -> None:
@@ -94,12 +93,9 @@ def train_rldojo(algo: str, seed: int, steps: int) -> dict[str, Any]:
         settings.max_steps = steps
         settings.summary_freq = steps  # one console line at the end
         settings.checkpoint_interval = steps
-    run_dir = RunDirectory.prepare(options)
-    run_dir.write_configuration(options)
     recorder = EpisodeRecorder()
-    StatsReporter.add_writer(recorder)
     start = time.perf_counter()
-    run_training(options, run_dir)
+    run_dir = train_run(options, [recorder])
     wall = time.perf_counter() - start
 
     env = create_env(f"gym:{ENV_ID}", seed=seed + EVAL_SEED_OFFSET, side_channels=[StatsSideChannel()])

@@ -20,10 +20,9 @@ from pathlib import Path
 from mlagents_envs import timers
 
 import rldojo_sim
-from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
-from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
+from rldojo.stats import StatsSummary, StatsWriter
+from rldojo.training import train_run
 
 CONFIG = Path(__file__).parents[1] / "configs" / "ppo.yaml"
 SUMMARY_FREQ = 1200
@@ -54,11 +53,7 @@ def measure(build: Path, num_envs: int, steps: int, results: Path) -> tuple[floa
         },
     )
     clock = SummaryClock()
-    StatsReporter.add_writer(clock)
-    try:
-        run_training(options, RunDirectory.prepare(options))
-    finally:
-        StatsReporter.remove_writer(clock)
+    train_run(options, [clock])
     tree = timers.get_timer_tree()
     env_share = tree["children"]["env_step"]["total"] / tree["total"]
     (first, start), *_, (last, end) = sorted(clock.times.items())

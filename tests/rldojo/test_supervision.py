@@ -25,10 +25,9 @@ from mlagents_envs.base_env import (
 from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import load_checkpoint
 from rldojo.policy import ActionInfo
-from rldojo.run_directory import RunDirectory
 from rldojo.settings import load_run_options
 from rldojo.stats import StatsReporter, StatsSummary, StatsWriter
-from rldojo.training import run_training
+from rldojo.training import train_run
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 
@@ -66,12 +65,8 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_run_finishes(tmp_path, sim
         },
     )
     killer = KillWorkerAtFirstSummary()
-    StatsReporter.add_writer(killer)
-    try:
-        with caplog.at_level(logging.WARNING, logger="rldojo.envs"):
-            run_training(options, RunDirectory.prepare(options))
-    finally:
-        StatsReporter.remove_writer(killer)
+    with caplog.at_level(logging.WARNING, logger="rldojo.envs"):
+        train_run(options, [killer])
     assert killer.killed_pid is not None
     assert "env worker 0: worker process ended (killed by SIGKILL); restarting it" in caplog.text
     assert load_checkpoint(tmp_path / "kill" / "3DBall" / "checkpoint.pt")["step"] >= 8000
