@@ -95,3 +95,11 @@ def test_shipped_configs_load_and_survive_a_dump_and_reload(config, tmp_path):
 def test_behaviors_an_algorithm_cannot_act_in_are_config_errors(trainer_type, spec, message):
     with pytest.raises(ConfigError, match=message):
         behavior_layouts_for(algorithms()[trainer_type], "Behavior", spec)
+
+
+def test_sb3_progress_bar_has_its_dependencies_installed():
+    """SB3's ``learn(progress_bar=True)`` needs tqdm and rich, which rldojo-sb3 declares."""
+    import gymnasium
+    from stable_baselines3 import PPO
+
+    PPO("MlpPolicy", gymnasium.make("CartPole-v1"), n_steps=32, batch_size=32).learn(32, progress_bar=True)
