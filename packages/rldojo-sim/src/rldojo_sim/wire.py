@@ -24,6 +24,7 @@ from mlagents_envs.communicator_objects.unity_rl_input_pb2 import UnityRLInputPr
 
 from rldojo_sim.academy import AgentBatch, Frame
 from rldojo_sim.png import encode_rgb
+from rldojo_unity.varint import encode_varint
 
 COMMUNICATION_VERSION = "1.5.0"
 PACKAGE_VERSION = "0.1.0"
@@ -102,17 +103,8 @@ def packed_floats(values: np.ndarray) -> list[bytes]:
     """
     rows = np.ascontiguousarray(values.reshape(len(values), -1), dtype="<f4")
     size = rows.shape[1] * 4
-    prefix = bytes([0x0A]) + _varint(size)
+    prefix = bytes([0x0A]) + encode_varint(size)
     return [prefix + row.tobytes() for row in rows]
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def observation_template(spec: ObservationSpec, compress_visual: bool) -> ObservationProto:
