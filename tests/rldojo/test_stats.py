@@ -36,10 +36,15 @@ class RecordingWriter(StatsWriter):
 
 @pytest.fixture
 def writer():
-    recording = RecordingWriter()
-    StatsReporter.add_writer(recording)
-    yield recording
-    StatsReporter.remove_writer(recording)
+    return RecordingWriter()
+
+
+@pytest.fixture
+def run_reporter(writer):
+    """One run's reporter publishing to ``writer``."""
+    reporter = StatsReporter()
+    reporter.add_writer(writer)
+    return reporter
 
 
 def test_summary_aggregations():
@@ -51,9 +56,9 @@ def test_summary_aggregations():
     assert summary.std == pytest.approx(2.1602, abs=1e-4)
 
 
-def test_reporter_summarises_per_category_and_starts_a_new_period(writer):
-    reporter = StatsReporter("Ball")
-    other = StatsReporter("Other")
+def test_reporter_summarises_per_category_and_starts_a_new_period(run_reporter, writer):
+    reporter = run_reporter.for_category("Ball")
+    other = run_reporter.for_category("Other")
     reporter.add_stat("Losses/Value Loss", 1.0)
     reporter.add_stat("Losses/Value Loss", 3.0)
     reporter.set_stat("Step", 10)
@@ -71,9 +76,42 @@ def test_reporter_summarises_per_category_and_starts_a_new_period(writer):
     assert writer.summaries[-1][1]["Losses/Value Loss"].mean == 100.0
 
 
-def test_properties_reach_writers(writer):
-    StatsReporter("Ball").add_property(StatsPropertyType.HYPERPARAMETERS, {"max_steps": 7})
+def test_properties_reach_writers(run_reporter, writer):
+    run_reporter.for_category("Ball").add_property(StatsPropertyType.HYPERPARAMETERS, {"max_steps": 7})
     assert writer.properties == [("Ball", StatsPropertyType.HYPERPARAMETERS, {"max_steps": 7})]
+
+
+def test_runs_share_nothing(run_reporter, writer):
+    """Two runs in one process: values and writers of one never reach the other."""
+    other_run = StatsReporter("Ball")
+    other_run.add_stat("Losses/Value Loss", 100.0)
+    reporter = run_reporter.for_category("Ball")
+    reporter.add_stat("Losses/Value Loss", 1.0)
+    reporter.write_stats(10)
+    assert writer.summaries[-1][1]["Losses/Value Loss"].full_dist == [1.0]
+    assert other_run.writers == [] and ("Ball", "Losses/Value Loss", 100.0) not in writer.added
+
+
+class FailingWriter(StatsWriter):
+    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+        raise OSError("disk full")
+
+
+def test_a_writer_that_raises_is_named_once_and_dropped(run_reporter, writer, caplog):
+    failing = FailingWriter()
+    run_reporter.add_writer(failing, "plugin full-disk (entry point 'full = full:writers')")
+    run_reporter.add_writer(second := RecordingWriter())
+    reporter = run_reporter.for_category("Ball")
+    for step in (10, 20):
+        reporter.add_stat("Losses/Value Loss", float(step))
+        reporter.write_stats(step)
+    assert [step for _, _, step in writer.summaries] == [10, 20] == [step for _, _, step in second.summaries]
+    assert run_reporter.writers == [writer, second]
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == [
+        "stats writer FailingWriter from plugin full-disk (entry point 'full = full:writers') raised OSError "
+        "in write_stats: disk full; the run goes on without it"
+    ]
 
 
 def test_console_line_matches_mlagents():

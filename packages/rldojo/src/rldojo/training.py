@@ -106,8 +106,10 @@ class TrainerController:
         env_manager: EnvManager,
         seed: int,
         parameters: EnvironmentParameterManager,
+        stats_reporter: StatsReporter,
     ):
         self.options = options
+        self.stats_reporter = stats_reporter
         self.run_dir = run_dir
         self.env_manager = env_manager
         self.seed = seed
@@ -130,6 +132,7 @@ class TrainerController:
             self.run_dir.resume,
             self.seed,
             self.run_dir.behavior_dir(name),
+            stats_reporter=self.stats_reporter.for_category(name),
         )
 
     def _add_behavior(self, behavior_id: str, spec: BehaviorSpec) -> AgentProcessor:
@@ -233,8 +236,16 @@ class TrainerController:
                 trainer.save_model(final=True)
 
 
-def _stats_writers(options: RunOptions) -> list[StatsWriter]:
-    return [writer for entry in stats_writer_factories().values() for writer in entry.factory(options)]
+def _run_stats_reporter(options: RunOptions, extra_writers: Sequence[StatsWriter]) -> StatsReporter:
+    """The run's reporter: the writers of every stats-writer plugin (each named by its plugin should it
+    fail), then ``extra_writers``."""
+    reporter = StatsReporter()
+    for entry in stats_writer_factories().values():
+        for writer in entry.factory(options):
+            reporter.add_writer(writer, f"plugin {entry.source}")
+    for writer in extra_writers:
+        reporter.add_writer(writer)
+    return reporter
 
 
 def _write_timers(path: Path) -> None:
@@ -247,18 +258,13 @@ def train_run(options: RunOptions, writers: Sequence[StatsWriter] = ()) -> RunDi
     ``writers`` added to the configured stats writers (for scripts and tests)."""
     run_dir = RunDirectory.prepare(options)
     run_dir.write_configuration(options)
-    for writer in writers:
-        StatsReporter.add_writer(writer)
-    try:
-        run_training(options, run_dir)
-    finally:
-        for writer in writers:
-            StatsReporter.remove_writer(writer)
+    run_training(options, run_dir, writers)
     return run_dir
 
 
-def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
-    """Train every behavior of ``options.env_settings.env_path`` into ``run_dir``.
+def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[StatsWriter] = ()) -> None:
+    """Train every behavior of ``options.env_settings.env_path`` into ``run_dir``, publishing stats to the
+    configured stats writers and ``writers``.
 
     Raises TrainingInterrupted after saving when stopped by SIGINT/SIGTERM, RldojoError when the
     environment fails (checkpoints are still saved).
@@ -269,10 +275,7 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
     set_default_device(options.torch_settings.resolve_device())
     run_dir.run_logs_dir.mkdir(parents=True, exist_ok=True)
     timers.reset_timers()
-    StatsReporter.discard_pending()
-    writers = _stats_writers(options)
-    for writer in writers:
-        StatsReporter.add_writer(writer)
+    reporter = _run_stats_reporter(options, writers)
     stop = StopRequest()
     try:
         with stop.installed():
@@ -283,7 +286,7 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
                 options, seed, run_dir.run_logs_dir, parameters.current_values()
             )
             env_manager = create_env_manager(launcher, options.env_settings)
-            controller = TrainerController(options, run_dir, env_manager, seed, parameters)
+            controller = TrainerController(options, run_dir, env_manager, seed, parameters, reporter)
             try:
                 controller.run(stop)
             except UnityException as error:
@@ -293,9 +296,7 @@ def run_training(options: RunOptions, run_dir: RunDirectory) -> None:
                 env_manager.close()
     finally:
         _write_timers(run_dir.run_logs_dir / "timers.json")
-        for writer in writers:
-            writer.close()
-            StatsReporter.remove_writer(writer)
+        reporter.close_writers()
     if stop:
         steps = ", ".join(f"{name} at step {t.get_step}" for name, t in controller.trainers.items())
         raise TrainingInterrupted(

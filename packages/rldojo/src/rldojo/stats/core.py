@@ -1,22 +1,26 @@
 """StatsReporter, StatsWriter and StatsSummary with ML-Agents' names and semantics.
 
 Trainers add values under a category (the behavior name); every ``summary_freq`` steps the reporter
-summarises each key and hands the summaries to every registered writer.
+summarises each key and hands the summaries to every writer of the run.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 import enum
+import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from mlagents_envs.side_channel.stats_side_channel import StatsAggregationMethod
 
 __all__ = ["StatsAggregationMethod", "StatsPropertyType", "StatsReporter", "StatsSummary", "StatsWriter"]
+
+logger = logging.getLogger(__name__)
 
 
 class StatsPropertyType(enum.Enum):
@@ -83,78 +87,108 @@ class StatsWriter(abc.ABC):
         """Flush and release resources at the end of a run."""
 
 
+class _RunStats:
+    """What all reporters of one run share: the writers (with where each comes from) and pending values."""
+
+    def __init__(self) -> None:
+        self.writers: list[tuple[StatsWriter, str]] = []
+        self.values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.aggregation: dict[str, dict[str, StatsAggregationMethod]] = defaultdict(dict)
+        self.lock = threading.RLock()
+
+    def call(self, hook: str, *args: Any) -> None:
+        """Call ``hook(*args)`` on every writer; a writer that raises is named in one warning and dropped,
+        the others still get the call."""
+        for writer, source in list(self.writers):
+            try:
+                getattr(writer, hook)(*args)
+            except Exception as error:
+                self.writers.remove((writer, source))
+                message = str(error).splitlines()[0] if str(error) else ""
+                logger.warning(
+                    "stats writer %s from %s raised %s in %s: %s; the run goes on without it",
+                    type(writer).__name__,
+                    source,
+                    type(error).__name__,
+                    hook,
+                    message,
+                )
+
+
 class StatsReporter:
-    """Collects stats for one category; writers are shared by all reporters (as in ML-Agents)."""
+    """Collects the stats of one run under a category (a behavior name) and hands them to the run's writers.
 
-    writers: ClassVar[list[StatsWriter]] = []
-    _values: ClassVar[dict[str, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(list))
-    _aggregation: ClassVar[dict[str, dict[str, StatsAggregationMethod]]] = defaultdict(dict)
-    _lock: ClassVar[threading.RLock] = threading.RLock()
+    A run creates one reporter, adds its writers, and gives each trainer ``reporter.for_category(name)``;
+    those share the writers and pending values, and nothing is shared between runs. A writer that raises
+    in any hook is named in one warning line and dropped; the other writers still get that call.
+    """
 
-    def __init__(self, category: str):
+    def __init__(self, category: str = "") -> None:
         self.category = category
+        self._run = _RunStats()
 
-    @classmethod
-    def add_writer(cls, writer: StatsWriter) -> None:
-        with cls._lock:
-            cls.writers.append(writer)
+    def for_category(self, category: str) -> StatsReporter:
+        """A reporter for ``category`` that shares this one's writers and pending values."""
+        reporter = copy.copy(self)
+        reporter.category = category
+        return reporter
 
-    @classmethod
-    def remove_writer(cls, writer: StatsWriter) -> None:
-        with cls._lock:
-            cls.writers.remove(writer)
+    def add_writer(self, writer: StatsWriter, source: str | None = None) -> None:
+        """Publish to ``writer`` from now on; ``source`` (e.g. the plugin's distribution and entry point)
+        names it if it fails."""
+        with self._run.lock:
+            self._run.writers.append((writer, source or type(writer).__module__))
 
-    @classmethod
-    def discard_pending(cls) -> None:
-        """Forget values not yet written, in every category (a new run starts from a clean slate)."""
-        with cls._lock:
-            cls._values.clear()
-            cls._aggregation.clear()
+    @property
+    def writers(self) -> list[StatsWriter]:
+        """The run's writers still in use."""
+        return [writer for writer, _ in self._run.writers]
+
+    def close_writers(self) -> None:
+        """Close every writer (end of run) and stop publishing to them."""
+        with self._run.lock:
+            self._run.call("close")
+            self._run.writers.clear()
 
     def add_property(self, property_type: StatsPropertyType, value: Any) -> None:
-        with self._lock:
-            for writer in self.writers:
-                writer.add_property(self.category, property_type, value)
+        with self._run.lock:
+            self._run.call("add_property", self.category, property_type, value)
 
     def add_stat(
         self, key: str, value: float, aggregation: StatsAggregationMethod = StatsAggregationMethod.AVERAGE
     ) -> None:
         """Append ``value`` to ``key`` for the current summary period."""
-        with self._lock:
-            self._values[self.category][key].append(float(value))
-            self._aggregation[self.category][key] = aggregation
-            for writer in self.writers:
-                writer.on_add_stat(self.category, key, value, aggregation)
+        with self._run.lock:
+            self._run.values[self.category][key].append(float(value))
+            self._run.aggregation[self.category][key] = aggregation
+            self._run.call("on_add_stat", self.category, key, value, aggregation)
 
     def set_stat(self, key: str, value: float) -> None:
         """Replace ``key`` with ``value``: only the most recent value is reported."""
-        with self._lock:
-            self._values[self.category][key] = [float(value)]
-            self._aggregation[self.category][key] = StatsAggregationMethod.MOST_RECENT
-            for writer in self.writers:
-                writer.on_add_stat(self.category, key, value, StatsAggregationMethod.MOST_RECENT)
+        with self._run.lock:
+            self._run.values[self.category][key] = [float(value)]
+            self._run.aggregation[self.category][key] = StatsAggregationMethod.MOST_RECENT
+            self._run.call("on_add_stat", self.category, key, value, StatsAggregationMethod.MOST_RECENT)
 
     def add_episode(self, agent_id: str, episode_return: float, episode_length: int, step: int) -> None:
         """Tell every writer that ``agent_id`` finished an episode at trainer step ``step``."""
-        with self._lock:
-            for writer in self.writers:
-                writer.on_episode_end(self.category, agent_id, episode_return, episode_length, step)
+        with self._run.lock:
+            self._run.call("on_episode_end", self.category, agent_id, episode_return, episode_length, step)
 
     def get_stats_summaries(self, key: str) -> StatsSummary:
-        with self._lock:
+        with self._run.lock:
             return StatsSummary(
-                list(self._values[self.category].get(key, [])),
-                self._aggregation[self.category].get(key, StatsAggregationMethod.AVERAGE),
+                list(self._run.values[self.category].get(key, [])),
+                self._run.aggregation[self.category].get(key, StatsAggregationMethod.AVERAGE),
             )
 
     def write_stats(self, step: int) -> None:
         """Summarise every key of this category, hand the summaries to all writers, start a new period."""
-        with self._lock:
+        with self._run.lock:
             summaries = {
-                key: StatsSummary(values, self._aggregation[self.category][key])
-                for key, values in self._values[self.category].items()
+                key: StatsSummary(values, self._run.aggregation[self.category][key])
+                for key, values in self._run.values[self.category].items()
                 if values
             }
-            self._values[self.category].clear()
-            for writer in self.writers:
-                writer.write_stats(self.category, summaries, step)
+            self._run.values[self.category].clear()
+            self._run.call("write_stats", self.category, summaries, step)

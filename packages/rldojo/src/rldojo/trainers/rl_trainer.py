@@ -40,6 +40,8 @@ class RLTrainer(abc.ABC):
         load: bool,
         seed: int,
         artifact_path: str | Path,
+        *,
+        stats_reporter: StatsReporter | None = None,
     ):
         self.brain_name = behavior_name
         self.trainer_settings = trainer_settings
@@ -48,7 +50,7 @@ class RLTrainer(abc.ABC):
         self.load = load
         self.seed = seed
         self.artifact_path = Path(artifact_path)
-        self._stats_reporter = StatsReporter(behavior_name)
+        self._stats_reporter = stats_reporter or StatsReporter(behavior_name)
         self._reward_buffer: deque[float] = deque(maxlen=reward_buff_cap)
         self.policy: Policy | None = None
         self.optimizer: Optimizer | None = None
