@@ -7,16 +7,29 @@
   ``rldojo/Unity-v0``,
   registered when this package is imported.
 - The ``gym:`` env provider for rldojo's trainers (:mod:`rldojo_gym.provider`).
+- :class:`GymEnvError`: what it raises for a behavior, space, option or action it cannot serve.
+
+Public API: the names in ``__all__``, plus ``rldojo_gym.sb3`` and ``rldojo_gym.provider``. Every other
+module is internal.
 """
 
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.gymnasium_base_env import GymnasiumBaseEnv
 from rldojo_gym.registration import register_envs
 from rldojo_gym.spaces import VisualFormat
 from rldojo_gym.unity_env import UnityGymEnv
 from rldojo_gym.vector_env import UnityVectorEnv
 
-__all__ = ["GymnasiumBaseEnv", "UnityGymEnv", "UnityVectorEnv", "VisualFormat", "register_envs"]
-
 __version__ = "0.1.0"
+
+__all__ = [
+    "GymEnvError",
+    "GymnasiumBaseEnv",
+    "UnityGymEnv",
+    "UnityVectorEnv",
+    "VisualFormat",
+    "__version__",
+    "register_envs",
+]
 
 register_envs()

@@ -13,6 +13,7 @@ from typing import TypeAlias
 from gymnasium import logger
 from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
 
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, behavior_layouts
 
 __all__ = ["BehaviorLink", "EnvSource", "SeededEnvFactory"]
@@ -30,14 +31,14 @@ def select_behavior(specs: Mapping[str, BehaviorSpec], requested: str | None) ->
     """The fully qualified behavior name to drive (``requested`` may omit the ``?team=`` suffix)."""
     names = list(specs)
     if not names:
-        raise ValueError("the environment reported no behaviors after reset; is any agent active?")
+        raise GymEnvError("the environment reported no behaviors after reset; is any agent active?")
     if requested is None:
         if len(names) > 1:
-            raise ValueError(f"the environment has behaviors {names}: pass behavior_name=<one of them>")
+            raise GymEnvError(f"the environment has behaviors {names}: pass behavior_name=<one of them>")
         return names[0]
     matches = [name for name in names if requested in (name, name.split("?", 1)[0])]
     if not matches:
-        raise ValueError(f"behavior {requested!r} not found; the environment has {names}")
+        raise GymEnvError(f"behavior {requested!r} not found; the environment has {names}")
     return matches[0]
 
 

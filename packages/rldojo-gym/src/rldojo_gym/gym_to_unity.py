@@ -21,6 +21,8 @@ from mlagents_envs.base_env import (
     ObservationType,
 )
 
+from rldojo_gym.errors import GymEnvError
+
 __all__ = ["GymActionDecoder", "GymObservationEncoder", "behavior_spec_of"]
 
 _VECTOR_DIMENSIONS = (DimensionProperty.NONE,)
@@ -78,7 +80,7 @@ class GymActionDecoder:
         elif isinstance(space, spaces.Box):
             self.spec = ActionSpec.create_continuous(int(np.prod(space.shape)))
         else:
-            raise ValueError(
+            raise GymEnvError(
                 f"gym: envs need a Discrete, 1-D MultiDiscrete or Box action space, not {space}; "
                 "wrap the env in a gymnasium.ActionWrapper that exposes one of those"
             )

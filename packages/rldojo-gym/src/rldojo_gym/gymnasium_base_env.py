@@ -28,6 +28,7 @@ from mlagents_envs.exception import UnityActionException
 from mlagents_envs.side_channel import SideChannel
 
 from rldojo_gym.env_side_channels import EnvSideChannels
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.gym_to_unity import GymActionDecoder, GymObservationEncoder, behavior_spec_of
 
 __all__ = ["GymnasiumBaseEnv", "area_seeds"]
@@ -106,9 +107,9 @@ class GymnasiumBaseEnv(BaseEnv):
         side_channels: Sequence[SideChannel] = (),
     ):
         if num_areas < 1:
-            raise ValueError(f"num_areas must be at least 1, got {num_areas}")
+            raise GymEnvError(f"num_areas must be at least 1, got {num_areas}")
         if seeds is not None and len(seeds) != num_areas:
-            raise ValueError(f"expected one seed per area ({num_areas}), got {len(seeds)}")
+            raise GymEnvError(f"expected one seed per area ({num_areas}), got {len(seeds)}")
         self._envs = [make_env() for _ in range(num_areas)]
         self._pending_seeds: list[int | None] = list(seeds) if seeds is not None else [None] * num_areas
         self._encoder = GymObservationEncoder(self._envs[0].observation_space)

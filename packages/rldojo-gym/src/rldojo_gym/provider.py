@@ -19,6 +19,7 @@ import gymnasium
 from gymnasium.envs.registration import parse_env_id
 from mlagents_envs.side_channel import SideChannel
 
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.gymnasium_base_env import GymnasiumBaseEnv, area_seeds
 
 __all__ = ["UNITY_ONLY_OPTIONS", "env_providers", "make_gym_base_env"]
@@ -52,7 +53,7 @@ def make_gym_base_env(
     """
     unknown = sorted(set(options) - UNITY_ONLY_OPTIONS)
     if unknown:
-        raise ValueError(
+        raise GymEnvError(
             f"gym:{name} got unknown option(s) {unknown}; "
             "gym: envs take num_areas, behavior_name and env_kwargs"
         )

@@ -20,6 +20,7 @@ from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel import SideChannel
 
 from rldojo_gym.behavior_link import SeededEnvFactory
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.unity_env import UnityGymEnv
 from rldojo_gym.vector_env import UnityVectorEnv
 
@@ -81,7 +82,7 @@ def _scene_factory(
     unity = {key: options.pop(key) for key in UNITY_ENVIRONMENT_OPTIONS if key in options}
     if not launch:
         if unity:
-            raise ValueError(f"{sorted(unity)} apply to launched builds only: pass launch=True")
+            raise GymEnvError(f"{sorted(unity)} apply to launched builds only: pass launch=True")
         return lambda seed: sim.make_env(scene, seed=seed, side_channels=side_channels, **options)
     scene_arguments = [
         part for key, value in options.items() for part in (f"--{key.replace('_', '-')}", str(value))
@@ -159,7 +160,7 @@ def _checked_size(env: UnityVectorEnv, num_envs: int | None) -> UnityVectorEnv:
     """``make_vec`` passes ``num_envs`` (1 by default); the scene's agent count decides the size."""
     if num_envs not in (None, 1, env.num_envs):
         env.close()
-        raise ValueError(
+        raise GymEnvError(
             f"this scene has {env.num_envs} agents of {env.behavior_name!r}, so its vector env has "
             f"{env.num_envs} sub-environments: leave num_envs out or pass num_envs={env.num_envs}"
         )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import take_row
 
 try:
@@ -42,7 +43,7 @@ class UnitySB3VecEnv(VecEnv):
     def __init__(self, env: VectorEnv):
         mode = env.metadata.get("autoreset_mode")
         if mode is not AutoresetMode.SAME_STEP:
-            raise ValueError(
+            raise GymEnvError(
                 f"SB3 resets an env in the step that ends its episode: give a VectorEnv in "
                 f"AutoresetMode.SAME_STEP (as UnityVectorEnv is), not {mode}"
             )

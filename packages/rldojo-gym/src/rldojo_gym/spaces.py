@@ -18,6 +18,8 @@ import numpy as np
 from gymnasium import spaces
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec, DecisionSteps, ObservationSpec
 
+from rldojo_gym.errors import GymEnvError
+
 __all__ = [
     "ActionLayout",
     "ObservationLayout",
@@ -58,7 +60,7 @@ class ObservationLayout:
 
     def __init__(self, specs: list[ObservationSpec], visual_format: VisualFormat = VisualFormat.CHW):
         if not specs:
-            raise ValueError("the behavior has no observations; a Gymnasium env needs at least one")
+            raise GymEnvError("the behavior has no observations; a Gymnasium env needs at least one")
         self.specs = list(specs)
         self.visual_format = VisualFormat(visual_format)
         self.keys = _observation_keys(self.specs)
@@ -116,7 +118,7 @@ class ActionLayout:
         elif continuous is not None or discrete is not None:
             self.space = continuous if continuous is not None else discrete  # type: ignore[assignment]
         else:
-            raise ValueError("the behavior has no actions; a Gymnasium env needs at least one")
+            raise GymEnvError("the behavior has no actions; a Gymnasium env needs at least one")
 
     @property
     def mask_size(self) -> int:
@@ -128,7 +130,7 @@ class ActionLayout:
         spec = self.action_spec
         if isinstance(self.space, spaces.Dict):
             if not isinstance(actions, dict) or set(actions) != {CONTINUOUS_KEY, DISCRETE_KEY}:
-                raise ValueError(
+                raise GymEnvError(
                     f"this behavior has hybrid actions: pass a dict with keys "
                     f"'{CONTINUOUS_KEY}' and '{DISCRETE_KEY}', got {actions!r}"
                 )
@@ -148,7 +150,7 @@ def _as_rows(values: Any, num_agents: int, width: int, dtype: type) -> np.ndarra
         return np.zeros((num_agents, width), dtype=dtype)
     array: np.ndarray = np.asarray(values, dtype=dtype)
     if array.size != num_agents * width:
-        raise ValueError(
+        raise GymEnvError(
             f"expected {num_agents} action(s) of {width} value(s) each, got an array of shape {array.shape}"
         )
     return array.reshape(num_agents, width)

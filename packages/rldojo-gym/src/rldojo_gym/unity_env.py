@@ -10,6 +10,7 @@ from gymnasium.error import ResetNeeded
 from mlagents_envs.base_env import DecisionSteps, TerminalSteps
 
 from rldojo_gym.behavior_link import BehaviorLink, EnvSource
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, allowed_actions, take_row
 
 __all__ = ["UnityGymEnv"]
@@ -46,7 +47,7 @@ class UnityGymEnv(gym.Env[Any, Any]):
         self._link = BehaviorLink(env, behavior_name=behavior_name, seed=seed, visual_format=visual_format)
         if self._link.num_agents != 1:
             self._link.close()
-            raise ValueError(
+            raise GymEnvError(
                 f"UnityGymEnv drives one agent, but behavior {self._link.behavior_name!r} has "
                 f"{self._link.num_agents}: use rldojo_gym.UnityVectorEnv for scenes with several agents"
             )

@@ -22,6 +22,7 @@ from gymnasium.vector.utils import batch_space
 from mlagents_envs.base_env import ActionTuple, DecisionSteps, TerminalSteps
 
 from rldojo_gym.behavior_link import BehaviorLink, EnvSource
+from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, allowed_actions, take_row
 
 __all__ = ["UnityVectorEnv"]
@@ -70,14 +71,14 @@ class UnityVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
     ):
         if AutoresetMode(autoreset_mode) is not AutoresetMode.SAME_STEP:
-            raise ValueError(
+            raise GymEnvError(
                 f"UnityVectorEnv supports only AutoresetMode.SAME_STEP (Unity restarts agents itself), "
                 f"got {autoreset_mode!r}"
             )
         self._link = BehaviorLink(env, behavior_name=behavior_name, seed=seed, visual_format=visual_format)
         if self._link.num_agents == 0:
             self._link.close()
-            raise ValueError(f"behavior {self._link.behavior_name!r} has no agents asking for decisions")
+            raise GymEnvError(f"behavior {self._link.behavior_name!r} has no agents asking for decisions")
         self.num_envs = self._link.num_agents
         self.single_observation_space = self._link.observations.space
         self.single_action_space = self._link.actions.space

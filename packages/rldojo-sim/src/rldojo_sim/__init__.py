@@ -2,6 +2,9 @@
 
 Each scene runs in process (``make_env``, a ``BaseEnv``) or as a launched build (``build``, an
 executable that ``mlagents_envs.environment.UnityEnvironment(file_name=...)`` starts).
+
+Public API: the names in ``__all__``, plus ``rldojo_sim.play`` (random and scripted episodes) and
+``rldojo_sim.scenes.scene_class`` (a scene's heuristic). Every other module is internal.
 """
 
 from rldojo_sim.builds import build

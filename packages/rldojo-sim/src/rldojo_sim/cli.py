@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(build(name, out))
     except SimError as error:
         print(f"rldojo-sim: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     return 0
 
 

@@ -177,5 +177,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, options, faults = parse_arguments(arguments)
     except SimError as error:
         logger.error("%s", error)
-        return 2
+        return error.exit_code
     return Player(args, options, faults).run()

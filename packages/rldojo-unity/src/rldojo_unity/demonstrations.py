@@ -30,6 +30,7 @@ from mlagents_envs.communicator_objects.demonstration_meta_pb2 import Demonstrat
 from mlagents_envs.communicator_objects.observation_pb2 import ObservationProto
 from mlagents_envs.rpc_utils import behavior_spec_from_proto, steps_from_proto
 
+from rldojo_unity.errors import ConfigError
 from rldojo_unity.varint import decode_varint, encode_varint
 
 __all__ = [
@@ -51,7 +52,7 @@ MAX_NAME_LENGTH = 16
 """Longest demonstration name that keeps the meta message within ``META_BYTES`` (Unity's limit too)."""
 
 
-class DemonstrationError(ValueError):
+class DemonstrationError(ConfigError, ValueError):
     """A demonstration path or file that cannot be used; the message says what to do."""
 
 

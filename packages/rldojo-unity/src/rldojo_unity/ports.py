@@ -16,6 +16,8 @@ from pathlib import Path
 
 from mlagents_envs.exception import UnityWorkerInUseException
 
+from rldojo_unity.errors import ConfigError
+
 __all__ = ["DEFAULT_BASE_PORT", "PortInUseError", "PortLease", "lease_port"]
 
 DEFAULT_BASE_PORT = 5005
@@ -23,8 +25,12 @@ PORT_SEARCH_SPAN = 2000
 LOCK_DIR_ENV = "RLDOJO_PORT_LOCK_DIR"
 
 
-class PortInUseError(UnityWorkerInUseException):
-    """The requested port is taken (by another rldojo run or any other program)."""
+class PortInUseError(ConfigError, UnityWorkerInUseException):
+    """The requested port is taken (by another rldojo run or any other program).
+
+    A :class:`~rldojo_unity.errors.ConfigError` (exit 2: pick another ``--base-port``), and still
+    mlagents' ``UnityWorkerInUseException`` for code that catches that.
+    """
 
     def __init__(self, port: int) -> None:
         Exception.__init__(

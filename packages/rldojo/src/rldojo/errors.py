@@ -1,5 +1,8 @@
 """Errors a user can cause, each mapped to an exit code of ``rldojo learn``.
 
+The tree is rooted in :mod:`rldojo_unity.errors` (the bottom package), whose docstring draws all of
+it; this module re-exports the root so ``from rldojo.errors import RldojoError`` keeps working.
+
 ```
 RldojoError            one-line message, exit 1 (training failed)
  +-- ConfigError       bad configuration, flags or paths, exit 2
@@ -10,17 +13,9 @@ RldojoError            one-line message, exit 1 (training failed)
 
 from __future__ import annotations
 
+from rldojo_unity.errors import ConfigError, RldojoError
 
-class RldojoError(Exception):
-    """An error whose message (one line) is shown to the user without a traceback."""
-
-    exit_code = 1
-
-
-class ConfigError(RldojoError):
-    """The configuration file, a command-line flag or a path given by the user is invalid."""
-
-    exit_code = 2
+__all__ = ["ConfigError", "RldojoError", "TrainingInterrupted"]
 
 
 class TrainingInterrupted(RldojoError):
