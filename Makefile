@@ -12,6 +12,7 @@ ENV ?=
 DEVICE ?= auto
 RUN_ID ?= $(subst /,-,$(ALGO))-$(shell date +%Y%m%d-%H%M%S)
 ARGS ?=
+SET ?=
 TOXENVS ?= py310,py311,py312,py313,lint,type
 TOX_ARGS ?=
 IMAGE ?= rldojo
@@ -40,9 +41,9 @@ $(BUILDS_STAMP): $(SYNC_STAMP) $(shell find packages/rldojo-sim/src -name '*.py'
 	$(RUN) rldojo-sim build --all --out-root $(BUILDS_DIR)
 	@touch $@
 
-train: setup builds ## Train: make train ALGO=dqn [ENV=...] [RUN_ID=...] [DEVICE=auto|cpu|cuda] [ARGS=...]
+train: setup builds ## Train: make train ALGO=dqn [ENV=...] [RUN_ID=...] [DEVICE=auto|cpu|cuda] [SET="a.b=1 c.d=2"] [ARGS=...]
 	@test -f configs/$(ALGO).yaml || { echo "no config configs/$(ALGO).yaml: trainer '$(ALGO)' is not built yet (available: $$(cd configs && ls *.yaml */*.yaml 2>/dev/null | sed 's/\.yaml$$//' | paste -sd' '))"; exit 1; }
-	$(RUN) rldojo learn configs/$(ALGO).yaml --run-id $(RUN_ID) --device $(DEVICE) $(if $(ENV),--env $(ENV)) $(ARGS)
+	$(RUN) rldojo learn configs/$(ALGO).yaml --run-id $(RUN_ID) --device $(DEVICE) $(if $(ENV),--env $(ENV)) $(foreach setting,$(SET),--set $(setting)) $(ARGS)
 
 test: setup ## Run the test suite
 	$(RUN) pytest
@@ -65,11 +66,11 @@ docker-build: ## Build the image: make docker-build [IMAGE=rldojo] [BASE_IMAGE=.
 	$(if $(EXTRA_CA),cp $(EXTRA_CA) containers/extra-ca-certificates/extra-ca.crt)
 	docker build --network host -f containers/Dockerfile -t $(IMAGE) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) .
 
-docker-train: ## Train in the image, ./results mounted: make docker-train ALGO=dqn [GPU=1] [ENV=...] [ARGS=...]
+docker-train: ## Train in the image, ./results mounted: make docker-train ALGO=dqn [GPU=1] [ENV=...] [SET=...] [ARGS=...]
 	@mkdir -p results
 	docker run --rm --network host --user $$(id -u):$$(id -g) -v "$(CURDIR)/results:/app/results" \
 		$(if $(GPU),--gpus all) $(IMAGE) train ALGO=$(ALGO) RUN_ID=$(RUN_ID) \
-		DEVICE=$(if $(GPU),cuda,$(DEVICE)) $(if $(ENV),ENV=$(ENV)) ARGS="$(ARGS)"
+		DEVICE=$(if $(GPU),cuda,$(DEVICE)) $(if $(ENV),ENV=$(ENV)) SET="$(SET)" ARGS="$(ARGS)"
 
 clean: ## Remove virtualenvs, generated builds, caches (keeps results/)
 	rm -rf .venv .tox .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Entrypoint of the rldojo image.
-#   train [ALGO=dqn] [ENV=...] [RUN_ID=...] [DEVICE=auto|cpu|cuda] [ARGS="..."]   the Makefile's `make train`
+#   train [ALGO=dqn] [ENV=...] [RUN_ID=...] [DEVICE=auto|cpu|cuda] [SET="..."] [ARGS="..."]   the Makefile's `make train`
 #   any other command (rldojo learn ..., rldojo-sim ..., bash)                     run as given
 set -euo pipefail
 

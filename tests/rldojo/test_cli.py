@@ -58,7 +58,10 @@ BAD_COMMAND_LINES = {
         "rldojo learn: error: argument --device/--torch-device: invalid device 'gpu' (use auto, cpu, cuda or "
         "cuda:<index>)",
     ),
-    "unknown flag": (["--max-steps", "5"], "rldojo: error: unrecognized arguments: --max-steps 5"),
+    "unknown flag": (
+        ["--max-steps", "5"],
+        "rldojo learn: error: unrecognized arguments: --max-steps 5 (see 'rldojo learn --help')",
+    ),
     "missing config": (["missing.yaml"], "rldojo: config file not found: missing.yaml"),
     "unknown key in the file": (
         ["bad.yaml"],

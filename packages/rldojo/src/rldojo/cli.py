@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_parser(subparsers)
     docker.add_parser(subparsers)
     builds.add_parser(subparsers)
+    for command_parser in subparsers.choices.values():  # so a stray flag is reported by its subcommand
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -76,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("rldojo").setLevel(logging.DEBUG if debug else logging.INFO)
     parser = build_parser()
-    args = parser.parse_args(given)
+    args, unrecognized = parser.parse_known_args(given)
+    if unrecognized:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(unrecognized)}")
     if args.command is None:
         parser.print_help()
         return 0

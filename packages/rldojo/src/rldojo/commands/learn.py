@@ -2,6 +2,7 @@
 
 A flag overrides the YAML only when it is given; each flag is stored under the YAML path it sets
 (``--seed`` -> ``env_settings.seed``), so the file and the command line merge in one place.
+``--set PATH=VALUE`` reaches any other YAML path (``behaviors.3DBall.max_steps=1000``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import random
 import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from rldojo.errors import ConfigError
 from rldojo.plugins import env_providers
@@ -29,6 +32,19 @@ def _device(value: str) -> str:
     if not re.fullmatch(DEVICE_PATTERN, value):
         raise argparse.ArgumentTypeError(f"invalid device '{value}' (use {DEVICE_HELP})")
     return value
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """``behaviors.3DBall.max_steps=1000`` -> (dotted YAML path, value parsed as YAML)."""
+    path, equals, value = text.partition("=")
+    if not equals or not path or any(not part for part in path.split(".")):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not PATH=VALUE (e.g. --set behaviors.3DBall.max_steps=1000)"
+        )
+    try:
+        return path, yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"'{text}': the value is not valid YAML") from None
 
 
 SWITCH: dict[str, Any] = {"action": "store_true"}
@@ -97,6 +113,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--deterministic", action="store_true", help="take the most likely action (all behaviors)"
     )
     parser.add_argument("--train", action="store_true", help=argparse.SUPPRESS)  # deprecated no-op
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="PATH=VALUE",
+        help="set any YAML key by its dotted path, value parsed as YAML; repeatable "
+        "(--set behaviors.3DBall.max_steps=1000 --set behaviors.3DBall.hyperparameters.learning_rate=1e-4)",
+    )
     flag_of_path: dict[str, str] = {}
     for title, flags in SETTING_FLAGS.items():
         group = parser.add_argument_group(title)
@@ -109,10 +135,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    """The YAML paths set by flags that were given, with their values."""
-    return {
+    """The YAML paths set by flags that were given, with their values; ``--set`` comes last and wins."""
+    overrides = {
         dest.removeprefix(OVERRIDE): value for dest, value in vars(args).items() if dest.startswith(OVERRIDE)
     }
+    return {**overrides, **dict(args.settings)}
+
+
+def flags_of(args: argparse.Namespace) -> dict[str, str]:
+    """The flag to name in an error about each YAML path set on the command line."""
+    return {**args.flag_of_path, **{path: f"--set {path}" for path, _ in args.settings}}
 
 
 def env_build_path(spec: str | None) -> Path | None:
@@ -150,7 +182,7 @@ def _resolve_seed(options: RunOptions, saved: dict[str, Any] | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the run options and results folder, then train."""
-    options = load_run_options(args.config, overrides_from(args), args.flag_of_path)
+    options = load_run_options(args.config, overrides_from(args), flags_of(args))
     args.debug = options.debug  # `debug: true` in the YAML shows tracebacks too
     if options.debug:
         logging.getLogger().setLevel(logging.DEBUG)

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from rldojo.errors import ConfigError
-from rldojo.settings.base import NOT_SUPPORTED, error_path
+from rldojo.settings.base import NOT_SUPPORTED, UNKNOWN_KEY, closest, error_path
 from rldojo.settings.environment_parameters import yaml_location
 from rldojo.settings.run import RunOptions
 from rldojo.settings.trainer import TrainerSettings
@@ -72,6 +72,8 @@ def config_error(
     first = error.errors(include_url=False)[0]
     path = format_path(yaml_location((*prefix, *error_path(first)), data or {}))
     flag = (flags or {}).get(path)
+    if flag is None and first["type"] == UNKNOWN_KEY:  # an unknown section named by a longer flag path
+        flag = next((name for dotted, name in (flags or {}).items() if dotted.startswith(f"{path}.")), None)
     if first["type"] == NOT_SUPPORTED:
         return ConfigError(f"{first['msg']} (in {flag or f'{source}: {path}'})")
     return ConfigError(f"{flag or f'{source}: {path}'}: {first['msg']}")
@@ -97,12 +99,14 @@ def run_options_from_dict(
     if not isinstance(behaviors, Mapping):
         raise ConfigError(f"{source}: behaviors: must be a mapping of behavior name to trainer settings")
     if defaults:
-        data["default_settings"] = _trainer_settings(defaults, source, ("default_settings",), context)
+        data["default_settings"] = _trainer_settings(defaults, source, ("default_settings",), context, flags)
     for name, own in behaviors.items():
         if own is not None and not isinstance(own, Mapping):
             raise ConfigError(f"{source}: behaviors.{name}: must be a mapping of trainer settings")
     data["behaviors"] = {
-        str(name): _trainer_settings(deep_merge(defaults, own or {}), source, ("behaviors", name), context)
+        str(name): _trainer_settings(
+            deep_merge(defaults, own or {}), source, ("behaviors", name), context, flags
+        )
         for name, own in behaviors.items()
     }
     try:
@@ -112,12 +116,16 @@ def run_options_from_dict(
 
 
 def _trainer_settings(
-    data: Any, source: str, prefix: tuple[Any, ...], context: dict[str, Any] | None
+    data: Any,
+    source: str,
+    prefix: tuple[Any, ...],
+    context: dict[str, Any] | None,
+    flags: Mapping[str, str] | None,
 ) -> TrainerSettings:
     try:
         return TrainerSettings.model_validate(data, context=context)
     except ValidationError as error:
-        raise config_error(error, source, prefix) from None
+        raise config_error(error, source, prefix, flags) from None
 
 
 def load_run_options(
@@ -125,17 +133,30 @@ def load_run_options(
 ) -> RunOptions:
     """Read a config file and apply command-line overrides on top of it.
 
-    ``overrides`` maps dotted YAML paths (``env_settings.seed``, ``debug``) to the values of the flags
-    that were given explicitly, so a flag left out never replaces what the file says; ``flags`` maps
-    those paths to flag names for error messages.
+    ``overrides`` maps dotted YAML paths (``env_settings.seed``, ``behaviors.3DBall.max_steps``) to the
+    values of the flags that were given explicitly, so a flag left out never replaces what the file says;
+    ``flags`` maps those paths to flag names for error messages.
     """
     data = read_yaml(config_path)
     for dotted, value in (overrides or {}).items():
-        *sections, key = dotted.split(".")
-        target = data
-        for section in sections:
-            if not isinstance(target.get(section) or {}, Mapping):
-                raise ConfigError(f"{config_path}: {section}: must be a mapping")
-            target[section] = target = dict(target.get(section) or {})
-        target[key] = value
+        _set_path(data, dotted, value, (flags or {}).get(dotted) or f"{config_path}: {dotted}")
     return run_options_from_dict(data, str(config_path), flags=flags)
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any, where: str) -> None:
+    """Set ``data[a][b][c] = value`` for ``a.b.c``; a behavior the file does not have is a ConfigError."""
+    *sections, key = dotted.split(".")
+    behaviors = data.get("behaviors") or {}
+    if sections[:1] == ["behaviors"] and len(sections) > 1 and isinstance(behaviors, Mapping):
+        name = sections[1]
+        if name not in behaviors:
+            suggestion = closest(name, [str(behavior) for behavior in behaviors])
+            hint = f"did you mean '{suggestion}'?" if suggestion else "add it under behaviors: in the file"
+            raise ConfigError(f"{where}: the config has no behavior '{name}', {hint}")
+    target = data
+    for depth, section in enumerate(sections):
+        if not isinstance(target.get(section) or {}, Mapping):
+            above = ".".join(sections[: depth + 1])
+            raise ConfigError(f"{where}: {above} is {target[section]!r}, not a mapping of keys")
+        target[section] = target = dict(target.get(section) or {})
+    target[key] = value
