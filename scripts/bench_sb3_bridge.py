@@ -23,7 +23,6 @@ import numpy as np
 import yaml
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.vec_env import VecMonitor
 
 from rldojo.settings import load_run_options
 from rldojo.stats import StatsSummary, StatsWriter
@@ -106,7 +105,7 @@ def run_bridge(seed: int, steps: int, window: int, results: Path) -> tuple[dict[
 
 
 def run_plain(seed: int, steps: int, window: int) -> tuple[dict[int, float], float]:
-    venv = VecMonitor(to_sb3_vec_env(make_scene_vector_env("3DBall", seed=seed)))
+    venv = to_sb3_vec_env(make_scene_vector_env("3DBall", seed=seed))
     model = PPO("MlpPolicy", venv, n_steps=N_STEPS_PER_AGENT, seed=seed, device="cpu", **PPO_ARGS)
     callback = EpisodeWindows(window)
     model.learn(steps, callback=callback)

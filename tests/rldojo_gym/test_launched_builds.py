@@ -82,7 +82,7 @@ def _players_of(build: Path) -> list[int]:
 
 def test_a_wrapper_that_fails_to_start_closes_the_build(sim_build: SimBuild) -> None:
     tennis = sim_build("Tennis")
-    with pytest.raises(ValueError, match=r"pass behavior_name=<one of them>"):
+    with pytest.raises(ValueError, match=r"has 2: pass num_areas=1"):  # two areas of team 0
         gymnasium.make("rldojo/Unity-v0", file_name=tennis, timeout_wait=30)
     assert _players_of(tennis) == []
 
@@ -104,3 +104,14 @@ def test_sb3_subprocess_workers_each_launch_their_own_build() -> None:
         assert infos[1]["episode"]["r"] == pytest.approx(0.93)  # Basic's optimal return
     finally:
         venv.close()
+
+
+def test_launched_scenes_log_no_unknown_side_channel(caplog: pytest.LogCaptureFixture) -> None:
+    env = gymnasium.make("rldojo/Basic-v0", launch=True, max_steps=2, timeout_wait=30)
+    env.reset(seed=0)
+    for _ in range(4):  # two episodes end: the player sends their custom stats on the stats channel
+        _, _, terminated, truncated, _ = env.step(0)
+        if terminated or truncated:
+            env.reset()
+    env.close()
+    assert "Unknown side channel" not in caplog.text

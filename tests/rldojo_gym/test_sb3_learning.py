@@ -26,7 +26,7 @@ def _launched(sim_build: SimBuild, scene: str, *scene_arguments: str) -> VecMoni
     env = gymnasium.make_vec(
         "rldojo/Unity-v0", file_name=sim_build(scene), timeout_wait=30, additional_args=list(scene_arguments)
     )
-    return VecMonitor(to_sb3_vec_env(env))
+    return to_sb3_vec_env(env)
 
 
 def _mean_return(model: PPO, venv: VecMonitor, episodes: int) -> float:

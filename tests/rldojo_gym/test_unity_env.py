@@ -102,19 +102,18 @@ def test_action_masks_match_info_and_forbid_moves_into_walls() -> None:
 
 
 def test_scenes_with_several_agents_point_to_the_vector_env() -> None:
-    with pytest.raises(ValueError, match=r"has 12: use rldojo_gym\.UnityVectorEnv"):
-        gymnasium.make("rldojo/3DBall-v0")
+    with pytest.raises(ValueError, match=r"has 12: pass num_areas=1"):
+        UnityGymEnv(lambda seed: rldojo_sim.make_env("3DBall", seed=seed))
 
 
-def test_scenes_with_several_behaviors_need_a_behavior_name() -> None:
-    with pytest.raises(ValueError, match=r"pass behavior_name=<one of them>"):
-        UnityGymEnv(lambda seed: rldojo_sim.make_env("Tennis", seed=seed, num_areas=1))
+def test_scenes_with_several_behaviors_drive_the_first_or_the_named_one() -> None:
+    def tennis(seed: int) -> BaseEnv:
+        return rldojo_sim.make_env("Tennis", seed=seed, num_areas=1)
+
+    assert UnityGymEnv(tennis).behavior_name == "Tennis?team=0"
     with pytest.raises(ValueError, match="behavior 'Nope' not found"):
-        UnityGymEnv(lambda seed: rldojo_sim.make_env("Tennis", seed=seed, num_areas=1), behavior_name="Nope")
-    env = UnityGymEnv(
-        lambda seed: rldojo_sim.make_env("Tennis", seed=seed, num_areas=1), behavior_name="Tennis"
-    )
-    assert env.behavior_name == "Tennis?team=0"
+        UnityGymEnv(tennis, behavior_name="Nope")
+    assert UnityGymEnv(tennis, behavior_name="Tennis?team=1").behavior_name == "Tennis?team=1"
 
 
 def test_module_prefixed_ids_register_on_demand() -> None:

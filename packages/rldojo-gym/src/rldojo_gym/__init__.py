@@ -3,13 +3,13 @@
 - :class:`UnityGymEnv`: one agent of one behavior of any mlagents_envs ``BaseEnv``.
 - :class:`UnityVectorEnv`: every agent of a behavior as a Gymnasium ``VectorEnv`` (same-step autoreset).
 - :func:`rldojo_gym.sb3.to_sb3_vec_env`: that vector env as a Stable-Baselines3 ``VecEnv``.
-- Gymnasium ids ``rldojo/Basic-v0``, ``rldojo/3DBall-v0``, ``rldojo/GridWorld-v0``, ``rldojo/Tennis-v0``,
-  ``rldojo/Unity-v0``,
-  registered when this package is imported.
+- Gymnasium ids ``rldojo/<Scene>-v0`` for every scene of the installed scene catalogs (rldojo-sim's
+  Basic, 3DBall, GridWorld, Tennis, ...) and ``rldojo/Unity-v0``, registered when this package is imported.
 - The ``gym:`` env provider for rldojo's trainers (:mod:`rldojo_gym.provider`).
 - :class:`GymEnvError`: what it raises for a behavior, space, option or action it cannot serve.
 
-Public API: the names in ``__all__``, plus ``rldojo_gym.sb3`` and ``rldojo_gym.provider``. Every other
+Public API: the names in ``__all__``, plus ``rldojo_gym.sb3``, ``rldojo_gym.provider`` and the scene-catalog
+contract ``rldojo_gym.scene_catalogs``. Every other
 module is internal.
 """
 

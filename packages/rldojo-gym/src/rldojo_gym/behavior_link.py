@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
+import numpy as np
 from gymnasium import logger
 from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
 
@@ -28,13 +29,15 @@ EnvSource: TypeAlias = BaseEnv | SeededEnvFactory
 
 
 def select_behavior(specs: Mapping[str, BehaviorSpec], requested: str | None) -> str:
-    """The fully qualified behavior name to drive (``requested`` may omit the ``?team=`` suffix)."""
+    """The fully qualified behavior name to drive (``requested`` may omit the ``?team=`` suffix).
+
+    Without a request it is the first behavior the environment reports (``Tennis?team=0``); the
+    agents of the other behaviors then get empty (all-zero) actions.
+    """
     names = list(specs)
     if not names:
         raise GymEnvError("the environment reported no behaviors after reset; is any agent active?")
     if requested is None:
-        if len(names) > 1:
-            raise GymEnvError(f"the environment has behaviors {names}: pass behavior_name=<one of them>")
         return names[0]
     matches = [name for name in names if requested in (name, name.split("?", 1)[0])]
     if not matches:
@@ -110,6 +113,21 @@ class BehaviorLink:
         self._untouched = False
         self.env.step()
         return self.steps()
+
+    def render(self) -> np.ndarray:
+        """The environment's picture, ``uint8 [H, W, 3]``, when its ``BaseEnv`` draws one (``render()``)."""
+        render = getattr(self.env, "render", None)
+        if not callable(render):
+            raise NotImplementedError(
+                f"{type(self.env).__name__} draws no frames: rgb_array rendering needs an environment "
+                "with render(), such as the in-process rldojo/<Scene>-v0 scenes (not launch=True)"
+            )
+        return np.asarray(render())
+
+    @property
+    def can_render(self) -> bool:
+        """Whether :meth:`render` gives frames."""
+        return callable(getattr(self.env, "render", None))
 
     def close(self) -> None:
         """Close the environment (once; closing again does nothing, as Gymnasium requires)."""

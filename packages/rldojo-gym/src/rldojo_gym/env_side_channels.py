@@ -16,14 +16,14 @@ from mlagents_envs.side_channel import IncomingMessage, SideChannel
 from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
 from mlagents_envs.side_channel.side_channel_manager import SideChannelManager
 
-__all__ = ["ENGINE_CONFIGURATION_CHANNEL_ID", "EnvSideChannels"]
+__all__ = ["ENGINE_CONFIGURATION_CHANNEL_ID", "EnvSideChannels", "IgnoredChannel"]
 
 ENGINE_CONFIGURATION_CHANNEL_ID = uuid.UUID("e951342c-4f7e-11ea-b238-784f4387d1f7")
 
 ParameterSetter = Callable[[str, float], None]
 
 
-class _IgnoredChannel(SideChannel):
+class IgnoredChannel(SideChannel):
     """Receives and drops a channel's messages."""
 
     def on_message_received(self, msg: IncomingMessage) -> None:
@@ -52,7 +52,7 @@ class EnvSideChannels:
     def __init__(self, python_channels: Sequence[SideChannel], set_parameter: ParameterSetter):
         self._python_side = SideChannelManager(list(python_channels))
         self._env_side = SideChannelManager(
-            [_IgnoredChannel(ENGINE_CONFIGURATION_CHANNEL_ID), _EnvironmentParametersReceiver(set_parameter)]
+            [IgnoredChannel(ENGINE_CONFIGURATION_CHANNEL_ID), _EnvironmentParametersReceiver(set_parameter)]
         )
 
     def deliver(self) -> None:

@@ -1,11 +1,13 @@
-"""Gymnasium ids for Unity environments: ``rldojo/<Scene>-v0`` for rldojo-sim scenes, ``rldojo/Unity-v0``.
+"""Gymnasium ids for Unity environments: ``rldojo/<Scene>-v0`` per catalogued scene, ``rldojo/Unity-v0``.
 
-``gymnasium.make("rldojo/3DBall-v0")`` runs the scene in process; ``launch=True`` launches it as
-a build over gRPC, exactly like a Unity player. ``gymnasium.make("rldojo/Unity-v0",
+The scenes come from the installed scene catalogs (:mod:`rldojo_gym.scene_catalogs`; rldojo-sim is
+one), so a new scene gets its id without a change here. ``gymnasium.make("rldojo/3DBall-v0")`` runs
+the scene in process with one training area (one agent: a single-agent view); ``launch=True``
+launches it as a build over gRPC, exactly like a Unity player. ``gymnasium.make("rldojo/Unity-v0",
 file_name="path/to/Build.x86_64")`` launches any Unity build. ``gymnasium.make_vec(id)`` gives
-:class:`~rldojo_gym.UnityVectorEnv` over all agents of the scene. Gymnasium 1.x no longer loads
-``gymnasium.envs`` entry points itself, so the ids exist once ``rldojo_gym`` is imported (or use
-``gymnasium.make("rldojo_gym:rldojo/3DBall-v0")``).
+:class:`~rldojo_gym.UnityVectorEnv` over all agents of the scene (all its areas). Gymnasium 1.x no
+longer loads ``gymnasium.envs`` entry points itself, so the ids exist once ``rldojo_gym`` is imported
+(or use ``gymnasium.make("rldojo_gym:rldojo/3DBall-v0")``).
 """
 
 from __future__ import annotations
@@ -18,28 +20,29 @@ from typing import Any
 from gymnasium.envs.registration import namespace, register, registry
 from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel import SideChannel
+from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
 from rldojo_gym.behavior_link import SeededEnvFactory
+from rldojo_gym.env_side_channels import IgnoredChannel
 from rldojo_gym.errors import GymEnvError
+from rldojo_gym.scene_catalogs import catalog_of, scene_catalogs
 from rldojo_gym.unity_env import UnityGymEnv
 from rldojo_gym.vector_env import UnityVectorEnv
 
 __all__ = [
     "NAMESPACE",
-    "SIM_SCENES",
     "UNITY_ENVIRONMENT_OPTIONS",
     "make_build_env",
     "make_build_vector_env",
     "make_scene_env",
     "make_scene_vector_env",
     "register_envs",
+    "scene_factory",
 ]
 
 NAMESPACE = "rldojo"
-SIM_SCENES = ("Basic", "3DBall", "GridWorld", "Tennis")
-"""rldojo-sim scenes registered as ``rldojo/<Scene>-v0`` (Tennis has two behaviors: pass behavior_name)."""
 
-_WRAPPER_OPTIONS = ("behavior_name", "visual_format")
+_WRAPPER_OPTIONS = ("behavior_name", "visual_format", "render_mode")
 UNITY_ENVIRONMENT_OPTIONS = (
     "worker_id",
     "base_port",
@@ -54,42 +57,45 @@ UNITY_ENVIRONMENT_OPTIONS = (
 def _launcher(
     file_name: str | Path, side_channels: Sequence[SideChannel], **unity_options: Any
 ) -> SeededEnvFactory:
-    """A factory launching the build with a seed, on a leased loopback port unless ``base_port`` is set."""
+    """A factory launching the build with a seed, on a leased loopback port unless ``base_port`` is set.
+
+    Custom stats the build sends are dropped unless a stats channel is given, so mlagents_envs does
+    not warn about an unknown side channel on every episode end.
+    """
     from rldojo_unity.environment import open_unity_environment
 
     options = {"no_graphics": True, **unity_options}
+    stats_id = StatsSideChannel().channel_id
+    channels = list(side_channels)
+    if stats_id not in {channel.channel_id for channel in channels}:
+        channels.append(IgnoredChannel(stats_id))
 
     def launch(seed: int) -> BaseEnv:
-        return open_unity_environment(str(file_name), seed=seed, side_channels=list(side_channels), **options)
+        return open_unity_environment(str(file_name), seed=seed, side_channels=channels, **options)
 
     return launch
 
 
-def _sim_module() -> Any:
-    try:
-        import rldojo_sim
-    except ImportError as error:
-        raise ImportError("rldojo/<Scene>-v0 envs need rldojo-sim: pip install rldojo-sim") from error
-    return rldojo_sim
-
-
-def _scene_factory(
-    scene: str, launch: bool, side_channels: Sequence[SideChannel], **options: Any
+def scene_factory(
+    scene: str, launch: bool = False, side_channels: Sequence[SideChannel] = (), **options: Any
 ) -> SeededEnvFactory:
-    """Scene options (``num_areas``, ``max_steps``, ...) go to ``make_env`` in process and become
-    ``--kebab-case`` build arguments when launched; ``UnityEnvironment`` options need ``launch=True``."""
-    sim = _sim_module()
+    """``seed -> BaseEnv`` for a catalogued scene, in process or (``launch=True``) as a launched build.
+
+    Scene options (``num_areas``, ``max_steps``, ...) go to the catalog's ``make_env`` in process and
+    become ``--kebab-case`` build arguments when launched; ``UnityEnvironment`` options need ``launch=True``.
+    """
+    catalog = catalog_of(scene)
     unity = {key: options.pop(key) for key in UNITY_ENVIRONMENT_OPTIONS if key in options}
     if not launch:
         if unity:
             raise GymEnvError(f"{sorted(unity)} apply to launched builds only: pass launch=True")
-        return lambda seed: sim.make_env(scene, seed=seed, side_channels=side_channels, **options)
+        return lambda seed: catalog.make_env(scene, seed=seed, side_channels=side_channels, **options)
     scene_arguments = [
         part for key, value in options.items() for part in (f"--{key.replace('_', '-')}", str(value))
     ]
     unity["additional_args"] = [*unity.get("additional_args", ()), *scene_arguments]
     build_dir = Path(tempfile.mkdtemp(prefix=f"rldojo-{scene}-"))
-    return _launcher(sim.build(scene, build_dir), side_channels, **unity)
+    return _launcher(catalog.build(scene, build_dir), side_channels, **unity)
 
 
 def _split_wrapper_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,14 +111,16 @@ def make_scene_env(
     side_channels: Sequence[SideChannel] = (),
     **options: Any,
 ) -> UnityGymEnv:
-    """An rldojo-sim scene as a :class:`UnityGymEnv` (in process, or ``launch=True`` over gRPC).
+    """A catalogued scene as a :class:`UnityGymEnv` (in process, or ``launch=True`` over gRPC).
 
-    ``options``: ``behavior_name``, ``visual_format``, scene options (``num_areas``, ``max_steps``,
-    ...) and, with ``launch=True``, ``UnityEnvironment`` options (``worker_id``, ``base_port``,
-    ``timeout_wait``, ``log_folder``, ...).
+    ``options``: ``behavior_name`` (default: the scene's first behavior), ``visual_format``,
+    ``render_mode``, scene options (``num_areas``, default 1 here so that the env has one agent;
+    ``max_steps``, ...) and, with ``launch=True``, ``UnityEnvironment`` options (``worker_id``,
+    ``base_port``, ``timeout_wait``, ``log_folder``, ...).
     """
     wrapper, unity = _split_wrapper_options(options)
-    return UnityGymEnv(_scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
+    unity.setdefault("num_areas", 1)
+    return UnityGymEnv(scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
 
 
 def make_scene_vector_env(
@@ -124,9 +132,9 @@ def make_scene_vector_env(
     num_envs: int | None = None,
     **options: Any,
 ) -> UnityVectorEnv:
-    """An rldojo-sim scene as a :class:`UnityVectorEnv` (``gymnasium.make_vec`` entry point)."""
+    """A catalogued scene as a :class:`UnityVectorEnv` (``gymnasium.make_vec`` entry point)."""
     wrapper, unity = _split_wrapper_options(options)
-    env = UnityVectorEnv(_scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
+    env = UnityVectorEnv(scene_factory(scene, launch, side_channels, **unity), seed=seed, **wrapper)
     return _checked_size(env, num_envs)
 
 
@@ -168,9 +176,9 @@ def _checked_size(env: UnityVectorEnv, num_envs: int | None) -> UnityVectorEnv:
 
 
 def register_envs() -> None:
-    """Register ``rldojo/<Scene>-v0`` and ``rldojo/Unity-v0`` with Gymnasium (idempotent)."""
+    """Register ``rldojo/<Scene>-v0`` for every catalogued scene and ``rldojo/Unity-v0`` (idempotent)."""
     with namespace(NAMESPACE):
-        for scene in SIM_SCENES:
+        for scene in scene_catalogs():
             if f"{NAMESPACE}/{scene}-v0" not in registry:
                 register(
                     id=f"{scene}-v0",

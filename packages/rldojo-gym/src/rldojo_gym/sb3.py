@@ -15,6 +15,8 @@ SB3 autoresets in the same step as Gymnasium's ``SAME_STEP`` mode, so episode en
 ``info["TimeLimit.truncated"]`` for interrupted episodes (so SB3 bootstraps them). The slots share
 one scene: ``get_attr``/``set_attr``/``env_method`` act on that scene once, except
 ``env_method("action_masks")``, which gives each slot its own mask (for sb3-contrib's MaskablePPO).
+:func:`to_sb3_vec_env` wraps the adapter in SB3's ``VecMonitor``, so episode returns and lengths
+reach ``info["episode"]`` and SB3 logs ``rollout/ep_rew_mean`` and ``rollout/ep_len_mean``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import take_row
 
 try:
-    from stable_baselines3.common.vec_env import VecEnv
+    from stable_baselines3.common.vec_env import VecEnv, VecMonitor
     from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 except ImportError as error:
     raise ImportError("rldojo_gym.sb3 needs Stable-Baselines3: pip install stable-baselines3") from error
@@ -100,6 +102,10 @@ class UnitySB3VecEnv(VecEnv):
         return [False for _ in self._get_indices(indices)]
 
 
-def to_sb3_vec_env(env: VectorEnv) -> UnitySB3VecEnv:
-    """Adapt ``env`` (e.g. ``gymnasium.make_vec("rldojo/3DBall-v0")``) to Stable-Baselines3."""
-    return UnitySB3VecEnv(env)
+def to_sb3_vec_env(env: VectorEnv) -> VecMonitor:
+    """Adapt ``env`` (e.g. ``gymnasium.make_vec("rldojo/3DBall-v0")``) to Stable-Baselines3, monitored.
+
+    The result is ``VecMonitor(UnitySB3VecEnv(env))``: SB3 sees each finished episode's return and
+    length (``info["episode"]``), as with its own ``make_vec_env``.
+    """
+    return VecMonitor(UnitySB3VecEnv(env))

@@ -15,6 +15,9 @@ from rldojo_gym.spaces import VisualFormat, allowed_actions, take_row
 
 __all__ = ["UnityGymEnv"]
 
+RENDER_FPS = 25
+"""Frames per second of recorded videos (one frame per decision)."""
+
 MAX_IDLE_STEPS = 10_000
 """Simulation steps to wait for the agent to report before giving up (it was removed from the scene)."""
 
@@ -32,9 +35,11 @@ class UnityGymEnv(gym.Env[Any, Any]):
         behavior_name: the behavior to drive; needed only when the scene has several.
         seed: the seed the factory starts the first environment with.
         visual_format: ``"chw"`` (float ``[C, H, W]``) or ``"hwc_uint8"`` for visual observations.
+        render_mode: ``None`` or ``"rgb_array"``: :meth:`render` returns the environment's picture
+            (all areas side by side), when its ``BaseEnv`` draws one (in-process rldojo-sim scenes do).
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": RENDER_FPS}
 
     def __init__(
         self,
@@ -43,14 +48,21 @@ class UnityGymEnv(gym.Env[Any, Any]):
         behavior_name: str | None = None,
         seed: int = 0,
         visual_format: VisualFormat | str = VisualFormat.CHW,
+        render_mode: str | None = None,
     ):
+        if render_mode not in (None, "rgb_array"):
+            raise GymEnvError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        self.render_mode = render_mode
         self._link = BehaviorLink(env, behavior_name=behavior_name, seed=seed, visual_format=visual_format)
         if self._link.num_agents != 1:
             self._link.close()
             raise GymEnvError(
                 f"UnityGymEnv drives one agent, but behavior {self._link.behavior_name!r} has "
-                f"{self._link.num_agents}: use rldojo_gym.UnityVectorEnv for scenes with several agents"
+                f"{self._link.num_agents}: pass num_areas=1 (one training area) to a rldojo/<Scene>-v0 id, "
+                "or use gymnasium.make_vec / rldojo_gym.UnityVectorEnv for every agent"
             )
+        if not self._link.can_render:
+            self.metadata = {**self.metadata, "render_modes": []}
         self.observation_space = self._link.observations.space
         self.action_space = self._link.actions.space
         self._mask = np.ones(self._link.actions.mask_size, dtype=bool)
@@ -106,6 +118,10 @@ class UnityGymEnv(gym.Env[Any, Any]):
     def action_masks(self) -> np.ndarray:
         """Allowed discrete actions for the current decision, ``bool [sum(branch sizes)]``."""
         return self._mask.copy()
+
+    def render(self) -> np.ndarray | None:
+        """The scene's picture (``uint8 [H, W, 3]``) with ``render_mode="rgb_array"``, else ``None``."""
+        return self._link.render() if self.render_mode == "rgb_array" else None
 
     def close(self) -> None:
         self._link.close()

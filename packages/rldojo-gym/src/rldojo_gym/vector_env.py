@@ -24,6 +24,7 @@ from mlagents_envs.base_env import ActionTuple, DecisionSteps, TerminalSteps
 from rldojo_gym.behavior_link import BehaviorLink, EnvSource
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, allowed_actions, take_row
+from rldojo_gym.unity_env import RENDER_FPS
 
 __all__ = ["UnityVectorEnv"]
 
@@ -46,7 +47,21 @@ def _empty_like_batch(batch: Any, num_envs: int) -> Any:
     return np.zeros((num_envs, *batch.shape[1:]), batch.dtype)
 
 
-class UnityVectorEnv(VectorEnv):
+class _VectorEnvClass(type):
+    """Names the SB3 adapter in the class's repr.
+
+    Stable-Baselines3, handed a raw ``VectorEnv``, says only ``The environment is of type <repr>, not
+    a Gymnasium environment...``; the repr is the one place where rldojo can add what to do instead.
+    """
+
+    def __repr__(cls) -> str:
+        return (
+            f"<class '{cls.__module__}.{cls.__qualname__}'> (a Gymnasium VectorEnv: for Stable-Baselines3 "
+            "pass rldojo_gym.sb3.to_sb3_vec_env(env), or the env id to SB3's make_vec_env)"
+        )
+
+
+class UnityVectorEnv(VectorEnv, metaclass=_VectorEnvClass):
     """All agents of one behavior of a ``BaseEnv`` as a Gymnasium vector env (``SAME_STEP`` autoreset).
 
     Args:
@@ -57,9 +72,15 @@ class UnityVectorEnv(VectorEnv):
         visual_format: ``"chw"`` (float ``[C, H, W]``) or ``"hwc_uint8"`` for visual observations.
         autoreset_mode: only ``AutoresetMode.SAME_STEP``; Unity restarts agents itself, so the
             next-step and disabled modes cannot be honoured.
+        render_mode: ``None`` or ``"rgb_array"``: :meth:`render` returns one picture of the whole
+            scene (every slot's area side by side), when its ``BaseEnv`` draws one.
     """
 
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata: dict[str, Any] = {
+        "autoreset_mode": AutoresetMode.SAME_STEP,
+        "render_modes": ["rgb_array"],
+        "render_fps": RENDER_FPS,
+    }
 
     def __init__(
         self,
@@ -69,7 +90,11 @@ class UnityVectorEnv(VectorEnv):
         seed: int = 0,
         visual_format: VisualFormat | str = VisualFormat.CHW,
         autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
+        render_mode: str | None = None,
     ):
+        if render_mode not in (None, "rgb_array"):
+            raise GymEnvError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        self.render_mode = render_mode
         if AutoresetMode(autoreset_mode) is not AutoresetMode.SAME_STEP:
             raise GymEnvError(
                 f"UnityVectorEnv supports only AutoresetMode.SAME_STEP (Unity restarts agents itself), "
@@ -199,6 +224,10 @@ class UnityVectorEnv(VectorEnv):
     def action_masks(self) -> np.ndarray:
         """Allowed discrete actions for each slot's current decision, ``bool [num_envs, sum(branches)]``."""
         return self._masks.copy()
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """With ``render_mode="rgb_array"``: a 1-tuple holding the picture of the whole scene."""
+        return (self._link.render(),) if self.render_mode == "rgb_array" else None
 
     def close_extras(self, **kwargs: Any) -> None:
         self._link.close()

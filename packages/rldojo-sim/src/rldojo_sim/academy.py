@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import mosaic
 from rldojo_sim.parameters import EnvironmentParameters
 from rldojo_sim.scenes import scene_class, scene_options
 from rldojo_sim.scenes.base import Outcome
@@ -99,6 +100,10 @@ class Academy:
             }
             self._begin_episodes(ended)
         return self._frame(outcome, ended, interrupted, final)
+
+    def render(self) -> np.ndarray:
+        """A top-down picture of every area side by side, ``uint8 [H, W, 3]``."""
+        return mosaic([self.scene.draw(area) for area in range(self.scene.num_areas)])
 
     def _begin_episodes(self, areas: np.ndarray) -> None:
         self.scene.reset_areas(areas)

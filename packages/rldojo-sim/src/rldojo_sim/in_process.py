@@ -65,6 +65,10 @@ class SimEnv(BaseEnv):
     def close(self) -> None:
         self._closed = True
 
+    def render(self) -> np.ndarray:
+        """A top-down picture of the scene, every area side by side: ``uint8 [H, W, 3]``."""
+        return self.academy.render()
+
     @property
     def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
         return BehaviorMapping(self._specs)

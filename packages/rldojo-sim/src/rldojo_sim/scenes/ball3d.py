@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 BEHAVIOR = "3DBall?team=0"
@@ -90,6 +91,15 @@ class Ball3D(Scene):
         obs[:, 6] = 0.0
         obs[:, 7] = self.velocity[:, 1]
         return {BEHAVIOR: [obs]}
+
+    def draw(self, area: int) -> np.ndarray:
+        """The plate from above (redder / bluer as it tilts around z / x) and the ball on it."""
+        tint = np.clip(self.tilt[area] / MAX_TILT, -1.0, 1.0) * 80
+        plate = (int(120 + tint[0]), 120, int(120 + tint[1]))
+        half = 0.8
+        canvas = Canvas().rectangle(-half, -half, half, half, plate)
+        x, z = np.clip(self.position[area] / PLATE_EDGE * half, -0.95, 0.95)
+        return canvas.disk(x, z, 0.12 * float(self.scale[area]), (220, 60, 50)).pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:

@@ -22,6 +22,7 @@ from mlagents_envs.base_env import (
 )
 from mlagents_envs.side_channel.stats_side_channel import StatsAggregationMethod
 
+from rldojo_sim.drawing import Canvas, fit_image
 from rldojo_sim.errors import SceneOptionError
 from rldojo_sim.parameters import EnvironmentParameters
 
@@ -126,6 +127,25 @@ class Scene(ABC):
     def action_masks(self) -> dict[str, np.ndarray]:
         """Behavior name -> bool [num_areas, sum(branches)], true where an action is disabled."""
         return {}
+
+    def draw(self, area: int) -> np.ndarray:
+        """A top-down picture of ``area``, ``uint8 [TILE, TILE, 3]`` (see ``rldojo_sim.drawing``).
+
+        This default shows what the first behavior observes: its camera image, or its first vector
+        observation as bars (up for positive values, down for negative); scenes override it with a
+        drawing of their world.
+        """
+        observation = next(iter(self.observe().values()))[0][area]
+        if observation.ndim == 3:
+            return fit_image(
+                np.rint(np.clip(observation, 0.0, 1.0) * 255).astype(np.uint8).transpose(1, 2, 0)
+            )
+        canvas = Canvas()
+        width = 2.0 / len(observation)
+        for index, value in enumerate(np.tanh(observation)):
+            left = -1.0 + index * width
+            canvas.rectangle(left, min(0.0, value), left + 0.8 * width, max(0.0, value), (90, 160, 230))
+        return canvas.pixels
 
     def group_ids(self, behavior: str) -> np.ndarray:
         """int32 [num_areas] group id of the behavior's agents (0: no group); fixed for the scene's life."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 BEHAVIOR = "Basic?team=0"
@@ -59,6 +60,14 @@ class Basic(Scene):
         one_hot = np.zeros((self.num_areas, CELLS), dtype=np.float32)
         one_hot[np.arange(self.num_areas), self.position] = 1.0
         return {BEHAVIOR: [one_hot]}
+
+    def draw(self, area: int) -> np.ndarray:
+        """The line of cells from the left: small goal (green), large goal (gold), agent (blue)."""
+        canvas = Canvas().rectangle(-1.0, -0.1, 1.0, 0.1, (70, 70, 70))
+        center = (np.arange(CELLS) + 0.5) / CELLS * 2.0 - 1.0
+        canvas.disk(center[SMALL_GOAL], 0.0, 0.06, (60, 200, 60))
+        canvas.disk(center[LARGE_GOAL], 0.0, 0.12, (230, 190, 40))
+        return canvas.disk(center[self.position[area]], 0.0, 0.08, (70, 130, 240)).pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 TEAMS = ("Tennis?team=0", "Tennis?team=1")
@@ -110,6 +111,16 @@ class Tennis(Scene):
             ).astype(np.float32)
             observations[name] = [obs]
         return observations
+
+    def draw(self, area: int) -> np.ndarray:
+        """The court from above: team 0's paddle on the left (blue), team 1's on the right (red), the ball."""
+        scale = 0.9  # keeps the baselines inside the picture
+        canvas = Canvas(background=(40, 90, 50)).rectangle(-0.01, -1.0, 0.01, 1.0, (200, 200, 200))
+        for side, color in ((-1.0, (70, 130, 240)), (1.0, (230, 70, 60))):
+            x, y = side * scale, scale * self.paddle[area, int(side > 0)]
+            canvas.rectangle(x - 0.05, y - scale * PADDLE_REACH, x + 0.05, y + scale * PADDLE_REACH, color)
+        ball_x, ball_y = scale * self.ball[area]
+        return canvas.disk(ball_x, ball_y, 0.06, (240, 230, 60)).pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
