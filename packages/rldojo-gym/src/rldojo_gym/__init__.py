@@ -8,9 +8,8 @@
 - The ``gym:`` env provider for rldojo's trainers (:mod:`rldojo_gym.provider`).
 - :class:`GymEnvError`: what it raises for a behavior, space, option or action it cannot serve.
 
-Public API: the names in ``__all__``, plus ``rldojo_gym.sb3``, ``rldojo_gym.provider`` and the scene-catalog
-contract ``rldojo_gym.scene_catalogs``. Every other
-module is internal.
+Public API: the names in ``__all__``, plus ``rldojo_gym.sb3``, ``rldojo_gym.provider`` and the
+scene-catalog contract ``rldojo_gym.scene_catalogs``. Every other module is internal.
 """
 
 from rldojo_gym.errors import GymEnvError
