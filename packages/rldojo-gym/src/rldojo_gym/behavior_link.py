@@ -17,7 +17,7 @@ from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionS
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, behavior_layouts
 
-__all__ = ["BehaviorLink", "EnvSource", "SeededEnvFactory"]
+__all__ = ["RENDER_MODES", "BehaviorLink", "EnvSource", "SeededEnvFactory", "checked_render_mode"]
 
 SeededEnvFactory = Callable[[int], BaseEnv]
 """Starts a fresh environment with the given seed."""
@@ -26,6 +26,16 @@ UNITY_SEED_RANGE = 2**31
 """Unity seeds are int32 (the handshake's ``seed`` field); larger Gymnasium seeds wrap into range."""
 
 EnvSource: TypeAlias = BaseEnv | SeededEnvFactory
+
+RENDER_MODES = ("rgb_array",)
+"""What the wrappers' ``render()`` offers: the environment's picture, when its ``BaseEnv`` draws one."""
+
+
+def checked_render_mode(render_mode: str | None) -> str | None:
+    """``render_mode`` if the wrappers offer it (or ``None``); a ``GymEnvError`` otherwise."""
+    if render_mode is not None and render_mode not in RENDER_MODES:
+        raise GymEnvError(f"render_mode must be None or one of {list(RENDER_MODES)}, got {render_mode!r}")
+    return render_mode
 
 
 def select_behavior(specs: Mapping[str, BehaviorSpec], requested: str | None) -> str:

@@ -26,10 +26,17 @@ from mlagents_envs.side_channel import SideChannel
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from rldojo_gym.behavior_link import BehaviorLink, EnvSource
+from rldojo_gym.behavior_link import RENDER_MODES, BehaviorLink, EnvSource, checked_render_mode
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.registration import scene_factory
-from rldojo_gym.spaces import ActionLayout, ObservationLayout, VisualFormat, allowed_actions, behavior_layouts
+from rldojo_gym.spaces import (
+    ActionLayout,
+    ObservationLayout,
+    VisualFormat,
+    allowed_actions,
+    behavior_layouts,
+    take_row,
+)
 from rldojo_gym.unity_env import RENDER_FPS
 
 __all__ = ["UnityParallelEnv", "aec_env", "parallel_env"]
@@ -52,7 +59,7 @@ class UnityParallelEnv(ParallelEnv):
 
     metadata: dict[str, Any] = {
         "name": "rldojo_unity_parallel_v0",
-        "render_modes": ["rgb_array"],
+        "render_modes": list(RENDER_MODES),
         "render_fps": RENDER_FPS,
         "is_parallelizable": True,
     }
@@ -65,9 +72,7 @@ class UnityParallelEnv(ParallelEnv):
         visual_format: VisualFormat | str = VisualFormat.CHW,
         render_mode: str | None = None,
     ):
-        if render_mode not in (None, "rgb_array"):
-            raise GymEnvError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = checked_render_mode(render_mode)
         self._link = BehaviorLink(env, seed=seed, visual_format=visual_format)  # owns the env's lifecycle
         specs = self._link.env.behavior_specs
         self._layouts: dict[str, tuple[ObservationLayout, ActionLayout]] = {
@@ -175,7 +180,7 @@ class UnityParallelEnv(ParallelEnv):
             name = self._name_of.get((behavior, int(agent_id)))
             if name is None or name not in self.agents:
                 continue  # a new episode of a finished agent's area: not part of this PettingZoo episode
-            observations[name] = _row(batch, row)
+            observations[name] = take_row(batch, row)
             infos[name] = {"action_mask": masks[row]} if masks.shape[1] else {}
             if rewards is not None:
                 rewards[name] += float(decisions.reward[row] + decisions.group_reward[row])
@@ -199,7 +204,7 @@ class UnityParallelEnv(ParallelEnv):
             name = self._name_of.pop((behavior, int(agent_id)), None)
             if name is None or name not in rewards:
                 continue
-            observations[name] = _row(batch, row)
+            observations[name] = take_row(batch, row)
             infos[name] = {}
             rewards[name] += float(terminals.reward[row] + terminals.group_reward[row])
             truncated[name] = bool(terminals.interrupted[row])
@@ -208,12 +213,6 @@ class UnityParallelEnv(ParallelEnv):
 
 def _behavior(agent: str) -> str:
     return agent.rpartition(AGENT_SEPARATOR)[0]
-
-
-def _row(batch: Any, row: int) -> Any:
-    if isinstance(batch, dict):
-        return {key: value[row] for key, value in batch.items()}
-    return batch[row]
 
 
 def parallel_env(

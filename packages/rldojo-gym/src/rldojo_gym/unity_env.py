@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium.error import ResetNeeded
 from mlagents_envs.base_env import DecisionSteps, TerminalSteps
 
-from rldojo_gym.behavior_link import BehaviorLink, EnvSource
+from rldojo_gym.behavior_link import RENDER_MODES, BehaviorLink, EnvSource, checked_render_mode
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, allowed_actions, take_row
 
@@ -39,7 +39,7 @@ class UnityGymEnv(gym.Env[Any, Any]):
             (all areas side by side), when its ``BaseEnv`` draws one (in-process rldojo-sim scenes do).
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": RENDER_FPS}
+    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": RENDER_FPS}
 
     def __init__(
         self,
@@ -50,9 +50,7 @@ class UnityGymEnv(gym.Env[Any, Any]):
         visual_format: VisualFormat | str = VisualFormat.CHW,
         render_mode: str | None = None,
     ):
-        if render_mode not in (None, "rgb_array"):
-            raise GymEnvError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = checked_render_mode(render_mode)
         self._link = BehaviorLink(env, behavior_name=behavior_name, seed=seed, visual_format=visual_format)
         if self._link.num_agents != 1:
             self._link.close()

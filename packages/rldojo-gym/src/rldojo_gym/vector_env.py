@@ -21,7 +21,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from mlagents_envs.base_env import ActionTuple, DecisionSteps, TerminalSteps
 
-from rldojo_gym.behavior_link import BehaviorLink, EnvSource
+from rldojo_gym.behavior_link import RENDER_MODES, BehaviorLink, EnvSource, checked_render_mode
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.spaces import VisualFormat, allowed_actions, take_row
 from rldojo_gym.unity_env import RENDER_FPS
@@ -78,7 +78,7 @@ class UnityVectorEnv(VectorEnv, metaclass=_VectorEnvClass):
 
     metadata: dict[str, Any] = {
         "autoreset_mode": AutoresetMode.SAME_STEP,
-        "render_modes": ["rgb_array"],
+        "render_modes": list(RENDER_MODES),
         "render_fps": RENDER_FPS,
     }
 
@@ -92,9 +92,7 @@ class UnityVectorEnv(VectorEnv, metaclass=_VectorEnvClass):
         autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         render_mode: str | None = None,
     ):
-        if render_mode not in (None, "rgb_array"):
-            raise GymEnvError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = checked_render_mode(render_mode)
         if AutoresetMode(autoreset_mode) is not AutoresetMode.SAME_STEP:
             raise GymEnvError(
                 f"UnityVectorEnv supports only AutoresetMode.SAME_STEP (Unity restarts agents itself), "
