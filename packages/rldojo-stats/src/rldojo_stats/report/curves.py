@@ -1,10 +1,9 @@
-"""Learning curves of finished runs, read from ``summaries.csv`` or, failing that, TensorBoard events."""
+"""Curves of one stat of finished runs, read from ``summaries.csv`` or, failing that, TensorBoard events."""
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,31 +13,23 @@ import numpy as np
 from rldojo.errors import ConfigError
 from rldojo.run_directory import MANIFEST_FILE
 
-__all__ = ["REWARD_KEY", "Curve", "group_name", "read_curves"]
+__all__ = ["EVAL_REWARD_KEY", "REWARD_KEY", "Curve", "read_curves"]
 
 REWARD_KEY = "Environment/Cumulative Reward"
-SEED_SUFFIX = re.compile(r"[-_.]?(seed|s)?\d+$")
+EVAL_REWARD_KEY = "Eval/Cumulative Reward"
+"""The mean return of the evaluation episodes run during training (``eval_settings``)."""
 
 
 @dataclass(frozen=True)
 class Curve:
-    """Mean episode reward of one behavior of one run at each summary."""
+    """The mean of one stat for one behavior of one run at each summary."""
 
     run_id: str
     behavior: str
     steps: np.ndarray
     elapsed: np.ndarray
     """Seconds since the run started (its first launch), or since its first summary."""
-    rewards: np.ndarray
-
-    @property
-    def group(self) -> str:
-        return group_name(self.run_id)
-
-
-def group_name(run_id: str) -> str:
-    """Runs whose ids differ only by a trailing seed number (``basic_s1``, ``basic-2``) form one group."""
-    return SEED_SUFFIX.sub("", run_id) or run_id
+    values: np.ndarray
 
 
 def _start_time(run_dir: Path) -> float | None:
@@ -51,46 +42,43 @@ def _start_time(run_dir: Path) -> float | None:
     return datetime.fromisoformat(launches[0]["started_at"]).timestamp()
 
 
-def _from_csv(path: Path) -> dict[str, list[tuple[int, float, float]]]:
+def _from_csv(path: Path, metric: str) -> dict[str, list[tuple[int, float, float]]]:
     points: dict[str, list[tuple[int, float, float]]] = {}
     with path.open(newline="") as stream:
         for row in csv.DictReader(stream):
-            reward = row.get(f"{REWARD_KEY}/mean")
-            if reward:
+            value = row.get(f"{metric}/mean")
+            if value:
                 points.setdefault(row["behavior"], []).append(
-                    (int(row["step"]), float(row["wall_time"]), float(reward))
+                    (int(row["step"]), float(row["wall_time"]), float(value))
                 )
     return points
 
 
-def _from_tensorboard(run_dir: Path) -> dict[str, list[tuple[int, float, float]]]:
+def _from_tensorboard(run_dir: Path, metric: str) -> dict[str, list[tuple[int, float, float]]]:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     points: dict[str, list[tuple[int, float, float]]] = {}
     for folder in sorted({path.parent for path in run_dir.glob("*/events.out.tfevents.*")}):
         events = EventAccumulator(str(folder), size_guidance={"scalars": 0})
         events.Reload()
-        if REWARD_KEY in events.Tags()["scalars"]:
-            scalars = events.Scalars(REWARD_KEY)
-            points[folder.name] = [(event.step, event.wall_time, event.value) for event in scalars]
+        if metric in events.Tags()["scalars"]:
+            points[folder.name] = [
+                (event.step, event.wall_time, event.value) for event in events.Scalars(metric)
+            ]
     return points
 
 
-def read_curves(run_dir: Path) -> list[Curve]:
-    """The reward curve of every behavior of a run folder; ConfigError when it has no stats."""
+def read_curves(run_dir: Path, metric: str = REWARD_KEY) -> list[Curve]:
+    """The curve of ``metric`` for every behavior of a run folder that logged it (maybe none)."""
     if not run_dir.is_dir():
         raise ConfigError(f"{run_dir}: no such run folder")
     csv_path = run_dir / "summaries.csv"
-    points = _from_csv(csv_path) if csv_path.is_file() else _from_tensorboard(run_dir)
-    if not points:
-        raise ConfigError(
-            f"{run_dir}: no episode rewards found (neither summaries.csv nor TensorBoard events with "
-            f"'{REWARD_KEY}'); is it an rldojo run folder that completed episodes?"
-        )
+    points = _from_csv(csv_path, metric) if csv_path.is_file() else {}
+    points = points or _from_tensorboard(run_dir, metric)
     start = _start_time(run_dir)
     curves = []
     for behavior, rows in sorted(points.items()):
-        steps, wall_times, rewards = (np.asarray(column) for column in zip(*sorted(rows), strict=True))
+        steps, wall_times, values = (np.asarray(column) for column in zip(*sorted(rows), strict=True))
         elapsed = wall_times - (start if start is not None else wall_times[0])
-        curves.append(Curve(run_dir.name, behavior, steps, elapsed, rewards))
+        curves.append(Curve(run_dir.name, behavior, steps, elapsed, values))
     return curves
