@@ -28,6 +28,7 @@ from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, sav
 from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, create_env_manager
 from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.errors import RldojoError, TrainingInterrupted
+from rldojo.evaluation import Evaluator
 from rldojo.networks import set_default_device
 from rldojo.plugins import stats_writer_factories, trainer_types
 from rldojo.policy import ActionInfo
@@ -107,6 +108,7 @@ class TrainerController:
         seed: int,
         parameters: EnvironmentParameterManager,
         stats_reporter: StatsReporter,
+        evaluator: Evaluator | None = None,
     ):
         self.options = options
         self.stats_reporter = stats_reporter
@@ -114,6 +116,7 @@ class TrainerController:
         self.env_manager = env_manager
         self.seed = seed
         self.parameters = parameters
+        self.evaluator = evaluator
         self.training = not options.checkpoint_settings.inference
         self.trainers: dict[str, RLTrainer] = {}
         self.processors: dict[str, AgentProcessor] = {}
@@ -220,6 +223,9 @@ class TrainerController:
             with timers.hierarchical_timer("act"):
                 actions = self._act(env_steps)
             self.env_manager.start_step(actions)  # the workers step while the trainers advance
+            if self.evaluator is not None:
+                with timers.hierarchical_timer("evaluate"):
+                    self.evaluator.maybe_evaluate(self.trainers)
             with timers.hierarchical_timer("trainer_advance"):
                 for trainer in self.trainers.values():
                     trainer.advance()
@@ -246,6 +252,13 @@ def _run_stats_reporter(options: RunOptions, extra_writers: Sequence[StatsWriter
     for writer in extra_writers:
         reporter.add_writer(writer)
     return reporter
+
+
+def _evaluator(options: RunOptions, seed: int, run_dir: RunDirectory) -> Evaluator | None:
+    """The evaluation of ``eval_settings``, when set and the run trains."""
+    if options.eval_settings is None or options.checkpoint_settings.inference:
+        return None
+    return Evaluator(options.eval_settings, options.env_settings.env_path or "", seed, run_dir)
 
 
 def _write_timers(path: Path) -> None:
@@ -286,7 +299,10 @@ def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[S
                 options, seed, run_dir.run_logs_dir, parameters.current_values()
             )
             env_manager = create_env_manager(launcher, options.env_settings)
-            controller = TrainerController(options, run_dir, env_manager, seed, parameters, reporter)
+            evaluator = _evaluator(options, seed, run_dir)
+            controller = TrainerController(
+                options, run_dir, env_manager, seed, parameters, reporter, evaluator
+            )
             try:
                 controller.run(stop)
             except UnityException as error:
@@ -294,6 +310,8 @@ def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[S
             finally:
                 controller.save_models()
                 env_manager.close()
+                if evaluator is not None:
+                    evaluator.close()
     finally:
         _write_timers(run_dir.run_logs_dir / "timers.json")
         reporter.close_writers()

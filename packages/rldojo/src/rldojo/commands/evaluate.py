@@ -62,10 +62,11 @@ def _act_functions(args: argparse.Namespace, env: BaseEnv) -> dict[str, ActFunct
             f"the environment has behaviors {missing} that run '{args.model}' has no checkpoint for "
             f"(it has {sorted(saved)}); evaluate it in the environment it was trained in"
         )
-    return {bid: partial(_env_action, saved[bid.partition("?")[0]]) for bid in specs}
+    return {bid: partial(policy_env_action, saved[bid.partition("?")[0]]) for bid in specs}
 
 
-def _env_action(policy: Policy, decision_steps: DecisionSteps) -> ActionTuple:
+def policy_env_action(policy: Policy, decision_steps: DecisionSteps) -> ActionTuple:
+    """The actions ``policy`` takes for ``decision_steps``, as the env takes them."""
     return policy.get_action(decision_steps).env_action
 
 

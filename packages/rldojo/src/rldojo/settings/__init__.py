@@ -20,6 +20,7 @@ from rldojo.settings.run import (
     CheckpointSettings,
     EngineSettings,
     EnvironmentSettings,
+    EvaluationSettings,
     RunOptions,
     TorchSettings,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "EngineSettings",
     "EnvironmentParameterSettings",
     "EnvironmentSettings",
+    "EvaluationSettings",
     "GaussianSettings",
     "HyperparamSettings",
     "Lesson",

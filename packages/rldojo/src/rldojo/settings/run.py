@@ -128,6 +128,21 @@ class TorchSettings(SettingsModel):
         return self.device
 
 
+class EvaluationSettings(SettingsModel):
+    """Evaluation during training (RL Zoo's EvalCallback; ML-Agents has none): every ``interval`` trainer
+    steps, ``episodes`` episodes per behavior in a separate environment, reported as ``Eval/*`` stats,
+    the best policy kept as ``<Behavior>-best.pt`` / ``<Behavior>-best.onnx``."""
+
+    interval: YamlInt = Field(default=10000, ge=1)
+    """Trainer steps between evaluations (per behavior)."""
+    episodes: YamlInt = Field(default=5, ge=1)
+    """Finished episodes per behavior in each evaluation."""
+    deterministic: bool = True
+    """Take the most likely action (RL Zoo's default) rather than sampling."""
+    seed: YamlInt = Field(default=-1, ge=-1)
+    """Seed of the evaluation environment; -1: the run's seed + 10000, apart from the training workers'."""
+
+
 class RunOptions(SettingsModel):
     """Everything one ``rldojo learn`` run needs, as in an ML-Agents YAML file plus its CLI flags."""
 
@@ -141,6 +156,8 @@ class RunOptions(SettingsModel):
     debug: bool = False
     stats_writers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Opt-in stats-writer plugins (``wandb``, ``csv``, ``jsonl`` from rldojo-stats) and their options."""
+    eval_settings: EvaluationSettings | None = None
+    """Evaluation during training; left out: none."""
 
     @field_validator("stats_writers", mode="before")
     @classmethod
