@@ -1,16 +1,19 @@
 """The Stable-Baselines3 algorithms offered as trainer types, and what each accepts.
 
-sb3-contrib's algorithms are offered only when it is importable (``pip install rldojo-sb3[contrib]``).
+sb3-contrib's algorithms are offered only when it is installed (``pip install rldojo-sb3[contrib]``). Listing
+them imports neither Stable-Baselines3 nor torch: an algorithm's class is imported when it is first used.
 """
 
 from __future__ import annotations
 
 import enum
 import importlib
+import importlib.util
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
-from stable_baselines3.common.base_class import BaseAlgorithm
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
 __all__ = ["ActionKind", "Algorithm", "Family", "algorithms"]
 
@@ -35,9 +38,17 @@ class Algorithm:
     """One trainer type: the SB3 class behind it and the action spaces it supports."""
 
     trainer_type: str
-    algorithm_class: type[BaseAlgorithm]
+    module: str
+    """The module holding the SB3 class (``stable_baselines3`` or ``sb3_contrib``)."""
+    class_name: str
     family: Family
     action_kinds: tuple[ActionKind, ...]
+
+    @property
+    def algorithm_class(self) -> type[BaseAlgorithm]:
+        """The SB3 class (imports Stable-Baselines3 and torch on first use)."""
+        algorithm_class: type[BaseAlgorithm] = getattr(importlib.import_module(self.module), self.class_name)
+        return algorithm_class
 
 
 ALL_ACTIONS = (ActionKind.CONTINUOUS, ActionKind.DISCRETE, ActionKind.MULTI_DISCRETE)
@@ -45,24 +56,20 @@ CONTINUOUS_ONLY = (ActionKind.CONTINUOUS,)
 SINGLE_DISCRETE = (ActionKind.DISCRETE,)
 
 CORE = (
-    Algorithm("sb3_ppo", PPO, Family.ON_POLICY, ALL_ACTIONS),
-    Algorithm("sb3_a2c", A2C, Family.ON_POLICY, ALL_ACTIONS),
-    Algorithm("sb3_dqn", DQN, Family.OFF_POLICY, SINGLE_DISCRETE),
-    Algorithm("sb3_sac", SAC, Family.OFF_POLICY, CONTINUOUS_ONLY),
-    Algorithm("sb3_td3", TD3, Family.OFF_POLICY, CONTINUOUS_ONLY),
+    Algorithm("sb3_ppo", "stable_baselines3", "PPO", Family.ON_POLICY, ALL_ACTIONS),
+    Algorithm("sb3_a2c", "stable_baselines3", "A2C", Family.ON_POLICY, ALL_ACTIONS),
+    Algorithm("sb3_dqn", "stable_baselines3", "DQN", Family.OFF_POLICY, SINGLE_DISCRETE),
+    Algorithm("sb3_sac", "stable_baselines3", "SAC", Family.OFF_POLICY, CONTINUOUS_ONLY),
+    Algorithm("sb3_td3", "stable_baselines3", "TD3", Family.OFF_POLICY, CONTINUOUS_ONLY),
 )
-CONTRIB = (  # trainer type, class name in sb3_contrib, family, action kinds
-    ("sb3_qrdqn", "QRDQN", Family.OFF_POLICY, SINGLE_DISCRETE),
-    ("sb3_tqc", "TQC", Family.OFF_POLICY, CONTINUOUS_ONLY),
+CONTRIB = (
+    Algorithm("sb3_qrdqn", "sb3_contrib", "QRDQN", Family.OFF_POLICY, SINGLE_DISCRETE),
+    Algorithm("sb3_tqc", "sb3_contrib", "TQC", Family.OFF_POLICY, CONTINUOUS_ONLY),
 )
 
 
 def _contrib() -> tuple[Algorithm, ...]:
-    try:
-        module = importlib.import_module("sb3_contrib")
-    except ImportError:
-        return ()
-    return tuple(Algorithm(name, getattr(module, cls), family, kinds) for name, cls, family, kinds in CONTRIB)
+    return CONTRIB if importlib.util.find_spec("sb3_contrib") is not None else ()
 
 
 def algorithms() -> dict[str, Algorithm]:

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
-from stable_baselines3.common.utils import LinearSchedule
 
 from rldojo.settings import HyperparamSettings
 from rldojo.settings.base import UNKNOWN_KEY, YamlFloat, YamlInt, closest
@@ -112,6 +111,8 @@ class SB3HyperparamSettings(HyperparamSettings):
         }
         kwargs = given | dict(self.model_extra or {})
         if self.learning_rate_schedule is ScheduleType.LINEAR:
+            from stable_baselines3.common.utils import LinearSchedule
+
             default = algorithm_arguments(self.algorithm)["learning_rate"].default
             initial = kwargs.get("learning_rate", default)
             kwargs["learning_rate"] = LinearSchedule(initial, 0.0, 1.0)

@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rldojo.checkpoint import LATEST_CHECKPOINT
 from rldojo.run_directory import MANIFEST_FILE, as_yaml_data
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsAggregationMethod, StatsSummary, StatsWriter
@@ -142,6 +141,8 @@ class WandbWriter(StatsWriter):
     def model_files(self) -> dict[str, list[Path]]:
         """Files to upload by artifact kind: the run's final ONNX models (``<Behavior>.onnx``, not the ones
         beside each checkpoint) and each behavior's latest checkpoint."""
+        from rldojo.checkpoint import LATEST_CHECKPOINT  # imports torch; config validation should not
+
         return {
             "onnx": sorted(self.run_folder.glob("*.onnx")),
             "checkpoint": sorted(self.run_folder.glob(f"*/{LATEST_CHECKPOINT}")),

@@ -1,7 +1,9 @@
 """The ``rldojo`` command line: subcommands, one-line errors and exit codes.
 
 Exit codes: 0 finished, 1 training error, 2 bad input (config, flags, paths), 130 interrupted.
-Errors print one line; ``--debug`` adds the traceback.
+Errors print one line; ``--debug`` adds the traceback. Installed packages add subcommands through the
+``rldojo.cli`` entry-point group (rldojo-stats adds ``report``). Nothing here imports torch: the
+subcommands import what they need when they run.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from rldojo.commands import builds, docker, evaluate, export, learn, plugins, report
+from rldojo import plugins as plugin_registry
+from rldojo.commands import builds, docker, evaluate, export, learn, plugins
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
 EXIT_INTERRUPTED = 130
+
+logger = logging.getLogger(__name__)
 
 
 def installed_versions() -> dict[str, str]:
@@ -59,14 +64,28 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
     learn.add_parser(subparsers)
     plugins.add_parser(subparsers)
-    report.add_parser(subparsers)
     export.add_parser(subparsers)
     evaluate.add_parser(subparsers)
     docker.add_parser(subparsers)
     builds.add_parser(subparsers)
+    _add_plugin_commands(subparsers)
     for command_parser in subparsers.choices.values():  # so a stray flag is reported by its subcommand
         command_parser.set_defaults(command_parser=command_parser)
     return parser
+
+
+def _add_plugin_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Subcommands of installed ``rldojo.cli`` plugins; one that fails is named in a warning and left out."""
+    for source, add_parser in plugin_registry.cli_plugins():
+        if isinstance(add_parser, plugin_registry.BrokenPlugin):
+            logger.warning("%s; its command is left out", add_parser.message)
+            continue
+        try:
+            add_parser(subparsers)
+        except Exception as error:
+            cause = f"{type(error).__name__}: {error}".splitlines()[0]
+            logger.warning("plugin %s in group %s failed to add its command: %s; it is left out", source,
+                           source.group, cause)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

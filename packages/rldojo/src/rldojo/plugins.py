@@ -2,33 +2,78 @@
 
 Groups and what an entry point names:
 
-- ``rldojo.trainer_type``: ``get_type_and_setting() -> ({name: TrainerClass}, {name: SettingsClass})``
+- ``rldojo.trainer_type``: ``get_type_and_setting() -> ({name: TrainerClass}, {name: SettingsClass})``;
+  a trainer class may be given as its import path (``"package.module:Class"``) so that it, and torch,
+  load only when a trainer is built
 - ``rldojo.stats_writer``: ``fn(run_options) -> list[StatsWriter]``
 - ``rldojo.env``: ``fn() -> {scheme: factory}``, a factory building a ``BaseEnv`` from an env spec
+- ``rldojo.cli``: ``add_parser(subparsers)``, adding one ``rldojo`` subcommand
 
-A plugin that fails to load, or two plugins claiming one name, is a :class:`PluginError` naming the
-distributions and entry points involved; nothing is skipped silently.
+The registry is lazy: entry points are listed without importing them, and a trainer type is looked up
+in the entry point of the same name (or one named by its prefix, ``sb3`` for ``sb3_ppo``) before any
+other is loaded. A plugin that fails to load, or returns the wrong shape, is recorded as broken with its
+cause and named (distribution and entry point) by every run that needs it; runs that do not need it go
+on. ``rldojo plugins`` lists the broken ones with the rest.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import importlib
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rldojo.errors import RldojoError
+
+__all__ = [
+    "CLI_GROUP",
+    "ENV_GROUP",
+    "STATS_WRITER_GROUP",
+    "TRAINER_TYPE_GROUP",
+    "BrokenPlugin",
+    "EnvFactory",
+    "EnvProviderEntry",
+    "PluginError",
+    "PluginSource",
+    "Registry",
+    "StatsWriterEntry",
+    "StatsWriterFactory",
+    "TrainerTypeEntry",
+    "clear_cache",
+    "cli_plugins",
+    "env_provider_registry",
+    "env_providers",
+    "plugin_distributions",
+    "run_plugin_sources",
+    "run_stats_writers",
+    "stats_writer_factories",
+    "stats_writer_registry",
+    "trainer_class",
+    "trainer_type",
+    "trainer_type_registry",
+    "trainer_types",
+    "uninstalled_plugins",
+]
 
 TRAINER_TYPE_GROUP = "rldojo.trainer_type"
 STATS_WRITER_GROUP = "rldojo.stats_writer"
 ENV_GROUP = "rldojo.env"
+CLI_GROUP = "rldojo.cli"
+MLAGENTS_GROUPS = {"mlagents.trainer_type": TRAINER_TYPE_GROUP, "mlagents.stats_writer": STATS_WRITER_GROUP}
+"""ML-Agents' entry-point groups, which rldojo does not read, and the rldojo group each maps to."""
+PORTING_SECTION = "docs/plugins.md#porting-an-ml-agents-plugin"
 
 EnvFactory = Callable[..., Any]
 """``factory(name, *, worker_id=0, seed=0, side_channels=(), **options) -> mlagents_envs BaseEnv``."""
 
 StatsWriterFactory = Callable[[Any], list[Any]]
 """``factory(run_options) -> list[StatsWriter]``."""
+
+logger = logging.getLogger(__name__)
 
 
 class PluginError(RldojoError):
@@ -37,28 +82,78 @@ class PluginError(RldojoError):
 
 @dataclass(frozen=True)
 class PluginSource:
-    """Where a plugin comes from: its distribution and its entry point."""
+    """Where a plugin comes from: its distribution (with its version), its entry point and its group."""
 
     distribution: str
     entry_point: str
+    group: str = field(default="", compare=False)
+    version: str = field(default="", compare=False)
 
     @classmethod
     def of(cls, entry_point: metadata.EntryPoint) -> PluginSource:
-        distribution = entry_point.dist.name if entry_point.dist is not None else "unknown distribution"
-        return cls(distribution, f"{entry_point.name} = {entry_point.value}")
+        dist = entry_point.dist
+        return cls(
+            dist.name if dist is not None else "unknown distribution",
+            f"{entry_point.name} = {entry_point.value}",
+            entry_point.group,
+            dist.version if dist is not None else "",
+        )
+
+    @property
+    def name(self) -> str:
+        """The entry point's name (``ppo`` in ``ppo = rldojo.trainers.ppo.settings:get_type_and_setting``)."""
+        return self.entry_point.partition(" = ")[0]
 
     def __str__(self) -> str:
         return f"{self.distribution} (entry point '{self.entry_point}')"
 
 
 @dataclass(frozen=True)
+class BrokenPlugin:
+    """A plugin that cannot be used, and why (one line naming it)."""
+
+    source: PluginSource
+    message: str
+
+
+def _trainer_class_path(trainer: type | str) -> str:
+    if isinstance(trainer, str):
+        return trainer.replace(":", ".")
+    return f"{trainer.__module__}.{trainer.__qualname__}"
+
+
+@dataclass(frozen=True)
 class TrainerTypeEntry:
-    """One trainer type: its trainer class, its hyperparameter settings class and where it comes from."""
+    """One trainer type: its settings class, its trainer class (or that class's import path), its source."""
 
     name: str
-    trainer_class: type
+    trainer: type | str
     settings_class: type
     source: PluginSource
+
+    @property
+    def trainer_path(self) -> str:
+        """``package.module.Class`` of the trainer, without importing it."""
+        return _trainer_class_path(self.trainer)
+
+    @property
+    def trainer_class(self) -> type:
+        """The trainer class, imported now if it was registered by path; checked to be complete."""
+        trainer: Any = self.trainer
+        if isinstance(trainer, str):
+            module, _, qualified_name = trainer.partition(":")
+            try:
+                trainer = functools.reduce(
+                    getattr, qualified_name.split("."), importlib.import_module(module)
+                )
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {self.source}: trainer class {self.trainer} of '{self.name}' failed to load: "
+                    f"{_describe(error)}"
+                ) from error
+        _check_trainer_class(trainer, self.name, self.source)
+        checked: type = trainer
+        return checked
 
 
 @dataclass(frozen=True)
@@ -68,6 +163,16 @@ class StatsWriterEntry:
     name: str
     factory: StatsWriterFactory
     source: PluginSource
+
+    def writers(self, run_options: Any) -> list[Any]:
+        """The writers the factory adds to a run; anything but a list is an error naming the plugin."""
+        writers = self.factory(run_options)
+        if not isinstance(writers, list):
+            raise PluginError(
+                f"plugin {self.source}: the writer factory must return a list of StatsWriter, "
+                f"got {type(writers).__name__}; wrap a single writer as [writer]"
+            )
+        return writers
 
 
 @dataclass(frozen=True)
@@ -79,103 +184,295 @@ class EnvProviderEntry:
     source: PluginSource
 
 
-def _loaded(group: str) -> Iterator[tuple[Any, PluginSource]]:
-    """Each entry point of ``group``, loaded and called if needed by the caller; load errors named."""
-    for entry_point in sorted(metadata.entry_points(group=group), key=lambda ep: (ep.name, ep.value)):
-        source = PluginSource.of(entry_point)
-        try:
-            yield entry_point.load(), source
-        except Exception as error:
-            raise PluginError(
-                f"plugin {source} in group {group} failed to load: {_describe(error)}"
-            ) from error
+Entry = TypeVar("Entry", TrainerTypeEntry, StatsWriterEntry, EnvProviderEntry)
 
 
-def _call(function: Any, source: PluginSource, group: str) -> Any:
-    try:
-        return function()
-    except Exception as error:
-        raise PluginError(
-            f"plugin {source} in group {group} raised while registering: {_describe(error)}"
-        ) from error
+@dataclass
+class Registry(Generic[Entry]):
+    """What a group's loaded plugins registered, by name, and the plugins that are broken."""
+
+    group: str
+    what: str
+    """What a name is (``trainer type``), for messages."""
+    entries: dict[str, Entry] = field(default_factory=dict)
+    broken: list[BrokenPlugin] = field(default_factory=list)
+    clashes: dict[str, str] = field(default_factory=dict)
+    """Names registered by two plugins, with the message naming both."""
+
+    def add(self, name: str, entry: Entry) -> None:
+        if name in self.clashes:
+            return
+        if name in self.entries:
+            first = self.entries.pop(name)
+            self.clashes[name] = (
+                f"{self.what} '{name}' is registered twice: by {first.source} and by {entry.source}; "
+                "uninstall one of them"
+            )
+            return
+        self.entries[name] = entry
+
+    def get(self, name: str) -> Entry | None:
+        """The entry of ``name``; PluginError if two plugins claim it."""
+        if name in self.clashes:
+            raise PluginError(self.clashes[name])
+        return self.entries.get(name)
+
+    def broken_hint(self) -> str:
+        """``; plugin X ... failed to load: ...`` for each broken plugin, to append to a not-found message."""
+        return "".join(f"; {broken.message}" for broken in self.broken)
+
+
+def _entry_points(group: str) -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=group), key=lambda ep: (ep.name, ep.value))
 
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".splitlines()[0]
 
 
-def _claim(registry: dict[str, Any], name: str, entry: Any, what: str) -> None:
-    if name in registry:
+def _load(entry_point: metadata.EntryPoint, source: PluginSource) -> Any:
+    try:
+        return entry_point.load()
+    except Exception as error:
         raise PluginError(
-            f"{what} '{name}' is registered twice: by {registry[name].source} and by {entry.source}; "
-            "uninstall one of them"
+            f"plugin {source} in group {source.group} failed to load: {_describe(error)}"
+        ) from error
+
+
+def _call(function: Any, source: PluginSource) -> Any:
+    try:
+        return function()
+    except Exception as error:
+        raise PluginError(
+            f"plugin {source} in group {source.group} raised while registering: {_describe(error)}"
+        ) from error
+
+
+def _register(
+    registry: Registry[Any], entry_points: Iterable[metadata.EntryPoint], add: Callable[..., None]
+) -> None:
+    """Load each entry point and ``add(registry, loaded, source)``; a failure marks that plugin broken."""
+    for entry_point in entry_points:
+        source = PluginSource.of(entry_point)
+        try:
+            add(registry, _load(entry_point, source), source)
+        except PluginError as error:
+            logger.debug("plugin %s is broken", source, exc_info=True)
+            registry.broken.append(BrokenPlugin(source, str(error)))
+
+
+def _check_trainer_class(trainer: Any, name: str, source: PluginSource) -> None:
+    if not isinstance(trainer, type):
+        raise PluginError(f"plugin {source}: the trainer for '{name}' must be a class, got {trainer!r}")
+    if inspect.isabstract(trainer):
+        missing = ", ".join(sorted(getattr(trainer, "__abstractmethods__", ())))
+        raise PluginError(
+            f"plugin {source}: trainer class {_trainer_class_path(trainer)} of '{name}' does not "
+            f"implement {missing}"
         )
-    registry[name] = entry
+
+
+def _add_trainer_types(registry: Registry[TrainerTypeEntry], function: Any, source: PluginSource) -> None:
+    result = _call(function, source)
+    if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(d, dict) for d in result)):
+        raise PluginError(
+            f"plugin {source}: get_type_and_setting() must return (trainer classes, settings "
+            f"classes), two dicts keyed by trainer type; got {type(result).__name__}"
+        )
+    trainers, settings = result
+    if set(trainers) != set(settings):
+        raise PluginError(
+            f"plugin {source}: trainer types {sorted(trainers)} and settings {sorted(settings)} do not "
+            "name the same types"
+        )
+    for name, trainer in trainers.items():
+        if not isinstance(trainer, str):
+            _check_trainer_class(trainer, name, source)
+        elif ":" not in trainer:
+            raise PluginError(f"plugin {source}: trainer path '{trainer}' of '{name}' must be 'module:Class'")
+        if not isinstance(settings[name], type):
+            raise PluginError(f"plugin {source}: the settings for '{name}' must be a class")
+    for name, trainer in trainers.items():
+        registry.add(name, TrainerTypeEntry(name, trainer, settings[name], source))
+
+
+def _add_stats_writer(registry: Registry[StatsWriterEntry], factory: Any, source: PluginSource) -> None:
+    if not callable(factory):
+        raise PluginError(f"plugin {source}: must name a function fn(run_options) -> list[StatsWriter]")
+    registry.add(source.name, StatsWriterEntry(source.name, factory, source))
+
+
+def _add_env_providers(registry: Registry[EnvProviderEntry], function: Any, source: PluginSource) -> None:
+    providers = _call(function, source)
+    if not isinstance(providers, dict) or not all(callable(factory) for factory in providers.values()):
+        raise PluginError(f"plugin {source}: must return a dict of scheme -> env factory")
+    for scheme, factory in providers.items():
+        registry.add(scheme, EnvProviderEntry(scheme, factory, source))
 
 
 @functools.cache
+def _warn_about_mlagents_plugins() -> None:
+    """One warning naming the plugins registered under ML-Agents' groups, which rldojo does not read."""
+    found = [
+        f"{PluginSource.of(entry_point)} in {group}"
+        for group in MLAGENTS_GROUPS
+        for entry_point in _entry_points(group)
+    ]
+    if found:
+        logger.warning(
+            "ignoring ML-Agents plugin(s) %s: rldojo reads the groups %s; see %s to port them",
+            "; ".join(found),
+            " and ".join(MLAGENTS_GROUPS.values()),
+            PORTING_SECTION,
+        )
+
+
+def _provides(entry_point_name: str, trainer_type_name: str) -> bool:
+    return trainer_type_name == entry_point_name or trainer_type_name.startswith(entry_point_name + "_")
+
+
+@functools.cache
+def _trainer_type_registry(names: frozenset[str] | None) -> Registry[TrainerTypeEntry]:
+    _warn_about_mlagents_plugins()
+    registry: Registry[TrainerTypeEntry] = Registry(TRAINER_TYPE_GROUP, "trainer type")
+    entry_points = _entry_points(TRAINER_TYPE_GROUP)
+    if names is not None:
+        entry_points = [ep for ep in entry_points if any(_provides(ep.name, name) for name in names)]
+    _register(registry, entry_points, _add_trainer_types)
+    return registry
+
+
+def trainer_type_registry() -> Registry[TrainerTypeEntry]:
+    """Every installed trainer type, loading every ``rldojo.trainer_type`` plugin."""
+    return _trainer_type_registry(None)
+
+
 def trainer_types() -> dict[str, TrainerTypeEntry]:
-    """Installed trainer types by name (``trainer_type:`` in the YAML)."""
-    from rldojo.settings import HyperparamSettings
+    """Installed trainer types by name (``trainer_type:`` in the YAML); broken plugins left out."""
+    return trainer_type_registry().entries
 
-    registry: dict[str, TrainerTypeEntry] = {}
-    for function, source in _loaded(TRAINER_TYPE_GROUP):
-        result = _call(function, source, TRAINER_TYPE_GROUP)
-        if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(d, dict) for d in result)):
-            raise PluginError(
-                f"plugin {source}: get_type_and_setting() must return (trainer classes, settings "
-                f"classes), two dicts keyed by trainer type; got {type(result).__name__}"
-            )
-        trainers, settings = result
-        if set(trainers) != set(settings):
-            raise PluginError(
-                f"plugin {source}: trainer types {sorted(trainers)} and settings "
-                f"{sorted(settings)} do not name the same types"
-            )
-        for name, trainer_class in trainers.items():
-            settings_class = settings[name]
-            if not (isinstance(settings_class, type) and issubclass(settings_class, HyperparamSettings)):
-                raise PluginError(
-                    f"plugin {source}: settings class for '{name}' must derive from "
-                    "rldojo.settings.OnPolicyHyperparamSettings or OffPolicyHyperparamSettings"
-                )
-            _claim(
-                registry, name, TrainerTypeEntry(name, trainer_class, settings_class, source), "trainer type"
-            )
-    return registry
+
+def trainer_type(name: str) -> TrainerTypeEntry | None:
+    """The trainer type ``name``, loading only the plugins whose entry-point name could provide it first.
+
+    None when no plugin provides it. PluginError (naming the plugin) when the plugin whose entry point
+    has that name, or the only candidates, are broken, or when two plugins claim ``name``.
+    """
+    candidates = _trainer_type_registry(frozenset([name]))
+    entry = candidates.get(name)
+    if entry is not None:
+        return entry
+    if candidates.broken:
+        raise PluginError(f"trainer type '{name}' is not available: {candidates.broken[0].message}")
+    return trainer_type_registry().get(name)
+
+
+def trainer_class(name: str) -> type:
+    """The trainer class of trainer type ``name``, imported now; PluginError naming what is missing."""
+    entry = trainer_type(name)
+    if entry is None:
+        raise PluginError(f"trainer type '{name}' is not installed; see `rldojo plugins`")
+    return entry.trainer_class
 
 
 @functools.cache
+def stats_writer_registry() -> Registry[StatsWriterEntry]:
+    """Installed stats-writer plugins by entry-point name, and the broken ones."""
+    _warn_about_mlagents_plugins()
+    registry: Registry[StatsWriterEntry] = Registry(STATS_WRITER_GROUP, "stats writer")
+    _register(registry, _entry_points(STATS_WRITER_GROUP), _add_stats_writer)
+    return registry
+
+
 def stats_writer_factories() -> dict[str, StatsWriterEntry]:
-    """Installed stats-writer plugins by entry-point name."""
-    registry: dict[str, StatsWriterEntry] = {}
-    for factory, source in _loaded(STATS_WRITER_GROUP):
-        if not callable(factory):
-            raise PluginError(f"plugin {source}: must name a function fn(run_options) -> list[StatsWriter]")
-        name = source.entry_point.partition(" = ")[0]
-        _claim(registry, name, StatsWriterEntry(name, factory, source), "stats writer")
-    return registry
+    """Installed stats-writer plugins by entry-point name; broken plugins left out."""
+    return stats_writer_registry().entries
+
+
+def run_stats_writers(run_options: Any) -> list[tuple[Any, PluginSource]]:
+    """The writers every installed stats-writer plugin adds to a run, each with that plugin.
+
+    A broken writer plugin that the run does not list under ``stats_writers:`` (config validation
+    stops a run that does) gets one warning and the run goes on without it.
+    """
+    registry = stats_writer_registry()
+    for broken in registry.broken:
+        logger.warning("%s; the run goes on without it", broken.message)
+    entries = registry.entries.values()
+    return [(writer, entry.source) for entry in entries for writer in entry.writers(run_options)]
 
 
 @functools.cache
-def env_provider_entries() -> dict[str, EnvProviderEntry]:
-    """Installed env-spec schemes with their factories and sources."""
-    registry: dict[str, EnvProviderEntry] = {}
-    for function, source in _loaded(ENV_GROUP):
-        providers = _call(function, source, ENV_GROUP)
-        if not isinstance(providers, dict):
-            raise PluginError(f"plugin {source}: must return a dict of scheme -> env factory")
-        for scheme, factory in providers.items():
-            _claim(registry, scheme, EnvProviderEntry(scheme, factory, source), "env scheme")
+def env_provider_registry() -> Registry[EnvProviderEntry]:
+    """Installed env-spec schemes with their factories and sources, and the broken providers."""
+    registry: Registry[EnvProviderEntry] = Registry(ENV_GROUP, "env scheme")
+    _register(registry, _entry_points(ENV_GROUP), _add_env_providers)
     return registry
 
 
 def env_providers() -> dict[str, EnvFactory]:
-    """Installed env factories by scheme (``sim`` resolves ``sim:3DBall``)."""
-    return {scheme: entry.factory for scheme, entry in env_provider_entries().items()}
+    """Installed env factories by scheme (``sim`` resolves ``sim:3DBall``); broken providers left out."""
+    return {scheme: entry.factory for scheme, entry in env_provider_registry().entries.items()}
+
+
+def cli_plugins() -> list[tuple[PluginSource, Callable[[Any], None] | BrokenPlugin]]:
+    """Each ``rldojo.cli`` plugin with its ``add_parser(subparsers)``, or why it cannot be loaded."""
+    found: list[tuple[PluginSource, Callable[[Any], None] | BrokenPlugin]] = []
+    for entry_point in _entry_points(CLI_GROUP):
+        source = PluginSource.of(entry_point)
+        try:
+            found.append((source, _load(entry_point, source)))
+        except PluginError as error:
+            found.append((source, BrokenPlugin(source, str(error))))
+    return found
+
+
+def run_plugin_sources(run_options: Any) -> list[PluginSource]:
+    """The plugins a run uses: its behaviors' trainer types, every stats writer, its env scheme."""
+    settings = [run_options.default_settings, *run_options.behaviors.values()]
+    types = {behavior.trainer_type for behavior in settings if behavior is not None}
+    sources = [entry.source for entry in map(trainer_type, sorted(types)) if entry is not None]
+    sources += [entry.source for entry in stats_writer_registry().entries.values()]
+    scheme, colon, _ = (run_options.env_settings.env_path or "").partition(":")
+    provider = env_provider_registry().entries.get(scheme) if colon else None
+    return sources + ([provider.source] if provider is not None else [])
+
+
+def plugin_distributions(sources: Iterable[PluginSource]) -> list[dict[str, str]]:
+    """The plugins a run uses, for its manifest: group, name, distribution and version, in a stable order."""
+    records = {
+        (source.group, source.name, source.distribution): {
+            "group": source.group,
+            "name": source.name,
+            "entry_point": source.entry_point,
+            "distribution": source.distribution,
+            "version": source.version,
+        }
+        for source in sources
+    }
+    return [records[key] for key in sorted(records)]
+
+
+def uninstalled_plugins(manifest: Mapping[str, Any]) -> list[str]:
+    """For each trainer type a run's manifest records from a distribution that is not installed now:
+    ``trainer_type 'vpg' came from rldojo-plugin-example 0.1.0; install rldojo-plugin-example``."""
+    hints = []
+    for record in manifest.get("plugins") or []:
+        if record.get("group") != TRAINER_TYPE_GROUP:
+            continue
+        try:
+            metadata.distribution(record["distribution"])
+        except metadata.PackageNotFoundError:
+            version = f" {record['version']}" if record.get("version") else ""
+            hints.append(
+                f"trainer_type '{record['name']}' came from {record['distribution']}{version}, which is not "
+                f"installed; install {record['distribution']}"
+            )
+    return hints
 
 
 def clear_cache() -> None:
     """Forget what was loaded, so entry points installed since are seen (for tests and notebooks)."""
-    for cached in (trainer_types, stats_writer_factories, env_provider_entries):
+    for cached in (_trainer_type_registry, stats_writer_registry, env_provider_registry):
         cached.cache_clear()
+    _warn_about_mlagents_plugins.cache_clear()

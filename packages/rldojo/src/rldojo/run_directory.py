@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from rldojo.errors import ConfigError
+from rldojo.plugins import plugin_distributions, run_plugin_sources
 from rldojo.settings import RunOptions, read_yaml
 
 CONFIGURATION_FILE = "configuration.yaml"
@@ -236,4 +237,5 @@ def build_manifest(
         "device": device,
         "seed": options.env_settings.seed,
         "env": env,
+        "plugins": plugin_distributions(run_plugin_sources(options)),
     }

@@ -30,7 +30,7 @@ from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.errors import RldojoError, TrainingInterrupted
 from rldojo.evaluation import Evaluator
 from rldojo.networks import set_default_device
-from rldojo.plugins import stats_writer_factories, trainer_types
+from rldojo.plugins import run_stats_writers, trainer_class
 from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory
 from rldojo.settings import RunOptions
@@ -126,8 +126,7 @@ class TrainerController:
         if self.run_dir.initialize_from is not None and settings.init_path is None:
             init_path = self.run_dir.initialize_from / name / LATEST_CHECKPOINT
             settings = settings.model_copy(update={"init_path": str(init_path)})
-        trainer_class = trainer_types()[settings.trainer_type].trainer_class
-        return trainer_class(
+        return trainer_class(settings.trainer_type)(
             name,
             max(REWARD_BUFFER_CAPACITY, self.parameters.minimum_reward_buffer_size(name)),
             settings,
@@ -246,9 +245,8 @@ def _run_stats_reporter(options: RunOptions, extra_writers: Sequence[StatsWriter
     """The run's reporter: the writers of every stats-writer plugin (each named by its plugin should it
     fail), then ``extra_writers``."""
     reporter = StatsReporter()
-    for entry in stats_writer_factories().values():
-        for writer in entry.factory(options):
-            reporter.add_writer(writer, f"plugin {entry.source}")
+    for writer, source in run_stats_writers(options):
+        reporter.add_writer(writer, f"plugin {source}")
     for writer in extra_writers:
         reporter.add_writer(writer)
     return reporter

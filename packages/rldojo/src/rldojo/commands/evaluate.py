@@ -7,13 +7,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from mlagents_envs.base_env import ActionTuple, BaseEnv, DecisionSteps
 
 from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
-from rldojo.policy import Policy
+
+if TYPE_CHECKING:
+    from rldojo.policy import Policy  # imports torch; `rldojo --help` should not
+
 
 ActFunction = Callable[[DecisionSteps], ActionTuple]
 

@@ -8,6 +8,7 @@ A flag overrides the YAML only when it is given; each flag is stored under the Y
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import random
 import re
@@ -17,9 +18,9 @@ from typing import Any
 import yaml
 
 from rldojo.errors import ConfigError
-from rldojo.plugins import env_providers
-from rldojo.run_directory import RunDirectory, as_yaml_data, build_manifest, config_differences
-from rldojo.settings import RunOptions, load_run_options
+from rldojo.plugins import env_providers, uninstalled_plugins
+from rldojo.run_directory import MANIFEST_FILE, RunDirectory, as_yaml_data, build_manifest, config_differences
+from rldojo.settings import RunOptions, load_run_options, read_yaml
 from rldojo.settings.run import DEVICE_HELP, DEVICE_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -180,9 +181,33 @@ def _resolve_seed(options: RunOptions, saved: dict[str, Any] | None) -> None:
     options.env_settings.seed = saved_seed if saved_seed != -1 else random.randrange(10000)
 
 
+def _uninstalled_plugins_of_resumed_run(config: Path, overrides: dict[str, Any]) -> list[str]:
+    """What the manifest of the run that ``--resume`` names used and is no longer installed."""
+    if not overrides.get("checkpoint_settings.resume"):
+        return []
+    try:
+        saved = (read_yaml(config).get("checkpoint_settings") or {}) | {
+            path.partition(".")[2]: value
+            for path, value in overrides.items()
+            if path.startswith("checkpoint_")
+        }
+        run_folder = Path(saved.get("results_dir", "results")) / saved.get("run_id", "ppo")
+        manifest = json.loads((run_folder / MANIFEST_FILE).read_text())
+    except (OSError, ValueError, ConfigError, AttributeError, TypeError):
+        return []
+    return uninstalled_plugins(manifest)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the run options and results folder, then train."""
-    options = load_run_options(args.config, overrides_from(args), flags_of(args))
+    overrides = overrides_from(args)
+    try:
+        options = load_run_options(args.config, overrides, flags_of(args))
+    except ConfigError as error:
+        hints = _uninstalled_plugins_of_resumed_run(args.config, overrides)
+        if not hints:
+            raise
+        raise ConfigError(f"{str(error).splitlines()[0]}; {'; '.join(hints)}") from None
     args.debug = options.debug  # `debug: true` in the YAML shows tracebacks too
     if options.debug:
         logging.getLogger().setLevel(logging.DEBUG)

@@ -1,8 +1,13 @@
-"""``rldojo plugins``: list the trainer types, stats writers and env providers that are installed."""
+"""``rldojo plugins``: list the installed trainer types, stats writers, env providers and commands.
+
+Trainer classes are listed by their import path, not imported; a plugin that cannot be loaded is listed
+as broken with its cause, and the command then exits 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from rldojo import plugins
@@ -11,10 +16,11 @@ from rldojo import plugins
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "plugins",
-        help="list installed trainer types, stats writers and env providers",
-        description="List the installed plugins, each with the distribution that provides it.",
+        help="list installed trainer types, stats writers, env providers and commands",
+        description="List the installed plugins, each with the distribution that provides it; "
+        "broken plugins are listed with their cause (exit 1).",
     )
-    parser.add_argument("--debug", action="store_true", help="show the traceback of a plugin that fails")
+    parser.add_argument("--debug", action="store_true", help="log the traceback of a plugin that fails")
     parser.set_defaults(command_function=run)
 
 
@@ -31,26 +37,48 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
             for row in rows]  # fmt: skip
 
 
+def _broken(broken: Sequence[plugins.BrokenPlugin], clashes: Sequence[str] = ()) -> list[str]:
+    return [f"  BROKEN: {plugin.message}" for plugin in broken] + [f"  BROKEN: {clash}" for clash in clashes]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print the three plugin groups; a plugin that fails to load raises PluginError (exit 1)."""
+    """Print each plugin group; exit 1 when a plugin is broken."""
+    trainer_types = plugins.trainer_type_registry()
     trainers = [
-        (name, _qualified_name(entry.trainer_class), f"settings {_qualified_name(entry.settings_class)}",
+        (name, entry.trainer_path, f"settings {_qualified_name(entry.settings_class)}",
          f"from {entry.source.distribution}")
-        for name, entry in sorted(plugins.trainer_types().items())
+        for name, entry in sorted(trainer_types.entries.items())
     ]  # fmt: skip
+    writer_registry = plugins.stats_writer_registry()
     writers = [
         (name, _qualified_name(entry.factory), f"from {entry.source.distribution}")
-        for name, entry in sorted(plugins.stats_writer_factories().items())
+        for name, entry in sorted(writer_registry.entries.items())
     ]
+    env_registry = plugins.env_provider_registry()
     envs = [
         (f"{scheme}:", _qualified_name(entry.factory), f"from {entry.source.distribution}")
-        for scheme, entry in sorted(plugins.env_provider_entries().items())
+        for scheme, entry in sorted(env_registry.entries.items())
     ]
+    cli_plugins = plugins.cli_plugins()
+    commands = [
+        (source.name, source.entry_point.partition(" = ")[2], f"from {source.distribution}")
+        for source, add_parser in cli_plugins
+        if not isinstance(add_parser, plugins.BrokenPlugin)
+    ]
+    broken_commands = [found for _, found in cli_plugins if isinstance(found, plugins.BrokenPlugin)]
     lines = [f"Trainer types ({plugins.TRAINER_TYPE_GROUP}):", *_table(trainers)]
+    lines += _broken(trainer_types.broken, list(trainer_types.clashes.values()))
     lines += [f"Stats writers ({plugins.STATS_WRITER_GROUP}):", *_table(writers)]
+    lines += _broken(writer_registry.broken, list(writer_registry.clashes.values()))
     lines += [
         f"Env providers ({plugins.ENV_GROUP}; any other --env is a path to a Unity build):",
         *_table(envs),
     ]
+    lines += _broken(env_registry.broken, list(env_registry.clashes.values()))
+    lines += [f"Commands ({plugins.CLI_GROUP}):", *_table(commands), *_broken(broken_commands)]
     print("\n".join(lines))
+    broken = sum(line.startswith("  BROKEN: ") for line in lines)
+    if broken:
+        print(f"rldojo: error: {broken} plugin(s) broken (listed above)", file=sys.stderr)
+        return 1
     return 0

@@ -11,7 +11,7 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.envs.unity_build import launch_unity_build
 from rldojo.errors import ConfigError
-from rldojo.plugins import EnvFactory, env_providers
+from rldojo.plugins import EnvFactory, env_provider_registry, env_providers
 
 __all__ = ["create_env", "env_provider"]
 
@@ -49,7 +49,7 @@ def create_env(
         schemes = ", ".join(f"{s}:" for s in sorted(env_providers())) or "none installed"
         raise ConfigError(
             f"unknown env scheme '{scheme}:' in {spec!r} (installed schemes: {schemes}); "
-            "or give the path to a Unity build"
+            f"or give the path to a Unity build{env_provider_registry().broken_hint()}"
         )
     return launch_unity_build(
         Path(spec), worker_id=worker_id, seed=seed, side_channels=side_channels, **options

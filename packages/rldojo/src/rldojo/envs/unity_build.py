@@ -10,8 +10,8 @@ from mlagents_envs.exception import UnityException
 from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo.errors import ConfigError, RldojoError
+from rldojo.settings.run import DEFAULT_BASE_PORT
 from rldojo_unity.environment import open_unity_environment
-from rldojo_unity.ports import DEFAULT_BASE_PORT
 
 __all__ = ["launch_unity_build"]
 

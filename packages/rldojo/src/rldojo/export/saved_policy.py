@@ -8,7 +8,7 @@ from pathlib import Path
 from rldojo.checkpoint import LATEST_CHECKPOINT, load_checkpoint
 from rldojo.errors import ConfigError
 from rldojo.export.spec import behavior_spec_from_state
-from rldojo.plugins import trainer_types
+from rldojo.plugins import trainer_class
 from rldojo.policy import Policy
 from rldojo.run_directory import CONFIGURATION_FILE
 from rldojo.settings import read_yaml, run_options_from_dict
@@ -63,8 +63,7 @@ def load_saved_policies(run: Path, step: int | None = None, deterministic: bool 
         state = load_checkpoint(path)
         spec = behavior_spec_from_state(state.get("behavior_spec"), str(path))
         settings = options.behavior_settings(behavior)
-        trainer_class = trainer_types()[state["trainer_type"]].trainer_class
-        trainer = trainer_class(behavior, 1, settings, False, False, 0, behavior_dir)
+        trainer = trainer_class(state["trainer_type"])(behavior, 1, settings, False, False, 0, behavior_dir)
         policy = trainer.create_policy(behavior, spec)
         policy.actor.load_state_dict(state["modules"]["Policy"])
         policy.actor.eval()

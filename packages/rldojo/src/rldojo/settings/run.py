@@ -13,8 +13,9 @@ from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt
 from rldojo.settings.environment_parameters import EnvironmentParameterSettings
 from rldojo.settings.stats_writers import validate_stats_writers
 from rldojo.settings.trainer import TrainerSettings
-from rldojo_unity.ports import DEFAULT_BASE_PORT
 
+DEFAULT_BASE_PORT = 5005
+"""mlagents-learn's ``--base-port`` default; for it the Unity bridge leases a free port from there on."""
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 DEVICE_HELP = "auto, cpu, cuda or cuda:<index>"
 

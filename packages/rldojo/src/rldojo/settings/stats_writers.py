@@ -25,13 +25,16 @@ STATS_PACKAGE_WRITERS = ("wandb", "csv", "jsonl")
 """Writers the rldojo-stats package provides, named in the error when it is not installed."""
 
 
-def _installed_writers() -> dict[str, type[BaseModel] | None]:
-    from rldojo.plugins import stats_writer_factories
+def _installed_writers() -> tuple[dict[str, type[BaseModel] | None], dict[str, str]]:
+    """Options model per installed writer, and the message of each broken writer plugin by its name."""
+    from rldojo.plugins import stats_writer_registry
 
-    return {
-        name: getattr(entry.factory, "options_model", None)
-        for name, entry in stats_writer_factories().items()
+    registry = stats_writer_registry()
+    installed = {
+        name: getattr(entry.factory, "options_model", None) for name, entry in registry.entries.items()
     }
+    broken = {plugin.source.name: plugin.message for plugin in registry.broken}
+    return installed, {**broken, **registry.clashes}
 
 
 def unknown_stats_writer_error(name: str, installed: list[str]) -> PydanticCustomError:
@@ -54,9 +57,11 @@ def validate_stats_writers(value: Any) -> Any:
         return {}  # no plugin is loaded for a run that lists no writer
     if not isinstance(value, Mapping):
         return value  # the field's type reports it
-    installed = _installed_writers()
+    installed, broken = _installed_writers()
     validated: dict[str, dict[str, Any]] = {}
     for name, options in value.items():
+        if name in broken:
+            raise PydanticCustomError("broken_plugin", "{error}", {"error": broken[name], "at": (name,)})
         if name not in installed:
             raise unknown_stats_writer_error(str(name), list(installed))
         options = {} if options is None else options

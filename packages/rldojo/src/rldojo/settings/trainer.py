@@ -163,13 +163,36 @@ class BehavioralCloningSettings(SettingsModel):
     batch_size: YamlInt | None = None
 
 
-def _installed_trainer_settings(info: ValidationInfo) -> dict[str, type[HyperparamSettings]]:
-    """Settings class per installed trainer type: from the validation context, else the plugin registry."""
-    if info.context and "trainer_settings" in info.context:
-        return info.context["trainer_settings"]
-    from rldojo.plugins import trainer_types
+def _settings_class(name: str, info: ValidationInfo) -> type[HyperparamSettings]:
+    """The hyperparameters class of trainer type ``name``: from the validation context, else its plugin.
 
-    return {name: entry.settings_class for name, entry in trainer_types().items()}
+    Only the plugin that provides ``name`` is loaded (see :func:`rldojo.plugins.trainer_type`).
+    """
+    if info.context and "trainer_settings" in info.context:
+        installed: dict[str, type[HyperparamSettings]] = info.context["trainer_settings"]
+        if name not in installed:
+            raise unknown_trainer_type_error(name, list(installed))
+        return installed[name]
+    from rldojo import plugins
+
+    try:
+        entry = plugins.trainer_type(name)
+    except plugins.PluginError as error:
+        raise PydanticCustomError(
+            "broken_plugin", "{error}", {"error": str(error), "at": ("trainer_type",)}
+        ) from None
+    if entry is None:
+        registry = plugins.trainer_type_registry()
+        raise unknown_trainer_type_error(name, list(registry.entries), registry.broken_hint())
+    settings_class = entry.settings_class
+    if not issubclass(settings_class, HyperparamSettings):
+        raise PydanticCustomError(
+            "broken_plugin",
+            "plugin {source}: settings class for '{name}' must derive from "
+            "rldojo.settings.OnPolicyHyperparamSettings or OffPolicyHyperparamSettings",
+            {"source": str(entry.source), "name": name, "at": ("trainer_type",)},
+        )
+    return settings_class
 
 
 def _installed(distribution: str) -> bool:
@@ -180,8 +203,11 @@ def _installed(distribution: str) -> bool:
     return True
 
 
-def unknown_trainer_type_error(name: str, installed: list[str]) -> PydanticCustomError:
-    """Error for a trainer type no installed plugin provides, naming the package that would."""
+def unknown_trainer_type_error(name: str, installed: list[str], broken_hint: str = "") -> PydanticCustomError:
+    """Error for a trainer type no installed plugin provides, naming the package that would.
+
+    ``broken_hint`` names the trainer-type plugins that failed to load (one of them may provide ``name``).
+    """
     listing = ", ".join(sorted(installed)) or "none"
     at = ("trainer_type",)
     if name in PLANNED_TRAINER_TYPES:
@@ -196,7 +222,7 @@ def unknown_trainer_type_error(name: str, installed: list[str]) -> PydanticCusto
                 {"name": name, "distribution": distribution, "state": state, "listing": listing, "at": at},
             )
     suggestion = closest(name, installed)
-    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    hint = (f"; did you mean '{suggestion}'?" if suggestion else "") + broken_hint
     return PydanticCustomError(
         "unknown_trainer_type",
         "unknown trainer_type '{name}' (installed trainer types: {listing}; see `rldojo plugins`){hint}",
@@ -234,22 +260,20 @@ class TrainerSettings(SettingsModel):
         name = data.get("trainer_type", "ppo")
         if not isinstance(name, str):
             return data  # the field validator reports the type error
-        settings = _installed_trainer_settings(info)
-        if name not in settings:
-            raise unknown_trainer_type_error(name, list(settings))
+        settings_class = _settings_class(name, info)
         hyperparameters = data.get("hyperparameters") or {}
         if isinstance(hyperparameters, HyperparamSettings) and not isinstance(
-            hyperparameters, settings[name]
+            hyperparameters, settings_class
         ):
             raise PydanticCustomError(
                 "hyperparameters_class",
                 "trainer_type '{name}' takes {expected} hyperparameters, not {given}",
-                {"name": name, "expected": settings[name].__name__, "given": type(hyperparameters).__name__,
+                {"name": name, "expected": settings_class.__name__, "given": type(hyperparameters).__name__,
                  "at": ("hyperparameters",)},
             )  # fmt: skip
         if isinstance(hyperparameters, dict):
             try:
-                data["hyperparameters"] = settings[name].model_validate(hyperparameters, context=info.context)
+                data["hyperparameters"] = settings_class.model_validate(hyperparameters, context=info.context)
             except ValidationError as error:
                 first = error.errors()[0]
                 ctx = {**first.get("ctx", {}), "at": ("hyperparameters", *error_path(first))}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from torch.utils.tensorboard import SummaryWriter
 
 from rldojo.stats.core import StatsAggregationMethod, StatsPropertyType, StatsSummary, StatsWriter
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
 
 __all__ = ["TensorboardWriter"]
 
@@ -26,6 +28,8 @@ class TensorboardWriter(StatsWriter):
 
     def _writer(self, category: str) -> SummaryWriter:
         if category not in self.writers:
+            from torch.utils.tensorboard import SummaryWriter  # imported when a run writes, not at validation
+
             folder = self.base_dir / category
             if self.clear_past_data:
                 for old in folder.glob("events.out.tfevents.*"):

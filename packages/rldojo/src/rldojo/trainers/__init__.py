@@ -1,9 +1,29 @@
-"""Trainer API (ML-Agents' plugin tutorial names): subclass OnPolicyTrainer or OffPolicyTrainer."""
+"""Trainer API (ML-Agents' plugin tutorial names): subclass OnPolicyTrainer or OffPolicyTrainer.
 
-from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.on_policy import OnPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer
-from rldojo.trainers.rl_trainer import RLTrainer
-from rldojo.trainers.schedules import DecayedValue
+The classes load on first use, so that a trainer type's settings module (``rldojo.trainers.ppo.settings``)
+imports without torch.
+"""
+
+from typing import TYPE_CHECKING
+
+from rldojo.lazy_imports import lazy_exports
+
+if TYPE_CHECKING:
+    from rldojo.trainers.off_policy import OffPolicyTrainer
+    from rldojo.trainers.on_policy import OnPolicyTrainer
+    from rldojo.trainers.optimizer import Optimizer
+    from rldojo.trainers.rl_trainer import RLTrainer
+    from rldojo.trainers.schedules import DecayedValue
 
 __all__ = ["DecayedValue", "OffPolicyTrainer", "OnPolicyTrainer", "Optimizer", "RLTrainer"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "DecayedValue": "rldojo.trainers.schedules",
+        "OffPolicyTrainer": "rldojo.trainers.off_policy",
+        "OnPolicyTrainer": "rldojo.trainers.on_policy",
+        "Optimizer": "rldojo.trainers.optimizer",
+        "RLTrainer": "rldojo.trainers.rl_trainer",
+    },
+)

@@ -7,7 +7,9 @@ from pydantic_core import PydanticCustomError
 
 from rldojo.settings import OnPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
 
-__all__ = ["A2CSettings"]
+__all__ = ["TRAINER_NAME", "A2CSettings", "get_type_and_setting"]
+
+TRAINER_NAME = "a2c"
 
 
 class A2CSettings(OnPolicyHyperparamSettings):
@@ -37,3 +39,11 @@ class A2CSettings(OnPolicyHyperparamSettings):
                 {"value": value},
             )
         return value
+
+
+def get_type_and_setting() -> tuple[dict[str, str], dict[str, type[A2CSettings]]]:
+    """Registration function named by the core's ``rldojo.trainer_type`` entry point ``a2c``.
+
+    The trainer class is given by its import path: it (and torch) load only when a trainer is built.
+    """
+    return {TRAINER_NAME: "rldojo.trainers.a2c.trainer:A2CTrainer"}, {TRAINER_NAME: A2CSettings}

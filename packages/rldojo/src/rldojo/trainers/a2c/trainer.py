@@ -1,14 +1,12 @@
-"""A2CTrainer and its registration (``rldojo.trainer_type`` entry point ``a2c``)."""
+"""A2CTrainer."""
 
 from __future__ import annotations
 
 from rldojo.trainers.a2c.optimizer import A2COptimizer
-from rldojo.trainers.a2c.settings import A2CSettings
+from rldojo.trainers.a2c.settings import TRAINER_NAME, A2CSettings
 from rldojo.trainers.ppo import PPOTrainer
 
-__all__ = ["TRAINER_NAME", "A2CTrainer", "get_type_and_setting"]
-
-TRAINER_NAME = "a2c"
+__all__ = ["A2CTrainer"]
 
 
 class A2CTrainer(PPOTrainer):
@@ -25,8 +23,3 @@ class A2CTrainer(PPOTrainer):
     @staticmethod
     def get_trainer_name() -> str:
         return TRAINER_NAME
-
-
-def get_type_and_setting() -> tuple[dict[str, type[A2CTrainer]], dict[str, type[A2CSettings]]]:
-    """Registration function named by the core's ``rldojo.trainer_type`` entry point."""
-    return {TRAINER_NAME: A2CTrainer}, {TRAINER_NAME: A2CSettings}

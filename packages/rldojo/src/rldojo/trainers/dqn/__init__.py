@@ -1,8 +1,22 @@
-"""DQN trainer type."""
+"""DQN trainer type; its settings and registration import without torch, the rest on first use."""
 
-from rldojo.trainers.dqn.optimizer import DQNOptimizer
-from rldojo.trainers.dqn.q_network import QNetwork
-from rldojo.trainers.dqn.settings import DQNSettings
-from rldojo.trainers.dqn.trainer import TRAINER_NAME, DQNTrainer, get_type_and_setting
+from typing import TYPE_CHECKING
+
+from rldojo.lazy_imports import lazy_exports
+from rldojo.trainers.dqn.settings import TRAINER_NAME, DQNSettings, get_type_and_setting
+
+if TYPE_CHECKING:
+    from rldojo.trainers.dqn.optimizer import DQNOptimizer
+    from rldojo.trainers.dqn.q_network import QNetwork
+    from rldojo.trainers.dqn.trainer import DQNTrainer
 
 __all__ = ["TRAINER_NAME", "DQNOptimizer", "DQNSettings", "DQNTrainer", "QNetwork", "get_type_and_setting"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "DQNOptimizer": "rldojo.trainers.dqn.optimizer",
+        "QNetwork": "rldojo.trainers.dqn.q_network",
+        "DQNTrainer": "rldojo.trainers.dqn.trainer",
+    },
+)

@@ -6,7 +6,9 @@ from pydantic import Field
 
 from rldojo.settings import OffPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
 
-__all__ = ["DQNSettings"]
+__all__ = ["TRAINER_NAME", "DQNSettings", "get_type_and_setting"]
+
+TRAINER_NAME = "dqn"
 
 
 class DQNSettings(OffPolicyHyperparamSettings):
@@ -35,3 +37,11 @@ class DQNSettings(OffPolicyHyperparamSettings):
     save_replay_buffer: bool = True
     """Keep the replay buffer in checkpoints so --resume does not restart from an empty buffer
     (ML-Agents' default is false)."""
+
+
+def get_type_and_setting() -> tuple[dict[str, str], dict[str, type[DQNSettings]]]:
+    """Registration function named by the core's ``rldojo.trainer_type`` entry point ``dqn``.
+
+    The trainer class is given by its import path: it (and torch) load only when a trainer is built.
+    """
+    return {TRAINER_NAME: "rldojo.trainers.dqn.trainer:DQNTrainer"}, {TRAINER_NAME: DQNSettings}

@@ -1,4 +1,4 @@
-"""DQNTrainer and its registration (``rldojo.trainer_type`` entry point ``dqn``)."""
+"""DQNTrainer."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from rldojo.networks import default_device
 from rldojo.policy import Policy
 from rldojo.trainers.dqn.optimizer import DQNOptimizer
 from rldojo.trainers.dqn.q_network import QNetwork
-from rldojo.trainers.dqn.settings import DQNSettings
+from rldojo.trainers.dqn.settings import TRAINER_NAME, DQNSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 
-__all__ = ["TRAINER_NAME", "DQNTrainer", "get_type_and_setting"]
-
-TRAINER_NAME = "dqn"
+__all__ = ["DQNTrainer"]
 
 
 class DQNTrainer(OffPolicyTrainer):
@@ -88,8 +86,3 @@ class DQNTrainer(OffPolicyTrainer):
     @staticmethod
     def get_trainer_name() -> str:
         return TRAINER_NAME
-
-
-def get_type_and_setting() -> tuple[dict[str, type[DQNTrainer]], dict[str, type[DQNSettings]]]:
-    """Registration function named by the core's ``rldojo.trainer_type`` entry point."""
-    return {TRAINER_NAME: DQNTrainer}, {TRAINER_NAME: DQNSettings}

@@ -1,7 +1,20 @@
-"""PPO trainer type."""
+"""PPO trainer type; its settings and registration import without torch, the rest on first use."""
 
-from rldojo.trainers.ppo.optimizer import PPOOptimizer
-from rldojo.trainers.ppo.settings import PPOSettings
-from rldojo.trainers.ppo.trainer import TRAINER_NAME, PPOTrainer, get_type_and_setting
+from typing import TYPE_CHECKING
+
+from rldojo.lazy_imports import lazy_exports
+from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings, get_type_and_setting
+
+if TYPE_CHECKING:
+    from rldojo.trainers.ppo.optimizer import PPOOptimizer
+    from rldojo.trainers.ppo.trainer import PPOTrainer
 
 __all__ = ["TRAINER_NAME", "PPOOptimizer", "PPOSettings", "PPOTrainer", "get_type_and_setting"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "PPOOptimizer": "rldojo.trainers.ppo.optimizer",
+        "PPOTrainer": "rldojo.trainers.ppo.trainer",
+    },
+)

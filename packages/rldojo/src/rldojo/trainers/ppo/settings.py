@@ -6,7 +6,9 @@ from pydantic import Field, model_validator
 
 from rldojo.settings import OnPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
 
-__all__ = ["PPOSettings"]
+__all__ = ["TRAINER_NAME", "PPOSettings", "get_type_and_setting"]
+
+TRAINER_NAME = "ppo"
 
 
 class PPOSettings(OnPolicyHyperparamSettings):
@@ -39,3 +41,11 @@ class PPOSettings(OnPolicyHyperparamSettings):
         self.beta_schedule = self.beta_schedule or self.learning_rate_schedule
         self.epsilon_schedule = self.epsilon_schedule or self.learning_rate_schedule
         return self
+
+
+def get_type_and_setting() -> tuple[dict[str, str], dict[str, type[PPOSettings]]]:
+    """Registration function named by the core's ``rldojo.trainer_type`` entry point ``ppo``.
+
+    The trainer class is given by its import path: it (and torch) load only when a trainer is built.
+    """
+    return {TRAINER_NAME: "rldojo.trainers.ppo.trainer:PPOTrainer"}, {TRAINER_NAME: PPOSettings}

@@ -1,4 +1,4 @@
-"""PPOTrainer and its registration (``rldojo.trainer_type`` entry point ``ppo``)."""
+"""PPOTrainer."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from rldojo.networks import Actor, default_device
 from rldojo.policy import Policy
 from rldojo.trainers.on_policy import OnPolicyTrainer
 from rldojo.trainers.ppo.optimizer import PPOOptimizer
-from rldojo.trainers.ppo.settings import PPOSettings
+from rldojo.trainers.ppo.settings import TRAINER_NAME
 from rldojo.trainers.returns import gae
 from rldojo.trajectory import Trajectory
 
-__all__ = ["TRAINER_NAME", "PPOTrainer", "get_type_and_setting"]
-
-TRAINER_NAME = "ppo"
+__all__ = ["PPOTrainer"]
 
 
 class PPOTrainer(OnPolicyTrainer):
@@ -68,8 +66,3 @@ class PPOTrainer(OnPolicyTrainer):
     @staticmethod
     def get_trainer_name() -> str:
         return TRAINER_NAME
-
-
-def get_type_and_setting() -> tuple[dict[str, type[PPOTrainer]], dict[str, type[PPOSettings]]]:
-    """Registration function named by the core's ``rldojo.trainer_type`` entry point."""
-    return {TRAINER_NAME: PPOTrainer}, {TRAINER_NAME: PPOSettings}

@@ -1,7 +1,20 @@
-"""SAC trainer type."""
+"""SAC trainer type; its settings and registration import without torch, the rest on first use."""
 
-from rldojo.trainers.sac.optimizer import SACOptimizer
-from rldojo.trainers.sac.settings import SACSettings
-from rldojo.trainers.sac.trainer import TRAINER_NAME, SACTrainer, get_type_and_setting
+from typing import TYPE_CHECKING
+
+from rldojo.lazy_imports import lazy_exports
+from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings, get_type_and_setting
+
+if TYPE_CHECKING:
+    from rldojo.trainers.sac.optimizer import SACOptimizer
+    from rldojo.trainers.sac.trainer import SACTrainer
 
 __all__ = ["TRAINER_NAME", "SACOptimizer", "SACSettings", "SACTrainer", "get_type_and_setting"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "SACOptimizer": "rldojo.trainers.sac.optimizer",
+        "SACTrainer": "rldojo.trainers.sac.trainer",
+    },
+)

@@ -6,7 +6,9 @@ from pydantic import Field, model_validator
 
 from rldojo.settings import OffPolicyHyperparamSettings, YamlFloat
 
-__all__ = ["SACSettings"]
+__all__ = ["TRAINER_NAME", "SACSettings", "get_type_and_setting"]
+
+TRAINER_NAME = "sac"
 
 
 class SACSettings(OffPolicyHyperparamSettings):
@@ -29,3 +31,11 @@ class SACSettings(OffPolicyHyperparamSettings):
         if self.reward_signal_steps_per_update is None:
             self.reward_signal_steps_per_update = self.steps_per_update
         return self
+
+
+def get_type_and_setting() -> tuple[dict[str, str], dict[str, type[SACSettings]]]:
+    """Registration function named by the core's ``rldojo.trainer_type`` entry point ``sac``.
+
+    The trainer class is given by its import path: it (and torch) load only when a trainer is built.
+    """
+    return {TRAINER_NAME: "rldojo.trainers.sac.trainer:SACTrainer"}, {TRAINER_NAME: SACSettings}

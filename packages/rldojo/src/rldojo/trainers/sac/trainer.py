@@ -1,4 +1,4 @@
-"""SACTrainer and its registration (``rldojo.trainer_type`` entry point ``sac``)."""
+"""SACTrainer."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from rldojo.policy import Policy
 from rldojo.trainers.off_policy import OffPolicyTrainer
 from rldojo.trainers.sac.networks import SACActor
 from rldojo.trainers.sac.optimizer import SACOptimizer
-from rldojo.trainers.sac.settings import SACSettings
+from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trajectory import Trajectory
 
-__all__ = ["TRAINER_NAME", "SACTrainer", "get_type_and_setting"]
-
-TRAINER_NAME = "sac"
+__all__ = ["SACTrainer"]
 
 
 class SACTrainer(OffPolicyTrainer):
@@ -43,8 +41,3 @@ class SACTrainer(OffPolicyTrainer):
     @staticmethod
     def get_trainer_name() -> str:
         return TRAINER_NAME
-
-
-def get_type_and_setting() -> tuple[dict[str, type[SACTrainer]], dict[str, type[SACSettings]]]:
-    """Registration function named by the core's ``rldojo.trainer_type`` entry point."""
-    return {TRAINER_NAME: SACTrainer}, {TRAINER_NAME: SACSettings}

@@ -1,11 +1,15 @@
-"""``rldojo report RUN_DIR...``: learning curves and a summary of groups of runs (from rldojo-stats)."""
+"""``rldojo report RUN_DIR...``: learning curves and a summary of groups of runs.
+
+Added to ``rldojo`` by this package's ``rldojo.cli`` entry point; the report itself (matplotlib and all)
+is imported only when the command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from rldojo.errors import ConfigError
+__all__ = ["add_parser"]
 
 REWARD_KEY = "Environment/Cumulative Reward"
 
@@ -24,9 +28,10 @@ def _window(text: str) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``report`` to the ``rldojo`` subcommands."""
     parser = subparsers.add_parser(
         "report",
-        help="plot learning curves and summarise groups of runs (needs rldojo-stats)",
+        help="plot learning curves and summarise groups of runs (from rldojo-stats)",
         description="Per group of runs: each seed as a thin line, the mean with a bootstrapped 95%% "
         "interval, against trainer steps and wall time; a markdown summary with final scores and, for "
         "groups of 3+ runs, rliable's IQM and probability of improvement. Runs are grouped with --group, "
@@ -62,12 +67,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from rldojo_stats.report import ReportOptions, write_report
-    except ImportError as error:
-        raise ConfigError(
-            f"rldojo report needs the rldojo-stats package ({error}); install it: pip install rldojo-stats"
-        ) from None
+    from rldojo_stats.report import ReportOptions, write_report
+
     options = ReportOptions(
         metric=args.metric,
         x_axes=("steps", "time") if args.x == "both" else (args.x,),
