@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -15,17 +10,9 @@ from rldojo import plugins
 from rldojo.errors import ConfigError
 from rldojo.plugins import PluginError
 
+from .plugin_sites import run_rldojo, write_distribution
+
 pytestmark = pytest.mark.smoke
-
-
-def write_distribution(root: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
-    """An installed distribution as pip would leave it: modules plus ``<name>-0.1.dist-info``."""
-    dist_info = root / f"{name.replace('-', '_')}-0.1.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
-    for module, source in modules.items():
-        (root / f"{module}.py").write_text(textwrap.dedent(source))
 
 
 @pytest.fixture
@@ -146,14 +133,6 @@ def test_settings_class_must_derive_from_the_hyperparameter_bases(site, request)
         ConfigError, match=r"plugin plain \(entry point .*\): settings class for 'plain' must derive"
     ):
         run_options_from_dict({"behaviors": {"B": {"trainer_type": "plain"}}}, "test.yaml")
-
-
-def run_rldojo(*args: str, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if pythonpath is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
-    command = [str(Path(sys.executable).with_name("rldojo")), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_rldojo_plugins_lists_each_group_with_its_distribution(capsys):
