@@ -10,8 +10,9 @@ torch, which listing plugins must not). The modules behind them are internal.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rldojo.lazy_imports import lazy_exports
 
 if TYPE_CHECKING:
     from rldojo_sb3.registration import get_type_and_setting
@@ -40,7 +41,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTED_FROM:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTED_FROM[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTED_FROM)
