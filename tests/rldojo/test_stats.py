@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rldojo.stats import (
+    STEPS_PER_SECOND_KEY,
     StatsAggregationMethod,
     StatsPropertyType,
     StatsReporter,
@@ -13,7 +16,7 @@ from rldojo.stats import (
     StatsWriter,
     TensorboardWriter,
 )
-from rldojo.stats.console import summary_line
+from rldojo.stats.console import summary_line, wrap_phrases
 
 pytestmark = pytest.mark.smoke
 
@@ -71,7 +74,7 @@ def test_reporter_summarises_per_category_and_starts_a_new_period(run_reporter, 
     assert values["Step"].full_dist == [20.0]
     assert ("Ball", "Step", 20) in writer.added
     reporter.write_stats(40)
-    assert writer.summaries[-1][1] == {}
+    assert set(writer.summaries[-1][1]) == {STEPS_PER_SECOND_KEY}  # nothing left of the first period
     other.write_stats(5)
     assert writer.summaries[-1][1]["Losses/Value Loss"].mean == 100.0
 
@@ -160,3 +163,55 @@ def test_console_progress_bar_shows_steps_per_second_and_eta():
     writer.progress.refresh()
     writer.close()
     assert "300/1000" in output.getvalue() and "steps/s" in output.getvalue() and "ETA" in output.getvalue()
+
+
+def test_every_summary_but_the_first_has_steps_per_second():
+    class Recorder(StatsWriter):
+        def __init__(self) -> None:
+            self.summaries: list[tuple[int, dict[str, StatsSummary]]] = []
+
+        def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+            self.summaries.append((step, values))
+
+    recorder = Recorder()
+    reporter = StatsReporter()
+    reporter.add_writer(recorder)
+    ball = reporter.for_category("Ball")
+    started = time.perf_counter()
+    for step in (100, 300):
+        ball.add_stat("Losses/Value Loss", 1.0)
+        ball.write_stats(step)
+    elapsed = time.perf_counter() - started
+    (_, first), (_, second) = recorder.summaries
+    assert STEPS_PER_SECOND_KEY not in first
+    assert second[STEPS_PER_SECOND_KEY].mean >= 200 / elapsed  # 200 steps in at most that time
+
+
+def test_console_bar_stops_at_max_steps_and_the_run_ends_with_a_closing_summary(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from rldojo.stats import ConsoleWriter
+
+    output = io.StringIO()
+    writer = ConsoleWriter(Console(file=output, force_terminal=True, width=150), run_folder=tmp_path)
+    writer.add_property("Ball", StatsPropertyType.HYPERPARAMETERS, {"max_steps": 1000})
+    writer.on_add_stat("Ball", "Step", 1022, StatsAggregationMethod.MOST_RECENT)
+    assert writer.progress.tasks[0].completed == 1000
+    rewards = StatsSummary([1.0, 2.0], StatsAggregationMethod.HISTOGRAM)
+    writer.write_stats("Ball", {"Environment/Cumulative Reward": rewards}, 1000)
+    writer.write_stats("Ball", {}, 1022)
+    writer.close()
+    text = output.getvalue()
+    assert "Run ended after" in text and "Ball: step 1022, last mean reward 1.500" in text
+    assert f"run folder: {tmp_path}" in text
+
+
+def test_summary_lines_are_cut_between_phrases_on_a_narrow_terminal():
+    line = "3DBall. Step: 12000. Time Elapsed: 9.500 s. Mean Reward: 2.000. Std of Reward: 1.000. Training."
+    assert wrap_phrases(line, 80) == [
+        "3DBall. Step: 12000. Time Elapsed: 9.500 s. Mean Reward: 2.000.",
+        "  Std of Reward: 1.000. Training.",
+    ]
+    assert wrap_phrases(line, 200) == [line]

@@ -13,7 +13,7 @@ import pytest
 
 from rldojo.settings import run_options_from_dict
 from rldojo.stats import StatsAggregationMethod, StatsSummary
-from rldojo_stats.wandb_writer import RUN_ID_FILE, WandbOptions, WandbWriter
+from rldojo_stats.wandb_writer import RUN_ID_FILE, WandbOptions, WandbWriter, metric_name
 
 from .conftest import FAKE_API_KEY, SUMMARY_FREQ, TrainedRuns
 from .wandb_log import read_records
@@ -117,3 +117,15 @@ def test_a_wandb_failure_is_one_warning_and_logging_stops(tmp_path, monkeypatch,
         writer.close()
     warnings = [record.getMessage() for record in caplog.records if record.name.startswith("rldojo_stats")]
     assert len(warnings) == 1 and "training continues" in warnings[0], warnings
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("Environment/Cumulative Reward", "3DBall/Environment/Cumulative Reward"),
+        ("3DBall/Ball Dropped", "3DBall/Ball Dropped"),
+    ],
+)
+def test_wandb_metric_names_are_prefixed_by_the_behavior_once(key, name):
+    assert metric_name("3DBall", key) == name

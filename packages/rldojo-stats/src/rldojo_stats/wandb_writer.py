@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -22,12 +23,18 @@ from rldojo.run_directory import MANIFEST_FILE, as_yaml_data
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsAggregationMethod, StatsSummary, StatsWriter
 
-__all__ = ["RUN_ID_FILE", "WandbOptions", "WandbWriter", "get_wandb_writers"]
+__all__ = ["RUN_ID_FILE", "WandbOptions", "WandbWriter", "get_wandb_writers", "metric_name"]
 
 logger = logging.getLogger(__name__)
 
 RUN_ID_FILE = "wandb_run_id.txt"
 HIDDEN_KEYS = ("Step",)
+
+
+def metric_name(category: str, key: str) -> str:
+    """``<Behavior>/<stat>``; a stat the env already named after its behavior (``3DBall/Ball Dropped``)
+    keeps its name instead of becoming ``3DBall/3DBall/Ball Dropped``."""
+    return key if key.startswith(f"{category}/") else f"{category}/{key}"
 
 
 class WandbOptions(BaseModel):
@@ -108,6 +115,7 @@ class WandbWriter(StatsWriter):
             id=self._wandb_run_id(),
             resume="allow",
             mode=self.options.mode,
+            dir=None if "WANDB_DIR" in os.environ else self.run_folder,  # <run folder>/wandb, not ./wandb
             config=self.config,
             settings=wandb.Settings(console="off", init_timeout=self.options.init_timeout),
         )
@@ -133,9 +141,10 @@ class WandbWriter(StatsWriter):
         for key, summary in values.items():
             if key in HIDDEN_KEYS:
                 continue
-            data[f"{category}/{key}"] = summary.aggregated_value
+            name = metric_name(category, key)
+            data[name] = summary.aggregated_value
             if summary.aggregation_method == StatsAggregationMethod.HISTOGRAM and summary.num > 0:
-                data[f"{category}/{key} histogram"] = wandb.Histogram(summary.full_dist)
+                data[f"{name} histogram"] = wandb.Histogram(summary.full_dist)
         run.log(data)
 
     def model_files(self) -> dict[str, list[Path]]:

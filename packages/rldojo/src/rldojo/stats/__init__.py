@@ -2,6 +2,7 @@
 
 from rldojo.stats.console import ConsoleWriter
 from rldojo.stats.core import (
+    STEPS_PER_SECOND_KEY,
     StatsAggregationMethod,
     StatsPropertyType,
     StatsReporter,
@@ -11,6 +12,7 @@ from rldojo.stats.core import (
 from rldojo.stats.tensorboard import TensorboardWriter
 
 __all__ = [
+    "STEPS_PER_SECOND_KEY",
     "ConsoleWriter",
     "StatsAggregationMethod",
     "StatsPropertyType",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -12,13 +14,12 @@ from rich.progress import (
     Progress,
     TaskID,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
 from rldojo.stats.core import StatsAggregationMethod, StatsPropertyType, StatsSummary, StatsWriter
 
-__all__ = ["ConsoleWriter", "summary_line"]
+__all__ = ["ConsoleWriter", "summary_line", "wrap_phrases"]
 
 REWARD_KEY = "Environment/Cumulative Reward"
 
@@ -39,18 +40,34 @@ def summary_line(category: str, values: dict[str, StatsSummary], step: int, elap
     return f"{line} {training}"
 
 
-class ConsoleWriter(StatsWriter):
-    """Prints the summary line per behavior; on a terminal also shows steps, steps/s and ETA."""
+def wrap_phrases(line: str, width: int) -> list[str]:
+    """``line`` cut between its phrases (after ``". "``) into lines of at most ``width`` characters where a
+    phrase allows, continuation lines indented; a terminal would cut it mid-word."""
+    lines: list[str] = []
+    for phrase in re.split(r"(?<=\.) ", line):
+        if lines and len(lines[-1]) + 1 + len(phrase) <= width:
+            lines[-1] += " " + phrase
+        else:
+            lines.append(("  " if lines else "") + phrase)
+    return lines
 
-    def __init__(self, console: Console | None = None):
+
+class ConsoleWriter(StatsWriter):
+    """Prints the summary line per behavior; on a terminal also shows steps, steps/s and ETA. At the end of
+    the run it prints what each behavior reached, how long it took and where the run folder is."""
+
+    def __init__(self, console: Console | None = None, run_folder: Path | None = None):
         self.console = console or Console(highlight=False, soft_wrap=True)
+        self.run_folder = run_folder
         self.start_time = time.perf_counter()
+        self.last_summary: dict[str, tuple[int, float | None]] = {}
+        """Per behavior: step of its last summary and the last mean reward reported."""
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} steps/s"),
-            TimeElapsedColumn(),
+            TextColumn("{task.fields[elapsed]} s"),  # the summary lines' clock, not rich's own
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=self.console,
@@ -62,7 +79,7 @@ class ConsoleWriter(StatsWriter):
     def add_property(self, category: str, property_type: StatsPropertyType, value: Any) -> None:
         if property_type == StatsPropertyType.HYPERPARAMETERS and category not in self.tasks:
             total = value.get("max_steps") if isinstance(value, dict) else None
-            self.tasks[category] = self.progress.add_task(category, total=total, rate="-")
+            self.tasks[category] = self.progress.add_task(category, total=total, rate="-", elapsed="0")
 
     def on_add_stat(
         self,
@@ -73,13 +90,45 @@ class ConsoleWriter(StatsWriter):
     ) -> None:
         if key == "Step" and category in self.tasks:
             task_id = self.tasks[category]
-            self.progress.update(task_id, completed=value)
+            total = self.progress.tasks[task_id].total
+            # the last trajectories may take a trainer past max_steps (60220/60000): show it as done
+            self.progress.update(task_id, completed=min(value, total) if total else value)
             speed = self.progress.tasks[task_id].speed
-            self.progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-")
+            elapsed = f"{time.perf_counter() - self.start_time:,.0f}"
+            self.progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-", elapsed=elapsed)
 
     def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
         elapsed = time.perf_counter() - self.start_time
-        self.console.print(summary_line(category, values, step, elapsed), markup=False)
+        line = summary_line(category, values, step, elapsed)
+        # one line for log parsers; on a terminal, cut between phrases to the terminal's width
+        lines = wrap_phrases(line, self.console.width) if self.console.is_terminal else [line]
+        self._print(lines)
+        reward = values.get(REWARD_KEY)
+        last_reward = reward.mean if reward is not None and reward.num > 0 else None
+        self.last_summary[category] = (
+            step,
+            last_reward if last_reward is not None else self._last_reward(category),
+        )
+
+    def _last_reward(self, category: str) -> float | None:
+        return self.last_summary.get(category, (0, None))[1]
+
+    def closing_lines(self) -> list[str]:
+        """What the run reached per behavior, its time, and where its files are."""
+        lines = [f"Run ended after {time.perf_counter() - self.start_time:.1f} s."]
+        for category, (step, reward) in sorted(self.last_summary.items()):
+            reached = f"last mean reward {reward:.3f}" if reward is not None else "no episode completed"
+            lines.append(f"  {category}: step {step}, {reached}")
+        if self.run_folder is not None:
+            lines.append(f"  run folder: {self.run_folder}")
+            lines.append("    configuration.yaml, run_manifest.json, run_logs/, per behavior:")
+            lines.append("    TensorBoard events and checkpoints")
+        return lines
+
+    def _print(self, lines: list[str]) -> None:
+        self.console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         self.progress.stop()
+        if self.last_summary:
+            self._print(self.closing_lines())

@@ -11,6 +11,7 @@ import copy
 import enum
 import logging
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,19 @@ from typing import Any
 import numpy as np
 from mlagents_envs.side_channel.stats_side_channel import StatsAggregationMethod
 
-__all__ = ["StatsAggregationMethod", "StatsPropertyType", "StatsReporter", "StatsSummary", "StatsWriter"]
+__all__ = [
+    "STEPS_PER_SECOND_KEY",
+    "StatsAggregationMethod",
+    "StatsPropertyType",
+    "StatsReporter",
+    "StatsSummary",
+    "StatsWriter",
+]
 
 logger = logging.getLogger(__name__)
+
+STEPS_PER_SECOND_KEY = "Environment/Steps Per Second"
+"""Trainer steps per second of wall time since the previous summary, added to every summary but the first."""
 
 
 class StatsPropertyType(enum.Enum):
@@ -95,6 +106,8 @@ class _RunStats:
         self.values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         self.aggregation: dict[str, dict[str, StatsAggregationMethod]] = defaultdict(dict)
         self.lock = threading.RLock()
+        self.last_write: dict[str, tuple[int, float]] = {}
+        """Per category: the step and clock of its last summary, for steps per second."""
 
     def call(self, hook: str, *args: Any) -> None:
         """Call ``hook(*args)`` on every writer; a writer that raises is named in one warning and dropped,
@@ -191,4 +204,10 @@ class StatsReporter:
                 if values
             }
             self._run.values[self.category].clear()
+            now = time.perf_counter()
+            last_step, last_time = self._run.last_write.get(self.category, (step, now))
+            if step > last_step and now > last_time:  # from the second summary on (CleanRL's charts/SPS)
+                rate = (step - last_step) / (now - last_time)
+                summaries[STEPS_PER_SECOND_KEY] = StatsSummary([rate], StatsAggregationMethod.MOST_RECENT)
+            self._run.last_write[self.category] = (step, now)
             self._run.call("write_stats", self.category, summaries, step)

@@ -22,5 +22,5 @@ def get_default_stats_writers(run_options: Any) -> list[StatsWriter]:
             clear_past_data=not checkpoint_settings.resume,
             hidden_keys=HIDDEN_TENSORBOARD_KEYS,
         ),
-        ConsoleWriter(),
+        ConsoleWriter(run_folder=checkpoint_settings.write_path),
     ]
