@@ -89,6 +89,8 @@ class Academy:
         self._episode_steps += 1
         max_steps = self.scene.options.max_steps
         interrupted = ~outcome.terminated & (max_steps > 0) & (self._episode_steps >= max_steps)
+        if outcome.interrupted is not None:
+            interrupted |= ~outcome.terminated & outcome.interrupted
         ended = outcome.terminated | interrupted
         final: dict[str, tuple[list[np.ndarray], np.ndarray]] = {}
         if ended.any():

@@ -1,4 +1,4 @@
-"""``rldojo-sim``: list scenes and write their builds."""
+"""``rldojo-sim``: list scenes, write their builds and record demonstrations of their scripted policies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rldojo_sim.builds import build
 from rldojo_sim.errors import SimError
-from rldojo_sim.scenes import SCENES, scene_names
+from rldojo_sim.record import record_demonstration
+from rldojo_sim.scenes import SCENES, parse_scene_options, scene_class, scene_names
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,15 +26,47 @@ def _parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--out-root", type=Path, default=Path("unity_builds"), help="root folder for --all"
     )
+    record_parser = commands.add_parser(
+        "record",
+        help="write ML-Agents demonstrations (.demo) of a scene's scripted policy",
+        epilog="Scene options (e.g. --num-areas 2, --room-size 7) follow as --kebab-case arguments.",
+    )
+    record_parser.add_argument("name", help="scene to record (see `rldojo-sim list`)")
+    record_parser.add_argument("--episodes", type=int, required=True, help="episodes to record")
+    record_parser.add_argument("--out", type=Path, required=True, help="the .demo file to write")
+    record_parser.add_argument("--behavior", help="behavior to record, for scenes with several")
+    record_parser.add_argument("--seed", type=int, default=0, help="scene seed (default 0)")
     return parser
+
+
+def _record(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> None:
+    values, unknown = parse_scene_options(scene_class(args.name), rest)
+    if unknown:
+        parser.error(f"record: unrecognized arguments: {' '.join(unknown)}")
+    meta = record_demonstration(
+        args.name, args.episodes, args.out, behavior=args.behavior, seed=args.seed, **values
+    )
+    print(
+        f"{meta.path}: {meta.number_episodes} episodes, {meta.number_steps} records, "
+        f"mean reward {meta.mean_reward:.3f}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "record":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "list":
         for name in scene_names():
             print(f"{name}\t{SCENES[name].__doc__}")
+        return 0
+    if args.command == "record":
+        try:
+            _record(parser, args, rest)
+        except SimError as error:
+            print(f"rldojo-sim: error: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.all == bool(args.name):
         parser.error("build: give either a scene name or --all")

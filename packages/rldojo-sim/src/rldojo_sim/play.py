@@ -28,9 +28,9 @@ def episode_returns(
 ) -> dict[str, list[float]]:
     """Reset ``env`` (of scene ``scene``) and play ``steps`` decisions; the finished episodes' returns.
 
-    ``"scripted"`` plays the scene's heuristic, ``"random"`` uniform allowed actions.
+    ``"scripted"`` plays the scene's scripted policy, ``"random"`` uniform allowed actions.
     """
-    heuristic = scene_class(scene).heuristic
+    scripted = scene_class(scene).scripted_policy()
     rng = np.random.default_rng(seed)
     env.reset()
     running: dict[str, dict[int, float]] = {name: {} for name in env.behavior_specs}
@@ -43,7 +43,7 @@ def episode_returns(
             for agent, reward in zip(decisions.agent_id.tolist(), decisions.reward.tolist(), strict=True):
                 running[name][agent] = running[name].get(agent, 0.0) + reward
             actions = (
-                random_actions(spec, decisions, rng) if policy == "random" else heuristic(name, decisions.obs)
+                random_actions(spec, decisions, rng) if policy == "random" else scripted(name, decisions)
             )
             env.set_actions(name, actions)
         env.step()

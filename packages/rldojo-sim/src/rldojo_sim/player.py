@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import logging
 import os
 import sys
@@ -26,7 +25,7 @@ from mlagents_envs.communicator_objects.unity_to_external_pb2_grpc import UnityT
 from rldojo_sim.academy import Academy, Frame
 from rldojo_sim.errors import SimError
 from rldojo_sim.faults import Faults
-from rldojo_sim.scenes import scene_class, scene_options
+from rldojo_sim.scenes import parse_scene_options, scene_class, scene_options
 from rldojo_sim.wire import (
     STATUS_OK,
     FrameEncoder,
@@ -64,15 +63,9 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, 
     Faults.add_arguments(parser)
     known, rest = parser.parse_known_args(argv)
     scene = scene_class(known.scene)
-    options_parser = argparse.ArgumentParser(prog=f"{scene.name} options", allow_abbrev=False)
-    for field in dataclasses.fields(scene.Options):
-        options_parser.add_argument(
-            f"--{field.name.replace('_', '-')}", dest=field.name, type=type(field.default)
-        )
-    options, ignored = options_parser.parse_known_args(rest)
+    values, ignored = parse_scene_options(scene, rest)
     if ignored:
         logger.warning("Ignoring unknown arguments: %s", " ".join(ignored))
-    values = {key: value for key, value in vars(options).items() if value is not None}
     scene_options(scene, **values)  # reject bad options before connecting: Python waits for a started player
     return known, values, Faults.from_arguments(known)
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 from rldojo_sim.errors import SceneOptionError, UnknownSceneError
 from rldojo_sim.scenes.ball3d import Ball3D
 from rldojo_sim.scenes.base import Scene, SceneOptions
 from rldojo_sim.scenes.basic import Basic
+from rldojo_sim.scenes.dungeon_escape import DungeonEscape
 from rldojo_sim.scenes.gridworld import GridWorld
+from rldojo_sim.scenes.hallway import Hallway
+from rldojo_sim.scenes.pyramids import Pyramids
+from rldojo_sim.scenes.strikers_vs_goalie import StrikersVsGoalie
 from rldojo_sim.scenes.tennis import Tennis
 
-SCENES: dict[str, type[Scene]] = {scene.name: scene for scene in (Basic, Ball3D, GridWorld, Tennis)}
+SCENES: dict[str, type[Scene]] = {
+    scene.name: scene
+    for scene in (Basic, Ball3D, GridWorld, Tennis, Pyramids, Hallway, DungeonEscape, StrikersVsGoalie)
+}
 
 
 def scene_names() -> list[str]:
@@ -51,3 +60,12 @@ def scene_options(scene: type[Scene], **values: Any) -> SceneOptions:
             )
         checked[key] = value
     return scene.Options(**checked)
+
+
+def parse_scene_options(scene: type[Scene], argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """``--kebab-case`` scene options in ``argv`` as keywords, and the arguments that are not options."""
+    parser = argparse.ArgumentParser(prog=f"{scene.name} options", allow_abbrev=False)
+    for field in dataclasses.fields(scene.Options):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=type(field.default))
+    options, rest = parser.parse_known_args(argv)
+    return {key: value for key, value in vars(options).items() if value is not None}, rest

@@ -8,7 +8,7 @@ common to all scenes: episode ids, max-step interruption, full resets and side c
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,6 +16,7 @@ import numpy as np
 from mlagents_envs.base_env import (
     ActionTuple,
     BehaviorSpec,
+    DecisionSteps,
     DimensionProperty,
     ObservationSpec,
     ObservationType,
@@ -53,6 +54,12 @@ class Outcome:
     """bool [num_areas]: the episode reached a terminal state."""
     group_rewards: dict[str, np.ndarray] | None = None
     """Behavior name -> float32 [num_areas] group reward, for scenes with agent groups."""
+    interrupted: np.ndarray | None = None
+    """bool [num_areas]: episodes the scene cuts short itself (besides the Academy's ``max_steps``)."""
+
+
+ScriptedPolicy = Callable[[str, DecisionSteps], ActionTuple]
+"""``policy(behavior, decisions) -> actions``: a scene's scripted player for one run."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,12 @@ class Scene(ABC):
     @abstractmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
         """A scripted policy from observations alone (Unity's ``Agent.Heuristic``): near optimal."""
+
+    @classmethod
+    def scripted_policy(cls) -> ScriptedPolicy:
+        """A new scripted player (for play and for recording demonstrations); it may keep state per
+        agent id, e.g. remember a cue. By default: ``heuristic`` on each decision's observations."""
+        return lambda behavior, decisions: cls.heuristic(behavior, decisions.obs)
 
     def action_masks(self) -> dict[str, np.ndarray]:
         """Behavior name -> bool [num_areas, sum(branches)], true where an action is disabled."""

@@ -1,0 +1,125 @@
+"""Pyramids: press a switch, then reach the pyramid it reveals; the only reward is at the pyramid.
+
+Modelled on ML-Agents' Pyramids, the sparse-reward scene where curiosity and RND help: a square
+room of ``room_size`` x ``room_size`` cells, the agent starting in the middle, a switch on a random
+cell. Stepping on the switch reveals a pyramid on another random cell; reaching it gives +1 and
+ends the episode. Nothing else is rewarded, so a policy that does not explore finds nothing to
+learn from. Observations: one-hot agent row and column, switch row and column, a switch-pressed
+flag, and pyramid row and column (zeros until the switch is pressed): ``6 * room_size + 1``
+floats. Actions: one branch of 5 (0 stay, 1 up, 2 down, 3 left, 4 right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
+
+from rldojo_sim.errors import SceneOptionError
+from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
+
+BEHAVIOR = "Pyramids?team=0"
+MOVES = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]])  # row, column deltas
+GOAL_REWARD = 1.0
+
+
+@dataclass(frozen=True)
+class PyramidsOptions(SceneOptions):
+    num_areas: int = 4
+    max_steps: int = 100
+    room_size: int = 9
+    """Cells per side of the square room (at least 3)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.room_size < 3:
+            raise SceneOptionError(f"room_size must be at least 3, got {self.room_size}.")
+
+
+class Pyramids(Scene):
+    """Press the switch, then reach the pyramid: +1 at the pyramid and no other reward (sparse)."""
+
+    name = "Pyramids"
+    Options = PyramidsOptions
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        assert isinstance(self.options, PyramidsOptions)
+        self.size = self.options.room_size
+        self.behavior_specs = {
+            BEHAVIOR: BehaviorSpec(
+                [vector_observation(6 * self.size + 1, "VectorSensor")], ActionSpec.create_discrete((5,))
+            )
+        }
+        n = self.num_areas
+        self.agent = np.zeros((n, 2), dtype=np.int64)
+        self.switch = np.zeros((n, 2), dtype=np.int64)
+        self.pyramid = np.zeros((n, 2), dtype=np.int64)
+        self.pressed = np.zeros(n, dtype=bool)
+        self.reached = np.zeros(n, dtype=bool)
+
+    def reset_areas(self, areas: np.ndarray) -> None:
+        count = int(areas.sum())
+        cells = self.size * self.size
+        centre = (self.size // 2) * self.size + self.size // 2
+        # two distinct cells other than the centre: switch and pyramid
+        scores = self.rng.random((count, cells))
+        scores[:, centre] = np.inf
+        picks = np.argsort(scores, axis=1)[:, :2]
+        self.agent[areas] = self.size // 2
+        self.switch[areas] = np.stack([picks[:, 0] // self.size, picks[:, 0] % self.size], axis=1)
+        self.pyramid[areas] = np.stack([picks[:, 1] // self.size, picks[:, 1] % self.size], axis=1)
+        self.pressed[areas] = False
+        self.reached[areas] = False
+
+    def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
+        self.agent = clamp(self.agent + MOVES[actions[BEHAVIOR].discrete[:, 0]], 0, self.size - 1)
+        self.reached = self.pressed & (self.agent == self.pyramid).all(axis=1)
+        self.pressed |= (self.agent == self.switch).all(axis=1)
+        reward = np.where(self.reached, np.float32(GOAL_REWARD), np.float32(0.0))
+        return Outcome({BEHAVIOR: reward}, self.reached.copy())
+
+    def observe(self) -> dict[str, list[np.ndarray]]:
+        n, size = self.num_areas, self.size
+        areas = np.arange(n)
+        obs = np.zeros((n, 6 * size + 1), dtype=np.float32)
+        obs[areas, self.agent[:, 0]] = 1.0
+        obs[areas, size + self.agent[:, 1]] = 1.0
+        obs[areas, 2 * size + self.switch[:, 0]] = 1.0
+        obs[areas, 3 * size + self.switch[:, 1]] = 1.0
+        obs[:, 4 * size] = self.pressed
+        shown = areas[self.pressed]
+        obs[shown, 4 * size + 1 + self.pyramid[shown, 0]] = 1.0
+        obs[shown, 5 * size + 1 + self.pyramid[shown, 1]] = 1.0
+        return {BEHAVIOR: [obs]}
+
+    @staticmethod
+    def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
+        """Walk to the switch, then to the pyramid: rows first, then columns."""
+        vector = obs[0]
+        size = (vector.shape[1] - 1) // 6
+
+        def cell(first: int) -> np.ndarray:  # the (row, column) one-hot pair starting at ``first``
+            return np.stack(
+                [
+                    vector[:, first : first + size].argmax(1),
+                    vector[:, first + size : first + 2 * size].argmax(1),
+                ],
+                1,
+            )
+
+        agent, switch, pyramid = cell(0), cell(2 * size), cell(4 * size + 1)
+        target = np.where(vector[:, 4 * size, None] > 0, pyramid, switch)
+        delta = target - agent
+        action = np.select(
+            [delta[:, 0] < 0, delta[:, 0] > 0, delta[:, 1] < 0, delta[:, 1] > 0], [1, 2, 3, 4], default=0
+        )
+        return ActionTuple(discrete=action[:, None].astype(np.int32))
+
+    def episode_stats(self, ended: np.ndarray) -> list[Stat]:
+        return [
+            *(Stat("Pyramids/Switch Pressed", float(p)) for p in self.pressed[ended]),
+            *(Stat("Pyramids/Goal Reached", float(r)) for r in self.reached[ended]),
+        ]
