@@ -9,7 +9,8 @@ from mlagents_envs.base_env import ActionSpec, ObservationSpec
 
 from rldojo.errors import ConfigError
 from rldojo.networks import ActionHead, Actor, Critic, ObservationEncoder, RunningNormalizer
-from rldojo.settings import NetworkSettings
+from rldojo.networks.visual import make_visual_encoder
+from rldojo.settings import EncoderType, NetworkSettings
 
 pytestmark = pytest.mark.smoke
 
@@ -31,7 +32,7 @@ def visual(channels: int, height: int, width: int) -> ObservationSpec:
     return ObservationSpec((channels, height, width), props, ObservationType.DEFAULT, "camera")
 
 
-@pytest.mark.parametrize("encoder", ["simple", "nature_cnn", "resnet", "fully_connected"])
+@pytest.mark.parametrize("encoder", [kind.value for kind in EncoderType])
 def test_visual_and_vector_observations_encode_to_hidden_units(encoder):
     settings = NetworkSettings(hidden_units=32, num_layers=2, vis_encode_type=encoder, normalize=True)
     model = ObservationEncoder([visual(3, 40, 40), vector(5)], settings)
@@ -39,10 +40,40 @@ def test_visual_and_vector_observations_encode_to_hidden_units(encoder):
     assert out.shape == (4, 32)
 
 
-def test_too_small_image_for_encoder_is_a_clear_error():
-    settings = NetworkSettings(vis_encode_type="nature_cnn")
-    with pytest.raises(ConfigError, match=r"nature_cnn.*at least 36x36 pixels, got 20x20"):
-        ObservationEncoder([visual(1, 20, 20)], settings)
+# encoder: (smallest height and width it takes, output features of each conv layer at that size)
+SMALLEST_INPUTS = {
+    "simple": (20, [(16, 4, 4), (32, 1, 1)]),
+    "nature_cnn": (36, [(32, 8, 8), (64, 3, 3), (64, 1, 1)]),
+    "resnet": (15, None),
+    "match3": (5, [(35, 3, 3), (144, 1, 1)]),
+    "fully_connected": (1, []),
+}
+
+
+@pytest.mark.parametrize("encoder", sorted(SMALLEST_INPUTS))
+def test_each_encoder_takes_its_smallest_image_and_refuses_one_pixel_less(encoder):
+    size, conv_shapes = SMALLEST_INPUTS[encoder]
+    module = make_visual_encoder(encoder, (2, size, size + 3), 24)
+    out = module(torch.rand(3, 2, size, size + 3))
+    assert out.shape == (3, 24)
+    if conv_shapes is not None:  # the layers ML-Agents builds, checked at the square smallest size
+        square = make_visual_encoder(encoder, (2, size, size), 24)
+        convs = [layer for layer in square.modules() if isinstance(layer, torch.nn.Conv2d)]
+        features, shapes = torch.rand(1, 2, size, size), []
+        for conv in convs:
+            features = conv(features)
+            shapes.append(tuple(features.shape[1:]))
+        assert shapes == conv_shapes
+    if size > 1:
+        with pytest.raises(ConfigError, match=rf"{encoder}.*at least {size}x{size} pixels, got {size - 1}x"):
+            ObservationEncoder([visual(1, size - 1, size + 3)], NetworkSettings(vis_encode_type=encoder))
+
+
+def test_match3_encoder_reads_a_match3_board():
+    """ML-Agents' Match3 example: an 8x8 board, one-hot over 6 colours plus special pieces, as channels."""
+    settings = NetworkSettings(hidden_units=64, num_layers=1, vis_encode_type="match3")
+    model = ObservationEncoder([visual(7, 8, 8)], settings)
+    assert model([torch.rand(5, 7, 8, 8)]).shape == (5, 64)
 
 
 def test_masked_discrete_actions_are_never_sampled():

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.smoke
 
 CORPUS = Path("/work/shared/reference-data/mlagents/configs")
 
-PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld PushBlock
+PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld Match3 PushBlock
 Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump WallJump_curriculum Worm"""
 SAC_LOADS = "3DBall 3DBallHard Basic Crawler FoodCollector GridWorld PushBlock Walker WallJump Worm"
 LOADS = (
@@ -42,7 +42,6 @@ NOT_SUPPORTED_YET = {  # file: (feature, YAML path of the first place it is used
     "poca/SoccerTwos.yaml": ("trainer_type poca", "behaviors.SoccerTwos.trainer_type"),
     "poca/StrikersVsGoalie.yaml": ("trainer_type poca", "behaviors.Goalie.trainer_type"),
     "ppo/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
-    "ppo/Match3.yaml": ("vis_encode_type match3", "default_settings.network_settings.vis_encode_type"),
     "ppo/Pyramids.yaml": ("reward signal curiosity", "behaviors.Pyramids.reward_signals.curiosity"),
     "ppo/PyramidsRND.yaml": ("reward signal rnd", "behaviors.Pyramids.reward_signals.rnd"),
     "sac/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),

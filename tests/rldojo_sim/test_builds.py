@@ -24,8 +24,12 @@ class Case:
     scene: str
     max_steps: int
     """Short enough that random play sees both terminated and interrupted episodes."""
-    parameter: tuple[str, float]
+    parameter: tuple[str, float] | None
+    """An environment parameter that changes the scene, for scenes that read one."""
     stat: str
+    room_size: int | None = None
+    """Pyramids' room, small enough that random play reaches the pyramid."""
+    steps: int = 1000
 
 
 CASES = [
@@ -33,8 +37,11 @@ CASES = [
     Case("3DBall", 15, ("gravity", 30.0), "3DBall/Ball Dropped"),
     Case("GridWorld", 6, ("step_penalty", 0.05), "GridWorld/Correct Goal"),
     Case("Tennis", 25, ("ball_speed", 0.15), "Tennis/Hits Per Rally"),
+    Case("Pyramids", 20, None, "Pyramids/Goal Reached", room_size=3, steps=300),
+    Case("Hallway", 8, None, "Hallway/Correct Door", steps=300),
+    Case("DungeonEscape", 12, None, "DungeonEscape/Escaped", steps=300),
+    Case("StrikersVsGoalie", 10, None, "StrikersVsGoalie/Goal Scored", steps=300),
 ]
-STEPS = 1000
 SEED = 11
 
 
@@ -42,6 +49,7 @@ def _assert_same(a: BaseEnv, b: BaseEnv, name: str) -> None:
     for steps_a, steps_b in zip(a.get_steps(name), b.get_steps(name), strict=True):
         assert np.array_equal(steps_a.agent_id, steps_b.agent_id)
         assert np.array_equal(steps_a.reward, steps_b.reward)
+        assert np.array_equal(np.asarray(steps_a.group_id), np.asarray(steps_b.group_id))
         assert np.array_equal(np.asarray(steps_a.group_reward), np.asarray(steps_b.group_reward))
         masks_a, masks_b = getattr(steps_a, "action_mask", None), getattr(steps_b, "action_mask", None)
         assert (masks_a is None) == (masks_b is None)
@@ -54,37 +62,38 @@ def _assert_same(a: BaseEnv, b: BaseEnv, name: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.scene for case in CASES])
 def test_launched_build_serves_the_protocol_like_the_in_process_env(case, sim_build, launch, tmp_path):
-    key, value = case.parameter
     engine, parameters, stats = (
         EngineConfigurationChannel(),
         EnvironmentParametersChannel(),
         StatsSideChannel(),
     )
     engine.set_configuration_parameters(time_scale=20.0)
-    parameters.set_float_parameter(key, value)
     twin_parameters = EnvironmentParametersChannel()
-    twin_parameters.set_float_parameter(key, value)
-    twin = rldojo_sim.make_env(
-        case.scene, seed=SEED, side_channels=[twin_parameters], max_steps=case.max_steps
-    )
-    default = rldojo_sim.make_env(case.scene, seed=SEED, max_steps=case.max_steps)
+    if case.parameter is not None:
+        for channel in (parameters, twin_parameters):
+            channel.set_float_parameter(*case.parameter)
+    options = {"max_steps": case.max_steps} | ({"room_size": case.room_size} if case.room_size else {})
+    twin = rldojo_sim.make_env(case.scene, seed=SEED, side_channels=[twin_parameters], **options)
+    default = rldojo_sim.make_env(case.scene, seed=SEED, **options)
     env = launch(
         sim_build(case.scene),
         seed=SEED,
         side_channels=[engine, parameters, stats],
         log_folder=str(tmp_path),
-        additional_args=["--max-steps", str(case.max_steps)],
+        additional_args=[f"--{key.replace('_', '-')}={value}" for key, value in options.items()],
     )
     process = env._process
     for e in (env, twin, default):
         e.reset()
     assert dict(env.behavior_specs) == dict(twin.behavior_specs) != {}
+    joins = case.scene == "DungeonEscape"
     checkers = {
-        name: EpisodeChecker(len(env.get_steps(name)[0]), case.max_steps) for name in env.behavior_specs
+        name: EpisodeChecker(len(env.get_steps(name)[0]), case.max_steps, agents_join_late=joins)
+        for name in env.behavior_specs
     }
     rng = np.random.default_rng(0)
     differs_from_default = False
-    for _ in range(STEPS):
+    for _ in range(case.steps):
         for name, spec in env.behavior_specs.items():
             checkers[name].check(*env.get_steps(name))
             _assert_same(env, twin, name)
@@ -99,7 +108,7 @@ def test_launched_build_serves_the_protocol_like_the_in_process_env(case, sim_bu
     received = stats.get_and_reset_stats()
     env.close()
     assert all(c.terminated and c.interrupted for c in checkers.values()), "saw both episode endings"
-    assert differs_from_default, f"environment parameter {key}={value} changed nothing"
+    assert differs_from_default or case.parameter is None, f"{case.parameter} changed nothing"
     assert case.stat in received
     assert "time_scale=20.0" in (tmp_path / "Player-0.log").read_text()
     assert process.returncode == 0

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from rldojo_sim import scene_names
 from rldojo_sim.cli import main
 
 pytestmark = pytest.mark.smoke
@@ -14,13 +15,15 @@ pytestmark = pytest.mark.smoke
 def test_list_names_every_scene_with_a_summary(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["3DBall", "Basic", "GridWorld", "Tennis"]
+    assert [line.split("\t")[0] for line in lines] == [
+        "3DBall", "Basic", "DungeonEscape", "GridWorld", "Hallway", "Pyramids", "StrikersVsGoalie", "Tennis"
+    ]  # fmt: skip
     assert all(len(line.split("\t")[1]) > 10 for line in lines)
 
 
 def test_build_all_writes_one_executable_launcher_per_scene(tmp_path, capsys):
     assert main(["build", "--all", "--out-root", str(tmp_path)]) == 0
-    launchers = [tmp_path / scene / f"{scene}.x86_64" for scene in ("3DBall", "Basic", "GridWorld", "Tennis")]
+    launchers = [tmp_path / scene / f"{scene}.x86_64" for scene in scene_names()]
     assert capsys.readouterr().out.splitlines() == [str(launcher) for launcher in launchers]
     assert all(os.access(launcher, os.X_OK) for launcher in launchers)
 
@@ -30,7 +33,8 @@ def test_unknown_scene_is_one_line_that_suggests_the_right_name(tmp_path, capsys
     error = capsys.readouterr().err
     assert error == (
         "rldojo-sim: error: Unknown sim scene 'GridWrld'. Did you mean 'GridWorld'? "
-        "Available scenes: 3DBall, Basic, GridWorld, Tennis.\n"
+        "Available scenes: 3DBall, Basic, DungeonEscape, GridWorld, Hallway, Pyramids, StrikersVsGoalie, "
+        "Tennis.\n"
     )
 
 

@@ -29,7 +29,7 @@ GOAL_REWARD = 1.0
 class PyramidsOptions(SceneOptions):
     num_areas: int = 4
     max_steps: int = 100
-    room_size: int = 9
+    room_size: int = 11
     """Cells per side of the square room (at least 3)."""
 
     def __post_init__(self) -> None:

@@ -75,7 +75,7 @@ class ObservationEncoder(nn.Module):
         processors: list[_VectorProcessor | _VisualProcessor] = []
         for index, spec in enumerate(observation_specs):
             shape = tuple(spec.shape)
-            if len(shape) == 3 and kind != "fully_connected":
+            if len(shape) == 3:
                 processors.append(
                     _VisualProcessor(kind, (shape[0], shape[1], shape[2]), settings.hidden_units)
                 )

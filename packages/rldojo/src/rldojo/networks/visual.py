@@ -1,4 +1,8 @@
-"""Visual encoders for ``vis_encode_type``: ``simple``, ``nature_cnn``, ``resnet`` (inputs [N, C, H, W])."""
+"""Visual encoders for ``vis_encode_type``, as ML-Agents builds them (inputs [N, C, H, W]).
+
+``simple``, ``nature_cnn``, ``resnet``, ``match3`` (small boards, e.g. Match-3 grids) and
+``fully_connected`` (no convolution), each ending in one dense layer to ``output_size`` features.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,22 @@ def simple_encoder(shape: tuple[int, int, int], output_size: int) -> nn.Module:
         nn.Conv2d(shape[0], 16, 8, stride=4), nn.LeakyReLU(), nn.Conv2d(16, 32, 4, stride=2), nn.LeakyReLU()
     )
     return _FlattenedConvEncoder(body, shape, output_size)
+
+
+def match3_encoder(shape: tuple[int, int, int], output_size: int) -> nn.Module:
+    """Two 3x3 stride-1 convolutions (35 and 144 channels) for boards of a few cells; needs 5x5 pixels.
+
+    ML-Agents' ``SmallVisualEncoder``, after the network King uses for Candy Crush playtesting.
+    """
+    body = nn.Sequential(
+        nn.Conv2d(shape[0], 35, 3, stride=1), nn.LeakyReLU(), nn.Conv2d(35, 144, 3, stride=1), nn.LeakyReLU()
+    )
+    return _FlattenedConvEncoder(body, shape, output_size)
+
+
+def fully_connected_encoder(shape: tuple[int, int, int], output_size: int) -> nn.Module:
+    """No convolution: the flattened pixels through the dense layer; any size."""
+    return _FlattenedConvEncoder(nn.Sequential(), shape, output_size)
 
 
 def nature_cnn_encoder(shape: tuple[int, int, int], output_size: int) -> nn.Module:
@@ -87,6 +107,8 @@ VISUAL_ENCODERS: dict[str, tuple[VisualEncoderFactory, int]] = {
     "simple": (simple_encoder, 20),
     "nature_cnn": (nature_cnn_encoder, 36),
     "resnet": (resnet_encoder, 15),
+    "match3": (match3_encoder, 5),
+    "fully_connected": (fully_connected_encoder, 1),
 }
 
 

@@ -46,14 +46,6 @@ class EncoderType(str, Enum):
     RESNET = "resnet"
 
 
-SUPPORTED_ENCODERS = (
-    EncoderType.FULLY_CONNECTED,
-    EncoderType.SIMPLE,
-    EncoderType.NATURE_CNN,
-    EncoderType.RESNET,
-)
-
-
 class Activation(str, Enum):
     """Nonlinearity of the dense layers (``network_settings.activation``, an rldojo extension)."""
 
@@ -87,13 +79,6 @@ class NetworkSettings(SettingsModel):
     memory: MemorySettings | None = None
     goal_conditioning_type: ConditioningType = ConditioningType.HYPER
     deterministic: bool = False
-
-    @field_validator("vis_encode_type")
-    @classmethod
-    def _encoder_is_built(cls, value: EncoderType) -> EncoderType:
-        if value not in SUPPORTED_ENCODERS:
-            raise not_supported_error(f"vis_encode_type {value.value}")
-        return value
 
     @field_validator("memory")
     @classmethod
