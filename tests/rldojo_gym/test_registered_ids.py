@@ -25,6 +25,17 @@ pytestmark = pytest.mark.smoke
 gymnasium.register_envs(rldojo_gym)
 
 REGISTERED_IDS = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("rldojo/"))
+
+
+def _agents_in_one_area(scene: str) -> int:
+    env = rldojo_sim.make_env(scene, num_areas=1)
+    env.reset()
+    return len(env.get_steps(next(iter(env.behavior_specs)))[0])
+
+
+GROUP_SCENES = [scene for scene in rldojo_sim.scene_names() if _agents_in_one_area(scene) > 1]
+"""Scenes whose one area holds a group of agents (DungeonEscape): make_vec and PettingZoo only."""
+SINGLE_AGENT_IDS = [env_id for env_id in REGISTERED_IDS if env_id[len("rldojo/") : -3] not in GROUP_SCENES]
 SimBuild = Callable[[str], Path]
 
 
@@ -50,7 +61,7 @@ def _policy(space: gymnasium.Space) -> str:
     return "MultiInputPolicy" if isinstance(space, gymnasium.spaces.Dict) else "MlpPolicy"
 
 
-@pytest.mark.parametrize("env_id", REGISTERED_IDS)
+@pytest.mark.parametrize("env_id", SINGLE_AGENT_IDS)
 def test_make_gives_one_agent_that_passes_both_checkers(env_id: str, id_kwargs: Callable) -> None:
     with only_expected_warnings():
         env = gymnasium.make(env_id, **id_kwargs(env_id))
@@ -75,7 +86,7 @@ def test_make_vec_gives_every_agent(env_id: str, id_kwargs: Callable) -> None:
     env.close()
 
 
-@pytest.mark.parametrize("env_id", REGISTERED_IDS)
+@pytest.mark.parametrize("env_id", SINGLE_AGENT_IDS)
 def test_sb3_ppo_learns_from_the_id(env_id: str, id_kwargs: Callable) -> None:
     # SB3 makes the env itself from a string, with render_mode="rgb_array"; Unity-v0 needs file_name
     env: Any = env_id if not id_kwargs(env_id) else gymnasium.make(env_id, **id_kwargs(env_id))
@@ -88,7 +99,7 @@ def test_sb3_ppo_learns_from_the_id(env_id: str, id_kwargs: Callable) -> None:
     model.get_env().close()
 
 
-@pytest.mark.parametrize("env_id", REGISTERED_IDS)
+@pytest.mark.parametrize("env_id", SINGLE_AGENT_IDS)
 def test_sb3_make_vec_env_runs_four_copies(env_id: str, id_kwargs: Callable) -> None:
     venv = make_vec_env(env_id, n_envs=4, seed=0, env_kwargs=id_kwargs(env_id))
     observations = venv.reset()
@@ -109,6 +120,12 @@ def test_multi_agent_scenes_default_to_one_area_and_the_first_behavior() -> None
 def test_several_agents_under_make_say_what_to_pass() -> None:
     with pytest.raises(ValueError, match=r"has 12: pass num_areas=1 .* or use gymnasium\.make_vec"):
         gymnasium.make("rldojo/3DBall-v0", num_areas=12)
+
+
+@pytest.mark.parametrize("scene", GROUP_SCENES)
+def test_a_scene_whose_area_holds_a_group_points_make_to_make_vec(scene: str) -> None:
+    with pytest.raises(ValueError, match=r"has 3: .* use gymnasium\.make_vec"):
+        gymnasium.make(f"rldojo/{scene}-v0")
 
 
 def test_sb3_logs_episode_returns_of_the_vector_env() -> None:

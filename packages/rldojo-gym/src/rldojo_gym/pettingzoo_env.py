@@ -7,7 +7,7 @@ reports ``terminated`` (or ``truncated`` for an interrupted one, Unity's max ste
 observation and leaves ``agents``. Unity starts its area again at once; that new episode gets
 empty (all-zero) actions until the next ``reset()``. A step's reward is the agent's reward plus its
 group reward (ML-Agents' agent groups). Discrete action masks are in ``infos[agent]["action_mask"]``
-(True = allowed).
+(1 = allowed), shaped as the action space's ``sample(mask)`` takes them (see ``_sample_mask``).
 
 ``parallel_env("Tennis")`` / ``aec_env("Tennis")`` build a catalogued scene (rldojo-sim's, ...);
 ``UnityParallelEnv(env)`` wraps any ``BaseEnv`` (or a factory ``seed -> BaseEnv``, so that
@@ -30,6 +30,7 @@ from rldojo_gym.behavior_link import RENDER_MODES, BehaviorLink, EnvSource, chec
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.registration import scene_factory
 from rldojo_gym.spaces import (
+    DISCRETE_KEY,
     ActionLayout,
     ObservationLayout,
     VisualFormat,
@@ -181,7 +182,9 @@ class UnityParallelEnv(ParallelEnv):
             if name is None or name not in self.agents:
                 continue  # a new episode of a finished agent's area: not part of this PettingZoo episode
             observations[name] = take_row(batch, row)
-            infos[name] = {"action_mask": masks[row]} if masks.shape[1] else {}
+            infos[name] = (
+                {"action_mask": _sample_mask(masks[row], action_layout.space)} if masks.shape[1] else {}
+            )
             if rewards is not None:
                 rewards[name] += float(decisions.reward[row] + decisions.group_reward[row])
             answered.add(name)
@@ -237,3 +240,17 @@ def parallel_env(
 def aec_env(scene: str, **options: Any) -> AECEnv:
     """A catalogued scene as a PettingZoo ``AECEnv`` (turn by turn); options as in :func:`parallel_env`."""
     return parallel_to_aec(parallel_env(scene, **options))
+
+
+def _sample_mask(allowed: np.ndarray, space: spaces.Space) -> Any:
+    """One agent's ``bool [sum(branches)]`` mask (True = allowed) in the form ``space.sample(mask)`` takes:
+    int8 for ``Discrete``, a tuple of per-branch int8 arrays for ``MultiDiscrete``, and a dict with no
+    mask for the continuous part of a hybrid ``Dict`` space."""
+    if isinstance(space, spaces.Dict):
+        return {
+            key: _sample_mask(allowed, sub) if key == DISCRETE_KEY else None for key, sub in space.items()
+        }
+    mask = allowed.astype(np.int8)
+    if isinstance(space, spaces.MultiDiscrete):
+        return tuple(np.split(mask, np.cumsum(space.nvec)[:-1]))
+    return mask
