@@ -105,7 +105,7 @@ class Academy:
 
     def render(self) -> np.ndarray:
         """A top-down picture of every area side by side, ``uint8 [H, W, 3]``."""
-        return mosaic([self.scene.draw(area) for area in range(self.scene.num_areas)])
+        return mosaic([self.scene.draw(area) for area in range(self.scene.options.num_areas)])
 
     def _begin_episodes(self, areas: np.ndarray) -> None:
         self.scene.reset_areas(areas)

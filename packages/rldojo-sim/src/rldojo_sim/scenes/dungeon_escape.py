@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.errors import SceneOptionError
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
@@ -111,6 +112,20 @@ class DungeonEscape(Scene):
         obs[:, self.length] = self.dragon_alive[self.group_of]
         obs[rows, self.length + 1 + rows % GROUP_SIZE] = 1.0
         return {BEHAVIOR: [obs]}
+
+    def draw(self, area: int) -> np.ndarray:
+        """The corridor from the left: the dragon (red) while it lives, the door (brown, green once open)
+        and the group's three agents (blue, one lane each)."""
+        canvas = Canvas().rectangle(-1.0, -0.5, 1.0, 0.5, (90, 90, 90))
+        cell = 2.0 / self.length
+        door = (60, 200, 60) if not self.dragon_alive[area] else (140, 90, 50)
+        canvas.rectangle(1.0 - cell, -0.5, 1.0, 0.5, door)
+        if self.dragon_alive[area]:
+            canvas.disk(-1.0 + 0.5 * cell, 0.0, 0.4 * cell, (220, 50, 40))
+        for slot in range(GROUP_SIZE):
+            x = -1.0 + (self.position[area * GROUP_SIZE + slot] + 0.5) * cell
+            canvas.disk(x, 0.3 - 0.3 * slot, 0.1, (70, 130, 240))
+        return canvas.pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec, DecisionSteps
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.errors import SceneOptionError
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, ScriptedPolicy, Stat, vector_observation
 
@@ -84,6 +85,18 @@ class Hallway(Scene):
         shown = areas[self.cue_visible]
         obs[shown, self.length + self.cue[shown]] = 1.0
         return {BEHAVIOR: [obs]}
+
+    def draw(self, area: int) -> np.ndarray:
+        """The hallway from the left: the cue (orange: left door, purple: right door) while it shows, the
+        agent (blue), and the left (top) and right (bottom) doors at the far end."""
+        canvas = Canvas().rectangle(-1.0, -0.3, 1.0, 0.3, (90, 90, 90))
+        cell = 2.0 / (self.length + 1)
+        end = -1.0 + self.length * cell
+        canvas.rectangle(end, 0.3, 1.0, 0.7, (160, 110, 60)).rectangle(end, -0.7, 1.0, -0.3, (160, 110, 60))
+        if self.cue_visible[area]:
+            cue_color = (240, 150, 40) if self.cue[area] == 0 else (160, 60, 200)
+            canvas.rectangle(-1.0, 0.3, -1.0 + cell, 0.6, cue_color)
+        return canvas.disk(-1.0 + (self.position[area] + 0.5) * cell, 0.0, 0.2, (70, 130, 240)).pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.errors import SceneOptionError
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
@@ -94,6 +95,23 @@ class Pyramids(Scene):
         obs[shown, 4 * size + 1 + self.pyramid[shown, 0]] = 1.0
         obs[shown, 5 * size + 1 + self.pyramid[shown, 1]] = 1.0
         return {BEHAVIOR: [obs]}
+
+    def draw(self, area: int) -> np.ndarray:
+        """The room from above: switch (red, green once pressed), pyramid once shown (gold), agent (blue)."""
+        canvas = Canvas(background=(60, 50, 40))
+        cell = 2.0 / self.size
+
+        def square(cell_at: np.ndarray, color: tuple[int, int, int], shrink: float = 0.1) -> None:
+            row, column = cell_at
+            left, top = -1.0 + column * cell, 1.0 - row * cell
+            canvas.rectangle(left + shrink * cell, top - (1 - shrink) * cell, left + (1 - shrink) * cell,
+                             top - shrink * cell, color)  # fmt: skip
+
+        square(self.switch[area], (60, 200, 60) if self.pressed[area] else (220, 60, 50))
+        if self.pressed[area]:
+            square(self.pyramid[area], (230, 190, 40))
+        square(self.agent[area], (70, 130, 240), shrink=0.25)
+        return canvas.pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:

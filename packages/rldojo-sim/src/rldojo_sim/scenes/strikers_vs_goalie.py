@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
+from rldojo_sim.drawing import Canvas
 from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
 
 STRIKER, GOALIE = "Striker?team=0", "Goalie?team=1"
@@ -97,6 +98,19 @@ class StrikersVsGoalie(Scene):
             STRIKER: [np.stack([self.striker, self.goalie, ball_x, ball_y], axis=1).astype(np.float32)],
             GOALIE: [np.stack([self.goalie, self.striker, ball_x, ball_y, speed], axis=1).astype(np.float32)],
         }
+
+    def draw(self, area: int) -> np.ndarray:
+        """The pitch from above: the striker (blue) on the left, the goal line and goalie (red) on the
+        right, the ball (white)."""
+        scale = 0.9
+        canvas = Canvas(background=(40, 110, 50)).rectangle(0.92, -1.0, 0.95, 1.0, (220, 220, 220))
+        canvas.disk(-scale, scale * self.striker[area], 0.08, (70, 130, 240))
+        goalie_y = scale * self.goalie[area]
+        canvas.rectangle(
+            0.85, goalie_y - scale * GOALIE_REACH, 0.92, goalie_y + scale * GOALIE_REACH, (230, 70, 60)
+        )
+        ball_x, ball_y = scale * self.ball[area]
+        return canvas.disk(ball_x, ball_y, 0.05, (245, 245, 245)).pixels
 
     @staticmethod
     def heuristic(behavior: str, obs: list[np.ndarray]) -> ActionTuple:
