@@ -44,6 +44,12 @@ class SceneOptions:
             raise SceneOptionError(f"max_steps must be 0 (no limit) or more, got {self.max_steps}.")
 
 
+def check_minimum(option: str, value: int, minimum: int) -> None:
+    """Raise SceneOptionError unless scene option ``option`` is at least ``minimum``."""
+    if value < minimum:
+        raise SceneOptionError(f"{option} must be at least {minimum}, got {value}.")
+
+
 @dataclass
 class Outcome:
     """What one decision step did, per area."""

@@ -23,8 +23,15 @@ import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
 from rldojo_sim.drawing import Canvas
-from rldojo_sim.errors import SceneOptionError
-from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
+from rldojo_sim.scenes.base import (
+    Outcome,
+    Scene,
+    SceneOptions,
+    Stat,
+    check_minimum,
+    clamp,
+    vector_observation,
+)
 
 BEHAVIOR = "DungeonEscape?team=0"
 GROUP_SIZE = 3
@@ -42,8 +49,7 @@ class DungeonEscapeOptions(SceneOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.corridor_length < 5:
-            raise SceneOptionError(f"corridor_length must be at least 5, got {self.corridor_length}.")
+        check_minimum("corridor_length", self.corridor_length, 5)
 
 
 class DungeonEscape(Scene):

@@ -19,8 +19,15 @@ import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec, DecisionSteps
 
 from rldojo_sim.drawing import Canvas
-from rldojo_sim.errors import SceneOptionError
-from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, ScriptedPolicy, Stat, vector_observation
+from rldojo_sim.scenes.base import (
+    Outcome,
+    Scene,
+    SceneOptions,
+    ScriptedPolicy,
+    Stat,
+    check_minimum,
+    vector_observation,
+)
 
 BEHAVIOR = "Hallway?team=0"
 STAY, FORWARD, LEFT_DOOR, RIGHT_DOOR = range(4)
@@ -36,8 +43,7 @@ class HallwayOptions(SceneOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.hallway_length < 2:
-            raise SceneOptionError(f"hallway_length must be at least 2, got {self.hallway_length}.")
+        check_minimum("hallway_length", self.hallway_length, 2)
 
 
 class Hallway(Scene):

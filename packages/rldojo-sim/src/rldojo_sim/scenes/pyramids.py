@@ -18,8 +18,15 @@ import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
 from rldojo_sim.drawing import Canvas
-from rldojo_sim.errors import SceneOptionError
-from rldojo_sim.scenes.base import Outcome, Scene, SceneOptions, Stat, clamp, vector_observation
+from rldojo_sim.scenes.base import (
+    Outcome,
+    Scene,
+    SceneOptions,
+    Stat,
+    check_minimum,
+    clamp,
+    vector_observation,
+)
 
 BEHAVIOR = "Pyramids?team=0"
 MOVES = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]])  # row, column deltas
@@ -35,8 +42,7 @@ class PyramidsOptions(SceneOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.room_size < 3:
-            raise SceneOptionError(f"room_size must be at least 3, got {self.room_size}.")
+        check_minimum("room_size", self.room_size, 3)
 
 
 class Pyramids(Scene):
