@@ -107,7 +107,8 @@ BAD_CONFIGS = {
     ),
     "run id with a slash": (
         "behaviors: {Basic: {}}\ncheckpoint_settings: {run_id: a/b}",
-        "checkpoint_settings.run_id: String should match pattern '^[^/\\\\]+$'",
+        "checkpoint_settings.run_id: 'a/b' is not a single folder name: leave out / and \\ and control "
+        "characters, and do not use . or ..",
     ),
     "behavior is not a mapping": (
         "behaviors: {Basic: 5}",

@@ -68,6 +68,7 @@ def make_gym_base_env(
 
 
 make_gym_base_env.runs_in_process = True  # type: ignore[attr-defined]  # see rldojo.envs.selection
+make_gym_base_env.check_name = gymnasium.spec  # type: ignore[attr-defined]  # see rldojo.envs.factory
 
 
 def env_providers() -> dict[str, Callable[..., GymnasiumBaseEnv]]:

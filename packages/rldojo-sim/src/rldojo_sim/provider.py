@@ -9,6 +9,7 @@ from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo_sim.environment import make_env
+from rldojo_sim.scenes import scene_class
 
 IGNORED_OPTIONS = ("log_folder", "timeout_wait", "no_graphics", "additional_args", "base_port")
 
@@ -30,6 +31,9 @@ def create_sim_env(
     del worker_id
     scene_options = {key: value for key, value in options.items() if key not in IGNORED_OPTIONS}
     return make_env(name, seed=seed, side_channels=side_channels, **scene_options)
+
+
+create_sim_env.check_name = scene_class  # type: ignore[attr-defined]  # rldojo's env-spec check
 
 
 def env_providers() -> dict[str, Callable[..., BaseEnv]]:

@@ -8,6 +8,7 @@ old file, so a crash (even ``kill -9``) during a write leaves the previous check
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import random
@@ -50,8 +51,11 @@ def _new_file_mode() -> int:
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write ``path`` through ``write(file)`` so that readers only ever see the old or the new whole file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:  # name the file being written, not the temporary one
+        raise OSError(error.errno, error.strerror, str(path)) from error
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(file.fileno(), _new_file_mode())
@@ -59,8 +63,10 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:
@@ -119,7 +125,9 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         "rng": rng_state(),
         **state,
     }
-    atomic_write(path, lambda file: torch.save(payload, file))
+    buffer = io.BytesIO()  # serialised first, so a full disk raises OSError from the write below
+    torch.save(payload, buffer)
+    atomic_write(path, lambda file: file.write(buffer.getbuffer()))
 
 
 def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import NoReturn
 from rldojo import plugins as plugin_registry
 from rldojo.commands import builds, docker, evaluate, export, learn, plugins
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
+from rldojo.os_errors import describe_os_error
 
 RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
 EXIT_INTERRUPTED = 130
@@ -125,6 +126,10 @@ def outcome(error: BaseException) -> tuple[int, str]:
         return error.exit_code, first_line
     if isinstance(error, RldojoError):
         return error.exit_code, f"error: {first_line}"
+    if isinstance(error, OSError) and error.errno is not None:
+        return describe_os_error(error)
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return 1, "out of memory; use smaller networks (hidden_units, num_layers), buffers or --num-envs"
     return 1, f"{type(error).__name__}: {first_line}"
 
 

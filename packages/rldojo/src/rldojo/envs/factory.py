@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,13 @@ from rldojo.envs.unity_build import launch_unity_build
 from rldojo.errors import ConfigError
 from rldojo.plugins import EnvFactory, env_provider_registry, env_providers
 
-__all__ = ["create_env", "env_provider"]
+__all__ = ["CHECK_NAME_ATTRIBUTE", "check_env_spec", "create_env", "env_provider"]
+
+CHECK_NAME_ATTRIBUTE = "check_name"
+"""A provider factory may carry ``check_name(name)``: a cheap check that raises an exception (one line)
+for a name it cannot build, so a bad spec is refused before any worker starts."""
+PROGRAM_MAGIC = (b"\x7fELF", b"#!", b"MZ", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
+"""How a file the OS can run starts: ELF, a script, Windows and macOS (Mach-O, universal) executables."""
 
 
 def env_provider(spec: str) -> tuple[EnvFactory, str] | None:
@@ -21,6 +28,37 @@ def env_provider(spec: str) -> tuple[EnvFactory, str] | None:
     scheme, separator, name = spec.partition(":")
     factory = env_providers().get(scheme) if separator else None
     return (factory, name) if factory is not None else None
+
+
+def check_env_spec(spec: str) -> None:
+    """ConfigError when a provider's ``check_name`` refuses the name of ``spec``, or when ``spec`` is a
+    path that cannot be a Unity build (a folder, a file that is not executable)."""
+    provider = env_provider(spec)
+    if provider is not None:
+        factory, name = provider
+        check_name = getattr(factory, CHECK_NAME_ATTRIBUTE, None)
+        if check_name is not None:
+            try:
+                check_name(name)
+            except Exception as error:
+                problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise ConfigError(f"--env {spec}: {problem}") from None
+        return
+    path = Path(spec)
+    if not path.is_file():
+        return  # a build folder or name that mlagents-envs resolves
+    with path.open("rb") as stream:
+        magic = stream.read(4)
+    if not magic.startswith(PROGRAM_MAGIC):
+        raise ConfigError(
+            f"--env {spec}: this file is not a program, so it is not a Unity build; "
+            "give the build's player executable, or an env spec such as sim:3DBall"
+        )
+    if not os.access(path, os.X_OK):
+        raise ConfigError(
+            f"--env {spec}: this file is not executable; run chmod +x on it, or give an env spec such as "
+            "sim:3DBall"
+        )
 
 
 def create_env(

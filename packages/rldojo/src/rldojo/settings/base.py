@@ -44,9 +44,9 @@ def error_path(error: Any) -> tuple[str | int, ...]:
 
 
 class SettingsModel(BaseModel):
-    """Base of all settings models: unknown keys are errors naming the closest valid key."""
+    """Base of all settings models: unknown keys are errors naming the closest valid key; numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -58,21 +58,31 @@ class SettingsModel(BaseModel):
         return data
 
 
+MAX_YAML_INT = 2**53
+"""Largest int a setting may hold: beyond it floats such as ``1e300`` lose their meaning as counts."""
+
+
 def _number_from_yaml(value: Any) -> Any:
-    """Accept numbers PyYAML leaves as strings (``1.0e7``, ``5e5``), as ML-Agents does with ``float(v)``."""
+    """Accept numbers PyYAML leaves as strings (``1.0e7``, ``5e5``), as ML-Agents does with ``float(v)``;
+    refuse ``true``/``false`` and counts beyond :data:`MAX_YAML_INT`."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_is_not_int", "must be a whole number, not {value}", {"value": str(value).lower()})
     if isinstance(value, str):
         try:
-            number = float(value)
+            value = float(value)
         except ValueError:
             return value
-        return int(number) if number.is_integer() else number
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and abs(value) > MAX_YAML_INT:
+        raise PydanticCustomError(
+            "int_too_large", "{value} is too large; use a number of at most 2**53", {"value": f"{value:.3g}"}
+        )
     return value
 
 
 YamlInt = Annotated[int, BeforeValidator(_number_from_yaml)]
-"""An int that may be written as ``5.0e5`` (which PyYAML reads as a string)."""
+"""An int that may be written as ``5.0e5`` (which PyYAML reads as a string); never a bool."""
 
 YamlFloat = float
 """A float; pydantic already parses the strings PyYAML leaves for ``3.0e-4``. Named for symmetry."""

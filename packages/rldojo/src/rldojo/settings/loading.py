@@ -7,31 +7,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from rldojo.errors import ConfigError
 from rldojo.settings.base import NOT_SUPPORTED, UNKNOWN_KEY, closest, error_path
 from rldojo.settings.environment_parameters import yaml_location
 from rldojo.settings.run import RunOptions
+from rldojo.settings.strict_yaml import read_strict_yaml
 from rldojo.settings.trainer import TrainerSettings
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """The mapping in a YAML config file; a missing file or a syntax error is a ConfigError."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    """The mapping in a YAML config file; a missing, oversized or malformed file is a ConfigError."""
+    data = read_strict_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

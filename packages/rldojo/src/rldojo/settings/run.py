@@ -17,6 +17,10 @@ from rldojo.settings.trainer import TrainerSettings
 DEFAULT_BASE_PORT = 5005
 """mlagents-learn's ``--base-port`` default; for it the Unity bridge leases a free port from there on."""
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
+MAX_AREAS = 1024
+"""Most training areas per env: each is a copy of the scene with its own agents."""
+MAX_SEED = 2**32 - 1
+"""The largest seed ``numpy.random.seed`` accepts (torch accepts more)."""
 DEVICE_HELP = "auto, cpu, cuda or cuda:<index>"
 
 
@@ -28,9 +32,10 @@ class EnvironmentSettings(SettingsModel):
     env_args: list[str] | None = None
     base_port: YamlInt = Field(default=DEFAULT_BASE_PORT, ge=1, le=65535)
     num_envs: YamlInt = Field(default=1, ge=1)
-    num_areas: YamlInt = Field(default=1, ge=1)
+    num_areas: YamlInt = Field(default=1, ge=1, le=MAX_AREAS)
     timeout_wait: YamlInt = Field(default=60, gt=0)
-    seed: YamlInt = Field(default=-1, ge=-1)
+    seed: YamlInt = Field(default=-1, ge=-1, le=MAX_SEED)
+    """-1 picks a seed; otherwise within the range numpy's and torch's seeding accept."""
     max_lifetime_restarts: YamlInt = Field(default=10, ge=-1)
     restarts_rate_limit_n: YamlInt = Field(default=1, ge=-1)
     restarts_rate_limit_period_s: YamlInt = Field(default=60, ge=-1)
@@ -52,7 +57,7 @@ class EngineSettings(SettingsModel):
 class CheckpointSettings(SettingsModel):
     """Where results go and whether a run starts fresh, resumes or starts from another run."""
 
-    run_id: str = Field(default="ppo", min_length=1, pattern=r"^[^/\\]+$")
+    run_id: str = "ppo"
     initialize_from: str | None = None
     load_model: bool = False
     resume: bool = False
@@ -76,6 +81,13 @@ class CheckpointSettings(SettingsModel):
         """The run folder named by ``initialize_from``, under the same results folder."""
         return Path(self.results_dir) / self.initialize_from if self.initialize_from else None
 
+    @field_validator("run_id", "initialize_from")
+    @classmethod
+    def _one_folder_name(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_folder_name(value)
+        return value
+
     @model_validator(mode="after")
     def _resume_or_initialize(self) -> CheckpointSettings:
         if self.load_model:  # ML-Agents' deprecated --load means --resume
@@ -97,6 +109,16 @@ class CheckpointSettings(SettingsModel):
                 "resume_and_force", "--resume and --force cannot be used together: --force deletes the run"
             )
         return self
+
+
+def check_folder_name(name: str) -> None:
+    """Raise a pydantic error unless ``name`` is one folder name inside the results folder."""
+    if name in ("", ".", "..") or any(char in name for char in "/\\\0") or not name.isprintable():
+        raise PydanticCustomError(
+            "folder_name",
+            "'{name}' is not a single folder name: leave out / and \\ and control characters, and do not use . or ..",
+            {"name": name},
+        )
 
 
 class TorchSettings(SettingsModel):

@@ -29,6 +29,11 @@ SUPPORTED_REWARD_SIGNALS = ("extrinsic",)
 KNOWN_REWARD_SIGNALS = ("extrinsic", "gail", "curiosity", "rnd")
 
 
+MAX_HIDDEN_UNITS = 4096
+MAX_LAYERS = 16
+"""Network size limits: beyond them a network no longer fits in the memory of a typical machine."""
+
+
 class ScheduleType(str, Enum):
     """How a hyperparameter changes over ``max_steps``."""
 
@@ -72,8 +77,8 @@ class NetworkSettings(SettingsModel):
     """Shape of the policy and critic networks."""
 
     normalize: bool = False
-    hidden_units: YamlInt = Field(default=128, gt=0)
-    num_layers: YamlInt = Field(default=2, gt=0)
+    hidden_units: YamlInt = Field(default=128, gt=0, le=MAX_HIDDEN_UNITS)
+    num_layers: YamlInt = Field(default=2, gt=0, le=MAX_LAYERS)
     activation: Activation = Activation.SWISH
     vis_encode_type: EncoderType = EncoderType.SIMPLE
     memory: MemorySettings | None = None
@@ -107,6 +112,18 @@ class HyperparamSettings(SettingsModel):
     buffer_size: YamlInt = Field(default=10240, gt=0)
     learning_rate: YamlFloat = Field(default=3.0e-4, gt=0.0)
     learning_rate_schedule: ScheduleType = ScheduleType.CONSTANT
+
+    @model_validator(mode="after")
+    def _batch_fits_buffer(self) -> HyperparamSettings:
+        batch_size, buffer_size = self.batch_size, self.buffer_size
+        if batch_size is not None and buffer_size is not None and batch_size > buffer_size:
+            raise PydanticCustomError(
+                "batch_larger_than_buffer",
+                "batch_size {batch_size} is larger than buffer_size {buffer_size}; "
+                "make batch_size at most buffer_size",
+                {"batch_size": self.batch_size, "buffer_size": self.buffer_size, "at": ("batch_size",)},
+            )
+        return self
 
 
 class OnPolicyHyperparamSettings(HyperparamSettings):

@@ -1,0 +1,68 @@
+"""An exclusive lock on a run folder for the life of a run, so two trainers never write one run.
+
+The lock is an ``flock`` on ``<results_dir>/.<run_id>.lock`` (beside the run folder, so ``--force`` can
+delete the folder while holding it). The kernel drops the lock when its holder dies, even by ``kill -9``,
+so a lock left by a dead process is taken over; the file records the holder's process id for messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from rldojo.errors import ConfigError
+
+__all__ = ["lock_file_of", "run_lock"]
+
+logger = logging.getLogger(__name__)
+
+
+def lock_file_of(run_folder: Path) -> Path:
+    """The lock file of ``run_folder``: ``.<run_id>.lock`` in the results folder."""
+    return run_folder.parent / f".{run_folder.name}.lock"
+
+
+def _holder(fd: int) -> int | None:
+    """The process id recorded in an open lock file, if any."""
+    text = os.pread(fd, 64, 0).decode(errors="replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(run_folder: Path) -> Iterator[None]:
+    """Hold the lock of ``run_folder`` inside the ``with`` block; ConfigError when another process holds it."""
+    path = lock_file_of(run_folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            who = f"process {holder}" if holder is not None else "another process"
+            raise ConfigError(
+                f"run '{run_folder.name}' in {run_folder.parent} is in use by {who}; wait for it to end "
+                "(or stop it), or choose another --run-id"
+            ) from None
+        previous = _holder(fd)
+        if previous is not None and previous != os.getpid() and not _is_alive(previous):
+            logger.info("took over the lock of run '%s' from process %d, which ended", run_folder.name, previous)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # drops the flock
