@@ -16,6 +16,7 @@ import torch
 
 from rldojo.checkpoint import (
     load_checkpoint,
+    load_latest_checkpoint,
     restore_rng_state,
     save_checkpoint,
     save_trainer_checkpoint,
@@ -54,11 +55,28 @@ def test_unreadable_or_foreign_checkpoints_are_clear_errors(tmp_path):
     with pytest.raises(RldojoError, match="checkpoint not found"):
         load_checkpoint(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(RldojoError, match="cannot be read"):
+    with pytest.raises(RldojoError, match=r"is damaged or not an rldojo checkpoint$"):
         load_checkpoint(tmp_path / "junk.pt")
     torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
     with pytest.raises(RldojoError, match="format version None"):
         load_checkpoint(tmp_path / "other.pt")
+
+
+@pytest.mark.smoke
+def test_resume_falls_back_to_the_newest_intact_step_checkpoint(tmp_path, caplog):
+    artifacts = tmp_path / "Ball"
+    for step in (10, 20, 30):
+        save_trainer_checkpoint(artifacts, "Ball", step, {"modules": {}}, keep_checkpoints=5, reward=None)
+    (artifacts / "Ball-30.pt").write_bytes((artifacts / "Ball-30.pt").read_bytes()[:100])  # truncated
+    (artifacts / "checkpoint.pt").write_bytes(b"garbage")
+    assert load_latest_checkpoint(artifacts)["step"] == 20
+    assert "resuming from Ball-20.pt instead" in caplog.text and "weights_only" not in caplog.text
+    (artifacts / "checkpoint.pt").unlink()
+    assert load_latest_checkpoint(artifacts)["step"] == 20
+    for step_file in artifacts.glob("Ball-*.pt"):
+        step_file.write_bytes(b"")
+    with pytest.raises(RldojoError, match=r"no intact <behavior>-<step>\.pt is beside it"):
+        load_latest_checkpoint(artifacts)
 
 
 @pytest.mark.smoke

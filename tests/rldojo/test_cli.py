@@ -141,14 +141,16 @@ def test_learn_writes_the_run_folder_and_guards_it(config, monkeypatch, capsys):
     assert main(["learn", config.name, "--run-id", "r1"]) == 2
     assert capsys.readouterr().err == f"rldojo: {EXISTING_RUN_MESSAGE} (results/r1)\n"
 
-    changed = {**BASIC, "behaviors": {"Basic": {**BASIC["behaviors"]["Basic"], "summary_freq": 50}}}
+    assert main(["learn", config.name, "--run-id", "r1", "--resume"]) == 2
+    finished = capsys.readouterr().err
+    assert finished.startswith("rldojo: --resume: run 'r1' already reached max_steps (Basic at")
+
+    changed = {**BASIC, "behaviors": {"Basic": {**BASIC["behaviors"]["Basic"], "max_steps": 300}}}
     config.write_text(yaml.safe_dump(changed))
     assert main(["learn", config.name, "--run-id", "r1", "--resume"]) == 0
     resumed = capsys.readouterr().out
-    assert (
-        "Resuming run 'r1'; changes since its last launch:\n  behaviors.Basic.summary_freq: 100 -> 50\n"
-        in resumed
-    )
+    changes = "Resuming run 'r1'; changes since its last launch:\n  behaviors.Basic.max_steps: 200 -> 300\n"
+    assert changes in resumed
     manifest = json.loads((run / "run_manifest.json").read_text())
     assert manifest["seed"] == 5  # the resumed run keeps its seed
     assert manifest["command_line"][-1] == "--resume"

@@ -30,10 +30,21 @@ def test_force_replaces_an_earlier_run(tmp_path):
     first = RunDirectory.prepare(options(tmp_path, run_id="r1"))
     first.write_configuration(options(tmp_path, run_id="r1"))
     (first.path / "Basic").mkdir()
+    (first.path / "Basic" / "Basic-10.pt").write_bytes(b"a checkpoint")
     with pytest.raises(ConfigError, match="Previous data from this run ID was found"):
         RunDirectory.prepare(options(tmp_path, run_id="r1"))
     RunDirectory.prepare(options(tmp_path, run_id="r1", force=True))
     assert not (first.path / "Basic").exists() and first.run_logs_dir.is_dir()
+
+
+def test_a_run_that_saved_no_checkpoint_starts_again_with_or_without_resume(tmp_path):
+    for resume in (False, True):
+        leftover = RunDirectory.prepare(options(tmp_path, run_id="r1"))
+        leftover.write_configuration(options(tmp_path, run_id="r1"))
+        (leftover.path / "Basic" / ".Basic-10.pt.x.tmp").parent.mkdir(exist_ok=True)
+        (leftover.path / "Basic" / ".Basic-10.pt.x.tmp").write_bytes(b"half")
+        again = RunDirectory.prepare(options(tmp_path, run_id="r1", resume=resume))
+        assert not again.resume and not (again.path / "Basic").exists() and again.run_logs_dir.is_dir()
 
 
 def test_force_refuses_to_delete_a_folder_that_is_not_a_run(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
 import os
 import random
 import tempfile
@@ -30,11 +31,14 @@ __all__ = [
     "TrainingStatus",
     "atomic_write",
     "load_checkpoint",
+    "load_latest_checkpoint",
     "restore_rng_state",
     "rng_state",
     "save_checkpoint",
     "save_trainer_checkpoint",
 ]
+
+logger = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT_VERSION = 1
 LATEST_CHECKPOINT = "checkpoint.pt"
@@ -136,10 +140,8 @@ def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dic
         raise RldojoError(f"checkpoint not found: {path}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:
-        raise RldojoError(
-            f"checkpoint {path} cannot be read ({type(error).__name__}: {error})".splitlines()[0]
-        ) from None
+    except Exception:  # torch's own message suggests weights_only=False, which is unsafe: not shown
+        raise RldojoError(f"checkpoint {path} is damaged or not an rldojo checkpoint") from None
     version = state.get("format_version") if isinstance(state, dict) else None
     if version != CHECKPOINT_FORMAT_VERSION:
         raise RldojoError(
@@ -147,6 +149,33 @@ def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dic
             f"this rldojo reads version {CHECKPOINT_FORMAT_VERSION}"
         )
     return state
+
+
+def _step_of(path: Path) -> int:
+    step = path.stem.rpartition("-")[2]
+    return int(step) if step.isdigit() else -1
+
+
+def load_latest_checkpoint(behavior_dir: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
+    """Load ``checkpoint.pt`` of ``behavior_dir``, or when it is missing or damaged the newest intact
+    ``<behavior>-<step>.pt`` (saying which); RldojoError when none can be read."""
+    step_files = sorted(
+        (path for path in behavior_dir.glob("*-*.pt") if _step_of(path) >= 0), key=_step_of, reverse=True
+    )
+    try:
+        return load_checkpoint(behavior_dir / LATEST_CHECKPOINT, map_location)
+    except RldojoError as error:
+        problem = str(error)
+    for step_file in step_files:
+        try:
+            state = load_checkpoint(step_file, map_location)
+        except RldojoError:
+            continue
+        logger.warning("%s; resuming from %s instead", problem, step_file.name)
+        return state
+    raise RldojoError(
+        f"{problem}, and no intact <behavior>-<step>.pt is beside it; start the run again with --force"
+    )
 
 
 class TrainingStatus:

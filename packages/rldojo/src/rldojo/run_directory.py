@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import platform
 import shutil
 import subprocess
@@ -26,8 +27,11 @@ from rldojo.errors import ConfigError
 from rldojo.plugins import plugin_distributions, run_plugin_sources
 from rldojo.settings import RunOptions, read_yaml
 
+logger = logging.getLogger(__name__)
+
 CONFIGURATION_FILE = "configuration.yaml"
 MANIFEST_FILE = "run_manifest.json"
+TRAINING_STATUS_FILE = "training_status.json"
 
 EXISTING_RUN_MESSAGE = (
     "Previous data from this run ID was found. Either specify a new run ID, use --resume to resume "
@@ -72,31 +76,42 @@ class RunDirectory:
 
     @classmethod
     def prepare(cls, options: RunOptions) -> RunDirectory:
-        """Check the run id against what is on disk, then create the folders.
+        """Check the run id against what is on disk, then create the folders (hold its run lock first).
 
-        Raises ConfigError for an existing run without ``--resume``/``--force``, a ``--resume`` of a
-        run that does not exist, or an ``--initialize-from`` run that does not exist.
+        A run folder that holds no checkpoint (a launch that failed or was killed before saving) is
+        started afresh, with or without ``--resume``. Raises ConfigError for an existing run without
+        ``--resume``/``--force``, a ``--resume`` of a run that does not exist, or an ``--initialize-from``
+        run that does not exist.
         """
         settings = options.checkpoint_settings
         path = settings.write_path
         if path.exists() and not path.is_dir():
             raise ConfigError(f"{path} is a file, not a run folder; choose another --run-id or --results-dir")
         exists = path.is_dir() and any(path.iterdir())
-        if exists and not (settings.resume or settings.force):
+        saved = exists and has_checkpoints(path)
+        leftover = exists and not saved and _is_run_folder(path)
+        if exists and not (settings.resume or settings.force or leftover):
             raise ConfigError(f"{EXISTING_RUN_MESSAGE} ({path})")
-        if settings.resume and not (path / CONFIGURATION_FILE).is_file():
-            raise ConfigError(
-                f"--resume: there is no run '{settings.run_id}' to resume in {path.parent}; "
-                "leave out --resume to start it"
+        resume = settings.resume and saved
+        if settings.resume and not resume:
+            if not leftover:
+                raise ConfigError(
+                    f"--resume: there is no run '{settings.run_id}' to resume in {path.parent}; "
+                    "leave out --resume to start it"
+                )
+            logger.warning(
+                "run '%s' saved no checkpoint before it stopped; starting it from step 0", settings.run_id
             )
         initialize_from = settings.maybe_init_path
         if initialize_from is not None and not (initialize_from / CONFIGURATION_FILE).is_file():
             raise ConfigError(
                 f"--initialize-from: there is no run '{settings.initialize_from}' in {initialize_from.parent}"
             )
-        if exists and settings.force:
+        if (exists and settings.force) or leftover:
             _remove_run(path)
-        directory = cls(path=path, resume=settings.resume, initialize_from=initialize_from)
+        for partial in path.glob("**/.*.tmp"):  # from writes killed half-way; the run lock is ours
+            partial.unlink(missing_ok=True)
+        directory = cls(path=path, resume=resume, initialize_from=initialize_from)
         directory.run_logs_dir.mkdir(parents=True, exist_ok=True)
         return directory
 
@@ -118,9 +133,31 @@ class RunDirectory:
         _write_text(self.manifest_file, json.dumps(document, indent=2) + "\n")
 
 
+def saved_steps(run_logs_dir: Path) -> dict[str, int]:
+    """Each behavior's newest checkpoint step, from ``training_status.json`` (empty when unreadable)."""
+    try:
+        status = json.loads((run_logs_dir / TRAINING_STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        name: entry["checkpoints"][-1]["steps"]
+        for name, entry in status.items()
+        if isinstance(entry, dict) and entry.get("checkpoints")
+    }
+
+
+def has_checkpoints(path: Path) -> bool:
+    """Whether the run folder ``path`` holds a checkpoint of any behavior (something to resume)."""
+    return any(path.glob("*/*.pt"))
+
+
+def _is_run_folder(path: Path) -> bool:
+    return any((path / name).exists() for name in (CONFIGURATION_FILE, MANIFEST_FILE, "run_logs"))
+
+
 def _remove_run(path: Path) -> None:
     """Delete an earlier run for ``--force``, refusing folders that are not rldojo runs."""
-    if not ((path / CONFIGURATION_FILE).is_file() or (path / MANIFEST_FILE).is_file()):
+    if not _is_run_folder(path):
         raise ConfigError(
             f"--force: {path} is not an rldojo run folder (no {CONFIGURATION_FILE}); "
             "refusing to delete it, choose another --run-id or --results-dir"

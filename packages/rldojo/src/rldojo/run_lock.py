@@ -44,7 +44,7 @@ def _is_alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def run_lock(run_folder: Path) -> Iterator[None]:
-    """Hold the lock of ``run_folder`` inside the ``with`` block; ConfigError when another process holds it."""
+    """Hold the lock of ``run_folder`` inside the ``with`` block; ConfigError when another process has it."""
     path = lock_file_of(run_folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
@@ -60,7 +60,7 @@ def run_lock(run_folder: Path) -> Iterator[None]:
             ) from None
         previous = _holder(fd)
         if previous is not None and previous != os.getpid() and not _is_alive(previous):
-            logger.info("took over the lock of run '%s' from process %d, which ended", run_folder.name, previous)
+            logger.info("took over the lock of run '%s' from ended process %d", run_folder.name, previous)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield

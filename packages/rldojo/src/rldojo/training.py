@@ -33,6 +33,7 @@ from rldojo.networks import set_default_device
 from rldojo.plugins import run_stats_writers, trainer_class
 from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory
+from rldojo.run_lock import run_lock
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsReporter, StatsWriter
 from rldojo.trainers import RLTrainer
@@ -265,11 +266,12 @@ def _write_timers(path: Path) -> None:
 
 
 def train_run(options: RunOptions, writers: Sequence[StatsWriter] = ()) -> RunDirectory:
-    """Prepare the run folder of ``options``, write its configuration and :func:`run_training`, with
+    """Lock and prepare the run folder of ``options``, write its configuration and :func:`run_training`, with
     ``writers`` added to the configured stats writers (for scripts and tests)."""
-    run_dir = RunDirectory.prepare(options)
-    run_dir.write_configuration(options)
-    run_training(options, run_dir, writers)
+    with run_lock(options.checkpoint_settings.write_path):
+        run_dir = RunDirectory.prepare(options)
+        run_dir.write_configuration(options)
+        run_training(options, run_dir, writers)
     return run_dir
 
 

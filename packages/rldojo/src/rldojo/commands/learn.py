@@ -17,9 +17,19 @@ from typing import Any
 
 import yaml
 
+from rldojo.envs.capacity import check_num_envs
+from rldojo.envs.factory import check_env_spec
 from rldojo.errors import ConfigError
 from rldojo.plugins import env_providers, uninstalled_plugins
-from rldojo.run_directory import MANIFEST_FILE, RunDirectory, as_yaml_data, build_manifest, config_differences
+from rldojo.run_directory import (
+    MANIFEST_FILE,
+    RunDirectory,
+    as_yaml_data,
+    build_manifest,
+    config_differences,
+    saved_steps,
+)
+from rldojo.run_lock import run_lock
 from rldojo.settings import RunOptions, load_run_options, read_yaml
 from rldojo.settings.run import DEVICE_HELP, DEVICE_PATTERN
 
@@ -198,6 +208,30 @@ def _uninstalled_plugins_of_resumed_run(config: Path, overrides: dict[str, Any])
     return uninstalled_plugins(manifest)
 
 
+NETWORK_SETTING = r"(behaviors\.[^.]+|default_settings)\.(trainer_type|network_settings\.(?!deterministic))"
+"""Config lines that change the shape of the networks a checkpoint holds."""
+
+
+def _check_resumable(options: RunOptions, run_dir: RunDirectory, saved: dict[str, Any]) -> None:
+    """ConfigError, before any env starts, when resuming cannot train: every behavior already reached
+    ``max_steps``, or a behavior's network (or trainer type) differs from the one its checkpoints hold."""
+    steps = saved_steps(run_dir.run_logs_dir)
+    if steps and all(step >= options.behavior_settings(name).max_steps for name, step in steps.items()):
+        reached = ", ".join(f"{name} at step {step}" for name, step in sorted(steps.items()))
+        raise ConfigError(
+            f"--resume: run '{options.checkpoint_settings.run_id}' already reached max_steps ({reached}); "
+            "raise max_steps in the config to train it further"
+        )
+    structural = [
+        line for line in config_differences(saved, as_yaml_data(options)) if re.match(NETWORK_SETTING, line)
+    ]
+    if structural:
+        raise ConfigError(
+            f"--resume: the checkpoints of run '{options.checkpoint_settings.run_id}' hold another network "
+            f"({'; '.join(structural)}); undo the change, or start a new run (another --run-id, or --force)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the run options and results folder, then train."""
     overrides = overrides_from(args)
@@ -220,23 +254,27 @@ def run(args: argparse.Namespace) -> int:
             if settings is not None:
                 settings.network_settings.deterministic = True
     env_build = env_build_path(options.env_settings.env_path)
+    check_env_spec(str(options.env_settings.env_path))
+    check_num_envs(options.env_settings.num_envs)
     device = options.torch_settings.resolve_device()
-    run_dir = RunDirectory.prepare(options)
-    saved = run_dir.saved_options() if run_dir.resume else None
-    _resolve_seed(options, saved)
-    if saved is not None:
-        changes = config_differences(saved, as_yaml_data(options))
-        print(f"Resuming run '{options.checkpoint_settings.run_id}'; changes since its last launch:")
-        print("\n".join(f"  {line}" for line in changes) if changes else "  (none)")
-    run_dir.write_configuration(options)
-    run_dir.write_manifest(build_manifest(options, args.command_line, device, env_build))
-    print(
-        f"Run '{options.checkpoint_settings.run_id}' in {run_dir.path} (seed {options.env_settings.seed}, "
-        f"device {device})"
-    )
-    from rldojo.training import run_training
+    with run_lock(options.checkpoint_settings.write_path):
+        run_dir = RunDirectory.prepare(options)
+        saved = run_dir.saved_options() if run_dir.resume else None
+        _resolve_seed(options, saved)
+        if saved is not None:
+            _check_resumable(options, run_dir, saved)
+            changes = config_differences(saved, as_yaml_data(options))
+            print(f"Resuming run '{options.checkpoint_settings.run_id}'; changes since its last launch:")
+            print("\n".join(f"  {line}" for line in changes) if changes else "  (none)")
+        run_dir.write_configuration(options)
+        run_dir.write_manifest(build_manifest(options, args.command_line, device, env_build))
+        print(
+            f"Run '{options.checkpoint_settings.run_id}' in {run_dir.path} "
+            f"(seed {options.env_settings.seed}, device {device})"
+        )
+        from rldojo.training import run_training
 
-    run_training(options, run_dir)
+        run_training(options, run_dir)
     if not options.checkpoint_settings.inference:
         for model in sorted(run_dir.path.glob("*.onnx")):
             print(f"ONNX model: {model}")

@@ -6,7 +6,7 @@ import os
 
 from rldojo.errors import ConfigError
 
-__all__ = ["WORKER_MEMORY_BYTES", "WORKERS_PER_CORE", "check_num_envs", "max_env_workers"]
+__all__ = ["WORKERS_PER_CORE", "WORKER_MEMORY_BYTES", "check_num_envs", "max_env_workers"]
 
 WORKERS_PER_CORE = 8
 """Env workers mostly wait on their env; more than this many per core only thrash."""

@@ -44,7 +44,7 @@ def error_path(error: Any) -> tuple[str | int, ...]:
 
 
 class SettingsModel(BaseModel):
-    """Base of all settings models: unknown keys are errors naming the closest valid key; numbers are finite."""
+    """Base of all settings models: unknown keys are errors naming the closest valid key; finite numbers."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
@@ -66,7 +66,9 @@ def _number_from_yaml(value: Any) -> Any:
     """Accept numbers PyYAML leaves as strings (``1.0e7``, ``5e5``), as ML-Agents does with ``float(v)``;
     refuse ``true``/``false`` and counts beyond :data:`MAX_YAML_INT`."""
     if isinstance(value, bool):
-        raise PydanticCustomError("bool_is_not_int", "must be a whole number, not {value}", {"value": str(value).lower()})
+        raise PydanticCustomError(
+            "bool_is_not_int", "must be a whole number, not {value}", {"value": str(value).lower()}
+        )
     if isinstance(value, str):
         try:
             value = float(value)

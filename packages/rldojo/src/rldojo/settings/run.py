@@ -116,7 +116,8 @@ def check_folder_name(name: str) -> None:
     if name in ("", ".", "..") or any(char in name for char in "/\\\0") or not name.isprintable():
         raise PydanticCustomError(
             "folder_name",
-            "'{name}' is not a single folder name: leave out / and \\ and control characters, and do not use . or ..",
+            "'{name}' is not a single folder name: leave out / and \\ and control characters, "
+            "and do not use . or ..",
             {"name": name},
         )
 

@@ -15,7 +15,12 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
-from rldojo.checkpoint import LATEST_CHECKPOINT, load_checkpoint, restore_rng_state, save_trainer_checkpoint
+from rldojo.checkpoint import (
+    load_checkpoint,
+    load_latest_checkpoint,
+    restore_rng_state,
+    save_trainer_checkpoint,
+)
 from rldojo.errors import RldojoError
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
@@ -117,9 +122,7 @@ class RLTrainer(abc.ABC):
         self.policy = policy
         self.optimizer = self.create_optimizer()
         if self.load:
-            self._load_state(
-                load_checkpoint(self.artifact_path / LATEST_CHECKPOINT, policy.device), full=True
-            )
+            self._load_state(load_latest_checkpoint(self.artifact_path, policy.device), full=True)
         elif self.trainer_settings.init_path:
             self._load_state(
                 load_checkpoint(Path(self.trainer_settings.init_path), policy.device), full=False
