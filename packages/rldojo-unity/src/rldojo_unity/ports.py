@@ -2,15 +2,19 @@
 
 mlagents-envs uses ``base_port + worker_id`` and fails when that port is taken. A lease here is a
 port that is free to bind on 127.0.0.1 *and* held by an exclusive ``flock`` on a lock file in a
-host-wide folder, so concurrent rldojo processes coordinate without a race between "check" and
-"bind". The lock is released when the lease is released or the process dies.
+per-user folder (mode 0700, lock files opened without following symlinks), so concurrent rldojo
+processes coordinate without a race between "check" and "bind"; other users' ports fail the bind test.
+The lock is released when the lease is released or the process dies.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import socket
+import stat
 import tempfile
 from pathlib import Path
 
@@ -42,8 +46,23 @@ class PortInUseError(ConfigError, UnityWorkerInUseException):
 
 
 def _lock_dir() -> Path:
-    directory = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / "rldojo-ports")
-    directory.mkdir(parents=True, exist_ok=True)
+    """This user's lock folder: ``$RLDOJO_PORT_LOCK_DIR`` or ``<tmp>/rldojo-ports-<uid>``, mode 0700.
+
+    A folder that is a symlink, belongs to another user or is writable by others is refused: lock files
+    in it could be planted or swapped by someone else.
+    """
+    default = Path(tempfile.gettempdir()) / f"rldojo-ports-{os.getuid()}"
+    directory = Path(os.environ.get(LOCK_DIR_ENV) or default)
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700, parents=True)
+    info = os.lstat(directory)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise PermissionError(
+            errno.EPERM,
+            "the port-lock folder must be a folder of this user that others cannot write; remove it "
+            f"or set {LOCK_DIR_ENV}",
+            str(directory),
+        )
     return directory
 
 
@@ -83,7 +102,8 @@ class PortLease:
 
 
 def _try_lease(port: int) -> PortLease | None:
-    fd = os.open(_lock_dir() / f"{port}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(_lock_dir() / f"{port}.lock", flags, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rldojo.errors import ConfigError, RldojoError
+from rldojo.settings.base import is_folder_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,6 +59,10 @@ def load_manifest(path: Path) -> dict[str, BuildEntry]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     entries = {}
     for name, fields in data.get("builds", {}).items():
+        if not is_folder_name(name):
+            raise ConfigError(
+                f"{path}: build name '{name}' is not a single folder name; rename it without / \\ . or .."
+            )
         missing = [key for key in ("url", "sha256", "executable") if not isinstance(fields.get(key), str)]
         if missing:
             raise ConfigError(f"{path}: build '{name}' needs {', '.join(missing)} (strings)")

@@ -70,7 +70,9 @@ SETTING_FLAGS: dict[str, list[tuple[tuple[str, ...], str, dict[str, Any]]]] = {
         (("--num-areas",), "env_settings.num_areas", {"type": int, "help": "training areas per env"}),
         (("--base-port",), "env_settings.base_port", {"type": int, "help": "first gRPC port for builds"}),
         (("--timeout-wait",), "env_settings.timeout_wait",
-         {"type": int, "help": "seconds to wait for a Unity build to connect"}),
+         {"type": int, "help": "seconds an env may take to start (a Unity build to connect)"}),
+        (("--step-timeout",), "env_settings.step_timeout",
+         {"type": int, "help": "seconds a started env may take for one step before it is restarted"}),
         (("--max-lifetime-restarts",), "env_settings.max_lifetime_restarts", {"type": int}),
         (("--restarts-rate-limit-n",), "env_settings.restarts_rate_limit_n", {"type": int}),
         (("--restarts-rate-limit-period-s",), "env_settings.restarts_rate_limit_period_s", {"type": int}),
@@ -253,6 +255,11 @@ def run(args: argparse.Namespace) -> int:
         for settings in (options.default_settings, *options.behaviors.values()):
             if settings is not None:
                 settings.network_settings.deterministic = True
+    if not options.behaviors and options.default_settings is None:
+        raise ConfigError(
+            f"{args.config}: sets up no behavior; add its settings under behaviors: <BehaviorName>: "
+            "(or default_settings:)"
+        )
     env_build = env_build_path(options.env_settings.env_path)
     check_env_spec(str(options.env_settings.env_path))
     check_num_envs(options.env_settings.num_envs)

@@ -27,7 +27,7 @@ __all__ = ["SubprocessEnvManager"]
 
 logger = logging.getLogger(__name__)
 
-# A worker's env gives up after timeout_wait on its own; the manager waits this much longer for its answer.
+# A worker's env gives up after timeout_wait on its own; its first answer may come this much later.
 ANSWER_GRACE_S = 15.0
 CLOSE_TIMEOUT_S = 10.0
 
@@ -57,7 +57,11 @@ class SubprocessEnvManager(EnvManager):
 
     def __init__(self, launcher: EnvLauncher, env_settings: EnvironmentSettings):
         self.launcher = launcher
-        self.answer_timeout_s = env_settings.timeout_wait + ANSWER_GRACE_S
+        self.startup_timeout_s = env_settings.timeout_wait + ANSWER_GRACE_S
+        self.step_timeout_s = float(env_settings.step_timeout)
+        self._answered: set[int] = set()
+        """Workers whose current process has answered once (started); the others get the start-up time."""
+        self._ever_answered = False
         self.budget = RestartBudget(env_settings)
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload([run_worker.__module__])  # restarts skip the imports
@@ -87,9 +91,13 @@ class SubprocessEnvManager(EnvManager):
         with contextlib.suppress(OSError):  # a worker that is gone is reported by _receive
             self._workers[worker_id].connection.send((command, payload))
 
-    def _receive(self, worker_id: int, deadline: float) -> WorkerReport:
+    def _answer_timeout(self, worker_id: int) -> float:
+        return self.step_timeout_s if worker_id in self._answered else self.startup_timeout_s
+
+    def _receive(self, worker_id: int, since: float) -> WorkerReport:
+        """Worker ``worker_id``'s answer to a request sent at ``since`` (``time.monotonic()``)."""
         worker = self._workers[worker_id]
-        timeout = max(0.0, deadline - time.monotonic())
+        timeout = max(0.0, since + self._answer_timeout(worker_id) - time.monotonic())
         ready = wait([worker.connection, worker.process.sentinel], timeout=timeout)
         if worker.connection in ready:
             try:
@@ -97,13 +105,16 @@ class SubprocessEnvManager(EnvManager):
             except (EOFError, OSError):
                 kind, payload = "error", None
             if kind == "steps":
+                self._answered.add(worker_id)
+                self._ever_answered = True
                 return payload
             if kind == "fatal":
                 raise payload
             if payload is not None:
                 raise WorkerFailure(worker_id, payload)
         if not ready:
-            raise WorkerFailure(worker_id, f"no answer within {self.answer_timeout_s:.0f} s")
+            what = "step" if worker_id in self._answered else "start-up (timeout_wait)"
+            raise WorkerFailure(worker_id, f"no answer within the {what} time-out of {timeout:.0f} s")
         worker.process.join(CLOSE_TIMEOUT_S)
         raise WorkerFailure(worker_id, f"worker process ended ({_exit_description(worker.process.exitcode)})")
 
@@ -113,14 +124,14 @@ class SubprocessEnvManager(EnvManager):
 
     def _gather(self) -> list[EnvironmentStep]:
         """Collect every worker's answer; restart the workers that failed."""
-        deadline = time.monotonic() + self.answer_timeout_s
+        since = time.monotonic()
         results = []
         for worker_id in range(len(self._workers)):
             try:
-                results.append(self._environment_step(worker_id, self._receive(worker_id, deadline)))
+                results.append(self._environment_step(worker_id, self._receive(worker_id, since)))
             except WorkerFailure as failure:
                 results.append(self._restart(failure))
-                deadline = time.monotonic() + self.answer_timeout_s  # the restart's time is not theirs
+                since = time.monotonic()  # the restart's time is not theirs
         return results
 
     def _environment_step(
@@ -138,10 +149,11 @@ class SubprocessEnvManager(EnvManager):
                 raise EnvWorkerFailed(self._failure_message(failure, refusal))
             logger.warning("%s; restarting it", failure)
             self._stop(self._workers[worker_id], grace_s=0.0)
+            self._answered.discard(worker_id)
             self._workers[worker_id] = self._start(worker_id)
             self._send(worker_id, RESET)
             try:
-                report = self._receive(worker_id, time.monotonic() + self.answer_timeout_s)
+                report = self._receive(worker_id, time.monotonic())
             except WorkerFailure as next_failure:
                 failure = next_failure
                 continue
@@ -151,7 +163,13 @@ class SubprocessEnvManager(EnvManager):
         log = self.launcher.player_log(failure.worker_id)
         lines = last_lines(log)
         tail = f"; last lines of {log}: " + " | ".join(lines) if lines else f"; no player log at {log}"
-        return f"env worker {failure.worker_id} failed ({failure.cause}), not restarted: {refusal}{tail}"
+        message = f"env worker {failure.worker_id} failed ({failure.cause}), not restarted: {refusal}{tail}"
+        if not self._ever_answered:
+            message = (
+                "no env worker ever started, so the run gives up; if this machine is busy, raise "
+                f"--timeout-wait (now {self.startup_timeout_s - ANSWER_GRACE_S:.0f} s). {message}"
+            )
+        return message
 
     def reset(self) -> list[EnvironmentStep]:
         self._send_all(RESET, {})

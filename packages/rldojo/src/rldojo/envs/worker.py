@@ -21,6 +21,7 @@ from mlagents_envs.side_channel.environment_parameters_channel import Environmen
 from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
 
 from rldojo.envs.launcher import EnvLauncher
+from rldojo.envs.parent_death import end_with_parent
 from rldojo.envs.side_channels import environment_parameters_channel, queue_environment_parameters
 from rldojo.errors import ConfigError
 
@@ -79,6 +80,7 @@ def _serve(
 def run_worker(connection: Connection, launcher: EnvLauncher, worker_id: int) -> None:
     """Create worker ``worker_id``'s env and serve requests until ``close`` or the first failure."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the trainer, which closes workers
+    end_with_parent()
     env: Any = None
     try:
         stats_channel = StatsSideChannel()

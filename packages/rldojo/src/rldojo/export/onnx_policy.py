@@ -22,7 +22,13 @@ class OnnxPolicy:
         if not path.is_file():
             raise ConfigError(f"ONNX model not found: {path}")
         self.path = path
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            raise ConfigError(
+                f"{path} is not a valid ONNX model ({type(error).__name__}); give a model written by "
+                "rldojo learn or rldojo export"
+            ) from None
         self.input_shapes = {value.name: value.shape[1:] for value in self.session.get_inputs()}
         prefix = "deterministic_" if deterministic else ""
         outputs = {value.name for value in self.session.get_outputs()}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rldojo.checkpoint import LATEST_CHECKPOINT, load_checkpoint
-from rldojo.errors import ConfigError
+from rldojo.errors import ConfigError, RldojoError
 from rldojo.export.spec import behavior_spec_from_state
 from rldojo.plugins import trainer_class
 from rldojo.policy import Policy
@@ -60,7 +60,10 @@ def load_saved_policies(run: Path, step: int | None = None, deterministic: bool 
     for behavior_dir in behavior_dirs:
         behavior = behavior_dir.name
         path = _checkpoint_file(behavior_dir, step)
-        state = load_checkpoint(path)
+        try:
+            state = load_checkpoint(path)
+        except RldojoError as error:
+            raise ConfigError(f"{error}; choose another --step, or another run") from None
         spec = behavior_spec_from_state(state.get("behavior_spec"), str(path))
         settings = options.behavior_settings(behavior)
         trainer = trainer_class(state["trainer_type"])(behavior, 1, settings, False, False, 0, behavior_dir)

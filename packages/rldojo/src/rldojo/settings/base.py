@@ -38,6 +38,11 @@ def not_supported_error(feature: str, *at: str | int) -> PydanticCustomError:
     return PydanticCustomError(NOT_SUPPORTED, "not supported yet: {feature}", {"feature": feature, "at": at})
 
 
+def is_folder_name(name: str) -> bool:
+    """Whether ``name`` names one folder inside its parent (no separator, not ``.`` or ``..``)."""
+    return name not in ("", ".", "..") and not any(char in name for char in "/\\\0") and name.isprintable()
+
+
 def error_path(error: Any) -> tuple[str | int, ...]:
     """Full YAML path of one pydantic error (an ``ErrorDetails``): its location plus the ``at`` we add."""
     return (*error["loc"], *error.get("ctx", {}).get("at", ()))

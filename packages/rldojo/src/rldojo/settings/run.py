@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from rldojo.errors import ConfigError
-from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt
+from rldojo.settings.base import SettingsModel, YamlFloat, YamlInt, is_folder_name
 from rldojo.settings.environment_parameters import EnvironmentParameterSettings
 from rldojo.settings.stats_writers import validate_stats_writers
 from rldojo.settings.trainer import TrainerSettings
@@ -34,6 +34,9 @@ class EnvironmentSettings(SettingsModel):
     num_envs: YamlInt = Field(default=1, ge=1)
     num_areas: YamlInt = Field(default=1, ge=1, le=MAX_AREAS)
     timeout_wait: YamlInt = Field(default=60, gt=0)
+    """Seconds an env may take to start (a Unity build to connect); a worker's first answer gets this long."""
+    step_timeout: YamlInt = Field(default=60, gt=0)
+    """Seconds a started env may take to answer one step before its worker is restarted."""
     seed: YamlInt = Field(default=-1, ge=-1, le=MAX_SEED)
     """-1 picks a seed; otherwise within the range numpy's and torch's seeding accept."""
     max_lifetime_restarts: YamlInt = Field(default=10, ge=-1)
@@ -113,7 +116,7 @@ class CheckpointSettings(SettingsModel):
 
 def check_folder_name(name: str) -> None:
     """Raise a pydantic error unless ``name`` is one folder name inside the results folder."""
-    if name in ("", ".", "..") or any(char in name for char in "/\\\0") or not name.isprintable():
+    if not is_folder_name(name):
         raise PydanticCustomError(
             "folder_name",
             "'{name}' is not a single folder name: leave out / and \\ and control characters, "
