@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from importlib import metadata
@@ -97,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("rldojo").setLevel(logging.DEBUG if debug else logging.INFO)
+    if not debug:
+        threading.excepthook = _one_line_thread_error
     parser = build_parser()
     args, unrecognized = parser.parse_known_args(given)
     if unrecognized:
@@ -115,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = " (run with --debug for the traceback)" if code == 1 and not debug else ""
         print(f"rldojo: {message}{hint}", file=sys.stderr)
         return code
+
+
+def _one_line_thread_error(failure: threading.ExceptHookArgs) -> None:
+    """A library's background thread that fails (TensorBoard's writer on a full disk) logs one line."""
+    error = failure.exc_value
+    message = outcome(error)[1] if isinstance(error, BaseException) else str(failure.exc_type)
+    name = failure.thread.name if failure.thread is not None else "a background thread"
+    logging.getLogger("rldojo").warning("%s stopped: %s", name, message)
 
 
 def outcome(error: BaseException) -> tuple[int, str]:

@@ -308,13 +308,17 @@ def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[S
             except UnityException as error:
                 raise RldojoError(f"the environment failed: {error}".splitlines()[0]) from error
             finally:
-                controller.save_models()
-                env_manager.close()
-                if evaluator is not None:
-                    evaluator.close()
+                try:
+                    controller.save_models()
+                finally:  # even when saving failed (a full disk): workers left running block the exit
+                    env_manager.close()
+                    if evaluator is not None:
+                        evaluator.close()
     finally:
-        _write_timers(run_dir.run_logs_dir / "timers.json")
-        reporter.close_writers()
+        try:
+            _write_timers(run_dir.run_logs_dir / "timers.json")
+        finally:
+            reporter.close_writers()
     if stop:
         steps = ", ".join(f"{name} at step {t.get_step}" for name, t in controller.trainers.items())
         raise TrainingInterrupted(

@@ -81,7 +81,10 @@ class SubprocessEnvManager(EnvManager):
     def _start(self, worker_id: int) -> _Worker:
         parent_end, worker_end = self._context.Pipe()
         process = self._context.Process(
-            target=run_worker, args=(worker_end, self.launcher, worker_id), name=f"env-worker-{worker_id}"
+            target=run_worker,
+            args=(worker_end, self.launcher, worker_id),
+            name=f"env-worker-{worker_id}",
+            daemon=True,  # ended (SIGTERM) rather than waited for when the trainer exits without closing it
         )
         process.start()
         worker_end.close()
