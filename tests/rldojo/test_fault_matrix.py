@@ -40,6 +40,8 @@ CONFIG = {
 }
 RUN_TIMEOUT_S = 240
 
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Trial:
@@ -295,7 +297,7 @@ def fault_table() -> str:
     trials = []
     with tempfile.TemporaryDirectory() as root:
         build = rldojo_sim.build("Basic", Path(root) / "builds" / "Basic")
-        runs: dict[str, Callable[[Path], Trial]] = {**TRIALS, "kill_a_player": lambda f: kill_a_player(f, build)}
+        runs = {**TRIALS, "kill_a_player": lambda folder: kill_a_player(folder, build)}
         for name, trial_function in runs.items():
             folder = Path(root) / name
             folder.mkdir()
@@ -304,10 +306,11 @@ def fault_table() -> str:
             except (AssertionError, pytest.skip.Exception) as problem:
                 trials.append(Trial(f"{name} ({str(problem).splitlines()[0][:60]})", False, []))
     finished = sum(trial.finished for trial in trials)
+    lost = sum(len(trial.lost_files) for trial in trials)
     rows = [
         "| trials | runs finished or resumed | files lost | runs left unresumable |",
         "|---|---|---|---|",
-        f"| {len(trials)} | {finished} | {sum(len(t.lost_files) for t in trials)} | {len(trials) - finished} |",
+        f"| {len(trials)} | {finished} | {lost} | {len(trials) - finished} |",
     ]
     return "\n".join(rows + [f"  {t.name}: finished={t.finished} lost={t.lost_files}" for t in trials])
 
