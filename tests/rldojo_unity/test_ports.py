@@ -42,6 +42,25 @@ def _listening_addresses(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv
 
 
 @pytest.mark.smoke
+def test_the_lock_folder_is_private_and_planted_links_are_not_followed(tmp_path, monkeypatch):
+    with lease_port() as lease:
+        assert (tmp_path / "locks").stat().st_mode & 0o777 == 0o700
+        assert (tmp_path / "locks" / f"{lease.port}.lock").stat().st_mode & 0o777 == 0o600
+    target = tmp_path / "victim"
+    target.write_text("keep")
+    (tmp_path / "locks" / "7001.lock").symlink_to(target)
+    with pytest.raises(PortInUseError):  # a planted symlink is refused, not opened
+        lease_port(7001)
+    assert target.read_text() == "keep"
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    monkeypatch.setenv("RLDOJO_PORT_LOCK_DIR", str(shared))
+    with pytest.raises(PermissionError, match="others cannot write"):
+        lease_port()
+
+
+@pytest.mark.smoke
 def test_two_leases_never_share_a_port():
     with lease_port() as first, lease_port() as second:
         assert first.port != second.port

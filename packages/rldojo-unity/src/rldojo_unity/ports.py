@@ -103,7 +103,12 @@ class PortLease:
 
 def _try_lease(port: int) -> PortLease | None:
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(_lock_dir() / f"{port}.lock", flags, 0o600)
+    try:
+        fd = os.open(_lock_dir() / f"{port}.lock", flags, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # a symlink planted in place of the lock file: never followed
+            return None
+        raise
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
