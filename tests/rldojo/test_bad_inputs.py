@@ -237,6 +237,9 @@ CASES: dict[str, Case] = {
         [*LEARN, "--force"], {"run.yaml": GOOD, "results/r/photo.jpg": b"\xff"}
     ),
     "run folder is a file": Case(LEARN, {"run.yaml": GOOD, "results/r": "a file"}),
+    "--results-dir below a file": flags("--results-dir", "run.yaml/results"),
+    "--results-dir in /proc": flags("--results-dir", "/proc/rldojo-results"),
+    "--results-dir in /sys": flags("--results-dir", "/sys/rldojo-results"),
     "--set unknown key": flags("--set", "behaviors.Basic.max_stepz=5"),
     "--set without =": flags("--set", "max_steps"),
     "--set bad value": flags("--set", "behaviors.Basic.max_steps=.inf"),

@@ -28,8 +28,8 @@ CONFIG = {
             "trainer_type": "ppo",
             "hyperparameters": {"batch_size": 16, "buffer_size": 64},
             "network_settings": {"hidden_units": 8, "num_layers": 1},
-            "max_steps": 600,
-            "checkpoint_interval": 100,
+            "max_steps": 300,
+            "checkpoint_interval": 50,
             "keep_checkpoints": 3,
             "time_horizon": 8,
             "summary_freq": 200,
@@ -115,18 +115,27 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], time
         time.sleep(0.01)
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), children first."""
+def _children_by_parent() -> dict[int, list[int]]:
     parents: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             fields = stat.read_text().rpartition(")")[2].split()
             parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return parents
+
+
+def children(pid: int) -> list[int]:
+    return _children_by_parent().get(pid, [])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), children first."""
+    parents = _children_by_parent()
     found, queue = [], [pid]
     while queue:
-        children = parents.get(queue.pop(0), [])
-        found += children
-        queue += children
+        below = parents.get(queue.pop(0), [])
+        found += below
+        queue += below
     return found
 
 
@@ -162,17 +171,23 @@ def kill_trainer_at_start(folder: Path) -> Trial:
 def kill_trainer_mid_run(folder: Path) -> Trial:
     run = Run(folder)
     process = run.start()
-    wait_for(lambda: run.steps() >= 200, process)
+    wait_for(lambda: run.steps() >= 100, process)
     process.kill()
     process.wait()
     return Trial("kill -9 trainer during a step", run.resume_to_the_end(), run.lost_files())
+
+
+def _checkpoint_not_exported(behavior: Path) -> bool:
+    """Whether the newest ``Basic-<step>.pt`` has no ``.onnx`` yet: the trainer is saving it."""
+    step_files = sorted(behavior.glob("Basic-*.pt"), key=lambda path: int(path.stem.rpartition("-")[2]))
+    return bool(step_files) and not step_files[-1].with_suffix(".onnx").exists()
 
 
 def kill_trainer_in_a_checkpoint_write(folder: Path) -> Trial:
     run = Run(folder)
     process = run.start()
     behavior = run.path / "Basic"
-    wait_for(lambda: run.steps() >= 100 and any(behavior.glob(".*.tmp")), process, timeout_s=180)
+    wait_for(lambda: any(behavior.glob(".*.tmp")) or _checkpoint_not_exported(behavior), process)
     process.kill()
     process.wait()
     return Trial("kill -9 trainer in a checkpoint write", run.resume_to_the_end(), run.lost_files())
@@ -181,10 +196,11 @@ def kill_trainer_in_a_checkpoint_write(folder: Path) -> Trial:
 def kill_a_worker(folder: Path) -> Trial:
     run = Run(folder)
     process = run.start()
-    wait_for(lambda: run.steps() >= 100, process)
-    workers = [pid for pid in descendants(process.pid) if "forkserver" not in command_line(pid)]
+    wait_for(lambda: run.steps() >= 50, process)
+    forkservers = [pid for pid in children(process.pid) if "forkserver" in command_line(pid)]
+    workers = [pid for server in forkservers for pid in children(server)]  # forked by the forkserver
     assert workers, "no env worker process found"
-    os.kill(workers[-1], signal.SIGKILL)
+    os.kill(workers[0], signal.SIGKILL)
     process.communicate(timeout=RUN_TIMEOUT_S)
     finished = process.returncode == 0 or run.resume_to_the_end()
     return Trial("kill -9 env worker", finished, run.lost_files())
@@ -194,7 +210,7 @@ def kill_a_player(folder: Path, build: Path) -> Trial:
     config = {**CONFIG, "env_settings": {"env_path": str(build), "seed": 1}}
     run = Run(folder, config)
     process = run.start()
-    wait_for(lambda: run.steps() >= 100, process)
+    wait_for(lambda: run.steps() >= 50, process)
     players = [pid for pid in descendants(process.pid) if str(build) in command_line(pid)]
     assert players, "no player process found"
     os.kill(players[0], signal.SIGKILL)
@@ -206,7 +222,7 @@ def kill_a_player(folder: Path, build: Path) -> Trial:
 def sigterm(folder: Path) -> Trial:
     run = Run(folder)
     process = run.start()
-    wait_for(lambda: run.steps() >= 100, process)
+    wait_for(lambda: run.steps() >= 50, process)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "continue with --resume" in stderr, stderr
@@ -216,25 +232,25 @@ def sigterm(folder: Path) -> Trial:
 def corrupt_checkpoint(folder: Path) -> Trial:
     run = Run(folder)
     process = run.start()
-    wait_for(lambda: run.steps() >= 300, process)
+    wait_for(lambda: run.steps() >= 150, process)
     process.kill()
     process.wait()
     (run.path / "Basic" / "checkpoint.pt").write_bytes(b"\0" * 100)
     result = run.finish("--resume")
     assert "resuming from Basic-" in result.stderr and "weights_only" not in result.stderr, result.stderr
-    finished = result.returncode == 0 and run.steps() >= 600
+    finished = result.returncode == 0 and run.steps() >= 300
     return Trial("corrupt checkpoint.pt", finished, run.lost_files())
 
 
 def two_runs_on_one_id(folder: Path) -> Trial:
     run = Run(folder)
     first = run.start()
-    wait_for(lambda: run.steps() >= 100, first)
+    wait_for(lambda: run.steps() >= 50, first)
     second = run.finish("--resume")
     assert second.returncode == 2 and "is in use by process" in second.stderr, second.stderr
     assert second.stderr.count("\n") == 1
     first.communicate(timeout=RUN_TIMEOUT_S)
-    finished = first.returncode == 0 and run.steps() >= 600
+    finished = first.returncode == 0 and run.steps() >= 300
     return Trial("two runs on one run id", finished, run.lost_files())
 
 

@@ -198,8 +198,12 @@ class SubprocessEnvManager(EnvManager):
 
     @staticmethod
     def _stop(worker: _Worker, grace_s: float = CLOSE_TIMEOUT_S) -> None:
-        """Wait up to ``grace_s`` for the worker to close its env and exit, then kill it."""
+        """Wait up to ``grace_s`` for the worker to close its env and exit, then SIGTERM it (it still closes
+        its env, so a launched player does not outlive it), and kill it if that does not end it either."""
         worker.process.join(grace_s)
+        if worker.process.is_alive():
+            worker.process.terminate()
+            worker.process.join(CLOSE_TIMEOUT_S)
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join()
