@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from rldojo.envs import InProcessEnvManager, create_env
-from rldojo.envs.side_channels import engine_configuration_channel
+from rldojo.envs.launcher import EnvLauncher
 from rldojo.errors import ConfigError
 from rldojo.settings import EngineSettings
+from rldojo_sim.side_channels import EngineConfiguration
 
 pytestmark = pytest.mark.smoke
 
@@ -24,13 +25,19 @@ def test_registered_scheme_builds_the_provider_env():
         manager.close()
 
 
-def test_engine_settings_reach_the_env_as_engine_configuration():
-    channel = engine_configuration_channel(EngineSettings(time_scale=7.0, width=32))
-    env = create_env("sim:Basic", side_channels=[channel])
+def test_engine_settings_reach_the_env_as_engine_configuration(tmp_path):
+    settings = EngineSettings(width=32, height=24, quality_level=2, time_scale=7.0, target_frame_rate=30)
+    launcher = EnvLauncher("sim:Basic", 1, settings, {}, tmp_path)
+    env = launcher(worker_id=0)
     try:
-        env.reset()  # queued engine configuration is delivered with the first reset; the env accepts it
+        received = env.academy.side_channels.engine_configuration  # what the simulated player applied
+        assert received == EngineConfiguration()  # nothing arrives before the first reset, as in Unity
+        env.reset()
     finally:
         env.close()
+    assert received == EngineConfiguration(
+        width=32, height=24, quality_level=2, time_scale=7.0, target_frame_rate=30, capture_frame_rate=60
+    )
 
 
 @pytest.mark.parametrize(
