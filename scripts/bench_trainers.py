@@ -101,10 +101,10 @@ def train_rldojo(algo: str, seed: int, steps: int) -> dict[str, Any]:
     env = create_env(f"gym:{ENV_ID}", seed=seed + EVAL_SEED_OFFSET, side_channels=[StatsSideChannel()])
     try:
         env.reset()
-        ((behavior_id, spec),) = env.behavior_specs.items()
-        model = OnnxPolicy(run_dir.path / f"{behavior_id.partition('?')[0]}.onnx", deterministic=True)
-        model.check(behavior_id, spec)
-        act = {behavior_id: lambda decision_steps: model.get_action(decision_steps, spec=spec)}
+        ((behavior_name, spec),) = env.behavior_specs.items()
+        model = OnnxPolicy(run_dir.path / f"{behavior_name.partition('?')[0]}.onnx", deterministic=True)
+        model.check(behavior_name, spec)
+        act = {behavior_name: lambda decision_steps: model.get_action(decision_steps, spec=spec)}
         ((returns, _),) = run_episodes(env, act, EVAL_EPISODES).values()
     finally:
         env.close()

@@ -86,7 +86,7 @@ def train_settings(assignments: Sequence[str]) -> list[str]:
     return list(assignments)
 
 
-def run_training(
+def train_in_container(
     client: Any,
     image: str,
     settings: Sequence[str],

@@ -62,10 +62,10 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from rldojo.docker_engine import connect, run_training, train_settings
+    from rldojo.docker_engine import connect, train_in_container, train_settings
 
     settings = train_settings(args.settings)
-    return run_training(
+    return train_in_container(
         connect(),
         args.image,
         settings,

@@ -46,15 +46,15 @@ def _positive(value: str) -> int:
 
 
 def _act_functions(args: argparse.Namespace, env: BaseEnv) -> dict[str, ActFunction]:
-    """One act function per behavior id of ``env``, from the ONNX model or the run's checkpoints."""
+    """One act function per behavior name of ``env``, from the ONNX model or the run's checkpoints."""
     from rldojo.export.onnx_policy import OnnxPolicy
     from rldojo.export.saved_policy import find_run, load_saved_policies
 
     specs = env.behavior_specs
     if args.model.endswith(".onnx"):
         model = OnnxPolicy(Path(args.model), args.deterministic)
-        for behavior_id, spec in specs.items():
-            model.check(behavior_id, spec)
+        for behavior_name, spec in specs.items():
+            model.check(behavior_name, spec)
         return {bid: partial(model.get_action, spec=spec) for bid, spec in specs.items()}
     saved = {
         s.behavior: s.policy
@@ -83,19 +83,19 @@ def run_episodes(
     running_length: dict[tuple[str, int], int] = defaultdict(int)
     names = {bid.partition("?")[0] for bid in act_functions}
     while any(len(finished[name][0]) < episodes for name in names):
-        for behavior_id, act in act_functions.items():
-            decision_steps, terminal_steps = env.get_steps(behavior_id)
-            returns, lengths = finished[behavior_id.partition("?")[0]]
+        for behavior_name, act in act_functions.items():
+            decision_steps, terminal_steps = env.get_steps(behavior_name)
+            returns, lengths = finished[behavior_name.partition("?")[0]]
             for agent_id in terminal_steps.agent_id:
-                key = (behavior_id, int(agent_id))
+                key = (behavior_name, int(agent_id))
                 returns.append(running_return.pop(key, 0.0) + float(terminal_steps[agent_id].reward))
                 lengths.append(running_length.pop(key, 0))
             for agent_id in decision_steps.agent_id:
-                key = (behavior_id, int(agent_id))
+                key = (behavior_name, int(agent_id))
                 running_return[key] += float(decision_steps[agent_id].reward)
                 running_length[key] += 1
             if len(decision_steps):
-                env.set_actions(behavior_id, act(decision_steps))
+                env.set_actions(behavior_name, act(decision_steps))
         env.step()
     return {name: (finished[name][0][:episodes], finished[name][1][:episodes]) for name in sorted(names)}
 

@@ -20,7 +20,7 @@ from rldojo.settings.environment_parameters import SamplerSettings
 
 __all__ = ["EnvManager", "EnvironmentStep", "InProcessEnvManager"]
 
-EnvFactory = Callable[[int, Sequence[SideChannel]], BaseEnv]
+WorkerEnvFactory = Callable[[int, Sequence[SideChannel]], BaseEnv]
 """``factory(worker_id, side_channels) -> BaseEnv``."""
 
 
@@ -48,7 +48,7 @@ class EnvManager(abc.ABC):
 
     @abc.abstractmethod
     def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
-        """Send ``actions[worker_id][behavior_id]``; workers may step while the caller does other work."""
+        """Send ``actions[worker_id][behavior_name]``; workers may step while the caller does other work."""
 
     @abc.abstractmethod
     def finish_step(self) -> list[EnvironmentStep]:
@@ -72,7 +72,7 @@ class InProcessEnvManager(EnvManager):
     """One env worker (worker id 0) in this process; ``side_channels`` are served by it, besides its own
     environment-parameters and stats channels."""
 
-    def __init__(self, factory: EnvFactory, side_channels: Sequence[SideChannel] = ()):
+    def __init__(self, factory: WorkerEnvFactory, side_channels: Sequence[SideChannel] = ()):
         self.parameters_channel = EnvironmentParametersChannel()
         self.stats_channel = StatsSideChannel()
         self.env = factory(0, [*side_channels, self.parameters_channel, self.stats_channel])
@@ -90,8 +90,8 @@ class InProcessEnvManager(EnvManager):
         return self._collect()
 
     def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
-        for behavior_id, action in actions.get(0, {}).items():
-            self.env.set_actions(behavior_id, action)
+        for behavior_name, action in actions.get(0, {}).items():
+            self.env.set_actions(behavior_name, action)
 
     def finish_step(self) -> list[EnvironmentStep]:
         self.env.step()

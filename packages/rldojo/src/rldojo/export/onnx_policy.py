@@ -35,15 +35,15 @@ class OnnxPolicy:
         self.continuous_output = f"{prefix}continuous_actions" if "continuous_actions" in outputs else None
         self.discrete_output = f"{prefix}discrete_actions" if "discrete_actions" in outputs else None
 
-    def check(self, behavior_id: str, spec: BehaviorSpec) -> None:
+    def check(self, behavior_name: str, spec: BehaviorSpec) -> None:
         """Raise a ConfigError when the model's inputs do not fit ``spec``."""
         expected = {f"obs_{i}": list(obs.shape) for i, obs in enumerate(spec.observation_specs)}
         if spec.action_spec.discrete_branches:
             expected["action_masks"] = [sum(spec.action_spec.discrete_branches)]
         if expected != self.input_shapes:
             raise ConfigError(
-                f"{self.path} takes inputs {self.input_shapes} but behavior {behavior_id} of the environment "
-                f"gives {expected}; export the model from a run of this environment"
+                f"{self.path} takes inputs {self.input_shapes} but behavior {behavior_name} of the "
+                f"environment gives {expected}; export the model from a run of this environment"
             )
 
     def get_action(self, decision_steps: DecisionSteps, spec: BehaviorSpec) -> ActionTuple:
