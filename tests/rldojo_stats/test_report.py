@@ -46,7 +46,7 @@ def test_an_explicit_group_is_one_mean_with_figures_in_three_formats(trained_run
         assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 20  # not a blank canvas
     svg = (out / f"{STEPS_FIGURE}.svg").read_text()
     assert svg.count("stroke: #1f77b4") >= 3  # two seed lines and the mean, all in the group's colour
-    assert "mean of 2 runs, 95% CI" in svg and "1.5k" in svg  # legend and a human tick label
+    assert "mean of 2 runs (where all have data), 95% CI" in svg and "1.5k" in svg  # legend, human tick
     summary = (out / "summary.md").read_text()
     (row,) = [line for line in summary.splitlines() if line.startswith("| basic |")]
     cells = [cell.strip() for cell in row.strip("|").split("|")]
@@ -97,7 +97,7 @@ def test_runs_without_a_common_wall_time_range_warn_and_still_draw_their_seeds(
         time_svg.count("stroke: #1f77b4") >= 2 and "no common range" in time_svg
     )  # seeds, not an empty axis
     steps_svg = (out / f"{STEPS_FIGURE}.svg").read_text()
-    assert "mean of 2 runs, 95% CI" in steps_svg  # the steps figure still has its mean
+    assert "mean of 2 runs (where all have data), 95% CI" in steps_svg  # the steps figure still has its mean
 
 
 def test_tensorboard_events_give_the_same_curve_as_the_csv(trained_runs, tmp_path):

@@ -54,8 +54,11 @@ def plot_curves(
         color = f"C{index}"
         xs = [getattr(curve, x_attribute) for curve in curves]
         ys = [smooth(curve.values, window) for curve in curves]
-        for seed_x, seed_y in zip(xs, ys, strict=True):
-            axes.plot(seed_x, seed_y, color=color, linewidth=0.7, alpha=0.35)
+        for number, (seed_x, seed_y) in enumerate(zip(xs, ys, strict=True)):
+            seed_label = f"{name}: each run" if number == 0 and len(curves) > 1 else None
+            axes.plot(
+                seed_x, seed_y, color=color, linewidth=0.8, alpha=0.55, linestyle="--", label=seed_label
+            )
         band = mean_band(xs, ys)
         if band is None:
             note = f"{name}: its {len(curves)} runs share no {x_label} range, so no mean is drawn"
@@ -65,10 +68,12 @@ def plot_curves(
                 [], [], color=color, linewidth=0.7, label=f"{name} ({len(curves)} runs, no common range)"
             )
             continue
-        label = f"{name}: mean of {len(curves)} runs, 95% CI" if len(curves) > 1 else name
+        label = (
+            f"{name}: mean of {len(curves)} runs (where all have data), 95% CI" if len(curves) > 1 else name
+        )
         axes.plot(band.x, band.mean, color=color, linewidth=2, label=label)
         if len(curves) > 1:
-            axes.fill_between(band.x, band.low, band.high, color=color, alpha=0.2, linewidth=0)
+            axes.fill_between(band.x, band.low, band.high, color=color, alpha=0.15, linewidth=0)
     axes.xaxis.set_major_formatter(FuncFormatter(human_number))
     axes.yaxis.set_major_formatter(FuncFormatter(human_number))
     axes.set_xlabel(x_label)
