@@ -64,7 +64,10 @@ bench: setup builds ## Run the benchmarks under scripts/
 
 docker-build: ## Build the image: make docker-build [IMAGE=rldojo] [BASE_IMAGE=...] [EXTRA_CA=proxy-ca.pem]
 	$(if $(EXTRA_CA),cp $(EXTRA_CA) containers/extra-ca-certificates/extra-ca.crt)
-	docker build --network host -f containers/Dockerfile -t $(IMAGE) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) .
+	docker build --network host --force-rm -f containers/Dockerfile -t $(IMAGE) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		--build-arg RLDOJO_GIT_COMMIT=$$(git rev-parse HEAD 2>/dev/null) \
+		--build-arg RLDOJO_GIT_DIRTY=$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true || echo false) . \
+		|| { echo "docker build failed; if a step could not verify a TLS certificate (a proxy that intercepts TLS), give the build its CA: make docker-build EXTRA_CA=proxy-ca.pem" >&2; exit 1; }
 
 docker-train: ## Train in the image, ./results mounted: make docker-train ALGO=dqn [GPU=1] [ENV=...] [SET=...] [ARGS=...]
 	@mkdir -p results

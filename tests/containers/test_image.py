@@ -87,6 +87,11 @@ def test_training_in_container_leaves_run_on_host_owned_by_host_user(
     for expected in ("Basic.onnx", "Basic/checkpoint.pt", "Basic/Basic-1203.pt", "configuration.yaml"):
         assert (run / expected).is_file(), f"{expected} missing from {sorted(os.listdir(run))}"
     assert yaml.safe_load((run / "configuration.yaml").read_text())["env_settings"]["seed"] == int(SEED)
+    manifest = json.loads((run / "run_manifest.json").read_text())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    assert (
+        manifest["rldojo_source"]["git"]["commit"] == head.strip()
+    )  # the image has no .git: built-in commit
     for path in [run, *run.rglob("*")]:
         assert (path.stat().st_uid, path.stat().st_gid) == HOST_USER, path
 

@@ -89,3 +89,24 @@ def test_manifest_records_the_build_file_and_its_hash(tmp_path, sim_build):
     manifest = build_manifest(options(tmp_path), ["rldojo", "learn"], "cpu", build)
     assert manifest["env"]["build_path"] == str(build.resolve())
     assert manifest["env"]["build_sha256"] == file_sha256(build) and len(file_sha256(build)) == 64
+
+
+@pytest.mark.smoke
+def test_outside_a_checkout_the_manifest_records_the_commit_the_image_was_built_from(tmp_path, monkeypatch):
+    from rldojo.run_directory import git_state
+
+    monkeypatch.setenv("RLDOJO_GIT_COMMIT", "0123abc")
+    monkeypatch.setenv("RLDOJO_GIT_DIRTY", "true")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # tmp_path is in no checkout
+    assert git_state(tmp_path) == {"commit": "0123abc", "dirty": True}
+    monkeypatch.delenv("RLDOJO_GIT_COMMIT")
+    assert git_state(tmp_path) is None
+
+
+@pytest.mark.smoke
+def test_a_certificate_error_in_the_image_build_names_extra_ca():
+    from rldojo.docker_engine import proxy_hint
+
+    hint = proxy_hint("pip: SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed")
+    assert "--extra-ca proxy-ca.pem" in hint and "EXTRA_CA=proxy-ca.pem" in hint
+    assert proxy_hint("no space left on device") == ""

@@ -8,6 +8,7 @@ files it writes belong to that user.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rldojo.errors import ConfigError, RldojoError
+from rldojo.run_directory import git_state
 
 DEFAULT_IMAGE = "rldojo"
 DOCKERFILE = "containers/Dockerfile"
@@ -59,19 +61,40 @@ def build_image(
         if not extra_ca.is_file():
             raise ConfigError(f"--extra-ca {extra_ca}: no such file")
         shutil.copyfile(extra_ca, context / EXTRA_CA_DIR / "extra-ca.crt")
+    source = git_state(context) or {}
+    buildargs = {
+        **({"BASE_IMAGE": base_image} if base_image else {}),
+        **(
+            {"RLDOJO_GIT_COMMIT": source["commit"], "RLDOJO_GIT_DIRTY": str(source["dirty"]).lower()}
+            if source
+            else {}
+        ),
+    }
     output = client.api.build(
         path=str(context),
         dockerfile=DOCKERFILE,
         tag=tag,
-        buildargs={"BASE_IMAGE": base_image} if base_image else {},
+        buildargs=buildargs,
         network_mode=network,
         rm=True,
+        forcerm=True,  # no stopped containers left behind by a failed step
         decode=True,
     )
     for chunk in output:
         if "error" in chunk:
-            raise RldojoError(f"the image build failed: {chunk['error'].strip()}")
+            error = chunk["error"].strip()
+            raise RldojoError(f"the image build failed: {error}{proxy_hint(error)}")
         print(chunk.get("stream", ""), end="", flush=True)
+
+
+def proxy_hint(error: str) -> str:
+    """For a build error about TLS certificates: how to give the build a proxy's CA certificate."""
+    if not re.search(r"certificate|CERTIFICATE|SSL|x509", error):
+        return ""
+    return (
+        "; behind a TLS-intercepting proxy? give the build its CA certificate: "
+        "rldojo docker build --extra-ca proxy-ca.pem (make docker-build EXTRA_CA=proxy-ca.pem)"
+    )
 
 
 def train_settings(assignments: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import platform
 import shutil
 import subprocess
@@ -209,8 +210,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _git_state(cwd: Path) -> dict[str, Any] | None:
-    """Commit and dirty flag of the git checkout containing ``cwd``, or None outside one."""
+def git_state(cwd: Path) -> dict[str, Any] | None:
+    """Commit and dirty flag of the git checkout containing ``cwd``; outside one, those the rldojo image
+    was built from (``RLDOJO_GIT_COMMIT`` / ``RLDOJO_GIT_DIRTY``, set by its build), else None."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
@@ -224,7 +226,12 @@ def _git_state(cwd: Path) -> dict[str, Any] | None:
             timeout=30,
         ).stdout
     except (OSError, subprocess.SubprocessError):
-        return None
+        built_from = os.environ.get("RLDOJO_GIT_COMMIT")
+        return (
+            {"commit": built_from, "dirty": os.environ.get("RLDOJO_GIT_DIRTY") == "true"}
+            if built_from
+            else None
+        )
     return {"commit": commit, "dirty": bool(status.strip())}
 
 
@@ -261,8 +268,8 @@ def build_manifest(
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command_line": list(command_line),
         "working_directory": str(cwd),
-        "git": _git_state(cwd),
-        "rldojo_source": {"path": str(rldojo_source), "git": _git_state(rldojo_source)},
+        "git": git_state(cwd),
+        "rldojo_source": {"path": str(rldojo_source), "git": git_state(rldojo_source)},
         "uv_lock": {"path": str(lock_file), "sha256": file_sha256(lock_file)} if lock_file else None,
         "packages": _versions(),
         "python": platform.python_version(),
