@@ -13,6 +13,9 @@ DEVICE ?= auto
 RUN_ID ?= $(subst /,-,$(ALGO))-$(shell date +%Y%m%d-%H%M%S)
 ARGS ?=
 SET ?=
+# pytest-xdist workers for `make test` / `make test-fast` (auto: one per core; 0: serial, in this process)
+TEST_WORKERS ?= auto
+PYTEST := $(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup
 TOXENVS ?= py310,py311,py312,py313,lint,type
 TOX_ARGS ?=
 IMAGE ?= rldojo
@@ -23,7 +26,7 @@ BUILDS_DIR := unity_builds
 SYNC_STAMP := .venv/.rldojo-synced
 BUILDS_STAMP := $(BUILDS_DIR)/.rldojo-built
 
-.PHONY: help setup train test lint typecheck tox builds docker-build docker-train bench clean
+.PHONY: help setup train test test-fast lint typecheck tox builds docker-build docker-train bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -45,10 +48,13 @@ train: setup builds ## Train: make train ALGO=dqn [ENV=...] [RUN_ID=...] [DEVICE
 	@test -f configs/$(ALGO).yaml || { echo "no config configs/$(ALGO).yaml: trainer '$(ALGO)' is not built yet (available: $$(cd configs && ls *.yaml */*.yaml 2>/dev/null | sed 's/\.yaml$$//' | paste -sd' '))"; exit 1; }
 	$(RUN) rldojo learn configs/$(ALGO).yaml --run-id $(RUN_ID) --device $(DEVICE) $(if $(ENV),--env $(ENV)) $(foreach setting,$(SET),--set $(setting)) $(ARGS)
 
-test: setup ## Run the test suite
-	$(RUN) pytest
+test: setup ## Run the whole test suite, in parallel: make test [TEST_WORKERS=auto|N|0]
+	$(PYTEST)
 
-lint: setup ## ruff check + ruff format --check + hadolint on containers/Dockerfile
+test-fast: setup ## Everyday tier (a few minutes): every test but the `slow` and `docker` ones, in parallel
+	$(PYTEST) -m "not slow and not docker"
+
+lint: setup typecheck ## typecheck (mypy), then ruff check + ruff format --check + hadolint on the Dockerfile
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) hadolint containers/Dockerfile

@@ -12,6 +12,27 @@ from pathlib import Path
 import pytest
 
 PLUGIN_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rldojo-plugin-example"
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for ``pytest -n N --dist loadgroup`` (``make test``), so costly shared fixtures are
+    built once and one session owns the container tests' dockerd."""
+    for item in items:
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    if TESTS / "containers" in item.path.parents:
+        return "docker"
+    fixtures = getattr(item, "fixturenames", ())
+    if "plugin_example_site" in fixtures:  # also behind rldojo-stats' trained_runs (two training runs)
+        return "plugin_example_site"
+    if "trained_run" in fixtures:  # a module-scoped training run
+        return item.path.stem
+    return None
 
 
 @pytest.fixture(scope="session")
