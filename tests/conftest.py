@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 PLUGIN_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rldojo-plugin-example"
-TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,9 +24,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _xdist_group(item: pytest.Item) -> str | None:
-    if TESTS / "containers" in item.path.parents:
-        return "docker"
     fixtures = getattr(item, "fixturenames", ())
+    if "docker_host" in fixtures:  # tests/containers: a dockerd the session may start and stop
+        return "docker"
     if "plugin_example_site" in fixtures:  # also behind rldojo-stats' trained_runs (two training runs)
         return "plugin_example_site"
     if "trained_run" in fixtures:  # a module-scoped training run
