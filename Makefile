@@ -49,10 +49,12 @@ train: setup builds ## Train: make train ALGO=dqn [ENV=...] [RUN_ID=...] [DEVICE
 	$(RUN) rldojo learn configs/$(ALGO).yaml --run-id $(RUN_ID) --device $(DEVICE) $(if $(ENV),--env $(ENV)) $(foreach setting,$(SET),--set $(setting)) $(ARGS)
 
 test: setup ## Run the whole test suite, in parallel: make test [TEST_WORKERS=auto|N|0]
-	$(PYTEST)
+	$(PYTEST) -m "not timing"
+	$(RUN) pytest -m timing
 
 test-fast: setup ## Everyday tier (a few minutes): every test but the `slow` and `docker` ones, in parallel
-	$(PYTEST) -m "not slow and not docker"
+	$(PYTEST) -m "not slow and not docker and not timing"
+	$(RUN) pytest -m "timing and not slow and not docker"
 
 lint: setup typecheck ## typecheck (mypy), then ruff check + ruff format --check + hadolint on the Dockerfile
 	$(RUN) ruff check .

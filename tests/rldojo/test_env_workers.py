@@ -133,6 +133,7 @@ def test_decision_steps_of_workers_concatenate_in_order():
     assert merged.action_mask[0].sum(axis=1).tolist() == [0, 0, 3, 3, 3]  # no mask sent: all allowed
 
 
+@pytest.mark.timing
 def test_a_hung_player_times_out_after_timeout_wait_and_is_restarted(tmp_path, sim_build):
     options = run_options(str(sim_build("3DBall")), timeout_wait=2, env_args=["--hang-after", "2"])
     manager = manager_for(options, tmp_path)

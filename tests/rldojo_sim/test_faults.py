@@ -35,6 +35,7 @@ def test_crash_raises_unity_environment_exception_with_the_exit_code(sim_build, 
         env.step()
 
 
+@pytest.mark.timing
 def test_hang_raises_timeout_within_timeout_wait(sim_build, launch):
     # a short timeout_wait, yet long enough for the player to start on a busy machine
     env = launch(sim_build("Basic"), timeout_wait=4, additional_args=["--hang-after", "3"])
@@ -49,6 +50,7 @@ def test_hang_raises_timeout_within_timeout_wait(sim_build, launch):
     assert env._process is None
 
 
+@pytest.mark.timing
 def test_slow_start_within_timeout_connects(sim_build, launch):
     started = time.monotonic()
     env = launch(sim_build("Basic"), timeout_wait=10, additional_args=["--slow-start", "1"])

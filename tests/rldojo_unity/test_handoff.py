@@ -20,6 +20,7 @@ def test_messages_arrive_in_order_in_both_directions():
     assert (player.recv(), player.recv(), trainer.recv()) == ("a", "b", 1)
 
 
+@pytest.mark.timing
 def test_poll_waits_at_most_its_timeout_and_does_not_consume():
     trainer, player = endpoint_pair()
     started = time.monotonic()
