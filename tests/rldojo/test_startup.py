@@ -95,3 +95,30 @@ def test_env_worker_processes_never_import_torch(tmp_path, monkeypatch):
     assert result.returncode == 0, result.stderr
     assert sorted(path.name.split("-")[0] for path in out.iterdir()) == ["start", "start", "worker", "worker"]
     assert {path.read_text() for path in out.iterdir()} == {"none"}
+
+
+BUILD_A_TRAINER = """
+import sys
+from mlagents_envs.base_env import ActionSpec, BehaviorSpec, ObservationSpec
+from mlagents_envs.base_env import DimensionProperty, ObservationType
+from rldojo.plugins import trainer_class
+from rldojo.settings import run_options_from_dict
+from rldojo.torch_startup import keep_dynamo_unloaded
+
+keep_dynamo_unloaded()
+options = run_options_from_dict({"behaviors": {"B": {"trainer_type": sys.argv[1]}}}, "run.yaml")
+spec = BehaviorSpec([ObservationSpec((8,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")],
+                    ActionSpec(2, ()))
+trainer = trainer_class(sys.argv[1])("B", 10, options.behaviors["B"], True, False, 0, sys.argv[2])
+trainer.add_policy("B", trainer.create_policy("B", spec))
+print(sorted(name for name in ("torch._dynamo", "sympy") if name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("trainer_type", ["ppo", "sac"])
+def test_building_a_trainer_does_not_import_the_torch_compiler(trainer_type, tmp_path):
+    """Building the optimizers imported torch._dynamo: the ~5 s warm-up of a run's first act."""
+    command = [sys.executable, "-c", BUILD_A_TRAINER, trainer_type, str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

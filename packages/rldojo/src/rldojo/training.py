@@ -36,6 +36,7 @@ from rldojo.run_directory import RunDirectory
 from rldojo.run_lock import run_lock
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsReporter, StatsWriter
+from rldojo.torch_startup import import_dynamo_in_background, keep_dynamo_unloaded
 from rldojo.trainers import RLTrainer
 
 __all__ = ["TrainerController", "run_training", "train_run"]
@@ -285,6 +286,8 @@ def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[S
     seed = options.env_settings.seed if options.env_settings.seed != -1 else random.randrange(10000)
     seed_everything(seed)
     torch.set_num_threads(torch_threads())
+    keep_dynamo_unloaded()
+    import_dynamo_in_background()
     set_default_device(options.torch_settings.resolve_device())
     run_dir.run_logs_dir.mkdir(parents=True, exist_ok=True)
     timers.reset_timers()
