@@ -121,3 +121,12 @@ def test_bad_scene_option_ends_the_player_with_code_2_and_says_why_in_the_log(si
             additional_args=["--num-areas", "0"],
         )
     assert "num_areas must be at least 1, got 0." in (tmp_path / "Player-0.log").read_text()
+
+
+def test_step_delay_makes_every_step_take_that_long(sim_build, launch):
+    env = launch(sim_build("Basic"), timeout_wait=10, additional_args=["--step-delay-ms", "200"])
+    env.reset()
+    started = time.monotonic()
+    for _ in range(3):
+        env.step()
+    assert time.monotonic() - started >= 0.6

@@ -60,6 +60,13 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, 
     parser.add_argument("-nographics", action="store_true")
     parser.add_argument("-batchmode", action="store_true")
     parser.add_argument("--visual-compression", choices=["png", "none"], default="png")
+    parser.add_argument(
+        "--step-delay-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="time each step takes on top of the simulation, as in a heavy Unity scene (benchmarks)",
+    )
     Faults.add_arguments(parser)
     known, rest = parser.parse_known_args(argv)
     scene = scene_class(known.scene)
@@ -131,6 +138,8 @@ class Player:
         else:
             self._faults.before_step(self._steps_done)
             frame = academy.step(decode_actions(rl_input, academy.behavior_specs, self._last_decisions))
+            if self._args.step_delay_ms > 0:
+                time.sleep(self._args.step_delay_ms / 1000)
             self._steps_done += 1
             self._faults.corrupt(self._steps_done, frame)
         self._last_decisions = {name: len(b.done) - b.num_terminal for name, b in frame.batches.items()}
