@@ -22,7 +22,9 @@ from rldojo.commands import builds, docker, evaluate, export, learn, plugins
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 from rldojo.os_errors import describe_os_error
 
-RLDOJO_DISTRIBUTIONS = ("rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3")
+RLDOJO_DISTRIBUTIONS = (
+    "rldojo", "rldojo-unity", "rldojo-sim", "rldojo-stats", "rldojo-gym", "rldojo-sb3", "rldojo-ray",
+)  # fmt: skip
 EXIT_INTERRUPTED = 130
 
 logger = logging.getLogger(__name__)

@@ -301,7 +301,7 @@ def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[S
             launcher = EnvLauncher.from_options(
                 options, seed, run_dir.run_logs_dir, parameters.current_values()
             )
-            env_manager = create_env_manager(launcher, options.env_settings)
+            env_manager = create_env_manager(launcher, options.env_settings, options.ray)
             evaluator = _evaluator(options, seed, run_dir)
             controller = TrainerController(
                 options, run_dir, env_manager, seed, parameters, reporter, evaluator

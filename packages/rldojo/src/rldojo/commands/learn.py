@@ -76,6 +76,10 @@ SETTING_FLAGS: dict[str, list[tuple[tuple[str, ...], str, dict[str, Any]]]] = {
         (("--max-lifetime-restarts",), "env_settings.max_lifetime_restarts", {"type": int}),
         (("--restarts-rate-limit-n",), "env_settings.restarts_rate_limit_n", {"type": int}),
         (("--restarts-rate-limit-period-s",), "env_settings.restarts_rate_limit_period_s", {"type": int}),
+        (("--ray",), "ray.address", {"nargs": "?", "const": "local", "metavar": "ADDRESS",
+         "help": "run the env workers as Ray actors (rldojo-ray): on a local Ray instance, or on the "
+         "cluster at ADDRESS (auto: the one this machine belongs to)"}),
+        (("--num-runners",), "ray.num_runners", {"type": int, "help": "env runners (Ray actors) with --ray"}),
         (("--env-args",), "env_settings.env_args", {"nargs": argparse.REMAINDER, "metavar": "ARG",
          "help": "arguments passed to the Unity build (must come last)"}),
     ],

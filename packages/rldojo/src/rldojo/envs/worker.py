@@ -25,7 +25,7 @@ from rldojo.envs.parent_death import end_with_parent
 from rldojo.envs.side_channels import environment_parameters_channel, queue_environment_parameters
 from rldojo.errors import ConfigError
 
-__all__ = ["CLOSE", "PARAMETERS", "RESET", "STEP", "WorkerReport", "run_worker"]
+__all__ = ["CLOSE", "PARAMETERS", "RESET", "STEP", "WorkerReport", "report_steps", "run_worker"]
 
 RESET, STEP, PARAMETERS, CLOSE = "reset", "step", "parameters", "close"
 
@@ -45,7 +45,8 @@ class NanObservationError(RuntimeError):
     """The environment sent an observation containing NaN."""
 
 
-def _report(env: BaseEnv, stats_channel: StatsSideChannel) -> WorkerReport:
+def report_steps(env: BaseEnv, stats_channel: StatsSideChannel) -> WorkerReport:
+    """What ``env`` reports now; raises NanObservationError on a NaN observation."""
     steps = {name: env.get_steps(name) for name in env.behavior_specs}
     for name, (decision_steps, terminal_steps) in steps.items():
         for obs in (*decision_steps.obs, *terminal_steps.obs):
@@ -74,7 +75,7 @@ def _serve(
             env.step()
         else:
             env.reset()
-        connection.send(("steps", _report(env, stats_channel)))
+        connection.send(("steps", report_steps(env, stats_channel)))
 
 
 def run_worker(connection: Connection, launcher: EnvLauncher, worker_id: int) -> None:

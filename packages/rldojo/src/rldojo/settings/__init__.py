@@ -21,6 +21,7 @@ from rldojo.settings.run import (
     EngineSettings,
     EnvironmentSettings,
     EvaluationSettings,
+    RaySettings,
     RunOptions,
     TorchSettings,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "NetworkSettings",
     "OffPolicyHyperparamSettings",
     "OnPolicyHyperparamSettings",
+    "RaySettings",
     "RewardSignalSettings",
     "RunOptions",
     "ScheduleType",

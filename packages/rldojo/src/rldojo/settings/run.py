@@ -170,6 +170,16 @@ class EvaluationSettings(SettingsModel):
     """Seed of the evaluation environment; -1: the run's seed + 10000, apart from the training workers'."""
 
 
+class RaySettings(SettingsModel):
+    """Env runners as Ray actors across a cluster (needs rldojo-ray); without ``address`` no Ray is used."""
+
+    address: str | None = None
+    """``local`` starts a Ray instance on this machine; ``auto`` or ``HOST:PORT`` joins a running cluster."""
+    num_runners: YamlInt = Field(default=2, ge=1)
+    """Env runners (Ray actors), each owning one env (``num_areas`` areas) on the node Ray places it on."""
+    num_cpus_per_runner: YamlFloat = Field(default=1.0, gt=0.0)
+
+
 class RunOptions(SettingsModel):
     """Everything one ``rldojo learn`` run needs, as in an ML-Agents YAML file plus its CLI flags."""
 
@@ -180,6 +190,7 @@ class RunOptions(SettingsModel):
     environment_parameters: dict[str, EnvironmentParameterSettings] | None = None
     checkpoint_settings: CheckpointSettings = Field(default_factory=CheckpointSettings)
     torch_settings: TorchSettings = Field(default_factory=TorchSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
     debug: bool = False
     stats_writers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Opt-in stats-writer plugins (``wandb``, ``csv``, ``jsonl`` from rldojo-stats) and their options."""

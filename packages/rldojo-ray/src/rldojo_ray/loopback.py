@@ -1,0 +1,68 @@
+"""A Ray cluster of several nodes on this machine, kept on loopback, for tests and benchmarks.
+
+Ray advertises the machine's primary address and some of its services listen on 0.0.0.0, so the
+cluster is started inside a new network namespace that has only ``lo`` (``unshare --net``, as root):
+every node then runs on 127.0.0.1 and nothing is reachable from outside.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rldojo_ray.cluster import RAY_ENVIRONMENT
+
+__all__ = ["loopback_unavailable_reason", "run_in_loopback_namespace", "start_local_cluster"]
+
+NODE_START_TIMEOUT_S = 180  # Ray's 30 s is too short for a node starting on a busy small machine
+
+
+def _namespace_command(argv: Sequence[str]) -> list[str]:
+    quoted = " ".join(f"'{arg}'" for arg in argv)
+    return ["unshare", "--net", "sh", "-c", f"ip link set lo up && exec {quoted}"]
+
+
+def loopback_unavailable_reason() -> str | None:
+    """Why no loopback-only network namespace can be made here (None when it can)."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "needs unshare (util-linux) and ip (iproute2) to make a loopback-only network namespace"
+    probe = subprocess.run(_namespace_command(["true"]), capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        return f"cannot make a loopback-only network namespace ({probe.stderr.strip() or 'not root?'})"
+    return None
+
+
+def run_in_loopback_namespace(
+    argv: Sequence[str], timeout_s: float, env_extra: Mapping[str, str] | None = None, **options: Any
+) -> subprocess.CompletedProcess:
+    """Run ``argv`` in a new network namespace with only ``lo`` up, with Ray's usage stats off (and
+    ``env_extra`` added to the environment); ``options`` go to ``subprocess.run``."""
+    return subprocess.run(
+        _namespace_command(argv),
+        env={**os.environ, **RAY_ENVIRONMENT, **(env_extra or {})},
+        timeout=timeout_s,
+        check=False,
+        **options,
+    )
+
+
+def start_local_cluster(num_nodes: int, cpus_per_node: int) -> Any:
+    """A ``ray.cluster_utils.Cluster`` of ``num_nodes`` nodes (the first is the head), no dashboard,
+    connected to; call inside :func:`run_in_loopback_namespace`."""
+    for name, value in {**RAY_ENVIRONMENT, "RAY_raylet_start_wait_time_s": str(NODE_START_TIMEOUT_S)}.items():
+        os.environ.setdefault(name, value)
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": cpus_per_node, "include_dashboard": False}
+    )
+    for _ in range(num_nodes - 1):
+        cluster.add_node(num_cpus=cpus_per_node)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address, logging_level=logging.WARNING)
+    return cluster

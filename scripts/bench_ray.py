@@ -1,0 +1,114 @@
+"""Env-bound throughput: agent steps per second with 1, 2 and 4 env runners on a Ray cluster (``--ray``)
+against the same number of local worker processes (``--num-envs``).
+
+    .venv/bin/python scripts/bench_ray.py [--runners 1 2 4] [--step-delay-ms 20] [--steps 12000]
+
+The scene is the launched 3DBall build with ``--step-delay-ms`` (each step costs what a heavy Unity scene's
+physics would), run in inference mode so the numbers are the envs' and the acting's, not PPO updates'.
+The Ray cluster (two nodes, started here) stays on loopback: the script re-runs itself inside a new
+network namespace with only ``lo`` up (needs root and ``unshare``). Goal: >= 1.8x from 1 to 2 runners.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import rldojo_sim
+from rldojo.settings import load_run_options
+from rldojo.stats import StatsSummary, StatsWriter
+from rldojo.training import train_run
+from rldojo_ray.loopback import loopback_unavailable_reason, run_in_loopback_namespace, start_local_cluster
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "ppo.yaml"
+INSIDE = "RLDOJO_BENCH_RAY_INSIDE_NAMESPACE"
+
+
+class StepRate(StatsWriter):
+    """Agent steps per second between the first and the last summary (start-up left out)."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[int, float]] = []
+
+    def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
+        self.points.append((step, time.perf_counter()))
+
+    @property
+    def rate(self) -> float:
+        (first_step, first_time), (last_step, last_time) = self.points[0], self.points[-1]
+        return (last_step - first_step) / (last_time - first_time)
+
+
+def measure(
+    build: Path, results: Path, run_id: str, steps: int, delay_ms: float, **overrides: object
+) -> float:
+    options = load_run_options(
+        CONFIG,
+        {
+            "env_settings.env_path": str(build),
+            "env_settings.env_args": ["--step-delay-ms", str(delay_ms)],
+            "env_settings.seed": 1,
+            "checkpoint_settings.inference": True,
+            "checkpoint_settings.results_dir": str(results),
+            "checkpoint_settings.run_id": run_id,
+            "behaviors.3DBall.max_steps": steps,
+            "behaviors.3DBall.summary_freq": steps // 6,
+            **overrides,
+        },
+    )
+    rate = StepRate()
+    train_run(options, [rate])
+    return rate.rate
+
+
+def main(args: argparse.Namespace) -> None:
+    cluster = start_local_cluster(num_nodes=2, cpus_per_node=max(args.runners))
+    with tempfile.TemporaryDirectory() as folder:
+        build = rldojo_sim.build("3DBall", Path(folder) / "3DBall")
+        rows = []
+        for count in args.runners:
+            local = measure(
+                build,
+                Path(folder),
+                f"envs{count}",
+                args.steps,
+                args.step_delay_ms,
+                **{"env_settings.num_envs": count},
+            )
+            ray_rate = measure(
+                build, Path(folder), f"ray{count}", args.steps, args.step_delay_ms,
+                **{"ray.address": cluster.address, "ray.num_runners": count, "ray.num_cpus_per_runner": 1},
+            )  # fmt: skip
+            rows.append((count, local, ray_rate))
+    base = rows[0][2]
+    print(f"\n3DBall build, --step-delay-ms {args.step_delay_ms}, inference, agent steps/s")
+    print("| envs / runners | --num-envs | --ray | --ray speed-up over 1 runner |")
+    print("|---:|---:|---:|---:|")
+    for count, local, ray_rate in rows:
+        print(f"| {count} | {local:.0f} | {ray_rate:.0f} | {ray_rate / base:.2f}x |")
+    cluster.shutdown()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runners", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--step-delay-ms", type=float, default=20.0)
+    parser.add_argument("--steps", type=int, default=12000, help="agent steps per measurement")
+    arguments = parser.parse_args()
+    if os.environ.get(INSIDE):
+        main(arguments)
+    else:
+        reason = loopback_unavailable_reason()
+        if reason is not None:
+            sys.exit(f"bench_ray: {reason}")
+        inside = run_in_loopback_namespace(
+            [sys.executable, *sys.argv], timeout_s=24 * 3600, env_extra={INSIDE: "1"}
+        )
+        sys.exit(inside.returncode)

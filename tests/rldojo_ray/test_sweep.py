@@ -1,0 +1,120 @@
+"""rldojo sweep: a 2 x 2 grid with 2 seeds per trial, as local processes and as Ray tasks on a two-node
+cluster (loopback only); every run an ordinary run folder, the table best first, report grouping by trial."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rldojo.errors import ConfigError
+from rldojo.settings import read_yaml
+from rldojo_ray.loopback import loopback_unavailable_reason, run_in_loopback_namespace
+from rldojo_ray.sweep import load_sweep_settings, run_sweep
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+LEARNING_RATE = "behaviors.Basic.hyperparameters.learning_rate"
+BATCH_SIZE = "behaviors.Basic.hyperparameters.batch_size"
+RLDOJO = [sys.executable, "-c", "from rldojo.cli import main; raise SystemExit(main())"]
+
+
+def write_sweep(tmp_path: Path, **changes: object) -> Path:
+    sweep = {
+        "base": str(CONFIGS / "basic_ppo.yaml"),
+        "sweep_id": "grid",
+        "results_dir": str(tmp_path / "results"),
+        "seeds": [1, 2],
+        "fixed": {"behaviors.Basic.max_steps": 400, "behaviors.Basic.summary_freq": 200},
+        "search_space": {LEARNING_RATE: {"values": [0.003, 0.0003]}, BATCH_SIZE: {"values": [32, 64]}},
+        **changes,
+    }
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(sweep))
+    return path
+
+
+def check_grid_results(sweep_dir: Path) -> None:
+    """Four complete trials, best first, each run an ordinary run folder with the trial's config."""
+    with (sweep_dir / "results.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert [row["state"] for row in rows] == ["complete"] * 4, rows
+    rewards = [float(row["reward"]) for row in rows]
+    assert rewards == sorted(rewards, reverse=True)
+    configurations = {(row[LEARNING_RATE], row[BATCH_SIZE]) for row in rows}
+    assert configurations == {(lr, bs) for lr in ("0.003", "0.0003") for bs in ("32", "64")}
+    for row in rows:
+        for run_id, seed in zip(row["runs"].split(), (1, 2), strict=True):
+            run_dir = sweep_dir / "runs" / run_id
+            config = read_yaml(run_dir / "configuration.yaml")
+            hyperparameters = config["behaviors"]["Basic"]["hyperparameters"]
+            assert str(hyperparameters["learning_rate"]) == row[LEARNING_RATE]
+            assert str(hyperparameters["batch_size"]) == row[BATCH_SIZE]
+            assert config["env_settings"]["seed"] == seed
+            assert (run_dir / "run_manifest.json").is_file()
+
+
+@pytest.mark.slow
+def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
+    settings = load_sweep_settings(write_sweep(tmp_path))
+    results = run_sweep(settings)
+    assert len(results) == 4
+    check_grid_results(settings.sweep_dir)
+    assert "| rank | trial |" in (settings.sweep_dir / "results.md").read_text()
+    report = subprocess.run(
+        [*RLDOJO, "report",
+         *map(str, sorted((settings.sweep_dir / "runs").glob("trial-*/"))), "--out", str(tmp_path / "report"),
+         "--format", "svg"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    groups = next(line for line in summary.splitlines() if line.startswith("Groups:"))
+    assert groups.count("=") == 4 and groups.count("seed-") == 8, groups
+
+
+@pytest.mark.slow
+def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
+    reason = loopback_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    sweep_file = write_sweep(tmp_path)
+    finished = run_in_loopback_namespace(
+        [sys.executable, str(Path(__file__).with_name("two_node_sweep.py")), str(sweep_file)],
+        timeout_s=600,
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    check_grid_results(tmp_path / "results" / "grid")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"search_space": {LEARNING_RATE: {"low": 0.0001, "high": 0.01}}}, "the grid sampler needs values"),
+        ({"sampler": "tpe"}, "num_trials is needed"),
+        ({"search_space": {LEARNING_RATE: {"values": [1], "low": 1}}}, "give either values"),
+        ({"serch_space": {}}, "serch_space"),
+    ],
+)
+def test_a_bad_sweep_file_is_one_line_naming_the_key(tmp_path, changes, message):
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        load_sweep_settings(write_sweep(tmp_path, **changes))
+    assert len(str(raised.value).splitlines()) == 1
+
+
+def test_rldojo_sweep_reports_a_bad_base_config_key_in_one_line_exit_2(tmp_path):
+    misspelt = "behaviors.Basic.hyperparameters.learning_rat"
+    sweep_file = write_sweep(tmp_path, fixed={misspelt: 0.1})
+    finished = subprocess.run(
+        [*RLDOJO, "sweep", str(sweep_file)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert finished.returncode == 2, finished.stderr
+    assert "learning_rat" in finished.stderr.splitlines()[-1], finished.stderr
+    assert not list((tmp_path / "results" / "grid" / "runs").glob("*/")), "no run starts"
