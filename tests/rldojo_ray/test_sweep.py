@@ -15,7 +15,7 @@ import yaml
 from rldojo.errors import ConfigError
 from rldojo.settings import read_yaml
 from rldojo_ray.loopback import loopback_unavailable_reason, run_in_loopback_namespace
-from rldojo_ray.sweep import load_sweep_settings, run_sweep
+from rldojo_ray.sweep import TrialResult, format_table, load_sweep_settings, run_sweep
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 LEARNING_RATE = "behaviors.Basic.hyperparameters.learning_rate"
@@ -93,6 +93,7 @@ def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
     check_grid_results(tmp_path / "results" / "grid")
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -118,3 +119,20 @@ def test_rldojo_sweep_reports_a_bad_base_config_key_in_one_line_exit_2(tmp_path)
     assert finished.returncode == 2, finished.stderr
     assert "learning_rat" in finished.stderr.splitlines()[-1], finished.stderr
     assert not list((tmp_path / "results" / "grid" / "runs").glob("*/")), "no run starts"
+
+
+@pytest.mark.smoke
+def test_the_table_lists_complete_trials_best_first_then_stopped_and_failed_ones():
+    def trial(number: int, state: str, reward: float | None) -> TrialResult:
+        return TrialResult(number, {LEARNING_RATE: number}, state, reward, [reward], [f"trial-{number}"])
+
+    table = format_table(
+        [
+            trial(0, "pruned", 9.0),
+            trial(1, "complete", 1.0),
+            trial(2, "fail", None),
+            trial(3, "complete", 5.0),
+        ]
+    )
+    ranked = [line.split(" | ")[1] for line in table.splitlines()[2:]]
+    assert ranked == ["3", "1", "0", "2"], table
