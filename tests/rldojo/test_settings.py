@@ -73,10 +73,11 @@ def test_run_defaults_match_ml_agents():
     assert checkpoint.write_path == Path("results/ppo")
     assert checkpoint.run_logs_dir == Path("results/ppo/run_logs")
     assert options.torch_settings.device == "auto"
-    # stats_writers and eval_settings are rldojo's own sections, absent from ML-Agents
+    # stats_writers, eval_settings and ray are rldojo's own sections, absent from ML-Agents
     assert list(options.model_dump()) == [
         "default_settings", "behaviors", "env_settings", "engine_settings", "environment_parameters",
         "checkpoint_settings", "torch_settings", "debug", "stats_writers", "eval_settings",
+        "ray",
     ]  # fmt: skip
 
 

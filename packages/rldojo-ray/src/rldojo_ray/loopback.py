@@ -11,14 +11,23 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rldojo_ray.cluster import RAY_ENVIRONMENT
 
-__all__ = ["loopback_unavailable_reason", "run_in_loopback_namespace", "start_local_cluster"]
+__all__ = [
+    "CLUSTER_START_FAILED",
+    "loopback_unavailable_reason",
+    "run_in_loopback_namespace",
+    "start_local_cluster",
+]
 
-NODE_START_TIMEOUT_S = 180  # Ray's 30 s is too short for a node starting on a busy small machine
+CLUSTER_START_FAILED = 75
+"""Exit status of a script whose cluster did not start (Ray gives a node 30 s to register, which a busy
+small machine can miss); :func:`run_in_loopback_namespace` runs such a script again."""
+START_ATTEMPTS = 3
 
 
 def _namespace_command(argv: Sequence[str]) -> list[str]:
@@ -40,29 +49,39 @@ def run_in_loopback_namespace(
     argv: Sequence[str], timeout_s: float, env_extra: Mapping[str, str] | None = None, **options: Any
 ) -> subprocess.CompletedProcess:
     """Run ``argv`` in a new network namespace with only ``lo`` up, with Ray's usage stats off (and
-    ``env_extra`` added to the environment); ``options`` go to ``subprocess.run``."""
-    return subprocess.run(
-        _namespace_command(argv),
-        env={**os.environ, **RAY_ENVIRONMENT, **(env_extra or {})},
-        timeout=timeout_s,
-        check=False,
-        **options,
-    )
+    ``env_extra`` added to the environment), again when it exits with :data:`CLUSTER_START_FAILED`;
+    ``options`` go to ``subprocess.run``."""
+    for _ in range(START_ATTEMPTS):
+        finished = subprocess.run(
+            _namespace_command(argv),
+            env={**os.environ, **RAY_ENVIRONMENT, **(env_extra or {})},
+            timeout=timeout_s,
+            check=False,
+            **options,
+        )
+        if finished.returncode != CLUSTER_START_FAILED:
+            break
+    return finished
 
 
 def start_local_cluster(num_nodes: int, cpus_per_node: int) -> Any:
     """A ``ray.cluster_utils.Cluster`` of ``num_nodes`` nodes (the first is the head), no dashboard,
-    connected to; call inside :func:`run_in_loopback_namespace`."""
-    for name, value in {**RAY_ENVIRONMENT, "RAY_raylet_start_wait_time_s": str(NODE_START_TIMEOUT_S)}.items():
+    connected to; call inside :func:`run_in_loopback_namespace`. A node that does not start ends the
+    process with :data:`CLUSTER_START_FAILED` (its half-started processes end with it)."""
+    for name, value in RAY_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     import ray
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(
-        initialize_head=True, head_node_args={"num_cpus": cpus_per_node, "include_dashboard": False}
-    )
-    for _ in range(num_nodes - 1):
-        cluster.add_node(num_cpus=cpus_per_node)
-    cluster.wait_for_nodes()
+    try:
+        cluster = Cluster(
+            initialize_head=True, head_node_args={"num_cpus": cpus_per_node, "include_dashboard": False}
+        )
+        for _ in range(num_nodes - 1):
+            cluster.add_node(num_cpus=cpus_per_node)
+        cluster.wait_for_nodes()
+    except Exception as error:  # Ray raises a bare Exception when a node misses its start-up deadline
+        print(f"the Ray cluster did not start: {error}", file=sys.stderr)
+        sys.exit(CLUSTER_START_FAILED)
     ray.init(address=cluster.address, logging_level=logging.WARNING)
     return cluster

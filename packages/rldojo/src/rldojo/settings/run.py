@@ -190,12 +190,13 @@ class RunOptions(SettingsModel):
     environment_parameters: dict[str, EnvironmentParameterSettings] | None = None
     checkpoint_settings: CheckpointSettings = Field(default_factory=CheckpointSettings)
     torch_settings: TorchSettings = Field(default_factory=TorchSettings)
-    ray: RaySettings = Field(default_factory=RaySettings)
     debug: bool = False
     stats_writers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Opt-in stats-writer plugins (``wandb``, ``csv``, ``jsonl`` from rldojo-stats) and their options."""
     eval_settings: EvaluationSettings | None = None
     """Evaluation during training; left out: none."""
+    ray: RaySettings = Field(default_factory=RaySettings)
+    """Env runners as Ray actors (``--ray``, rldojo-ray)."""
 
     @field_validator("stats_writers", mode="before")
     @classmethod
