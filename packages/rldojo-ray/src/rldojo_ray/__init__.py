@@ -1,7 +1,26 @@
-"""rldojo on a Ray cluster: env runners as Ray actors (``rldojo learn --ray``), sweeps (``rldojo sweep``)."""
+"""rldojo on a Ray cluster: env runners as Ray actors (``rldojo learn --ray``), sweeps (``rldojo sweep``).
 
-from rldojo_ray.cluster import connect
-from rldojo_ray.manager import RayEnvManager, create_ray_env_manager
-from rldojo_ray.runner import EnvRunner
+The names in ``__all__`` are imported on first use: the ``rldojo sweep`` command's entry point imports
+this package, and ``rldojo --help`` must not import Ray or torch.
+"""
+
+from typing import TYPE_CHECKING
+
+from rldojo.lazy_imports import lazy_exports
+
+if TYPE_CHECKING:
+    from rldojo_ray.cluster import connect
+    from rldojo_ray.manager import RayEnvManager, create_ray_env_manager
+    from rldojo_ray.runner import EnvRunner
 
 __all__ = ["EnvRunner", "RayEnvManager", "connect", "create_ray_env_manager"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "EnvRunner": "rldojo_ray.runner",
+        "RayEnvManager": "rldojo_ray.manager",
+        "connect": "rldojo_ray.cluster",
+        "create_ray_env_manager": "rldojo_ray.manager",
+    },
+)
