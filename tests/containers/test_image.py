@@ -51,10 +51,11 @@ def docker_train(docker_host: str, image: str, config: Path, results: Path, *set
 
 
 def stats_rows(run: Path, name: str) -> list[dict[str, Any]]:
-    """The rows of a JSONL stats file without their wall-clock times."""
+    """The rows of a JSONL stats file without their wall-clock times and speeds."""
     rows = [json.loads(line) for line in (run / name).read_text().splitlines()]
     for row in rows:
         row.pop("wall_time")
+        row.get("stats", {}).pop("Environment/Steps Per Second", None)
     return rows
 
 
