@@ -24,7 +24,7 @@ BUDGET = {
 }
 KILL_AT = 9000
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster")]  # one cluster at a time
 
 
 class RewardRecorder(StatsWriter):

@@ -78,6 +78,7 @@ def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray_cluster")  # one cluster at a time on a small machine
 def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
     reason = loopback_unavailable_reason()
     if reason is not None:
