@@ -24,7 +24,11 @@ BUDGET = {
 }
 KILL_AT = 9000
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster")]  # one cluster at a time
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("ray_cluster"),
+    pytest.mark.timeout(1800),
+]  # one cluster at a time
 
 
 class RewardRecorder(StatsWriter):
@@ -62,7 +66,7 @@ def test_ppo_on_two_nodes_matches_a_local_run_and_survives_losing_a_node(loopbac
     cluster_budget = {**budget, "ray.num_runners": 2, "checkpoint_settings.run_id": "cluster"}
     finished = run_in_loopback_namespace(
         [sys.executable, str(HELPER), str(CONFIG), json.dumps(cluster_budget), str(KILL_AT), str(output)],
-        timeout_s=600,
+        timeout_s=1500,
         capture_output=True,
         text=True,
     )

@@ -79,6 +79,7 @@ def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray_cluster")  # one cluster at a time on a small machine
+@pytest.mark.timeout(1800)  # about 3 minutes on an idle 2-core machine; much more under load
 def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
     reason = loopback_unavailable_reason()
     if reason is not None:
@@ -86,7 +87,7 @@ def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
     sweep_file = write_sweep(tmp_path)
     finished = run_in_loopback_namespace(
         [sys.executable, str(Path(__file__).with_name("two_node_sweep.py")), str(sweep_file)],
-        timeout_s=600,
+        timeout_s=1500,
         capture_output=True,
         text=True,
     )
