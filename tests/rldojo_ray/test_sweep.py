@@ -59,6 +59,7 @@ def check_grid_results(sweep_dir: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
     settings = load_sweep_settings(write_sweep(tmp_path))
     results = run_sweep(settings)
