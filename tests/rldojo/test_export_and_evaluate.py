@@ -81,3 +81,30 @@ def test_evaluate_rejects_a_model_of_another_environment(trained_run, capsys):
         "but behavior 3DBall?team=0 of the environment gives {'obs_0': [8]}; "
         "export the model from a run of this environment\n"
     )
+
+
+def test_evaluate_records_a_video_of_the_episodes(trained_run, tmp_path, capsys):
+    import imageio_ffmpeg
+
+    video = tmp_path / "basic.mp4"
+    model = str(trained_run / "Basic.onnx")
+    capsys.readouterr()
+    assert main(["evaluate", model, "--env", "sim:Basic", "--episodes", "3", "--video", str(video)]) == 0
+    *table, last = capsys.readouterr().out.splitlines()
+    assert last.startswith(f"video: {video} (") and last.endswith(" frames of 64x64 pixels)")
+    frames_written = int(last.split("(")[1].split()[0])
+    lengths = next(row.split() for row in table if "episode length" in row)
+    assert frames_written >= 1 + round(float(lengths[-4]) * 3)  # the first frame, then one per decision
+    frames = imageio_ffmpeg.read_frames(str(video))
+    assert next(frames)["size"] == (64, 64)
+    assert sum(1 for _ in frames) == frames_written
+
+
+def test_evaluate_video_needs_an_environment_that_draws_frames(trained_run, tmp_path, capsys):
+    model = str(trained_run / "Basic.onnx")
+    assert main(["evaluate", model, "--env", "gym:CartPole-v1", "--video", str(tmp_path / "v.mp4")]) == 2
+    assert capsys.readouterr().err == (
+        "rldojo: --video needs an environment that draws frames, such as sim:<Scene>; gym:CartPole-v1 "
+        "draws none\n"
+    )
+    assert not (tmp_path / "v.mp4").exists()

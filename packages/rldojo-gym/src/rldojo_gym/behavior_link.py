@@ -139,6 +139,21 @@ class BehaviorLink:
         """Whether :meth:`render` gives frames."""
         return callable(getattr(self.env, "render", None))
 
+    def usable_render_mode(self, render_mode: str | None) -> str | None:
+        """``render_mode`` when this environment can serve it, else ``None`` with a warning.
+
+        Stable-Baselines3 asks every env for ``"rgb_array"``, so an environment that draws no
+        frames (a launched build) must still start; it renders nothing, as Gymnasium's
+        ``render_mode=None`` says.
+        """
+        if render_mode is not None and not self.can_render:
+            logger.warn(
+                f"render_mode={render_mode!r} is ignored: {type(self.env).__name__} draws no frames "
+                "(in-process rldojo/<Scene>-v0 scenes do; launched builds do not)"
+            )
+            return None
+        return render_mode
+
     def close(self) -> None:
         """Close the environment (once; closing again does nothing, as Gymnasium requires)."""
         if not self._closed:

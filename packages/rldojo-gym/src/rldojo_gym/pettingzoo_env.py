@@ -73,8 +73,9 @@ class UnityParallelEnv(ParallelEnv):
         visual_format: VisualFormat | str = VisualFormat.CHW,
         render_mode: str | None = None,
     ):
-        self.render_mode = checked_render_mode(render_mode)
+        checked_render_mode(render_mode)
         self._link = BehaviorLink(env, seed=seed, visual_format=visual_format)  # owns the env's lifecycle
+        self.render_mode = self._link.usable_render_mode(render_mode)
         specs = self._link.env.behavior_specs
         self._layouts: dict[str, tuple[ObservationLayout, ActionLayout]] = {
             behavior: behavior_layouts(spec, VisualFormat(visual_format)) for behavior, spec in specs.items()

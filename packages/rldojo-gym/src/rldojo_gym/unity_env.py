@@ -50,8 +50,9 @@ class UnityGymEnv(gym.Env[Any, Any]):
         visual_format: VisualFormat | str = VisualFormat.CHW,
         render_mode: str | None = None,
     ):
-        self.render_mode = checked_render_mode(render_mode)
+        checked_render_mode(render_mode)
         self._link = BehaviorLink(env, behavior_name=behavior_name, seed=seed, visual_format=visual_format)
+        self.render_mode = self._link.usable_render_mode(render_mode)
         if self._link.num_agents != 1:
             self._link.close()
             raise GymEnvError(

@@ -1,4 +1,5 @@
-"""``rldojo evaluate RUN_ID|MODEL.onnx --env SPEC --episodes N``: returns and episode lengths of a policy."""
+"""``rldojo evaluate RUN_ID|MODEL.onnx --env SPEC --episodes N [--video PATH]``: returns and episode
+lengths of a policy, and optionally a video of the episodes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mlagents_envs.base_env import ActionTuple, BaseEnv, DecisionSteps
 
 from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
+from rldojo.video import VideoRecorder
 
 if TYPE_CHECKING:
     from rldojo.policy import Policy  # imports torch; `rldojo --help` should not
@@ -35,6 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--episodes", type=_positive, default=10, help="episodes per behavior (default 10)")
     parser.add_argument("--deterministic", action="store_true", help="take the most likely action")
     parser.add_argument("--seed", type=int, default=0, help="environment and sampling seed (default 0)")
+    parser.add_argument(
+        "--video",
+        type=Path,
+        metavar="PATH",
+        help="also record the episodes as a video (e.g. eval.mp4; 25 frames/s, one per decision) from an "
+        "environment that draws frames (sim:<Scene>); needs moviepy: pip install 'rldojo[video]'",
+    )
     add_checkpoint_arguments(parser)  # with RUN_ID
     parser.set_defaults(command_function=run)
 
@@ -75,13 +84,21 @@ def policy_env_action(policy: Policy, decision_steps: DecisionSteps) -> ActionTu
 
 
 def run_episodes(
-    env: BaseEnv, act_functions: dict[str, ActFunction], episodes: int
+    env: BaseEnv,
+    act_functions: dict[str, ActFunction],
+    episodes: int,
+    after_step: Callable[[], None] | None = None,
 ) -> dict[str, tuple[list[float], list[int]]]:
-    """Returns and lengths (decisions) of the first ``episodes`` finished episodes of each behavior name."""
+    """Returns and lengths (decisions) of the first ``episodes`` finished episodes of each behavior name.
+
+    ``after_step`` runs once before the first step and after each ``env.step()`` (to record frames).
+    """
     finished: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], []))
     running_return: dict[tuple[str, int], float] = defaultdict(float)
     running_length: dict[tuple[str, int], int] = defaultdict(int)
     names = {bid.partition("?")[0] for bid in act_functions}
+    if after_step is not None:
+        after_step()
     while any(len(finished[name][0]) < episodes for name in names):
         for behavior_name, act in act_functions.items():
             decision_steps, terminal_steps = env.get_steps(behavior_name)
@@ -97,6 +114,8 @@ def run_episodes(
             if len(decision_steps):
                 env.set_actions(behavior_name, act(decision_steps))
         env.step()
+        if after_step is not None:
+            after_step()
     return {name: (finished[name][0][:episodes], finished[name][1][:episodes]) for name in sorted(names)}
 
 
@@ -122,12 +141,29 @@ def run(args: argparse.Namespace) -> int:
     from rldojo.envs import create_env
 
     torch.manual_seed(args.seed)
+    recorder = VideoRecorder(args.video) if args.video else None
     # the environment's custom stats are not part of the report; the channel only receives them
     env = create_env(args.env, seed=args.seed, side_channels=[StatsSideChannel()], no_graphics=True)
     try:
         env.reset()
-        results = run_episodes(env, _act_functions(args, env), args.episodes)
+        record = None if recorder is None else _frame_recorder(env, args.env, recorder)
+        results = run_episodes(env, _act_functions(args, env), args.episodes, after_step=record)
     finally:
         env.close()
+        if recorder is not None:
+            recorder.close()
     print("\n".join(summary_lines(results)))
+    if recorder is not None and recorder.size is not None:
+        width, height = recorder.size
+        print(f"video: {recorder.path} ({recorder.frames} frames of {width}x{height} pixels)")
     return 0
+
+
+def _frame_recorder(env: BaseEnv, spec: str, recorder: VideoRecorder) -> Callable[[], None]:
+    """A function adding the environment's current picture to the video."""
+    render = getattr(env, "render", None)
+    if not callable(render):
+        raise ConfigError(
+            f"--video needs an environment that draws frames, such as sim:<Scene>; {spec} draws none"
+        )
+    return lambda: recorder.add(np.asarray(render()))
