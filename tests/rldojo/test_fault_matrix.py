@@ -8,6 +8,7 @@ prints the fault table (trials, runs finished or resumed, files lost, runs left 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ CONFIG = {
     "env_settings": {"env_path": "sim:Basic", "seed": 1},
     "torch_settings": {"device": "cpu"},
 }
-RUN_TIMEOUT_S = 240
+RUN_TIMEOUT_S = 600
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +105,7 @@ class Run:
         return result.returncode == 0 and self.steps() >= CONFIG["behaviors"]["Basic"]["max_steps"]
 
 
-def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], timeout_s: float = 120) -> None:
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if process.poll() is not None:
@@ -242,11 +243,26 @@ def corrupt_checkpoint(folder: Path) -> Trial:
     return Trial("corrupt checkpoint.pt", finished, run.lost_files())
 
 
+def in_process(folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``rldojo *argv`` run by ``main()`` in this process, in ``folder``."""
+    from rldojo.cli import main
+
+    stderr = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stderr(stderr):
+            code = main(list(argv))
+    finally:
+        os.chdir(cwd)
+    return subprocess.CompletedProcess(list(argv), code, "", stderr.getvalue())
+
+
 def two_runs_on_one_id(folder: Path) -> Trial:
     run = Run(folder)
     first = run.start()
     wait_for(lambda: run.steps() >= 50, first)
-    second = run.finish("--resume")
+    second = in_process(run.folder, "learn", "run.yaml", "--run-id", "r", "--resume")  # at once
     assert second.returncode == 2 and "is in use by process" in second.stderr, second.stderr
     assert second.stderr.count("\n") == 1
     first.communicate(timeout=RUN_TIMEOUT_S)
