@@ -21,6 +21,7 @@ IMPORT_NAMES = sorted(path.name for path in REPO.glob("packages/*/src/*") if (pa
 INTERNAL_SIGNALS = {
     "rldojo.envs.subprocess_manager.WorkerFailure": "a worker's failure, handled by supervision",
     "rldojo.envs.worker.NanObservationError": "a worker's NaN observation, handled by supervision",
+    "rldojo_ray.manager.RunnerFailure": "a Ray env runner's failure, handled by its manager's supervision",
 }
 """Exceptions that never reach a user: raised and handled inside rldojo, so outside the tree."""
 

@@ -2,6 +2,7 @@
 
 The names in ``__all__`` are imported on first use: the ``rldojo sweep`` command's entry point imports
 this package, and ``rldojo --help`` must not import Ray or torch.
+Every other module is internal.
 """
 
 from typing import TYPE_CHECKING
@@ -13,7 +14,9 @@ if TYPE_CHECKING:
     from rldojo_ray.manager import RayEnvManager, create_ray_env_manager
     from rldojo_ray.runner import EnvRunner
 
-__all__ = ["EnvRunner", "RayEnvManager", "connect", "create_ray_env_manager"]
+__version__ = "0.1.0"
+
+__all__ = ["EnvRunner", "RayEnvManager", "__version__", "connect", "create_ray_env_manager"]
 
 __getattr__ = lazy_exports(
     __name__,
