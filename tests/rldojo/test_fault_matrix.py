@@ -225,7 +225,7 @@ def sigterm(folder: Path) -> Trial:
     process = run.start()
     wait_for(lambda: run.steps() >= 50, process)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
     assert process.returncode == 130 and "continue with --resume" in stderr, stderr
     return Trial("SIGTERM", run.resume_to_the_end(), run.lost_files())
 
@@ -259,14 +259,16 @@ def in_process(folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def two_runs_on_one_id(folder: Path) -> Trial:
-    run = Run(folder)
+    import rldojo.training  # noqa: F401  (imports torch now, so the second run below starts at once)
+
+    long_run = {**CONFIG, "behaviors": {"Basic": {**CONFIG["behaviors"]["Basic"], "max_steps": 1000}}}
+    run = Run(folder, long_run)
     first = run.start()
     wait_for(lambda: run.steps() >= 50, first)
-    second = in_process(run.folder, "learn", "run.yaml", "--run-id", "r", "--resume")  # at once
+    second = in_process(run.folder, "learn", "run.yaml", "--run-id", "r", "--resume")
     assert second.returncode == 2 and "is in use by process" in second.stderr, second.stderr
-    assert second.stderr.count("\n") == 1
     first.communicate(timeout=RUN_TIMEOUT_S)
-    finished = first.returncode == 0 and run.steps() >= 300
+    finished = first.returncode == 0 and run.steps() >= 1000
     return Trial("two runs on one run id", finished, run.lost_files())
 
 
