@@ -72,8 +72,9 @@ def trajectory(agent: int, length: int, reward: float, discrete: int) -> Traject
         action_masks=np.ones((length, 3), np.float32),
         rewards=np.full(length, reward, np.float32),
         done_reached=True,
-        interrupted=False,
-        episode_start=True,
+        truncated=False,
+        episode_return=reward * length,
+        episode_length=length,
         agent_id=str(agent),
         behavior_id="Hybrid?team=0",
     )

@@ -87,11 +87,11 @@ def test_episode_end_emits_done_trajectory_with_terminal_observation(processor, 
     processor.add_steps(decisions([2], [6.0], [0.5]), terminals([1], [9.0], [-1.0], [True]), 0)
     assert len(emitted) == 1
     trajectory = emitted[0]
-    assert trajectory.done_reached and trajectory.interrupted and not trajectory.terminated
+    assert trajectory.done_reached and trajectory.truncated and not trajectory.terminated
     np.testing.assert_array_equal(trajectory.rewards, [-1.0])
     np.testing.assert_array_equal(trajectory.next_obs[0], [[9.0]])
     np.testing.assert_array_equal(trajectory.action_masks, [[1.0, 0.0, 1.0]])
-    np.testing.assert_array_equal(trajectory.dones(), [0.0])  # interrupted: not a true terminal
+    np.testing.assert_array_equal(trajectory.dones(), [0.0])  # truncated: not a true terminal
 
 
 def test_agents_terminating_before_acting_produce_nothing(processor, emitted):
@@ -99,7 +99,7 @@ def test_agents_terminating_before_acting_produce_nothing(processor, emitted):
     assert emitted == []
 
 
-def test_episode_start_marks_the_first_trajectory_of_each_episode_even_after_a_restart(processor, emitted):
+def test_episode_length_and_return_count_across_cuts_and_restart_after_a_restart(processor, emitted):
     def step(t: int, worker_steps=no_terminals) -> None:
         processor.add_actions(actions([7], [0]), 0)
         processor.add_steps(decisions([7], [float(t)], [1.0]), worker_steps(), 0)
@@ -111,4 +111,8 @@ def test_episode_start_marks_the_first_trajectory_of_each_episode_even_after_a_r
     processor.add_steps(decisions([7], [0.0], [0.0]), no_terminals(), 0)
     for t in range(1, 4):
         step(t)
-    assert [trajectory.episode_start for trajectory in emitted] == [True, False, True]
+    assert [(trajectory.episode_length, trajectory.episode_return) for trajectory in emitted] == [
+        (3, 3.0),
+        (6, 6.0),
+        (3, 3.0),  # the dropped episode's steps and rewards are not carried over
+    ]

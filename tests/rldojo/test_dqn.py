@@ -19,7 +19,7 @@ from mlagents_envs.base_env import (
 from rldojo.errors import ConfigError
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
-from rldojo.trainers.dqn.optimizer import td_targets
+from rldojo.trainers.dqn.trainer import td_targets
 
 pytestmark = pytest.mark.smoke
 
@@ -68,7 +68,7 @@ def test_masked_actions_are_never_chosen_greedy_or_random(tmp_path, epsilon):
     with torch.no_grad():  # Q-values rank actions by index; the highest is often masked
         q_network.q_head.weight.zero_()
         q_network.q_head.bias.copy_(torch.tensor([0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0]))
-    q_network.epsilon = epsilon
+    trainer.policy.epsilon = epsilon
     disabled = random_masks(3000, np.random.default_rng(1))
     actions = trainer.policy.get_action(decision_steps(disabled)).discrete
     for branch, branch_disabled in enumerate(disabled):
@@ -131,7 +131,7 @@ def test_updates_fit_q_values_of_taken_actions_to_their_targets(tmp_path):
     batch = terminal_batch(trainer)
     for _ in range(300):
         stats = trainer.optimizer.update(batch, step=0)
-    q_values = trainer.optimizer.q_network.q_values([batch["obs_0"]])
+    q_values = trainer.optimizer.q_network([batch["obs_0"]])
     offsets = torch.tensor([0, BRANCHES[0]])
     taken = q_values.gather(1, batch["discrete_actions"] + offsets)
     torch.testing.assert_close(taken, batch["rewards"][:, None].expand(-1, 2), atol=0.05, rtol=0)
@@ -179,14 +179,14 @@ def test_exploration_schedule_and_greedy_inference(tmp_path):
     trainer = make_trainer(
         tmp_path, exploration_initial_eps=1.0, exploration_final_eps=0.1, exploration_steps=1000
     )
-    q_network = trainer.optimizer.q_network
-    assert q_network.epsilon == 1.0
+    policy = trainer.policy
+    assert policy.epsilon == 1.0
     for step, epsilon in [(500, 0.55), (1000, 0.1), (5000, 0.1)]:
         trainer._step = step
         trainer._set_exploration()
-        assert q_network.epsilon == pytest.approx(epsilon)
+        assert policy.epsilon == pytest.approx(epsilon)
     constant = make_trainer(tmp_path, exploration_schedule="constant", exploration_initial_eps=0.3)
     constant._step = 10**6
     constant._set_exploration()
-    assert constant.optimizer.q_network.epsilon == 0.3
-    assert make_trainer(tmp_path, training=False).optimizer.q_network.epsilon == 0.0
+    assert constant.policy.epsilon == 0.3
+    assert make_trainer(tmp_path, training=False).policy.epsilon == 0.0

@@ -13,6 +13,7 @@ from mlagents_envs.base_env import (
     ObservationType,
 )
 
+from rldojo.checkpoint import save_trainer_checkpoint
 from rldojo.networks import Actor, Critic
 from rldojo.policy import Policy
 from rldojo.settings import OffPolicyHyperparamSettings, TrainerSettings
@@ -64,7 +65,7 @@ class ValueTrainer(OffPolicyTrainer):
         return ValueRegression(self.policy, self.trainer_settings)
 
 
-def make_trainer(tmp_path, load=False) -> ValueTrainer:
+def make_trainer(tmp_path, resume=False) -> ValueTrainer:
     settings = TrainerSettings.model_validate(
         {
             "trainer_type": "value",
@@ -80,7 +81,7 @@ def make_trainer(tmp_path, load=False) -> ValueTrainer:
         },
         context={"trainer_settings": {"value": OffPolicyHyperparamSettings}},
     )
-    trainer = ValueTrainer("Walker", 1, settings, True, load, 0, tmp_path / "Walker")
+    trainer = ValueTrainer("Walker", 1, settings, True, resume, 0, tmp_path / "Walker")
     trainer.add_policy("Walker?team=0", trainer.create_policy("Walker?team=0", SPEC))
     return trainer
 
@@ -96,8 +97,9 @@ def trajectory(start: int, length: int, done: bool) -> Trajectory:
         action_masks=np.ones((length, 2), dtype=np.float32),
         rewards=np.ones(length, dtype=np.float32),
         done_reached=done,
-        interrupted=False,
-        episode_start=start == 0,
+        truncated=False,
+        episode_return=float(start + length),  # one reward per step since the episode started
+        episode_length=start + length,
         agent_id="agent_0-1",
         behavior_id="Walker?team=0",
     )
@@ -119,20 +121,21 @@ def test_updates_follow_steps_per_update_after_buffer_init_steps(tmp_path):
     torch.testing.assert_close(batch["dones"], (batch["obs_0"][:, 0] == 19).float())
 
 
-def test_an_episode_dropped_midway_does_not_add_to_the_next_episodes_reward(tmp_path):
+def test_finished_episodes_reach_the_reward_buffer_with_their_whole_return(tmp_path):
     trainer = make_trainer(tmp_path)
-    trainer.trajectory_queue.append(trajectory(0, 4, done=False))  # its worker restarts after this piece
-    trainer.trajectory_queue.append(trajectory(0, 3, done=True))  # the agent's next episode, from its start
+    trainer.trajectory_queue.append(trajectory(0, 4, done=False))
+    trainer.trajectory_queue.append(trajectory(4, 3, done=True))
     trainer.advance()
-    assert list(trainer.reward_buffer) == [3.0]
+    assert list(trainer.reward_buffer) == [7.0]
 
 
 def test_replay_buffer_and_update_count_survive_a_checkpoint(tmp_path):
     trainer = make_trainer(tmp_path)
     trainer.trajectory_queue.append(trajectory(0, 20, done=True))
     trainer.advance()
-    trainer.save_model()
-    resumed = make_trainer(tmp_path, load=True)
+    state = trainer.checkpoint_state()
+    save_trainer_checkpoint(trainer.artifact_path, "Walker", trainer.get_step, state, 5, None)
+    resumed = make_trainer(tmp_path, resume=True)
     assert resumed.get_step == 20 and resumed.update_steps == trainer.update_steps
     assert resumed.replay_buffer.num_experiences == 16
     for key, column in trainer.replay_buffer.state_dict()["columns"].items():

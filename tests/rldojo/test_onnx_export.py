@@ -25,6 +25,7 @@ from rldojo.networks import Actor, clip_continuous
 from rldojo.settings import NetworkSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.sac.networks import SACActor
+from rldojo.value_based_policy import ValueBasedPolicy
 
 pytestmark = pytest.mark.smoke
 
@@ -80,10 +81,17 @@ def constants(path: Path) -> dict[str, list]:
     return {name: value.tolist() for name, value in zip(names, session.run(names, feed), strict=True)}
 
 
+def export_network(network_class: type[nn.Module], spec: BehaviorSpec) -> nn.Module:
+    """A new network of ``network_class`` as its policy exports it (a Q-network: its greedy actions)."""
+    network = network_class(spec.observation_specs, NETWORK, spec.action_spec)
+    if network_class is QNetwork:
+        return ValueBasedPolicy(spec, network, torch.device("cpu")).export_network()
+    return network
+
+
 def export(network_class: type[nn.Module], spec: BehaviorSpec, tmp_path: Path) -> Path:
     torch.manual_seed(0)
-    network = network_class(spec.observation_specs, NETWORK, spec.action_spec)
-    return export_onnx(network, spec, tmp_path / "model.onnx")
+    return export_onnx(export_network(network_class, spec), spec, tmp_path / "model.onnx")
 
 
 @pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
@@ -188,7 +196,7 @@ def test_onnxruntime_deterministic_actions_equal_torch(spec, network_class, tmp_
             spec.observation_specs, ActionSpec.create_discrete(spec.action_spec.discrete_branches)
         )
     torch.manual_seed(0)
-    network = network_class(spec.observation_specs, NETWORK, spec.action_spec)
+    network = export_network(network_class, spec)
     if isinstance(network, Actor):  # non-trivial normaliser statistics
         network.update_normalization([torch.randn(64, *o.shape) * 3 + 1 for o in spec.observation_specs])
     path = export_onnx(network, spec, tmp_path / "model.onnx")

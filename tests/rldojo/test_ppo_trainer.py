@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import rldojo_sim
-from rldojo.checkpoint import load_checkpoint
+from rldojo.checkpoint import load_checkpoint, save_trainer_checkpoint
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.ppo import PPOSettings, PPOTrainer
 
@@ -21,7 +21,7 @@ def basic_spec():
     return spec
 
 
-def make_trainer(path, load=False, init_path=None, **hyperparameters) -> PPOTrainer:
+def make_trainer(path, resume=False, init_path=None, **hyperparameters) -> PPOTrainer:
     settings = TrainerSettings.model_validate(
         {
             "network_settings": {"hidden_units": 8, "num_layers": 1, "normalize": True},
@@ -30,7 +30,7 @@ def make_trainer(path, load=False, init_path=None, **hyperparameters) -> PPOTrai
         },
         context={"trainer_settings": {"ppo": PPOSettings}},
     )
-    trainer = PPOTrainer("Basic", 1, settings, True, load, 0, path)
+    trainer = PPOTrainer("Basic", 1, settings, True, resume, 0, path)
     trainer.add_policy("Basic?team=0", trainer.create_policy("Basic?team=0", basic_spec()))
     return trainer
 
@@ -42,7 +42,7 @@ def test_initialize_from_copies_networks_but_not_steps_or_optimizer(tmp_path):
         "step": torch.tensor(5.0)
     }
     source._step = 1234
-    saved = source.save_model()
+    saved = save_trainer_checkpoint(source.artifact_path, "Basic", 1234, source.checkpoint_state(), 5, None)
     target = make_trainer(tmp_path / "dst" / "Basic", init_path=str(saved))
     assert target.get_step == 0
     assert target.optimizer.optimizer.state_dict()["state"] == {}
@@ -51,7 +51,7 @@ def test_initialize_from_copies_networks_but_not_steps_or_optimizer(tmp_path):
     critic = load_checkpoint(saved)["modules"]["Optimizer:critic"]
     torch.testing.assert_close(target.optimizer.critic.state_dict(), critic)
 
-    resumed = make_trainer(tmp_path / "src" / "Basic", load=True)
+    resumed = make_trainer(tmp_path / "src" / "Basic", resume=True)
     assert resumed.get_step == 1234
     assert resumed.optimizer.optimizer.state_dict()["state"][0]["step"] == 5.0
 

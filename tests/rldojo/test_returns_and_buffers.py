@@ -11,7 +11,7 @@ import torch
 from rldojo.buffer import AgentBuffer, ReplayBuffer
 from rldojo.settings import ScheduleType
 from rldojo.trainers import DecayedValue
-from rldojo.trainers.returns import discounted_cumsum, gae
+from rldojo.trainers.on_policy import discounted_cumsum, gae
 
 pytestmark = pytest.mark.smoke
 

@@ -6,7 +6,7 @@ unless the episode really terminated, ``gamma * V(next observation)`` is added t
 SB3 does for time-limit truncation. ``compute_returns_and_advantage`` then never bootstraps across rows
 of different agents.
 
-ReplayBuffer: one transition per row; an interrupted episode (max_step) is ``done`` with
+ReplayBuffer: one transition per row; a truncated episode (max_step) is ``done`` with
 ``TimeLimit.truncated`` so SB3 bootstraps it when ``handle_timeout_termination`` is on (its default).
 """
 
@@ -116,7 +116,7 @@ def add_transitions(
             actions[row : row + 1],
             trajectory.rewards[row : row + 1],
             np.array([ends], dtype=np.float32),
-            [{"TimeLimit.truncated": ends and trajectory.interrupted}],
+            [{"TimeLimit.truncated": ends and trajectory.truncated}],
         )
         if on_row is not None:
             on_row()

@@ -30,7 +30,7 @@ Sampler = Callable[[Any], SampledActions]
 """``sampler(observations)``: exploring actions for a batch of observations (numpy, SB3's layout)."""
 
 
-class SB3Policy(Policy):
+class SB3Policy(Policy[SB3PolicyNetwork]):
     """Acts through ``sampler`` while training, through the deterministic network when ``deterministic``."""
 
     def __init__(
@@ -41,7 +41,7 @@ class SB3Policy(Policy):
         layout: ObservationLayout,
         sampler: Sampler,
     ):
-        super().__init__(behavior_spec, network, device)  # type: ignore[arg-type]
+        super().__init__(behavior_spec, network, device)
         self.layout = layout
         self.sampler = sampler
 

@@ -45,7 +45,7 @@ from rldojo_sb3.stats_logger import stats_reporter_logger
 __all__ = ["SB3OffPolicyTrainer", "SB3OnPolicyTrainer", "SB3Trainer"]
 
 
-class SB3Optimizers(Optimizer):
+class SB3Optimizers(Optimizer[Any, SB3Policy]):
     """The SB3 model's torch optimizers, for checkpoints; SB3's ``train()`` does the updates."""
 
     def __init__(self, policy: SB3Policy, model: BaseAlgorithm, trainer_settings: Any):
@@ -62,7 +62,7 @@ class SB3Optimizers(Optimizer):
         }
 
 
-class SB3Trainer(RLTrainer):
+class SB3Trainer(RLTrainer[Any, SB3Policy]):
     """Base of the sb3_* trainer types; the algorithm is the one named by ``trainer_type``."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -70,7 +70,7 @@ class SB3Trainer(RLTrainer):
         self.algorithm = algorithms()[self.trainer_settings.trainer_type]
         if self.trainer_settings.network_settings.normalize:
             raise ConfigError(
-                f"behaviors.{self.brain_name}.network_settings.normalize: SB3 policies do not normalise "
+                f"behaviors.{self.behavior_name}.network_settings.normalize: SB3 policies do not normalise "
                 "observations; set it to false for sb3_* trainer types"
             )
         self.model: Any = (
@@ -82,10 +82,10 @@ class SB3Trainer(RLTrainer):
         return "sb3"
 
     def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> SB3Policy:
-        layouts = behavior_layouts_for(self.algorithm, self.brain_name, behavior_spec)
+        layouts = behavior_layouts_for(self.algorithm, self.behavior_name, behavior_spec)
         device = default_device()
         self.model = build_model(
-            self.algorithm, self.brain_name, self.trainer_settings, layouts, self.seed, device
+            self.algorithm, self.behavior_name, self.trainer_settings, layouts, self.seed, device
         )
         self.model.set_logger(stats_reporter_logger(self.stats_reporter))
         observations = layouts[0]
@@ -93,8 +93,8 @@ class SB3Trainer(RLTrainer):
         network = SB3PolicyNetwork(self.model.policy, behavior_spec, keys)
         return SB3Policy(behavior_spec, network, self.model.device, observations, self.sample_actions)
 
-    def create_optimizer(self) -> Optimizer:
-        assert isinstance(self.policy, SB3Policy)
+    def create_optimizer(self) -> SB3Optimizers:
+        assert self.policy is not None
         return SB3Optimizers(self.policy, self.model, self.trainer_settings)
 
     @abc.abstractmethod
@@ -102,7 +102,7 @@ class SB3Trainer(RLTrainer):
         """Exploring actions, as the algorithm's own rollout collection chooses them."""
 
     def _observations(self, batch: list[np.ndarray]) -> Any:
-        assert isinstance(self.policy, SB3Policy)
+        assert self.policy is not None
         return self.policy.layout.convert(batch)
 
     def _train(self, train: Any) -> None:
@@ -151,7 +151,6 @@ class SB3OnPolicyTrainer(SB3Trainer):
         return self.model.policy.predict_values(tensors).cpu().numpy().reshape(-1)
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
-        super()._process_trajectory(trajectory)
         if not self.is_training:
             return
         self.model.num_timesteps = self._step
@@ -210,7 +209,6 @@ class SB3OffPolicyTrainer(SB3Trainer):
         self.model._on_step()
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
-        super()._process_trajectory(trajectory)
         if not self.is_training:
             return
         obs = self._observations(trajectory.obs)

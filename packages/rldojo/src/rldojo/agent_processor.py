@@ -1,7 +1,8 @@
 """AgentProcessor: turns the batched steps of one behavior into per-agent trajectories.
 
 Row t of a trajectory pairs the observation an action was taken on with the reward reported at the next
-step. A trajectory is emitted when the episode ends or when it reaches ``time_horizon`` steps.
+step. A trajectory is emitted when the episode ends or when it reaches ``time_horizon`` steps. This is the one
+place that counts each episode's length and return; trajectories carry them to the trainer.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class _AgentSteps:
     masks: list[np.ndarray] = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
     episode_length: int = 0
+    episode_return: float = 0.0
     # the last decision: its observation, then (once acted on) the action's row in ActionInfo
     pending_obs: list[np.ndarray] | None = None
     pending_action: tuple[ActionInfo, int] | None = None
@@ -46,6 +48,7 @@ class _AgentSteps:
         self.log_probs.append(action.log_probs[row])
         self.rewards.append(reward)
         self.episode_length += 1
+        self.episode_return += reward
         self.pending_obs = self.pending_action = None
 
 
@@ -74,7 +77,7 @@ class AgentProcessor:
                 continue
             agent.complete_pending(float(terminal_steps.reward[row]))
             next_obs = [obs[row : row + 1] for obs in terminal_steps.obs]
-            self._emit(agent, key, next_obs, done=True, interrupted=bool(terminal_steps.interrupted[row]))
+            self._emit(agent, key, next_obs, done=True, truncated=bool(terminal_steps.interrupted[row]))
             self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
 
         for row, agent_id in enumerate(decision_steps.agent_id):
@@ -84,7 +87,7 @@ class AgentProcessor:
             if agent.pending_action is not None:
                 agent.complete_pending(float(decision_steps.reward[row]))
                 if len(agent.rewards) >= self.max_trajectory_length:
-                    self._emit(agent, key, [obs[None] for obs in obs_row], done=False, interrupted=False)
+                    self._emit(agent, key, [obs[None] for obs in obs_row], done=False, truncated=False)
             agent.pending_obs = obs_row
 
     def add_actions(self, action_info: ActionInfo, worker_id: int) -> None:
@@ -104,7 +107,7 @@ class AgentProcessor:
                     self.stats_reporter.add_stat(key, value, aggregation)
 
     def _emit(
-        self, agent: _AgentSteps, key: str, next_obs: list[np.ndarray], done: bool, interrupted: bool
+        self, agent: _AgentSteps, key: str, next_obs: list[np.ndarray], done: bool, truncated: bool
     ) -> None:
         trajectory = Trajectory(
             obs=[np.stack(column) for column in zip(*agent.obs, strict=True)],
@@ -115,8 +118,9 @@ class AgentProcessor:
             action_masks=np.stack(agent.masks),
             rewards=np.asarray(agent.rewards, dtype=np.float32),
             done_reached=done,
-            interrupted=interrupted,
-            episode_start=agent.episode_length == len(agent.rewards),
+            truncated=truncated,
+            episode_return=agent.episode_return,
+            episode_length=agent.episode_length,
             agent_id=key,
             behavior_id=self.behavior_id,
         )

@@ -24,6 +24,7 @@ from rldojo.checkpoint import atomic_write
 from rldojo.commands.evaluate import ActFunction, policy_env_action, run_episodes
 from rldojo.envs import create_env
 from rldojo.run_directory import RunDirectory
+from rldojo.saving import save_trainer
 from rldojo.settings import EvaluationSettings
 from rldojo.trainers import RLTrainer
 
@@ -116,7 +117,7 @@ class Evaluator:
 
     def _keep_best(self, name: str, trainer: RLTrainer, mean_return: float) -> None:
         """Checkpoint the trainer now and copy that checkpoint and its model to the ``-best`` files."""
-        checkpoint = trainer.save_model()
+        checkpoint = save_trainer(self.run_dir, name, trainer)
         best_checkpoint = checkpoint.with_name(f"{name}-best.pt")
         _copy(checkpoint, best_checkpoint)
         model = checkpoint.with_suffix(".onnx")

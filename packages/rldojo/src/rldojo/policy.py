@@ -1,17 +1,22 @@
-"""Policy: an actor on a device that turns a batch of ``DecisionSteps`` into actions in one forward pass."""
+"""Policy: a network on a device that turns a batch of ``DecisionSteps`` into actions in one forward pass."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 import torch
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
+from torch import nn
 
-from rldojo.networks import Actor, clip_continuous
+from rldojo.networks import ActionSample, clip_continuous
 
-__all__ = ["ActionInfo", "Policy", "allowed_action_mask"]
+__all__ = ["ActionInfo", "NetworkT", "Policy", "allowed_action_mask"]
+
+NetworkT = TypeVar("NetworkT", bound=nn.Module)
+"""The network a policy acts with (an :class:`~rldojo.networks.Actor`, SAC's actor, a Q-network, ...)."""
 
 
 @dataclass
@@ -34,17 +39,24 @@ def allowed_action_mask(decision_steps: DecisionSteps, branch_sizes: Sequence[in
     return 1.0 - np.concatenate(decision_steps.action_mask, axis=1).astype(np.float32)
 
 
-class Policy:
-    """Wraps an :class:`Actor`; all agents of a behavior are evaluated together."""
+class Policy(Generic[NetworkT]):
+    """Acts with ``actor`` for all agents of a behavior together; ``actor`` is what checkpoints save as
+    ``Policy``.
+
+    The acting hook is :meth:`sample_actions`: by default ``actor(observations, masks, deterministic)``
+    returns an :class:`~rldojo.networks.ActionSample` (an :class:`~rldojo.networks.Actor` does). A policy
+    whose network is not called that way overrides it, and :meth:`export_network` (see
+    :class:`~rldojo.value_based_policy.ValueBasedPolicy`).
+    """
 
     def __init__(
-        self, behavior_spec: BehaviorSpec, actor: Actor, device: torch.device, deterministic: bool = False
+        self, behavior_spec: BehaviorSpec, actor: NetworkT, device: torch.device, deterministic: bool = False
     ):
         self.behavior_spec = behavior_spec
         self.device = device
         self.actor = actor.to(device)
         self.deterministic = deterministic
-        self.branch_sizes = tuple(behavior_spec.action_spec.discrete_branches)
+        self.branch_sizes = tuple(int(size) for size in behavior_spec.action_spec.discrete_branches)
 
     def to_tensors(self, observations: Sequence[np.ndarray]) -> list[torch.Tensor]:
         return [torch.as_tensor(obs, dtype=torch.float32, device=self.device) for obs in observations]
@@ -52,11 +64,27 @@ class Policy:
     def mask_tensor(self, masks: np.ndarray) -> torch.Tensor | None:
         return torch.as_tensor(masks, device=self.device) if self.branch_sizes else None
 
+    def sample_actions(
+        self, observations: list[torch.Tensor], masks: torch.Tensor | None, deterministic: bool
+    ) -> ActionSample:
+        """The acting hook: actions for a batch of observations (``masks``: 1 = allowed, None without
+        discrete actions); the distribution's mode when ``deterministic``."""
+        sample: ActionSample = self.actor(observations, masks, deterministic)
+        return sample
+
+    def export_network(self) -> nn.Module:
+        """The module ONNX export traces, called as ``network(observations, masks, deterministic)`` and
+        returning an :class:`~rldojo.networks.ActionSample` (export asks for both a sampled and a
+        deterministic pass)."""
+        return self.actor
+
     @torch.inference_mode()
     def get_action(self, decision_steps: DecisionSteps) -> ActionInfo:
-        """Sample actions for all agents in ``decision_steps`` with one forward pass."""
+        """Choose actions for all agents in ``decision_steps`` with one forward pass."""
         masks = allowed_action_mask(decision_steps, self.branch_sizes)
-        sample = self.actor(self.to_tensors(decision_steps.obs), self.mask_tensor(masks), self.deterministic)
+        sample = self.sample_actions(
+            self.to_tensors(decision_steps.obs), self.mask_tensor(masks), self.deterministic
+        )
         continuous = sample.continuous.cpu().numpy()
         discrete = sample.discrete.cpu().numpy()
         env_action = ActionTuple(
@@ -73,4 +101,7 @@ class Policy:
         )
 
     def update_normalization(self, observations: Sequence[np.ndarray]) -> None:
-        self.actor.update_normalization(self.to_tensors(observations))
+        """Update the network's observation normalizer, if it has one."""
+        update = getattr(self.actor, "update_normalization", None)
+        if update is not None:
+            update(self.to_tensors(observations))

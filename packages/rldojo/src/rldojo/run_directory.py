@@ -75,6 +75,10 @@ class RunDirectory:
         """Checkpoints and event files of one behavior (``?team=N`` is dropped)."""
         return self.path / behavior_name.partition("?")[0]
 
+    def final_model_file(self, behavior_name: str) -> Path:
+        """The ONNX model of a behavior's final checkpoint, ``<run>/<behavior>.onnx``."""
+        return self.path / f"{behavior_name.partition('?')[0]}.onnx"
+
     @classmethod
     def prepare(cls, options: RunOptions) -> RunDirectory:
         """Check the run id against what is on disk, then create the folders (hold its run lock first).

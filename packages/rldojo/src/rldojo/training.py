@@ -13,8 +13,10 @@ import os
 import random
 import signal
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +36,7 @@ from rldojo.plugins import run_stats_writers, trainer_class
 from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory
 from rldojo.run_lock import run_lock
+from rldojo.saving import save_trainer
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsReporter, StatsWriter
 from rldojo.torch_startup import import_dynamo_in_background, keep_dynamo_unloaded
@@ -68,6 +71,44 @@ def _action_rows(action_info: ActionInfo, rows: slice) -> ActionInfo:
         entropy=action_info.entropy[rows],
         agent_ids=action_info.agent_ids[rows],
     )
+
+
+@dataclass
+class Interval:
+    """A step count due every ``every`` steps; ``next_step`` is the next multiple of ``every``."""
+
+    every: int
+    next_step: int
+
+    @classmethod
+    def after(cls, step: int, every: int) -> Interval:
+        return cls(every, step + every - step % every)
+
+    def crossed(self, step: int, step_after: int) -> int | None:
+        """The multiple passed when going from ``step`` to ``step_after`` (None if none, or at step 0);
+        the interval then counts from ``step_after``."""
+        if step_after < self.next_step:
+            return None
+        passed = self.next_step
+        self.next_step = step_after + self.every - step_after % self.every
+        return passed if step != 0 else None
+
+
+@dataclass
+class TrainerSchedule:
+    """When a trainer's summaries and checkpoints are due: as in ML-Agents, when a trajectory crosses
+    ``summary_freq`` / ``checkpoint_interval``, before its steps are counted."""
+
+    summary: Interval
+    checkpoint: Interval
+
+    @classmethod
+    def of(cls, trainer: RLTrainer[Any, Any]) -> TrainerSchedule:
+        settings = trainer.trainer_settings
+        return cls(
+            Interval.after(trainer.get_step, settings.summary_freq),
+            Interval.after(trainer.get_step, settings.checkpoint_interval),
+        )
 
 
 class StopRequest:
@@ -120,10 +161,11 @@ class TrainerController:
         self.parameters = parameters
         self.evaluator = evaluator
         self.training = not options.checkpoint_settings.inference
-        self.trainers: dict[str, RLTrainer] = {}
+        self.trainers: dict[str, RLTrainer[Any, Any]] = {}
+        self.schedules: dict[str, TrainerSchedule] = {}
         self.processors: dict[str, AgentProcessor] = {}
 
-    def _create_trainer(self, name: str) -> RLTrainer:
+    def _create_trainer(self, name: str) -> RLTrainer[Any, Any]:
         settings = self.options.behavior_settings(name)
         if self.run_dir.initialize_from is not None and settings.init_path is None:
             init_path = self.run_dir.initialize_from / name / LATEST_CHECKPOINT
@@ -146,6 +188,7 @@ class TrainerController:
             trainer = self._create_trainer(name)
             trainer.add_policy(behavior_id, trainer.create_policy(behavior_id, spec))
             self.trainers[name] = trainer
+            self.schedules[name] = TrainerSchedule.of(trainer)
         trainer = self.trainers[name]
         processor = AgentProcessor(
             behavior_id,
@@ -228,8 +271,8 @@ class TrainerController:
                 with timers.hierarchical_timer("evaluate"):
                     self.evaluator.maybe_evaluate(self.trainers)
             with timers.hierarchical_timer("trainer_advance"):
-                for trainer in self.trainers.values():
-                    trainer.advance()
+                for name, trainer in self.trainers.items():
+                    self._advance(name, trainer)
             if self._finished() or stop:
                 return
             with timers.hierarchical_timer("env_step"):
@@ -237,10 +280,26 @@ class TrainerController:
             if self.parameters.curriculum_parameters:
                 env_steps = self._update_lessons(env_steps)
 
+    def _advance(self, name: str, trainer: RLTrainer[Any, Any]) -> None:
+        """Hand the trainer its new trajectories, writing summaries and checkpoints as they fall due, then
+        let it update its policy."""
+        schedule = self.schedules[name]
+        while trainer.trajectory_queue:
+            trajectory = trainer.trajectory_queue.popleft()
+            step, step_after = trainer.get_step, trainer.get_step + len(trajectory)
+            summary_step = schedule.summary.crossed(step, step_after)
+            if summary_step is not None:
+                trainer.write_summary(summary_step)
+            if schedule.checkpoint.crossed(step, step_after) is not None and self.training:
+                save_trainer(self.run_dir, name, trainer)
+            trainer.process_trajectory(trajectory)
+        trainer.update_when_ready()
+
     def save_models(self) -> None:
+        """The final checkpoint and ONNX model of every trainer (when training)."""
         if self.training:
-            for trainer in self.trainers.values():
-                trainer.save_model(final=True)
+            for name, trainer in self.trainers.items():
+                save_trainer(self.run_dir, name, trainer, final=True)
 
 
 def _run_stats_reporter(options: RunOptions, extra_writers: Sequence[StatsWriter]) -> StatsReporter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +23,9 @@ class Trajectory:
     action_masks: np.ndarray  # [T, sum(branch sizes)], 1 = allowed
     rewards: np.ndarray  # [T], float32
     done_reached: bool  # the last step ended the episode
-    interrupted: bool  # ... because it hit its maximum length (the value after it should be bootstrapped)
-    episode_start: bool  # the first step is the episode's first (earlier totals of this agent belong to
-    # an episode that was dropped, e.g. by a worker restart)
+    truncated: bool  # ... because it hit its maximum length (the value after it should be bootstrapped)
+    episode_return: float  # the episode's total reward so far, this trajectory included
+    episode_length: int  # the episode's steps so far, this trajectory included
     agent_id: str
     behavior_id: str
 
@@ -34,14 +35,20 @@ class Trajectory:
     @property
     def terminated(self) -> bool:
         """The episode really ended: the return after the last step is zero."""
-        return self.done_reached and not self.interrupted
+        return self.done_reached and not self.truncated
+
+    @property
+    def interrupted(self) -> bool:
+        """Deprecated name of :attr:`truncated`."""
+        warnings.warn("Trajectory.interrupted is now truncated", DeprecationWarning, stacklevel=2)
+        return self.truncated
 
     def next_observations(self) -> list[np.ndarray]:
         """Per observation: [T, *shape], the observation following each step (for replay buffers)."""
         return [np.concatenate([obs[1:], nxt]) for obs, nxt in zip(self.obs, self.next_obs, strict=True)]
 
     def dones(self) -> np.ndarray:
-        """[T] float32: 1 where the step terminated the episode (never for interrupted episodes)."""
+        """[T] float32: 1 where the step terminated the episode (never for truncated episodes)."""
         dones = np.zeros(len(self), dtype=np.float32)
         dones[-1] = float(self.terminated)
         return dones

@@ -44,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             target = out if out.suffix == ".onnx" else out / f"{policy.behavior}.onnx"
-        export_onnx(policy.policy.actor, policy.policy.behavior_spec, target)
+        export_onnx(policy.policy.export_network(), policy.policy.behavior_spec, target)
         print(f"{policy.behavior} step {policy.step}: {target}")
     return 0

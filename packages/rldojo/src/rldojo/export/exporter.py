@@ -40,7 +40,7 @@ def _dummy_inputs(spec: BehaviorSpec) -> tuple[torch.Tensor, ...]:
 
 
 def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
-    """Write ``network`` (a trainer's ``Policy.actor``) to ``path`` atomically; the network is untouched."""
+    """Write ``network`` (a policy's ``export_network()``) to ``path`` atomically; it stays untouched."""
     module = export_module(copy.deepcopy(network).cpu().eval(), spec)
     inputs, outputs = input_names(spec), output_names(spec)
     dynamic_axes = {name: {0: "batch"} for name in inputs + [o for o in outputs if o in BATCH_OUTPUTS]}

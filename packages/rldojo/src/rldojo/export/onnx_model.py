@@ -16,7 +16,6 @@ from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
 from rldojo.networks import clip_continuous
-from rldojo.trainers.dqn.q_network import QNetwork
 
 __all__ = ["MODEL_API_VERSION", "export_module", "input_names", "output_names"]
 
@@ -39,12 +38,12 @@ def output_names(spec: BehaviorSpec) -> list[str]:
 
 
 class PolicyExport(nn.Module):
-    """A policy network called like :class:`~rldojo.networks.Actor` (PPO, A2C, SAC, DQN networks):
-    ``network(observations, masks, deterministic)`` returns an ``ActionSample`` whose continuous part
-    :func:`clip_continuous` turns into the environment's action.
+    """A policy's export network (:meth:`rldojo.policy.Policy.export_network`), called like
+    :class:`~rldojo.networks.Actor`: ``network(observations, masks, deterministic)`` returns an
+    ``ActionSample`` whose continuous part :func:`clip_continuous` turns into the environment's action.
 
     The graph holds a sampling pass and a deterministic pass; the exporter merges their common part (the
-    encoder). ``greedy_only`` makes both outputs deterministic (DQN: the argmax of the Q-values within masks).
+    encoder). A value-based policy's export network is greedy in both (no epsilon branch is traced).
     """
 
     version_number: torch.Tensor
@@ -52,10 +51,9 @@ class PolicyExport(nn.Module):
     continuous_action_output_shape: torch.Tensor
     discrete_action_output_shape: torch.Tensor
 
-    def __init__(self, network: nn.Module, spec: BehaviorSpec, greedy_only: bool):
+    def __init__(self, network: nn.Module, spec: BehaviorSpec):
         super().__init__()
         self.network = network
-        self.greedy_only = greedy_only
         self.num_observations = len(spec.observation_specs)
         self.has_continuous = spec.action_spec.continuous_size > 0
         self.has_discrete = len(spec.action_spec.discrete_branches) > 0
@@ -72,7 +70,7 @@ class PolicyExport(nn.Module):
         observations = list(inputs[: self.num_observations])
         masks = inputs[self.num_observations] if self.has_discrete else None
         deterministic = self.network(observations, masks, True)
-        sampled = deterministic if self.greedy_only else self.network(observations, masks, False)
+        sampled = self.network(observations, masks, False)
         outputs = [self.version_number, self.memory_size]
         if self.has_continuous:
             outputs += [
@@ -86,5 +84,5 @@ class PolicyExport(nn.Module):
 
 
 def export_module(network: nn.Module, spec: BehaviorSpec) -> PolicyExport:
-    """The export wrapper for a trainer's policy network (``Policy.actor``)."""
-    return PolicyExport(network, spec, greedy_only=isinstance(network, QNetwork))
+    """The export wrapper for a policy's export network (``Policy.export_network()``)."""
+    return PolicyExport(network, spec)

@@ -130,6 +130,8 @@ class OnPolicyHyperparamSettings(HyperparamSettings):
     """Hyperparameters of on-policy trainers (PPO, A2C)."""
 
     num_epoch: YamlInt = Field(default=3, gt=0)
+    lambd: YamlFloat = Field(default=0.95, ge=0.0, le=1.0)
+    """GAE lambda: how far advantages look ahead before trusting the critic (1.0: Monte Carlo returns)."""
 
 
 class OffPolicyHyperparamSettings(HyperparamSettings):

@@ -10,18 +10,26 @@ from rldojo.lazy_imports import lazy_exports
 
 if TYPE_CHECKING:
     from rldojo.trainers.off_policy import OffPolicyTrainer
-    from rldojo.trainers.on_policy import OnPolicyTrainer
+    from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
     from rldojo.trainers.optimizer import Optimizer
     from rldojo.trainers.rl_trainer import RLTrainer
     from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["DecayedValue", "OffPolicyTrainer", "OnPolicyTrainer", "Optimizer", "RLTrainer"]
+__all__ = [
+    "DecayedValue",
+    "OffPolicyTrainer",
+    "OnPolicyOptimizer",
+    "OnPolicyTrainer",
+    "Optimizer",
+    "RLTrainer",
+]
 
 __getattr__ = lazy_exports(
     __name__,
     {
         "DecayedValue": "rldojo.trainers.schedules",
         "OffPolicyTrainer": "rldojo.trainers.off_policy",
+        "OnPolicyOptimizer": "rldojo.trainers.on_policy",
         "OnPolicyTrainer": "rldojo.trainers.on_policy",
         "Optimizer": "rldojo.trainers.optimizer",
         "RLTrainer": "rldojo.trainers.rl_trainer",

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from rldojo.buffer import ReplayBuffer, as_tensors, next_obs_key, obs_key
+from rldojo.settings import OffPolicyHyperparamSettings
+from rldojo.trainers.optimizer import PolicyT
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trajectory import Trajectory
 
-__all__ = ["OffPolicyTrainer"]
+__all__ = ["OffPolicySettingsT", "OffPolicyTrainer"]
+
+OffPolicySettingsT = TypeVar("OffPolicySettingsT", bound=OffPolicyHyperparamSettings)
 
 
-class OffPolicyTrainer(RLTrainer):
-    """Base of off-policy trainers (SAC, DQN). Transitions go to a preallocated :class:`ReplayBuffer`
-    (saved in checkpoints when ``save_replay_buffer``); once ``buffer_init_steps`` are collected, the
-    optimizer gets one sampled minibatch per ``steps_per_update`` steps."""
+class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
+    """Base of off-policy trainers (SAC, DQN). :meth:`transitions` of each trajectory go to a preallocated
+    :class:`ReplayBuffer` (saved in checkpoints when ``save_replay_buffer``); once ``buffer_init_steps``
+    are collected, the optimizer gets one sampled batch of ``batch_size`` per ``steps_per_update`` steps.
+
+    A subclass implements :meth:`create_policy` and :meth:`create_optimizer`, and may extend
+    :meth:`transitions` with columns of its own.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -22,15 +30,17 @@ class OffPolicyTrainer(RLTrainer):
         self.update_steps = 1
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
-        super()._process_trajectory(trajectory)
-        assert self.policy is not None
+        """Normalizers follow the observations; the trajectory's transitions join the replay buffer."""
+        assert self.policy is not None and self.optimizer is not None
         if self.is_training:
             self.policy.update_normalization(trajectory.obs)
+            self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
             self.replay_buffer.add(self.transitions(trajectory))
 
-    @staticmethod
-    def transitions(trajectory: Trajectory) -> dict[str, Any]:
-        """Replay-buffer columns of one trajectory: obs, next obs, actions, masks, rewards and dones."""
+    def transitions(self, trajectory: Trajectory) -> dict[str, Any]:
+        """Replay-buffer columns of one trajectory, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
+        ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards`` and ``dones`` (1 only
+        where the episode terminated, never where it was truncated). Override to add columns."""
         columns = {obs_key(i): obs for i, obs in enumerate(trajectory.obs)}
         columns |= {next_obs_key(i): obs for i, obs in enumerate(trajectory.next_observations())}
         return columns | {
@@ -42,12 +52,15 @@ class OffPolicyTrainer(RLTrainer):
         }
 
     def _is_ready_update(self) -> bool:
+        """A batch is in the replay buffer and ``buffer_init_steps`` were collected."""
         return (
             self.replay_buffer.num_experiences >= self.hyperparameters.batch_size
             and self._step >= self.hyperparameters.buffer_init_steps
         )
 
     def _update_policy(self) -> bool:
+        """One sampled batch per ``steps_per_update`` steps since ``buffer_init_steps``, each through
+        ``optimizer.update``."""
         assert self.policy is not None and self.optimizer is not None
         hp = self.hyperparameters
         stats = []
@@ -59,10 +72,12 @@ class OffPolicyTrainer(RLTrainer):
         return bool(stats)
 
     def _trainer_state(self) -> dict[str, Any]:
+        """The update count and, with ``save_replay_buffer``, the replay buffer; extend with ``super()``."""
         buffer = self.replay_buffer.state_dict() if self.hyperparameters.save_replay_buffer else None
         return {"update_steps": self.update_steps, "replay_buffer": buffer}
 
     def _load_trainer_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`_trainer_state` saved; extend with ``super()``."""
         self.update_steps = int(state["update_steps"])
         if state.get("replay_buffer") is not None:
             self.replay_buffer.load_state_dict(state["replay_buffer"])

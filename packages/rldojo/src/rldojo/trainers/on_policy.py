@@ -1,30 +1,183 @@
-"""OnPolicyTrainer: gathers ``buffer_size`` steps, then trains ``num_epoch`` epochs of minibatches on them."""
+"""OnPolicyTrainer: value estimates, GAE and the update buffer; ``num_epoch`` epochs of minibatches on every
+``buffer_size`` steps. An algorithm on it supplies only its loss (an :class:`OnPolicyOptimizer`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
+import numpy as np
 import torch
+from mlagents_envs.base_env import BehaviorSpec
+from torch import nn
 
-from rldojo.buffer import AgentBuffer, as_tensors
+from rldojo.buffer import AgentBuffer, as_tensors, obs_key, observations
+from rldojo.networks import Actor, Critic, default_device
+from rldojo.policy import Policy
+from rldojo.settings import OnPolicyHyperparamSettings, TrainerSettings
+from rldojo.trainers.optimizer import Optimizer
 from rldojo.trainers.rl_trainer import RLTrainer
+from rldojo.trainers.schedules import DecayedValue
+from rldojo.trajectory import Trajectory
 
-__all__ = ["OnPolicyTrainer"]
+__all__ = ["OnPolicyOptimizer", "OnPolicySettingsT", "OnPolicyTrainer", "discounted_cumsum", "gae"]
+
+OnPolicySettingsT = TypeVar("OnPolicySettingsT", bound=OnPolicyHyperparamSettings)
 
 
-class OnPolicyTrainer(RLTrainer):
-    """Base of on-policy trainers (PPO, A2C). ``_process_trajectory`` fills :attr:`update_buffer` with
-    columns including ``advantages``; this class does the minibatch loop and calls ``optimizer.update``."""
+def discounted_cumsum(values: np.ndarray, discount: float, last: float = 0.0) -> np.ndarray:
+    """``out[t] = values[t] + discount * out[t + 1]``, with ``out[T] = last``."""
+    out = np.empty(len(values), dtype=np.float32)
+    running = last
+    for t in range(len(values) - 1, -1, -1):
+        running = values[t] + discount * running
+        out[t] = running
+    return out
+
+
+def gae(rewards: np.ndarray, values: np.ndarray, bootstrap: float, gamma: float, lambd: float) -> np.ndarray:
+    """Advantages A_t = sum_k (gamma * lambd)^k delta_{t+k}, delta_t = r_t + gamma V_{t+1} - V_t.
+
+    ``bootstrap`` is V after the last step: 0 when the episode terminated, the critic's estimate otherwise.
+    """
+    next_values = np.append(values[1:], bootstrap)
+    deltas = rewards + gamma * next_values - values
+    return discounted_cumsum(deltas, gamma * lambd)
+
+
+class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
+    """A critic (its own encoder, or the actor's with ``shared_critic``) and one Adam over actor and critic,
+    with the gradient clipped to ``max_grad_norm`` when one is given.
+
+    Subclasses write the loss in :meth:`update`, using :meth:`evaluate_actions` and :meth:`apply_gradients`.
+    """
+
+    def __init__(
+        self,
+        policy: Policy[Actor],
+        trainer_settings: TrainerSettings,
+        shared_critic: bool = False,
+        max_grad_norm: float | None = None,
+    ):
+        super().__init__(policy, trainer_settings)
+        hp = self.hyperparameters
+        spec = policy.behavior_spec
+        shared_encoder = policy.actor.encoder if shared_critic else None
+        self.critic = Critic(
+            self.reward_signal_names,
+            spec.observation_specs,
+            trainer_settings.network_settings,
+            shared_encoder,
+        ).to(policy.device)
+        parameters = {id(p): p for p in [*policy.actor.parameters(), *self.critic.parameters()]}
+        self.parameters = list(parameters.values())
+        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate, fused=True)
+        self.max_grad_norm = max_grad_norm
+        self.decay_learning_rate = DecayedValue(
+            hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
+        )
+        self.num_obs = len(spec.observation_specs)
+
+    @torch.no_grad()
+    def value_estimates(
+        self, obs: Sequence[torch.Tensor], next_obs: Sequence[torch.Tensor], terminated: bool
+    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Critic values [T] per reward signal, and the value after the last step (0 if it terminated)."""
+        values = {name: v.cpu().numpy() for name, v in self.critic(obs).items()}
+        bootstrap = {name: 0.0 if terminated else float(v[0]) for name, v in self.critic(next_obs).items()}
+        return values, bootstrap
+
+    def evaluate_actions(
+        self, batch: dict[str, torch.Tensor]
+    ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """The batch's observations, and the current policy's log-probabilities and entropy of its actions."""
+        obs = observations(batch, self.num_obs)
+        masks = batch["action_masks"] if self.policy.branch_sizes else None
+        log_probs, entropy = self.policy.actor.evaluate(
+            obs, masks, batch["continuous_actions"], batch["discrete_actions"]
+        )
+        return obs, log_probs, entropy
+
+    def apply_gradients(self, loss: torch.Tensor, learning_rate: float) -> None:
+        """One Adam step on ``loss`` at ``learning_rate`` (gradient clipped to ``max_grad_norm``)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.parameters, self.max_grad_norm)
+        self.optimizer.step()
+
+    def update_normalization(self, observations: list[torch.Tensor]) -> None:
+        """The critic's normalizer follows the policy's (a shared encoder is updated once, by the policy)."""
+        self.critic.update_normalization(observations)
+
+    def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
+        """The Adam and the critic, by ML-Agents' names."""
+        return {"Optimizer:value_optimizer": self.optimizer, "Optimizer:critic": self.critic}
+
+
+class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
+    """Base of on-policy trainers (PPO, A2C). Each trajectory gets value estimates and per-signal GAE and
+    joins :attr:`update_buffer`; once it holds more than ``buffer_size`` steps, ``num_epoch`` epochs of
+    ``batch_size`` minibatches (advantages normalised) go to ``optimizer.update``.
+
+    Update-buffer columns: ``obs_<i>``, ``continuous_actions``, ``discrete_actions``, ``log_probs``,
+    ``action_masks``, ``advantages`` and, per reward signal, ``values_<signal>`` and ``returns_<signal>``.
+    A subclass implements :meth:`create_optimizer` (returning an :class:`OnPolicyOptimizer`); the policy
+    is an :class:`~rldojo.networks.Actor` unless it overrides :meth:`create_policy`.
+    """
+
+    optimizer: OnPolicyOptimizer[Any]
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.update_buffer = AgentBuffer()
 
+    def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy[Actor]:
+        """An :class:`~rldojo.networks.Actor` for ``behavior_spec`` from ``network_settings``."""
+        network = self.trainer_settings.network_settings
+        actor = Actor(behavior_spec.observation_specs, network, behavior_spec.action_spec)
+        return Policy(behavior_spec, actor, default_device(), deterministic=network.deterministic)
+
+    def _process_trajectory(self, trajectory: Trajectory) -> None:
+        """Value estimates, per-signal GAE and returns; the trajectory then joins the update buffer."""
+        assert self.policy is not None
+        obs = self.policy.to_tensors(trajectory.obs)
+        if self.is_training:
+            self.policy.update_normalization(trajectory.obs)
+            self.optimizer.update_normalization(obs)
+        next_obs = self.policy.to_tensors(trajectory.next_obs)
+        values, bootstrap = self.optimizer.value_estimates(obs, next_obs, trajectory.terminated)
+
+        columns = {obs_key(i): o for i, o in enumerate(trajectory.obs)} | {
+            "continuous_actions": trajectory.continuous_actions,
+            "discrete_actions": trajectory.discrete_actions,
+            "log_probs": trajectory.log_probs,
+            "action_masks": trajectory.action_masks,
+        }
+        advantages = []
+        for name, signal in self.trainer_settings.reward_signals.items():
+            rewards = trajectory.rewards * signal.strength
+            signal_advantages = gae(
+                rewards, values[name], bootstrap[name], signal.gamma, self.hyperparameters.lambd
+            )
+            columns[f"values_{name}"] = values[name]
+            columns[f"returns_{name}"] = signal_advantages + values[name]
+            advantages.append(signal_advantages)
+            self.stats_reporter.add_stat(f"Policy/{name.title()} Value Estimate", float(values[name].mean()))
+        columns["advantages"] = np.mean(advantages, axis=0)
+        if self.is_training:
+            self.update_buffer.append(columns)
+
     def _is_ready_update(self) -> bool:
+        """More than ``buffer_size`` steps in the update buffer."""
         return self.update_buffer.num_experiences > self.hyperparameters.buffer_size
 
     def _update_policy(self) -> bool:
-        assert self.policy is not None and self.optimizer is not None
+        """``num_epoch`` shuffled passes of ``batch_size`` minibatches (advantages normalised over the whole
+        buffer) through ``optimizer.update``; the buffer is then emptied."""
+        assert self.policy is not None
         batch = as_tensors(self.update_buffer.arrays(), self.policy.device)
         advantages = batch["advantages"]
         batch["advantages"] = (advantages - advantages.mean()) / (advantages.std() + 1e-10)

@@ -1,29 +1,41 @@
-"""Optimizer: the part of a trainer that owns the losses, the critic and the torch optimizers."""
+"""Optimizer: the part of a trainer that owns the losses, the value networks and the torch optimizers."""
 
 from __future__ import annotations
 
 import abc
+from typing import Any, Generic, TypeVar, cast
 
 import torch
 from torch import nn
 
 from rldojo.policy import Policy
-from rldojo.settings import TrainerSettings
+from rldojo.settings import HyperparamSettings, TrainerSettings
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "PolicyT", "SettingsT"]
+
+SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
+"""A trainer type's ``hyperparameters:`` class (what its registration function pairs with it)."""
+PolicyT = TypeVar("PolicyT", bound=Policy[Any])
+"""The policy a trainer type creates."""
 
 
-class Optimizer(abc.ABC):
-    """Updates ``policy`` from batches; subclasses define the algorithm's loss in :meth:`update`."""
+class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):
+    """Updates ``policy`` from batches; subclasses write the algorithm's loss in :meth:`update`."""
 
-    def __init__(self, policy: Policy, trainer_settings: TrainerSettings):
+    def __init__(self, policy: PolicyT, trainer_settings: TrainerSettings):
         self.policy = policy
         self.trainer_settings = trainer_settings
+        # the registry validated ``hyperparameters:`` with the settings class of this trainer type
+        self.hyperparameters = cast(SettingsT, trainer_settings.hyperparameters)
         self.reward_signal_names = list(trainer_settings.reward_signals)
 
     @abc.abstractmethod
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        """One gradient step on ``batch`` (columns on the policy's device); returns stats to report."""
+        """One gradient step on ``batch`` (columns on the policy's device); returns the stats to report
+        (their mean over one update's batches is reported)."""
+
+    def update_normalization(self, observations: list[torch.Tensor]) -> None:
+        """Let networks other than the policy's follow the new observations (e.g. a critic's normalizer)."""
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
         """What a checkpoint stores besides the policy, by ML-Agents' names (``Optimizer:critic``, ...)."""

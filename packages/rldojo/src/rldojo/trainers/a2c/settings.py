@@ -17,8 +17,6 @@ class A2CSettings(OnPolicyHyperparamSettings):
 
     beta: YamlFloat = Field(5.0e-3, ge=0.0)
     """Entropy bonus strength."""
-    lambd: YamlFloat = Field(0.95, ge=0.0, le=1.0)
-    """GAE lambda."""
     num_epoch: YamlInt = 1
     """Must be 1: A2C uses each experience for one gradient step only."""
     max_grad_norm: YamlFloat | None = Field(None, gt=0.0)

@@ -1,22 +1,51 @@
-"""A2CTrainer."""
+"""A2C with ML-Agents' semantics (its A2C plugin): policy gradient on advantages, squared value error,
+entropy bonus; each experience used once."""
 
 from __future__ import annotations
 
-from rldojo.trainers.a2c.optimizer import A2COptimizer
+import torch
+
+from rldojo.networks import Actor
+from rldojo.policy import Policy
+from rldojo.settings import TrainerSettings
 from rldojo.trainers.a2c.settings import TRAINER_NAME, A2CSettings
-from rldojo.trainers.ppo import PPOTrainer
+from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
+from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["A2CTrainer"]
+__all__ = ["A2COptimizer", "A2CTrainer"]
 
 
-class A2CTrainer(PPOTrainer):
-    """Advantage actor-critic (ML-Agents' A2C plugin). Policy, value estimates and per-signal GAE are
-    PPO's (an OnPolicyTrainer); only the loss differs, and each experience is used once."""
+class A2COptimizer(OnPolicyOptimizer[A2CSettings]):
+    """Learning rate and beta follow their schedules over ``max_steps``."""
 
-    optimizer: A2COptimizer  # type: ignore[assignment]
-    hyperparameters: A2CSettings
+    def __init__(self, policy: Policy[Actor], trainer_settings: TrainerSettings):
+        hp = trainer_settings.hyperparameters
+        assert isinstance(hp, A2CSettings)
+        super().__init__(policy, trainer_settings, hp.shared_critic, hp.max_grad_norm)
+        self.decay_beta = DecayedValue(hp.beta_schedule, hp.beta, 1e-10, trainer_settings.max_steps)
 
-    def create_optimizer(self) -> A2COptimizer:  # type: ignore[override]
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        lr, beta = self.decay_learning_rate(step), self.decay_beta(step)
+        obs, log_probs, entropy = self.evaluate_actions(batch)
+        policy_loss = -(log_probs.sum(dim=1) * batch["advantages"]).mean()
+        value_loss = torch.stack(
+            [((batch[f"returns_{name}"] - values) ** 2).mean() for name, values in self.critic(obs).items()]
+        ).mean()
+        self.apply_gradients(policy_loss + 0.5 * value_loss - beta * entropy.mean(), lr)
+        return {
+            "Losses/Policy Loss": abs(policy_loss.item()),
+            "Losses/Value Loss": value_loss.item(),
+            "Policy/Learning Rate": lr,
+            "Policy/Beta": beta,
+        }
+
+
+class A2CTrainer(OnPolicyTrainer[A2CSettings]):
+    """Advantage actor-critic: an :class:`OnPolicyTrainer` with A2C's loss and one epoch per buffer."""
+
+    optimizer: A2COptimizer
+
+    def create_optimizer(self) -> A2COptimizer:
         assert self.policy is not None
         return A2COptimizer(self.policy, self.trainer_settings)
 

@@ -18,8 +18,6 @@ class PPOSettings(OnPolicyHyperparamSettings):
     """Entropy bonus strength."""
     epsilon: YamlFloat = Field(0.2, gt=0.0)
     """Clip range of the policy ratio and of value updates."""
-    lambd: YamlFloat = Field(0.95, ge=0.0, le=1.0)
-    """GAE lambda."""
     num_epoch: YamlInt = Field(3, gt=0)
     clip_value_updates: bool = True
     """Clip each value update to ``epsilon`` around the old estimate, as ML-Agents does; false: the plain

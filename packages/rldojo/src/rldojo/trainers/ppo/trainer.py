@@ -1,67 +1,70 @@
-"""PPOTrainer."""
+"""PPO with ML-Agents' semantics and defaults: per-dimension clipped ratio, clipped value loss, entropy
+bonus."""
 
 from __future__ import annotations
 
-import numpy as np
-from mlagents_envs.base_env import BehaviorSpec
+import torch
 
-from rldojo.buffer import obs_key
-from rldojo.networks import Actor, default_device
+from rldojo.networks import Actor
 from rldojo.policy import Policy
-from rldojo.trainers.on_policy import OnPolicyTrainer
-from rldojo.trainers.ppo.optimizer import PPOOptimizer
-from rldojo.trainers.ppo.settings import TRAINER_NAME
-from rldojo.trainers.returns import gae
-from rldojo.trajectory import Trajectory
+from rldojo.settings import TrainerSettings
+from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
+from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings
+from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["PPOTrainer"]
+__all__ = ["PPOOptimizer", "PPOTrainer"]
 
 
-class PPOTrainer(OnPolicyTrainer):
-    """Proximal Policy Optimization with ML-Agents' semantics and defaults."""
+class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
+    """Learning rate, epsilon and beta follow their schedules over ``max_steps``."""
+
+    def __init__(self, policy: Policy[Actor], trainer_settings: TrainerSettings):
+        hp = trainer_settings.hyperparameters
+        assert isinstance(hp, PPOSettings)
+        super().__init__(policy, trainer_settings, hp.shared_critic, hp.max_grad_norm)
+        max_steps = trainer_settings.max_steps
+        epsilon_schedule = hp.epsilon_schedule or hp.learning_rate_schedule
+        beta_schedule = hp.beta_schedule or hp.learning_rate_schedule
+        self.decay_epsilon = DecayedValue(epsilon_schedule, hp.epsilon, 0.1, max_steps)
+        self.decay_beta = DecayedValue(beta_schedule, hp.beta, 1e-5, max_steps)
+
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
+        obs, log_probs, entropy = self.evaluate_actions(batch)
+        # ratio per action dimension, as ML-Agents computes it
+        ratio = torch.exp(log_probs - batch["log_probs"])
+        advantages = batch["advantages"].unsqueeze(1)
+        clipped = torch.clamp(ratio, 1.0 - epsilon, 1.0 + epsilon)
+        policy_loss = -torch.min(ratio * advantages, clipped * advantages).mean()
+
+        value_losses = []
+        for name, values in self.critic(obs).items():
+            old_values, returns = batch[f"values_{name}"], batch[f"returns_{name}"]
+            value_loss = (returns - values) ** 2
+            if self.hyperparameters.clip_value_updates:
+                clipped_values = old_values + torch.clamp(values - old_values, -epsilon, epsilon)
+                value_loss = torch.max(value_loss, (returns - clipped_values) ** 2)
+            value_losses.append(value_loss.mean())
+        value_loss = torch.stack(value_losses).mean()
+
+        self.apply_gradients(policy_loss + 0.5 * value_loss - beta * entropy.mean(), lr)
+        return {
+            "Losses/Policy Loss": abs(policy_loss.item()),
+            "Losses/Value Loss": value_loss.item(),
+            "Policy/Learning Rate": lr,
+            "Policy/Epsilon": epsilon,
+            "Policy/Beta": beta,
+        }
+
+
+class PPOTrainer(OnPolicyTrainer[PPOSettings]):
+    """Proximal Policy Optimization: an :class:`OnPolicyTrainer` with PPO's loss."""
 
     optimizer: PPOOptimizer
-
-    def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy:
-        network = self.trainer_settings.network_settings
-        actor = Actor(behavior_spec.observation_specs, network, behavior_spec.action_spec)
-        return Policy(behavior_spec, actor, default_device(), deterministic=network.deterministic)
 
     def create_optimizer(self) -> PPOOptimizer:
         assert self.policy is not None
         return PPOOptimizer(self.policy, self.trainer_settings)
-
-    def _process_trajectory(self, trajectory: Trajectory) -> None:
-        """Value estimates, per-signal GAE and returns; the trajectory then joins the update buffer."""
-        super()._process_trajectory(trajectory)
-        assert self.policy is not None
-        obs = self.policy.to_tensors(trajectory.obs)
-        if self.is_training:
-            self.policy.actor.update_normalization(obs)
-            self.optimizer.critic.update_normalization(obs)
-        next_obs = self.policy.to_tensors(trajectory.next_obs)
-        values, bootstrap = self.optimizer.value_estimates(obs, next_obs, trajectory.terminated)
-
-        columns = {obs_key(i): o for i, o in enumerate(trajectory.obs)} | {
-            "continuous_actions": trajectory.continuous_actions,
-            "discrete_actions": trajectory.discrete_actions,
-            "log_probs": trajectory.log_probs,
-            "action_masks": trajectory.action_masks,
-        }
-        advantages = []
-        for name, signal in self.trainer_settings.reward_signals.items():
-            rewards = trajectory.rewards * signal.strength
-            self._add_episode_reward(name, trajectory, rewards.sum())
-            signal_advantages = gae(
-                rewards, values[name], bootstrap[name], signal.gamma, self.hyperparameters.lambd
-            )
-            columns[f"values_{name}"] = values[name]
-            columns[f"returns_{name}"] = signal_advantages + values[name]
-            advantages.append(signal_advantages)
-            self.stats_reporter.add_stat(f"Policy/{name.title()} Value Estimate", float(values[name].mean()))
-        columns["advantages"] = np.mean(advantages, axis=0)
-        if self.is_training:
-            self.update_buffer.append(columns)
 
     @staticmethod
     def get_trainer_name() -> str:

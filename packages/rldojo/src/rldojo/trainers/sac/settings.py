@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
 from rldojo.settings import OffPolicyHyperparamSettings, YamlFloat
@@ -22,15 +24,15 @@ class SACSettings(OffPolicyHyperparamSettings):
     init_entcoef: YamlFloat = Field(1.0, gt=0.0)
     """Starting entropy coefficient (alpha) of every action part; it is then learned towards the target
     entropy (-1 per continuous action, 0.2 * log(size) per discrete branch)."""
-    reward_signal_steps_per_update: YamlFloat | None = Field(None, gt=0.0)  # type: ignore[assignment]
-    """Environment steps per update of learned reward signals; defaults to ``steps_per_update``. Only
-    ``extrinsic`` is built, which learns nothing, so this is accepted for ML-Agents configs."""
 
-    @model_validator(mode="after")
-    def _reward_signal_updates_follow_policy_updates(self) -> SACSettings:
-        if self.reward_signal_steps_per_update is None:
-            self.reward_signal_steps_per_update = self.steps_per_update
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _reward_signal_updates_follow_policy_updates(cls, data: Any) -> Any:
+        """``reward_signal_steps_per_update`` defaults to ``steps_per_update`` (only ``extrinsic`` is built,
+        which learns nothing, so the key is accepted for ML-Agents configs)."""
+        if isinstance(data, dict) and data.get("reward_signal_steps_per_update") is None:
+            return {**data, "reward_signal_steps_per_update": data.get("steps_per_update", 1.0)}
+        return data
 
 
 def get_type_and_setting() -> tuple[dict[str, str], dict[str, type[SACSettings]]]:

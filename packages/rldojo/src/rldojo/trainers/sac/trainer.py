@@ -1,42 +1,199 @@
-"""SACTrainer."""
+"""SAC with ML-Agents' structure: twin Q-networks, a state-value network with a soft-updated target, and
+entropy coefficients learned per action part (continuous, each discrete branch), for continuous, discrete
+(masked, multi-branch) and hybrid actions."""
 
 from __future__ import annotations
 
+import copy
+import math
+
+import torch
 from mlagents_envs.base_env import BehaviorSpec
+from torch import nn
 
-from rldojo.networks import default_device
+from rldojo.buffer import next_obs_key, observations
+from rldojo.networks import Critic, clip_continuous, default_device
 from rldojo.policy import Policy
+from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.sac.networks import SACActor
-from rldojo.trainers.sac.optimizer import SACOptimizer
+from rldojo.trainers.optimizer import Optimizer
+from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQNetworks
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
-from rldojo.trajectory import Trajectory
+from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["SACTrainer"]
+__all__ = ["EntropyCoefficients", "SACOptimizer", "SACTrainer"]
+
+DISCRETE_TARGET_ENTROPY_SCALE = 0.2
+VALUE = "extrinsic"
 
 
-class SACTrainer(OffPolicyTrainer):
-    """Soft actor-critic for continuous, discrete (masked, multi-branch) and hybrid actions."""
+class EntropyCoefficients(nn.Module):
+    """log(alpha) for the continuous actions and for each discrete branch, with their target entropies."""
+
+    def __init__(self, continuous_size: int, branch_sizes: tuple[int, ...], initial: float):
+        super().__init__()
+        self.log_continuous = nn.Parameter(torch.tensor(math.log(initial)))
+        self.log_discrete = nn.Parameter(torch.full((len(branch_sizes),), math.log(initial)))
+        self.continuous_target = -float(continuous_size)
+        self.discrete_targets = [DISCRETE_TARGET_ENTROPY_SCALE * math.log(size) for size in branch_sizes]
+
+    def entropy_bonus(self, policy: PolicyDistribution) -> torch.Tensor:
+        """[batch]: sum over action parts of alpha * E[log pi] (negative: alpha times the entropy)."""
+        bonus = self.log_continuous.exp().detach() * policy.continuous_log_probs.sum(dim=1)
+        for alpha, branch in zip(self.log_discrete.exp().detach(), policy.branch_log_probs, strict=True):
+            bonus = bonus + alpha * (branch.exp() * branch).sum(dim=1)
+        return bonus
+
+    def loss(self, policy: PolicyDistribution) -> torch.Tensor:
+        """Raises alpha where the policy's entropy is below its target and lowers it where above."""
+        terms = []
+        if policy.continuous_log_probs.shape[1]:
+            gap = policy.continuous_log_probs.sum(dim=1) + self.continuous_target  # target - entropy
+            terms.append(-(self.log_continuous * gap.detach()).mean())
+        for log_alpha, branch, target in zip(
+            self.log_discrete, policy.branch_log_probs, self.discrete_targets, strict=True
+        ):
+            gap = (branch.exp() * branch).sum(dim=1) + target
+            terms.append(-(log_alpha * gap.detach()).mean())
+        return torch.stack(terms).sum()
+
+
+class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
+    """Three Adam optimizers (policy, value networks, entropy coefficients) updated from one minibatch."""
+
+    def __init__(self, policy: Policy[SACActor], trainer_settings: TrainerSettings):
+        super().__init__(policy, trainer_settings)
+        hp = self.hyperparameters
+        spec = policy.behavior_spec
+        network = trainer_settings.network_settings
+        device = policy.device
+        self.actor = policy.actor
+        self.q_networks = TwinQNetworks(spec.observation_specs, network, spec.action_spec).to(device)
+        self.value_network = Critic([VALUE], spec.observation_specs, network).to(device)
+        self.target_network = copy.deepcopy(self.value_network).requires_grad_(False)
+        self.entropy = EntropyCoefficients(
+            spec.action_spec.continuous_size, self.actor.branch_sizes, hp.init_entcoef
+        ).to(device)
+        self.policy_optimizer = torch.optim.Adam(self.actor.parameters(), lr=hp.learning_rate, fused=True)
+        self.value_optimizer = torch.optim.Adam(
+            [*self.q_networks.parameters(), *self.value_network.parameters()], lr=hp.learning_rate, fused=True
+        )
+        self.entropy_optimizer = torch.optim.Adam(self.entropy.parameters(), lr=hp.learning_rate, fused=True)
+        self.decay_learning_rate = DecayedValue(
+            hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
+        )
+        self.reward_signal = trainer_settings.reward_signals[VALUE]
+        self.num_obs = len(spec.observation_specs)
+
+    def expected_q(self, q_values: torch.Tensor, policy: PolicyDistribution) -> torch.Tensor:
+        """[batch]: Q under the policy's discrete probabilities (mean over branches), or Q itself."""
+        if not policy.branch_log_probs:
+            return q_values[:, 0]
+        branches = torch.split(q_values, list(self.actor.branch_sizes), dim=1)
+        per_branch = [
+            (b.exp() * q).sum(dim=1) for b, q in zip(policy.branch_log_probs, branches, strict=True)
+        ]
+        return torch.stack(per_branch, dim=1).mean(dim=1)
+
+    def taken_q(self, q_values: torch.Tensor, discrete: torch.Tensor) -> torch.Tensor:
+        """[batch, branches]: Q of the stored discrete actions, or [batch, 1] for continuous actions only."""
+        if not self.actor.branch_sizes:
+            return q_values
+        offsets = torch.tensor([0, *self.actor.branch_sizes[:-1]], device=discrete.device).cumsum(0)
+        return q_values.gather(1, discrete.long() + offsets)
+
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        obs = observations(batch, self.num_obs)
+        next_obs = observations(batch, self.num_obs, next_obs_key)
+        masks = batch["action_masks"] if self.actor.branch_sizes else None
+        with torch.no_grad():
+            next_values = self.target_network(next_obs)[VALUE]
+            rewards = batch["rewards"] * self.reward_signal.strength
+            q_targets = rewards + self.reward_signal.gamma * (1.0 - batch["dones"]) * next_values
+        stored_continuous = clip_continuous(batch["continuous_actions"])  # what the environment received
+        q1_taken, q2_taken = (
+            self.taken_q(q, batch["discrete_actions"]) for q in self.q_networks(obs, stored_continuous)
+        )
+        q_loss = 0.5 * (
+            ((q1_taken - q_targets.unsqueeze(1)) ** 2).mean()
+            + ((q2_taken - q_targets.unsqueeze(1)) ** 2).mean()
+        )
+
+        policy = self.actor.distribution(obs, masks)
+        q1_policy, q2_policy = self.q_networks(obs, policy.continuous)
+        expected_q = self.expected_q(torch.min(q1_policy, q2_policy), policy)
+        entropy_bonus = self.entropy.entropy_bonus(policy)
+        policy_loss = (entropy_bonus - expected_q).mean()
+        values = self.value_network(obs)[VALUE]
+        value_loss = 0.5 * ((values - (expected_q - entropy_bonus).detach()) ** 2).mean()
+        entropy_loss = self.entropy.loss(policy)
+
+        lr = self.decay_learning_rate(step)
+        for optimizer, loss in (
+            (self.policy_optimizer, policy_loss),
+            (self.value_optimizer, q_loss + value_loss),
+            (self.entropy_optimizer, entropy_loss),
+        ):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad()
+            loss.backward(inputs=[p for group in optimizer.param_groups for p in group["params"]])
+            optimizer.step()
+        self.update_target_network()
+        return {
+            "Losses/Policy Loss": policy_loss.item(),
+            "Losses/Value Loss": value_loss.item(),
+            "Losses/Q1 Loss": ((q1_taken - q_targets.unsqueeze(1)) ** 2).mean().item() / 2,
+            "Losses/Q2 Loss": ((q2_taken - q_targets.unsqueeze(1)) ** 2).mean().item() / 2,
+            "Policy/Continuous Entropy Coeff": self.entropy.log_continuous.exp().item(),
+            "Policy/Discrete Entropy Coeff": self.entropy.log_discrete.exp().mean().item()
+            if self.actor.branch_sizes
+            else 0.0,
+            "Policy/Learning Rate": lr,
+        }
+
+    @torch.no_grad()
+    def update_target_network(self) -> None:
+        """target <- tau * online + (1 - tau) * target for weights; normalizer statistics are copied."""
+        for target, online in zip(
+            self.target_network.parameters(), self.value_network.parameters(), strict=True
+        ):
+            target.lerp_(online, self.hyperparameters.tau)
+        for target_buffer, online_buffer in zip(
+            self.target_network.buffers(), self.value_network.buffers(), strict=True
+        ):
+            target_buffer.copy_(online_buffer)
+
+    def update_normalization(self, observations: list[torch.Tensor]) -> None:
+        """Observation statistics of the value networks follow the policy's."""
+        self.q_networks.update_normalization(observations)
+        self.value_network.update_normalization(observations)
+
+    def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
+        return {
+            "Optimizer:q_network": self.q_networks,
+            "Optimizer:value_network": self.value_network,
+            "Optimizer:target_network": self.target_network,
+            "Optimizer:entropy_coefficients": self.entropy,
+            "Optimizer:policy_optimizer": self.policy_optimizer,
+            "Optimizer:value_optimizer": self.value_optimizer,
+            "Optimizer:entropy_optimizer": self.entropy_optimizer,
+        }
+
+
+class SACTrainer(OffPolicyTrainer[SACSettings, Policy[SACActor]]):
+    """Soft actor-critic: an :class:`OffPolicyTrainer` acting with a :class:`SACActor`."""
 
     optimizer: SACOptimizer
-    hyperparameters: SACSettings
 
-    def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy:
+    def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy[SACActor]:
         network = self.trainer_settings.network_settings
         actor = SACActor(behavior_spec.observation_specs, network, behavior_spec.action_spec)
-        return Policy(behavior_spec, actor, default_device(), deterministic=network.deterministic)  # type: ignore[arg-type]
+        return Policy(behavior_spec, actor, default_device(), deterministic=network.deterministic)
 
     def create_optimizer(self) -> SACOptimizer:
         assert self.policy is not None
         return SACOptimizer(self.policy, self.trainer_settings)
-
-    def _process_trajectory(self, trajectory: Trajectory) -> None:
-        super()._process_trajectory(trajectory)
-        assert self.policy is not None
-        if self.is_training:
-            self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
-        signal = self.trainer_settings.reward_signals["extrinsic"]
-        self._add_episode_reward("extrinsic", trajectory, trajectory.rewards.sum() * signal.strength)
 
     @staticmethod
     def get_trainer_name() -> str:
