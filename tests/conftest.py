@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PLUGIN_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rldojo-plugin-example"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -53,17 +53,28 @@ def sim_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
     return get
 
 
-@pytest.fixture(scope="session")
-def plugin_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The plugin guide's outside package, built and installed into its own folder (use via PYTHONPATH)."""
+def install_example(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``examples/<name>`` built and installed into its own folder (use it via PYTHONPATH)."""
     uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    target = tmp_path_factory.mktemp("plugin_example_site")
+    target = tmp_path_factory.mktemp(name.replace("-", "_") + "_site")
     command = [uv, "pip", "install", "--no-deps", "--target", str(target), "--python", sys.executable]
     subprocess.run(
-        [*command, str(PLUGIN_EXAMPLE)],
+        [*command, str(EXAMPLES / name)],
         check=True,
         capture_output=True,
         env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
         timeout=300,
     )
     return target
+
+
+@pytest.fixture(scope="session")
+def plugin_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin guide's on-policy outside package (vpg, reward_log), installed."""
+    return install_example("rldojo-plugin-example", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def offpolicy_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin guide's off-policy outside package (nstep_q), installed."""
+    return install_example("rldojo-offpolicy-example", tmp_path_factory)

@@ -1,0 +1,1 @@
+"""Example off-policy rldojo plugin: the ``nstep_q`` trainer type (n-step Q-learning)."""
