@@ -121,6 +121,7 @@ def adam_step(state: dict) -> float:
     return float(state["modules"]["Optimizer:value_optimizer"]["state"][0]["step"])
 
 
+@pytest.mark.slow
 def test_sigterm_saves_and_exits_130(tmp_path):
     process = learn(str(CONFIGS / "ppo.yaml"), "--run-id", "t", "--results-dir", str(tmp_path))
     for line in process.stdout:
@@ -133,6 +134,7 @@ def test_sigterm_saves_and_exits_130(tmp_path):
     assert load_checkpoint(tmp_path / "t" / "3DBall" / "checkpoint.pt")["step"] >= 6000
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_exits_130_and_resume_continues(tmp_path):
     config = tmp_path / "ball.yaml"
     data = yaml.safe_load((CONFIGS / "ppo.yaml").read_text())

@@ -87,6 +87,7 @@ def test_a_wrapper_that_fails_to_start_closes_the_build(sim_build: SimBuild) -> 
     assert _players_of(tennis) == []
 
 
+@pytest.mark.slow
 def test_sb3_subprocess_workers_each_launch_their_own_build() -> None:
     """SB3's SubprocVecEnv over launched builds: every worker leases its own port, none collide."""
     venv = make_vec_env(

@@ -60,6 +60,7 @@ def _assert_same(a: BaseEnv, b: BaseEnv, name: str) -> None:
             assert np.array_equal(obs_a, obs_b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[case.scene for case in CASES])
 def test_launched_build_serves_the_protocol_like_the_in_process_env(case, sim_build, launch, tmp_path):
     engine, parameters, stats = (
