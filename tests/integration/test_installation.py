@@ -1,4 +1,4 @@
-"""The workspace installs as six separate packages and the `rldojo` command sees them all."""
+"""The workspace installs as seven separate packages and the `rldojo` command sees them all."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ PACKAGES = {
     "rldojo-stats": "rldojo_stats",
     "rldojo-gym": "rldojo_gym",
     "rldojo-sb3": "rldojo_sb3",
+    "rldojo-ray": "rldojo_ray",
 }
 
 
