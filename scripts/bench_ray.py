@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import ray
+
 import rldojo_sim
 from rldojo.settings import load_run_options
 from rldojo.stats import StatsSummary, StatsWriter
@@ -91,6 +93,7 @@ def main(args: argparse.Namespace) -> None:
     print("|---:|---:|---:|---:|")
     for count, local, ray_rate in rows:
         print(f"| {count} | {local:.0f} | {ray_rate:.0f} | {ray_rate / base:.2f}x |")
+    ray.shutdown()  # the runs left this driver connected; Cluster refuses to remove a connected head node
     cluster.shutdown()
 
 
