@@ -104,16 +104,28 @@ while True:
 """
 
 
+def _wait_until_a_later_write_is_under_way(artifacts: Path, attempt: int) -> None:
+    """Return while a temporary file of a write is on disk, after ``attempt`` earlier writes of this
+    process (a fixed sleep misses the writes on a fast disk or lands between them on a slow one)."""
+    seen_writes, writing = 0, False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now_writing = any(artifacts.glob(".*.tmp"))
+        seen_writes += now_writing and not writing
+        writing = now_writing
+        if writing and seen_writes > attempt and (artifacts / "checkpoint.pt").exists():
+            return
+        time.sleep(0.0005)
+    raise AssertionError("the writer wrote no checkpoint within 60 s")
+
+
 def test_kill_9_during_checkpoint_writes_leaves_a_loadable_checkpoint(tmp_path):
     artifacts = tmp_path / "Ball"
     kills_during_a_write = 0
     for attempt in range(5):
         process = subprocess.Popen([sys.executable, "-c", WRITER, str(artifacts)], stdout=subprocess.PIPE)
         assert process.stdout.readline().strip() == b"ready"
-        deadline = time.monotonic() + 60
-        while not (artifacts / "checkpoint.pt").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3 + 0.37 * attempt)  # land somewhere inside a later write
+        _wait_until_a_later_write_is_under_way(artifacts, attempt)
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills_during_a_write += bool(list(artifacts.glob(".*.tmp")))  # a half-written temporary file

@@ -80,8 +80,17 @@ def test_ppo_on_two_nodes_matches_a_local_run_and_survives_losing_a_node(loopbac
     assert runner_nodes == {result["nodes"]["head"]}, record
     assert len(record["replacements"]) == 1, record
     assert int(max(result["rewards"], key=int)) >= BUDGET["behaviors.3DBall.max_steps"] - 3000
-    local_reward, cluster_reward = final_reward(local.rewards), final_reward(result["rewards"])
     print(f"local {local.rewards}\ncluster {result['rewards']}")
     print(f"node removed at step {result['killed_at']}: {replacement}")
-    assert local_reward >= 8, local.rewards
-    assert cluster_reward >= max(8, 0.5 * local_reward), (result["rewards"], local.rewards)
+    cluster_rewards = {int(step): reward for step, reward in result["rewards"].items()}
+    # while both nodes ran, the cluster run is the local run: same seeds, same trajectories, same updates
+    before_the_loss = [step for step in sorted(local.rewards) if step < KILL_AT]
+    assert before_the_loss and all(
+        cluster_rewards[step] == pytest.approx(local.rewards[step], rel=1e-6) for step in before_the_loss
+    ), (cluster_rewards, local.rewards)
+    # after it, the runs part (the replacement runner starts new episodes), so compare learning, not values:
+    # both learned, and the cluster run kept learning after losing a node (one summary is a handful of
+    # episodes and 3DBall's reward climbs steeply here, so end values of two runs differ by 2-3x)
+    assert final_reward(local.rewards) >= 8, local.rewards
+    reward_at_the_loss = cluster_rewards[max(before_the_loss)]
+    assert final_reward(cluster_rewards) >= max(8, 3 * reward_at_the_loss), cluster_rewards
