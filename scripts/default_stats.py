@@ -60,8 +60,12 @@ def compare(before: dict[str, dict[str, list[float]]], after: dict[str, dict[str
     for algo, stats in before.items():
         for key, values in stats.items():
             new = after.get(algo, {}).get(key)
-            same = new is not None and len(new) == len(values) and all(
-                math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for a, b in zip(values, new, strict=True)
+            same = (
+                new is not None
+                and len(new) == len(values)
+                and all(
+                    math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for a, b in zip(values, new, strict=True)
+                )
             )
             if not same:
                 differences += 1
@@ -73,7 +77,9 @@ def compare(before: dict[str, dict[str, list[float]]], after: dict[str, dict[str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", nargs="?", type=Path)
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
     parser.add_argument("--algos", nargs="+", default=list(RUNS), choices=list(RUNS))

@@ -27,8 +27,10 @@ from rldojo.settings.run import (
 )
 from rldojo.settings.trainer import (
     Activation,
+    AdvantageNormalization,
     BehavioralCloningSettings,
     ConditioningType,
+    CoreHyperparamSettings,
     EncoderType,
     HyperparamSettings,
     MemorySettings,
@@ -43,11 +45,13 @@ from rldojo.settings.trainer import (
 
 __all__ = [
     "Activation",
+    "AdvantageNormalization",
     "BehavioralCloningSettings",
     "CheckpointSettings",
     "CompletionCriteria",
     "ConditioningType",
     "ConstantSettings",
+    "CoreHyperparamSettings",
     "EncoderType",
     "EngineSettings",
     "EnvironmentParameterSettings",

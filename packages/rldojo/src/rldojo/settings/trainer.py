@@ -126,15 +126,32 @@ class HyperparamSettings(SettingsModel):
         return self
 
 
-class OnPolicyHyperparamSettings(HyperparamSettings):
+class AdvantageNormalization(str, Enum):
+    """Over what on-policy advantages are normalised to mean 0 and std 1 before the loss."""
+
+    BUFFER = "buffer"  # ML-Agents: the whole update buffer at once
+    MINIBATCH = "minibatch"  # SB3's normalize_advantage=True: each minibatch on its own
+    NONE = "none"  # SB3's normalize_advantage=False
+
+
+class CoreHyperparamSettings(HyperparamSettings):
+    """Hyperparameters of the bases of rldojo's own trainers (on- and off-policy) beyond ML-Agents' schema."""
+
+    adam_eps: YamlFloat = Field(default=1.0e-8, gt=0.0)
+    """Adam's epsilon (torch's and ML-Agents' 1e-8; SB3's PPO and A2C use 1e-5)."""
+
+
+class OnPolicyHyperparamSettings(CoreHyperparamSettings):
     """Hyperparameters of on-policy trainers (PPO, A2C)."""
 
     num_epoch: YamlInt = Field(default=3, gt=0)
     lambd: YamlFloat = Field(default=0.95, ge=0.0, le=1.0)
     """GAE lambda: how far advantages look ahead before trusting the critic (1.0: Monte Carlo returns)."""
+    advantage_normalization: AdvantageNormalization = AdvantageNormalization.BUFFER
+    """``buffer`` (ML-Agents), ``minibatch`` (SB3's ``normalize_advantage: true``) or ``none``."""
 
 
-class OffPolicyHyperparamSettings(HyperparamSettings):
+class OffPolicyHyperparamSettings(CoreHyperparamSettings):
     """Hyperparameters of off-policy trainers (SAC, DQN)."""
 
     batch_size: YamlInt = Field(default=128, gt=0)

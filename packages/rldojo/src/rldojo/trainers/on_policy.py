@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -14,13 +14,20 @@ from torch import nn
 from rldojo.buffer import AgentBuffer, as_tensors, obs_key, observations
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
-from rldojo.settings import OnPolicyHyperparamSettings, TrainerSettings
-from rldojo.trainers.optimizer import Optimizer
+from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
+from rldojo.trainers.optimizer import Optimizer, adam
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 
-__all__ = ["OnPolicyOptimizer", "OnPolicySettingsT", "OnPolicyTrainer", "discounted_cumsum", "gae"]
+__all__ = [
+    "OnPolicyOptimizer",
+    "OnPolicySettingsT",
+    "OnPolicyTrainer",
+    "discounted_cumsum",
+    "gae",
+    "normalized",
+]
 
 OnPolicySettingsT = TypeVar("OnPolicySettingsT", bound=OnPolicyHyperparamSettings)
 
@@ -43,6 +50,11 @@ def gae(rewards: np.ndarray, values: np.ndarray, bootstrap: float, gamma: float,
     next_values = np.append(values[1:], bootstrap)
     deltas = rewards + gamma * next_values - values
     return discounted_cumsum(deltas, gamma * lambd)
+
+
+def normalized(advantages: torch.Tensor) -> torch.Tensor:
+    """Advantages shifted and scaled to mean 0 and standard deviation 1."""
+    return (advantages - advantages.mean()) / (advantages.std() + 1e-10)
 
 
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
@@ -71,7 +83,7 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         ).to(policy.device)
         parameters = {id(p): p for p in [*policy.actor.parameters(), *self.critic.parameters()]}
         self.parameters = list(parameters.values())
-        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate, fused=True)
+        self.optimizer = adam(self.parameters, hp)
         self.max_grad_norm = max_grad_norm
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
@@ -108,6 +120,11 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
             nn.utils.clip_grad_norm_(self.parameters, self.max_grad_norm)
         self.optimizer.step()
 
+    def stops_epochs(self, stats: dict[str, float]) -> bool:
+        """Whether the update ends after the minibatch that returned ``stats`` (e.g. PPO's ``target_kl``);
+        never by default."""
+        return False
+
     def update_normalization(self, observations: list[torch.Tensor]) -> None:
         """The critic's normalizer follows the policy's (a shared encoder is updated once, by the policy)."""
         self.critic.update_normalization(observations)
@@ -120,7 +137,8 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
 class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     """Base of on-policy trainers (PPO, A2C). Each trajectory gets value estimates and per-signal GAE and
     joins :attr:`update_buffer`; once it holds more than ``buffer_size`` steps, ``num_epoch`` epochs of
-    ``batch_size`` minibatches (advantages normalised) go to ``optimizer.update``.
+    ``batch_size`` minibatches (advantages normalised as ``advantage_normalization`` says) go to
+    ``optimizer.update``, until the optimizer :meth:`~OnPolicyOptimizer.stops_epochs`.
 
     Update-buffer columns: ``obs_<i>``, ``continuous_actions``, ``discrete_actions``, ``log_probs``,
     ``action_masks``, ``advantages`` and, per reward signal, ``values_<signal>`` and ``returns_<signal>``.
@@ -174,22 +192,33 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         """More than ``buffer_size`` steps in the update buffer."""
         return self.update_buffer.num_experiences > self.hyperparameters.buffer_size
 
-    def _update_policy(self) -> bool:
-        """``num_epoch`` shuffled passes of ``batch_size`` minibatches (advantages normalised over the whole
-        buffer) through ``optimizer.update``; the buffer is then emptied."""
+    def _minibatches(self, batch: dict[str, torch.Tensor]) -> Iterator[dict[str, torch.Tensor]]:
+        """``num_epoch`` shuffled passes over the update buffer's rows in ``batch``, ``batch_size`` rows at a
+        time (rows left over by the last full minibatch of a pass are left out of that pass)."""
         assert self.policy is not None
-        batch = as_tensors(self.update_buffer.arrays(), self.policy.device)
-        advantages = batch["advantages"]
-        batch["advantages"] = (advantages - advantages.mean()) / (advantages.std() + 1e-10)
         size = self.update_buffer.num_experiences
         batch_size = min(self.hyperparameters.batch_size, size)
-        stats = []
         for _ in range(self.hyperparameters.num_epoch):
             order = torch.randperm(size, device=self.policy.device)
             for start in range(0, size - batch_size + 1, batch_size):
                 indices = order[start : start + batch_size]
-                minibatch = {key: column[indices] for key, column in batch.items()}
-                stats.append(self.optimizer.update(minibatch, self._step))
+                yield {key: column[indices] for key, column in batch.items()}
+
+    def _update_policy(self) -> bool:
+        """``num_epoch`` shuffled passes of ``batch_size`` minibatches through ``optimizer.update`` (ended
+        early when the optimizer :meth:`~OnPolicyOptimizer.stops_epochs`); the buffer is then emptied."""
+        assert self.policy is not None
+        normalization = self.hyperparameters.advantage_normalization
+        batch = as_tensors(self.update_buffer.arrays(), self.policy.device)
+        if normalization is AdvantageNormalization.BUFFER:
+            batch["advantages"] = normalized(batch["advantages"])
+        stats = []
+        for minibatch in self._minibatches(batch):
+            if normalization is AdvantageNormalization.MINIBATCH:
+                minibatch["advantages"] = normalized(minibatch["advantages"])
+            stats.append(self.optimizer.update(minibatch, self._step))
+            if self.optimizer.stops_epochs(stats[-1]):
+                break
         self._report_update_stats(stats)
         self.update_buffer.clear()
         return True

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar, cast
 
 import torch
 from torch import nn
 
 from rldojo.policy import Policy
-from rldojo.settings import HyperparamSettings, TrainerSettings
+from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
-__all__ = ["Optimizer", "PolicyT", "SettingsT"]
+__all__ = ["Optimizer", "PolicyT", "SettingsT", "adam"]
 
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
 """A trainer type's ``hyperparameters:`` class (what its registration function pairs with it)."""
 PolicyT = TypeVar("PolicyT", bound=Policy[Any])
 """The policy a trainer type creates."""
+
+
+def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSettings) -> torch.optim.Adam:
+    """Fused Adam over ``parameters`` at ``learning_rate`` with ``adam_eps``."""
+    return torch.optim.Adam(
+        parameters, lr=hyperparameters.learning_rate, eps=hyperparameters.adam_eps, fused=True
+    )
 
 
 class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):

@@ -17,6 +17,8 @@ class A2CSettings(OnPolicyHyperparamSettings):
 
     beta: YamlFloat = Field(5.0e-3, ge=0.0)
     """Entropy bonus strength."""
+    vf_coef: YamlFloat = Field(0.5, ge=0.0)
+    """Weight of the value loss in the total loss."""
     num_epoch: YamlInt = 1
     """Must be 1: A2C uses each experience for one gradient step only."""
     max_grad_norm: YamlFloat | None = Field(None, gt=0.0)

@@ -31,7 +31,8 @@ class A2COptimizer(OnPolicyOptimizer[A2CSettings]):
         value_loss = torch.stack(
             [((batch[f"returns_{name}"] - values) ** 2).mean() for name, values in self.critic(obs).items()]
         ).mean()
-        self.apply_gradients(policy_loss + 0.5 * value_loss - beta * entropy.mean(), lr)
+        loss = policy_loss + self.hyperparameters.vf_coef * value_loss - beta * entropy.mean()
+        self.apply_gradients(loss, lr)
         return {
             "Losses/Policy Loss": abs(policy_loss.item()),
             "Losses/Value Loss": value_loss.item(),

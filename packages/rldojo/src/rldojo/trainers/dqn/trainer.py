@@ -19,7 +19,7 @@ from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.dqn.settings import TRAINER_NAME, DQNSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer
+from rldojo.trainers.optimizer import Optimizer, adam
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 from rldojo.value_based_policy import ValueBasedPolicy, greedy_actions
@@ -66,7 +66,7 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.q_network = policy.actor
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
         self.parameters = list(self.q_network.parameters())
-        self.optimizer = torch.optim.Adam(self.parameters, lr=hp.learning_rate, fused=True)
+        self.optimizer = adam(self.parameters, hp)
         # (target, online) tensors: weights follow by tau, normalizer statistics are copied
         self.weight_pairs = list(zip(self.target_network.parameters(), self.parameters, strict=True))
         self.buffer_pairs = list(zip(self.target_network.buffers(), self.q_network.buffers(), strict=True))

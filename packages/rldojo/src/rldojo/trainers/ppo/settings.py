@@ -18,6 +18,14 @@ class PPOSettings(OnPolicyHyperparamSettings):
     """Entropy bonus strength."""
     epsilon: YamlFloat = Field(0.2, gt=0.0)
     """Clip range of the policy ratio and of value updates."""
+    epsilon_final: YamlFloat = Field(0.1, ge=0.0)
+    """Where a linear ``epsilon_schedule`` ends at ``max_steps``: ML-Agents' 0.1; 0 for SB3's linear
+    ``clip_range`` schedule."""
+    vf_coef: YamlFloat = Field(0.5, ge=0.0)
+    """Weight of the value loss in the total loss."""
+    target_kl: YamlFloat | None = Field(None, gt=0.0)
+    """Stop an update's epochs at the first minibatch whose approximate KL divergence from the policy that
+    collected the buffer exceeds 1.5 x ``target_kl`` (that minibatch takes no step); none: every epoch."""
     num_epoch: YamlInt = Field(3, gt=0)
     clip_value_updates: bool = True
     """Clip each value update to ``epsilon`` around the old estimate, as ML-Agents does; false: the plain

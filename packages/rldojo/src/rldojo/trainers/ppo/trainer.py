@@ -12,7 +12,14 @@ from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
 from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings
 from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["PPOOptimizer", "PPOTrainer"]
+__all__ = ["PPOOptimizer", "PPOTrainer", "approximate_kl"]
+
+
+def approximate_kl(log_probs: torch.Tensor, old_log_probs: torch.Tensor) -> float:
+    """KL(old || new) estimated from per-dimension log-probabilities [batch, dims] of the taken actions:
+    the mean of (r - 1) - log r, r the joint probability ratio (unbiased, never negative)."""
+    log_ratio = (log_probs - old_log_probs).sum(dim=1)
+    return float((torch.expm1(log_ratio) - log_ratio).mean())
 
 
 class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
@@ -25,7 +32,7 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         max_steps = trainer_settings.max_steps
         epsilon_schedule = hp.epsilon_schedule or hp.learning_rate_schedule
         beta_schedule = hp.beta_schedule or hp.learning_rate_schedule
-        self.decay_epsilon = DecayedValue(epsilon_schedule, hp.epsilon, 0.1, max_steps)
+        self.decay_epsilon = DecayedValue(epsilon_schedule, hp.epsilon, hp.epsilon_final, max_steps)
         self.decay_beta = DecayedValue(beta_schedule, hp.beta, 1e-5, max_steps)
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
@@ -47,14 +54,25 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
             value_losses.append(value_loss.mean())
         value_loss = torch.stack(value_losses).mean()
 
-        self.apply_gradients(policy_loss + 0.5 * value_loss - beta * entropy.mean(), lr)
-        return {
+        stats = {
             "Losses/Policy Loss": abs(policy_loss.item()),
             "Losses/Value Loss": value_loss.item(),
             "Policy/Learning Rate": lr,
             "Policy/Epsilon": epsilon,
             "Policy/Beta": beta,
         }
+        if self.hyperparameters.target_kl is not None:
+            stats["Policy/Approximate KL"] = approximate_kl(log_probs.detach(), batch["log_probs"])
+            if self.stops_epochs(stats):
+                return stats  # SB3's early stop: this minibatch takes no step
+        loss = policy_loss + self.hyperparameters.vf_coef * value_loss - beta * entropy.mean()
+        self.apply_gradients(loss, lr)
+        return stats
+
+    def stops_epochs(self, stats: dict[str, float]) -> bool:
+        """Past 1.5 x ``target_kl`` of approximate KL divergence from the policy that collected the buffer."""
+        target_kl = self.hyperparameters.target_kl
+        return target_kl is not None and stats["Policy/Approximate KL"] > 1.5 * target_kl
 
 
 class PPOTrainer(OnPolicyTrainer[PPOSettings]):

@@ -16,7 +16,7 @@ from rldojo.networks import Critic, clip_continuous, default_device
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer
+from rldojo.trainers.optimizer import Optimizer, adam
 from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQNetworks
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
@@ -74,11 +74,9 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         self.entropy = EntropyCoefficients(
             spec.action_spec.continuous_size, self.actor.branch_sizes, hp.init_entcoef
         ).to(device)
-        self.policy_optimizer = torch.optim.Adam(self.actor.parameters(), lr=hp.learning_rate, fused=True)
-        self.value_optimizer = torch.optim.Adam(
-            [*self.q_networks.parameters(), *self.value_network.parameters()], lr=hp.learning_rate, fused=True
-        )
-        self.entropy_optimizer = torch.optim.Adam(self.entropy.parameters(), lr=hp.learning_rate, fused=True)
+        self.policy_optimizer = adam(self.actor.parameters(), hp)
+        self.value_optimizer = adam([*self.q_networks.parameters(), *self.value_network.parameters()], hp)
+        self.entropy_optimizer = adam(self.entropy.parameters(), hp)
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
