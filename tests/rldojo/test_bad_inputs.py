@@ -136,7 +136,7 @@ CASES: dict[str, Case] = {
     "self_play": config(behavior("    self_play: {window: 3}\n")),
     "threaded": config(behavior("    threaded: true\n")),
     "memory": config(GOOD.replace("num_layers: 1", "num_layers: 1, memory: {memory_size: 8}")),
-    "behavioral cloning": config(behavior("    behavioral_cloning: {demo_path: x.demo}\n")),
+    "behavioral cloning demo missing": config(behavior("    behavioral_cloning: {demo_path: x.demo}\n")),
     "unknown activation": config(GOOD.replace("num_layers: 1", "num_layers: 1, activation: sigmoid")),
     "unknown encoder": config(GOOD.replace("num_layers: 1", "num_layers: 1, vis_encode_type: vit")),
     "unknown schedule": config(hyper("batch_size: 16, buffer_size: 64, learning_rate_schedule: cosine")),

@@ -238,6 +238,16 @@ def _check_resumable(options: RunOptions, run_dir: RunDirectory, saved: dict[str
         )
 
 
+def check_demonstrations(options: RunOptions) -> None:
+    """ConfigError, before anything is written, when a ``demo_path`` names no ``.demo`` file (whether they
+    match the behavior is checked once its spec is known)."""
+    from rldojo_unity.demonstrations import demonstration_paths
+
+    for settings in (options.default_settings, *options.behaviors.values()):
+        for path in settings.demo_paths() if settings is not None else ():
+            demonstration_paths(path)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the run options and results folder, then train."""
     overrides = overrides_from(args)
@@ -267,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
     env_build = env_build_path(options.env_settings.env_path)
     check_env_spec(str(options.env_settings.env_path))
     check_num_envs(options.env_settings.num_envs)
+    check_demonstrations(options)
     device = options.torch_settings.resolve_device()
     with run_lock(options.checkpoint_settings.write_path):
         run_dir = RunDirectory.prepare(options)

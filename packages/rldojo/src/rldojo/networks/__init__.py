@@ -1,6 +1,6 @@
 """Neural networks: observation encoders, action heads, actor and critic."""
 
-from rldojo.networks.action_heads import ActionHead, ActionSample, clip_continuous
+from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistribution, clip_continuous
 from rldojo.networks.device import default_device, set_default_device
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.networks.models import Actor, Critic
@@ -12,6 +12,7 @@ __all__ = [
     "Actor",
     "Critic",
     "ObservationEncoder",
+    "PolicyDistribution",
     "RunningNormalizer",
     "clip_continuous",
     "default_device",

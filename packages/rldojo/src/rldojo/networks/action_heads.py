@@ -9,7 +9,7 @@ import torch
 from mlagents_envs.base_env import ActionSpec
 from torch import nn
 
-__all__ = ["ActionHead", "ActionSample", "clip_continuous"]
+__all__ = ["ActionHead", "ActionSample", "PolicyDistribution", "clip_continuous"]
 
 MASKED_LOGIT = -1.0e8
 CONTINUOUS_CLIP = 3.0
@@ -29,6 +29,18 @@ class ActionSample:
     discrete: torch.Tensor  # [batch, num_branches], int64
     log_probs: torch.Tensor  # [batch, continuous_size + num_branches], one per action dimension
     entropy: torch.Tensor  # [batch]
+
+
+@dataclass
+class PolicyDistribution:
+    """A reparameterised sample of the policy for a batch of states: what SAC's losses and behavioral
+    cloning need."""
+
+    continuous: (
+        torch.Tensor
+    )  # [batch, continuous_size] in [-1, 1] (what the environment receives), differentiable
+    continuous_log_probs: torch.Tensor  # [batch, continuous_size]
+    branch_log_probs: list[torch.Tensor]  # per branch [batch, size]: log-probabilities of every action
 
 
 def _scaled_linear(inputs: int, outputs: int, gain: float) -> nn.Linear:
@@ -115,6 +127,17 @@ class ActionHead(nn.Module):
             discrete = torch.zeros(batch, 0, dtype=torch.long, device=hidden.device)
         log_probs, entropy = self._log_probs_and_entropy(gaussian, branches, continuous, discrete)
         return ActionSample(continuous, discrete, log_probs, entropy)
+
+    def distribution(self, hidden: torch.Tensor, masks: torch.Tensor | None) -> PolicyDistribution:
+        """A reparameterised sample, clipped as the environment receives it, and each branch's log-probs."""
+        gaussian = self._gaussian(hidden)
+        continuous = log_probs = hidden.new_zeros(hidden.shape[0], 0)
+        if gaussian is not None:
+            mean, log_std = gaussian
+            noise = torch.randn_like(mean)
+            continuous = clip_continuous(mean + noise * log_std.exp())
+            log_probs = -0.5 * noise**2 - log_std - HALF_LOG_2PI
+        return PolicyDistribution(continuous, log_probs, self._branch_log_probs(hidden, masks))
 
     def evaluate(
         self,

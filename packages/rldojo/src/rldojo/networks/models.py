@@ -8,7 +8,7 @@ import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 from torch import nn
 
-from rldojo.networks.action_heads import ActionHead, ActionSample
+from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistribution
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.settings import NetworkSettings
 
@@ -29,6 +29,12 @@ class Actor(nn.Module):
         self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
     ) -> ActionSample:
         return self.action_head.sample(self.encoder(observations), masks, deterministic)
+
+    def distribution(
+        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None
+    ) -> PolicyDistribution:
+        """A differentiable sample of the policy (what behavioral cloning fits to demonstrated actions)."""
+        return self.action_head.distribution(self.encoder(observations), masks)
 
     def evaluate(
         self,

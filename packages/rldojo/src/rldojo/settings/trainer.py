@@ -174,14 +174,20 @@ class SelfPlaySettings(SettingsModel):
 
 
 class BehavioralCloningSettings(SettingsModel):
-    """Behavioral cloning from demonstrations; validated, not built yet."""
+    """Behavioral cloning: after each policy update, a supervised loss that pulls the policy towards the
+    actions of ``demo_path`` (a ``.demo`` file or a folder of them), ML-Agents' semantics."""
 
     demo_path: str
-    steps: YamlInt = 0
-    strength: YamlFloat = 1.0
-    samples_per_update: YamlInt = 0
-    num_epoch: YamlInt | None = None
-    batch_size: YamlInt | None = None
+    steps: YamlInt = Field(default=0, ge=0)
+    """Steps over which ``strength`` anneals linearly to 0; 0 keeps it constant."""
+    strength: YamlFloat = Field(default=1.0, ge=0.0)
+    """Its learning rate relative to the trainer's ``learning_rate``."""
+    samples_per_update: YamlInt = Field(default=0, ge=0)
+    """Demonstration samples per epoch of one update at most; 0: the whole demonstration."""
+    num_epoch: YamlInt | None = Field(default=None, gt=0)
+    """Passes over the demonstration per update; default 3."""
+    batch_size: YamlInt | None = Field(default=None, gt=0)
+    """Demonstration samples per gradient step; default: the trainer's ``batch_size``."""
 
 
 def _settings_class(name: str, info: ValidationInfo) -> type[HyperparamSettings]:
@@ -326,14 +332,11 @@ class TrainerSettings(SettingsModel):
             raise not_supported_error("self_play")
         return value
 
-    @field_validator("behavioral_cloning")
-    @classmethod
-    def _behavioral_cloning_is_built(
-        cls, value: BehavioralCloningSettings | None
-    ) -> BehavioralCloningSettings | None:
-        if value is not None:
-            raise not_supported_error("behavioral_cloning")
-        return value
+    def demo_paths(self) -> list[str]:
+        """The demonstrations this behavior reads: behavioral cloning's and any reward signal's."""
+        signals = [getattr(signal, "demo_path", None) for signal in self.reward_signals.values()]
+        cloning = [self.behavioral_cloning.demo_path] if self.behavioral_cloning else []
+        return cloning + [path for path in signals if path]
 
     @model_validator(mode="after")
     def _checkpoints_evenly(self) -> TrainerSettings:

@@ -22,6 +22,7 @@ from rldojo.errors import RldojoError
 from rldojo.export.spec import behavior_spec_state
 from rldojo.settings import TrainerSettings
 from rldojo.stats import StatsAggregationMethod, StatsPropertyType, StatsReporter
+from rldojo.trainers.behavioral_cloning import BehavioralCloning
 from rldojo.trainers.optimizer import Optimizer, PolicyT, SettingsT
 from rldojo.trajectory import Trajectory
 
@@ -59,6 +60,7 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self._reward_buffer: deque[float] = deque(maxlen=reward_buff_cap)
         self.policy: PolicyT | None = None
         self.optimizer: Optimizer[SettingsT, PolicyT] | None = None
+        self.behavioral_cloning: BehavioralCloning | None = None
         self.trajectory_queue: deque[Trajectory] = deque()
         self._step = 0
         self._stats_reporter.add_property(
@@ -138,9 +140,20 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
 
     # ----- lifecycle -----
     def add_policy(self, parsed_behavior_id: str, policy: PolicyT) -> None:
-        """Adopt ``policy``, create the optimizer, then resume or initialise from a checkpoint if asked."""
+        """Adopt ``policy``, create the optimizer (and behavioral cloning, when set), then resume or
+        initialise from a checkpoint if asked."""
         self.policy = policy
         self.optimizer = self.create_optimizer()
+        cloning = self.trainer_settings.behavioral_cloning
+        if cloning is not None and self.is_training:
+            self.behavioral_cloning = BehavioralCloning(
+                cloning,
+                policy,
+                self.behavior_name,
+                self.hyperparameters.learning_rate,
+                self.hyperparameters.batch_size,
+                self.trainer_settings.trainer_type,
+            )
         if self.resume:
             self.load_state(load_latest_checkpoint(self.artifact_path, policy.device), full=True)
         elif self.trainer_settings.init_path:
@@ -166,9 +179,12 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self._process_trajectory(trajectory)
 
     def update_when_ready(self) -> None:
-        """:meth:`_update_policy` while training, once :meth:`_is_ready_update`."""
-        if self.should_still_train and self._is_ready_update():
-            self._update_policy()
+        """:meth:`_update_policy` while training, once :meth:`_is_ready_update`; behavioral cloning follows
+        every update that changed the policy."""
+        if not (self.should_still_train and self._is_ready_update()):
+            return
+        if self._update_policy() and self.behavioral_cloning is not None:
+            self._report_update_stats([self.behavioral_cloning.update(self._step)])
 
     def _report_episode(self, trajectory: Trajectory) -> None:
         """The episode's return (the agent processor totals it), in the reward buffer and the stats; each
@@ -207,6 +223,7 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             "trainer_type": self.trainer_settings.trainer_type,
             "modules": {name: module.state_dict() for name, module in self.get_modules().items()},
             "trainer_state": self._trainer_state(),
+            "behavioral_cloning": self.behavioral_cloning.state_dict() if self.behavioral_cloning else None,
         }
 
     def load_state(self, state: dict[str, Any], full: bool) -> None:
@@ -223,4 +240,6 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             self._step = int(state["step"])
             self._stats_reporter.set_stat("Step", float(self._step))
             self._load_trainer_state(state["trainer_state"])
+            if self.behavioral_cloning is not None and state.get("behavioral_cloning"):
+                self.behavioral_cloning.load_state_dict(state["behavioral_cloning"])
             restore_rng_state(state["rng"])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 from torch import nn
 
-from rldojo.networks import ActionSample, ObservationEncoder
+from rldojo.networks import ActionSample, ObservationEncoder, PolicyDistribution
 from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
 from rldojo.settings import NetworkSettings
 
@@ -17,15 +16,6 @@ __all__ = ["ActionValueNetwork", "PolicyDistribution", "SACActor", "TwinQNetwork
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 SQUASH_EPSILON = 1e-6
-
-
-@dataclass
-class PolicyDistribution:
-    """A reparameterised sample of the policy for a batch of states, with what SAC's losses need."""
-
-    continuous: torch.Tensor  # [batch, continuous_size] in [-1, 1], differentiable
-    continuous_log_probs: torch.Tensor  # [batch, continuous_size]
-    branch_log_probs: list[torch.Tensor]  # per branch [batch, size]: log-probabilities of every action
 
 
 class SACActor(nn.Module):

@@ -1,0 +1,159 @@
+"""Behavioral cloning: the loss on real ML-Agents demonstrations, cloning alone solving Basic from
+ExpertBasic.demo, SAC with cloning, its state in checkpoints, and one-line errors for demonstrations that
+do not fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from mlagents_envs.base_env import (
+    ActionSpec,
+    BehaviorSpec,
+    DimensionProperty,
+    ObservationSpec,
+    ObservationType,
+)
+
+from rldojo.checkpoint import load_checkpoint
+from rldojo.cli import main
+from rldojo.errors import ConfigError
+from rldojo.networks import Actor
+from rldojo.policy import Policy
+from rldojo.settings import BehavioralCloningSettings, NetworkSettings
+from rldojo.trainers.behavioral_cloning import LOSS_STAT, BehavioralCloning
+from rldojo.value_based_policy import ValueBasedPolicy
+
+from .training_runs import CONFIGS, train
+
+DEMOS = Path("/work/shared/reference-data/mlagents/demos")
+BASIC_DEMO = DEMOS / "ExpertBasic.demo"
+BASIC_SPEC = BehaviorSpec(
+    [ObservationSpec((20,), (DimensionProperty.UNSPECIFIED,), ObservationType.DEFAULT, "")],
+    ActionSpec(0, (3,)),
+)
+RIGHT = 2  # ExpertBasic.demo walks right, to the large goal, at every decision
+
+
+def basic_policy() -> Policy[Actor]:
+    torch.manual_seed(0)
+    actor = Actor(
+        BASIC_SPEC.observation_specs, NetworkSettings(hidden_units=16, num_layers=1), BASIC_SPEC.action_spec
+    )
+    return Policy(BASIC_SPEC, actor, torch.device("cpu"))
+
+
+def cloning(policy: Policy[Actor], **settings: object) -> BehavioralCloning:
+    bc = BehavioralCloningSettings(demo_path=str(BASIC_DEMO), **settings)
+    return BehavioralCloning(
+        bc, policy, "Basic", learning_rate=1e-2, default_batch_size=16, trainer_type="ppo"
+    )
+
+
+def test_updates_fit_the_policy_to_the_demonstrated_actions():
+    policy = basic_policy()
+    bc = cloning(policy, num_epoch=5)
+    demo = bc.demonstration
+    first = bc.update(step=0)[LOSS_STAT]
+    for _ in range(10):
+        last = bc.update(step=0)[LOSS_STAT]
+    assert last < first / 5
+    with torch.no_grad():
+        chosen = policy.actor(demo.observations, None, deterministic=True).discrete[:, 0]
+    assert (chosen == RIGHT).all()
+
+
+def test_strength_anneals_to_zero_over_steps_and_samples_per_update_caps_the_batches():
+    bc = cloning(basic_policy(), steps=1000, strength=0.5, samples_per_update=16, batch_size=8)
+    assert bc.learning_rate(0) == pytest.approx(5e-3)
+    assert bc.learning_rate(500) == pytest.approx(2.5e-3)
+    assert bc.learning_rate(5000) == pytest.approx(1e-10)
+    assert bc.batches_per_epoch == 2 and bc.num_epoch == 3  # ML-Agents' default num_epoch
+    assert cloning(basic_policy()).batch_size == 16  # the trainer's batch_size when none is set
+    assert cloning(basic_policy(), steps=0).learning_rate(10**6) == pytest.approx(1e-2)
+
+
+def test_demonstration_of_another_behavior_is_one_clear_error():
+    with pytest.raises(
+        ConfigError, match=r"Expert3DBall.demo has observation shapes \[\(8,\)\], but behavior "
+    ):
+        BehavioralCloning(
+            BehavioralCloningSettings(demo_path=str(DEMOS / "Expert3DBall.demo")),
+            basic_policy(), "Basic", 1e-3, 16, "ppo",
+        )  # fmt: skip
+
+
+def test_a_policy_without_an_action_distribution_is_refused():
+    q_network = torch.nn.Linear(20, 3)
+    policy = ValueBasedPolicy(BASIC_SPEC, q_network, torch.device("cpu"))
+    with pytest.raises(
+        ConfigError, match=r"^behavioral_cloning of Basic: trainer_type dqn has no action distribution"
+    ):
+        BehavioralCloning(
+            BehavioralCloningSettings(demo_path=str(BASIC_DEMO)), policy, "Basic", 1e-3, 16, "dqn"
+        )
+
+
+@pytest.mark.slow
+def test_cloning_alone_solves_basic_from_expert_basic_demo(tmp_path):
+    """No extrinsic reward in the updates (strength 0): the mean reward comes from imitation alone."""
+    demo = "behaviors.Basic.behavioral_cloning.demo_path"
+    recorder = train(CONFIGS / "imitation" / "basic_bc.yaml", tmp_path, **{demo: str(BASIC_DEMO)})
+    last = max(recorder.rewards)
+    assert recorder.rewards[last] >= 0.9, recorder.rewards
+    losses = recorder.summaries[LOSS_STAT]
+    assert losses[max(losses)].mean < losses[min(losses)].mean / 4
+    checkpoint = load_checkpoint(tmp_path / "run" / "Basic" / "checkpoint.pt")
+    assert checkpoint["behavioral_cloning"]["state"]  # its Adam's moments, for --resume
+
+
+def basic_config(folder: Path, demo_path: str, trainer_type: str = "ppo", max_steps: int = 64) -> Path:
+    config = {
+        "behaviors": {
+            "Basic": {
+                "trainer_type": trainer_type,
+                "hyperparameters": {"batch_size": 16, "buffer_size": 32},
+                "network_settings": {"hidden_units": 8, "num_layers": 1},
+                "behavioral_cloning": {"demo_path": demo_path},
+                "max_steps": max_steps,
+                "time_horizon": 8,
+                "summary_freq": max_steps // 2,
+            }
+        },
+        "env_settings": {"env_path": "sim:Basic"},
+    }
+    path = folder / "run.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_sac_clones_after_its_updates(tmp_path):
+    recorder = train(basic_config(tmp_path, str(BASIC_DEMO), "sac", max_steps=400), tmp_path)
+    losses = recorder.summaries[LOSS_STAT]
+    assert sorted(losses) == [200, 400]
+    assert losses[400].mean < losses[200].mean
+
+
+def test_cli_demo_that_does_not_match_the_behavior_exits_2_in_one_line(tmp_path, monkeypatch, capsys):
+    basic_config(tmp_path, str(DEMOS / "Expert3DBall.demo"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["learn", "run.yaml", "--run-id", "r"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert error.startswith(
+        f"rldojo: Demonstration {DEMOS / 'Expert3DBall.demo'} has observation shapes [(8,)], but behavior "
+        "Basic has [(20,)]; record the demonstration from the same scene as the behavior."
+    ), error
+
+
+def test_cli_demo_path_that_names_nothing_exits_2_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    basic_config(tmp_path, "demos")
+    (tmp_path / "demos").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["learn", "run.yaml", "--run-id", "r"]) == 2
+    assert capsys.readouterr().err == (
+        "rldojo: No .demo files in folder demos; record some or point demo_path at a file.\n"
+    )
+    assert not (tmp_path / "results").exists()
