@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rldojo.trajectory import next_obs_key, obs_key
+
 __all__ = ["AgentBuffer", "ReplayBuffer", "as_tensors", "next_obs_key", "obs_key", "observations"]
 
 
@@ -89,16 +91,6 @@ class ReplayBuffer:
         columns = {key: tensor.numpy() for key, tensor in state["columns"].items()}
         if columns and len(next(iter(columns.values()))):
             self.add(columns)
-
-
-def obs_key(index: int) -> str:
-    """Buffer column of observation ``index``."""
-    return f"obs_{index}"
-
-
-def next_obs_key(index: int) -> str:
-    """Buffer column of the observation following observation ``index`` (replay buffers)."""
-    return f"next_obs_{index}"
 
 
 def as_tensors(arrays: Mapping[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Trajectory"]
+__all__ = ["Trajectory", "next_obs_key", "obs_key"]
+
+
+def obs_key(index: int) -> str:
+    """Batch column of observation ``index``."""
+    return f"obs_{index}"
+
+
+def next_obs_key(index: int) -> str:
+    """Batch column of the observation following observation ``index``."""
+    return f"next_obs_{index}"
 
 
 @dataclass
@@ -52,3 +62,16 @@ class Trajectory:
         dones = np.zeros(len(self), dtype=np.float32)
         dones[-1] = float(self.terminated)
         return dones
+
+    def transitions(self) -> dict[str, np.ndarray]:
+        """The trajectory as transition columns, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
+        ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards`` and ``dones``."""
+        columns = {obs_key(i): obs for i, obs in enumerate(self.obs)}
+        columns |= {next_obs_key(i): obs for i, obs in enumerate(self.next_observations())}
+        return columns | {
+            "continuous_actions": self.continuous_actions,
+            "discrete_actions": self.discrete_actions,
+            "action_masks": self.action_masks,
+            "rewards": self.rewards,
+            "dones": self.dones(),
+        }

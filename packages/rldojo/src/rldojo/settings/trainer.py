@@ -25,8 +25,8 @@ PLANNED_TRAINER_TYPES = ("poca",)
 TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
 """Trainer-type name prefixes and the distribution that provides them."""
 
-SUPPORTED_REWARD_SIGNALS = ("extrinsic",)
-KNOWN_REWARD_SIGNALS = ("extrinsic", "gail", "curiosity", "rnd")
+PLANNED_REWARD_SIGNALS = ("gail",)
+"""ML-Agents reward signals that rldojo means to ship but which are not installed yet."""
 
 
 MAX_HIDDEN_UNITS = 4096
@@ -94,7 +94,7 @@ class NetworkSettings(SettingsModel):
 
 
 class RewardSignalSettings(SettingsModel):
-    """One reward signal; only ``extrinsic`` is built, so its fields are all a signal has here."""
+    """What every reward signal has (``extrinsic``'s settings); a signal's own settings class extends it."""
 
     gamma: YamlFloat = Field(default=0.99, ge=0.0, le=1.0)
     strength: YamlFloat = 1.0
@@ -222,6 +222,34 @@ def _settings_class(name: str, info: ValidationInfo) -> type[HyperparamSettings]
     return settings_class
 
 
+def _reward_signal_settings_class(name: str) -> type[RewardSignalSettings]:
+    """The settings class of reward signal ``name``, from the plugin that provides it (loaded now)."""
+    from rldojo import plugins
+
+    try:
+        entry = plugins.reward_signal(name)
+    except plugins.PluginError as error:
+        raise PydanticCustomError("broken_plugin", "{error}", {"error": str(error), "at": (name,)}) from None
+    if entry is None:
+        if name in PLANNED_REWARD_SIGNALS:
+            raise not_supported_error(f"reward signal {name}", name)
+        registry = plugins.reward_signal_registry()
+        unknown = unknown_key_error(name, [*registry.entries, *PLANNED_REWARD_SIGNALS], what="reward signal")
+        if not registry.broken:
+            raise unknown
+        context = {"message": str(unknown), "hint": registry.broken_hint(), "at": (name,)}
+        raise PydanticCustomError(unknown.type, "{message}{hint}", context)
+    settings_class = entry.settings_class
+    if not issubclass(settings_class, RewardSignalSettings):
+        raise PydanticCustomError(
+            "broken_plugin",
+            "plugin {source}: settings class of reward signal '{name}' must derive from "
+            "rldojo.settings.RewardSignalSettings",
+            {"source": str(entry.source), "name": name, "at": (name,)},
+        )
+    return settings_class
+
+
 def _installed(distribution: str) -> bool:
     try:
         metadata.distribution(distribution)
@@ -263,7 +291,7 @@ class TrainerSettings(SettingsModel):
     trainer_type: str = "ppo"
     hyperparameters: SerializeAsAny[HyperparamSettings] = Field(default_factory=HyperparamSettings)
     network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
-    reward_signals: dict[str, RewardSignalSettings] = Field(
+    reward_signals: dict[str, SerializeAsAny[RewardSignalSettings]] = Field(
         default_factory=default_reward_signals, min_length=1
     )
     init_path: str | None = None
@@ -309,14 +337,23 @@ class TrainerSettings(SettingsModel):
 
     @field_validator("reward_signals", mode="before")
     @classmethod
-    def _reward_signals_are_built(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for name in value:
-                if name not in KNOWN_REWARD_SIGNALS:
-                    raise unknown_key_error(str(name), KNOWN_REWARD_SIGNALS, what="reward signal")
-                if name not in SUPPORTED_REWARD_SIGNALS:
-                    raise not_supported_error(f"reward signal {name}", name)
-        return value
+    def _reward_signal_settings(cls, value: Any, info: ValidationInfo) -> Any:
+        """Validate each signal's settings with the settings class of the plugin that provides it."""
+        if not isinstance(value, dict):
+            return value
+        signals = {}
+        for name, settings in value.items():
+            settings_class = _reward_signal_settings_class(str(name))
+            if isinstance(settings, RewardSignalSettings) and isinstance(settings, settings_class):
+                signals[name] = settings
+                continue
+            try:
+                signals[name] = settings_class.model_validate(settings or {}, context=info.context)
+            except ValidationError as error:
+                first = error.errors()[0]
+                ctx = {**first.get("ctx", {}), "at": (name, *error_path(first))}
+                raise PydanticCustomError(first["type"], first["msg"], ctx) from None
+        return signals
 
     @field_validator("threaded")
     @classmethod
