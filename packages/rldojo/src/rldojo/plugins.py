@@ -411,13 +411,19 @@ def trainer_type(name: str) -> TrainerTypeEntry | None:
     None when no plugin provides it. PluginError (naming the plugin) when the plugin whose entry point
     has that name, or the only candidates, are broken, or when two plugins claim ``name``.
     """
-    candidates = _trainer_type_registry(frozenset([name]))
+    return _candidate_first(name, _trainer_type_registry(frozenset([name])), trainer_type_registry)
+
+
+def _candidate_first(
+    name: str, candidates: Registry[Entry], everything: Callable[[], Registry[Entry]]
+) -> Entry | None:
+    """``name`` from the registry of its candidate plugins, else (none of them broken) from ``everything``."""
     entry = candidates.get(name)
     if entry is not None:
         return entry
     if candidates.broken:
-        raise PluginError(f"trainer type '{name}' is not available: {candidates.broken[0].message}")
-    return trainer_type_registry().get(name)
+        raise PluginError(f"{candidates.what} '{name}' is not available: {candidates.broken[0].message}")
+    return everything().get(name)
 
 
 def trainer_class(name: str) -> type:
@@ -449,13 +455,7 @@ def reward_signal(name: str) -> RewardSignalEntry | None:
     None when no plugin provides it; PluginError (naming the plugin) when that plugin is broken or two
     plugins claim ``name``.
     """
-    candidates = _reward_signal_registry(name)
-    entry = candidates.get(name)
-    if entry is not None:
-        return entry
-    if candidates.broken:
-        raise PluginError(f"reward signal '{name}' is not available: {candidates.broken[0].message}")
-    return reward_signal_registry().get(name)
+    return _candidate_first(name, _reward_signal_registry(name), reward_signal_registry)
 
 
 def reward_signal_class(name: str) -> type:
