@@ -163,14 +163,24 @@ class OffPolicyHyperparamSettings(CoreHyperparamSettings):
 
 
 class SelfPlaySettings(SettingsModel):
-    """Self-play (ML-Agents' ghost trainer); validated, not built yet."""
+    """Self-play (ML-Agents' ghost trainer): the learning team plays past snapshots of the policy.
 
-    save_steps: YamlInt = 20000
-    team_change: YamlInt = 100000
-    swap_steps: YamlInt = 2000
-    window: YamlInt = 10
-    play_against_latest_model_ratio: YamlFloat = 0.5
+    Steps are the learning behavior's steps; ``swap_steps`` counts the opponents' steps. ``team_change``
+    defaults to ``5 * save_steps`` as in ML-Agents.
+    """
+
+    save_steps: YamlInt = Field(default=20000, gt=0)
+    team_change: YamlInt = Field(default=100000, gt=0)
+    swap_steps: YamlInt = Field(default=2000, gt=0)
+    window: YamlInt = Field(default=10, gt=0)
+    play_against_latest_model_ratio: YamlFloat = Field(default=0.5, ge=0.0, le=1.0)
     initial_elo: YamlFloat = 1200.0
+
+    @model_validator(mode="after")
+    def _team_change_follows_save_steps(self) -> SelfPlaySettings:
+        if "team_change" not in self.model_fields_set:
+            self.team_change = 5 * self.save_steps
+        return self
 
 
 class BehavioralCloningSettings(SettingsModel):
@@ -360,13 +370,6 @@ class TrainerSettings(SettingsModel):
     def _threaded_is_built(cls, value: bool) -> bool:
         if value:
             raise not_supported_error("threaded trainers")
-        return value
-
-    @field_validator("self_play")
-    @classmethod
-    def _self_play_is_built(cls, value: SelfPlaySettings | None) -> SelfPlaySettings | None:
-        if value is not None:
-            raise not_supported_error("self_play")
         return value
 
     def demo_paths(self) -> list[str]:
