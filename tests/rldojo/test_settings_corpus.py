@@ -20,7 +20,8 @@ pytestmark = pytest.mark.smoke
 CORPUS = Path("/work/shared/reference-data/mlagents/configs")
 
 PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld Match3 PushBlock
-Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump WallJump_curriculum Worm"""
+Pyramids PyramidsRND Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump WallJump_curriculum
+Worm"""
 SAC_LOADS = "3DBall 3DBallHard Basic Crawler FoodCollector GridWorld PushBlock Walker WallJump Worm"
 LOADS = (
     {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()}
@@ -29,7 +30,6 @@ LOADS = (
         "plugin/a2c_3DBall.yaml": "a2c",
     }
     | {f"sac/{name}.yaml": "sac" for name in SAC_LOADS.split()}
-    | {"poca/DungeonEscape.yaml": "poca", "poca/PushBlockCollab.yaml": "poca"}
 )
 """file: the trainer_type of its behaviors"""
 
@@ -37,12 +37,12 @@ NOT_SUPPORTED_YET = {  # file: (feature, YAML path of the first place it is used
     "imitation/Crawler.yaml": ("reward signal gail", "behaviors.Crawler.reward_signals.gail"),
     "imitation/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
     "imitation/PushBlock.yaml": ("reward signal gail", "behaviors.PushBlock.reward_signals.gail"),
-    "imitation/Pyramids.yaml": ("reward signal curiosity", "behaviors.Pyramids.reward_signals.curiosity"),
-    "poca/SoccerTwos.yaml": ("self_play", "behaviors.SoccerTwos.self_play"),
-    "poca/StrikersVsGoalie.yaml": ("self_play", "behaviors.Goalie.self_play"),
+    "imitation/Pyramids.yaml": ("reward signal gail", "behaviors.Pyramids.reward_signals.gail"),
+    "poca/DungeonEscape.yaml": ("trainer_type poca", "behaviors.DungeonEscape.trainer_type"),
+    "poca/PushBlockCollab.yaml": ("trainer_type poca", "behaviors.PushBlockCollab.trainer_type"),
+    "poca/SoccerTwos.yaml": ("trainer_type poca", "behaviors.SoccerTwos.trainer_type"),
+    "poca/StrikersVsGoalie.yaml": ("trainer_type poca", "behaviors.Goalie.trainer_type"),
     "ppo/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
-    "ppo/Pyramids.yaml": ("reward signal curiosity", "behaviors.Pyramids.reward_signals.curiosity"),
-    "ppo/PyramidsRND.yaml": ("reward signal rnd", "behaviors.Pyramids.reward_signals.rnd"),
     "sac/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
     "sac/Pyramids.yaml": ("reward signal gail", "behaviors.Pyramids.reward_signals.gail"),
 }

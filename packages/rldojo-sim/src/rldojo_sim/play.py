@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import numpy as np
@@ -48,3 +49,23 @@ def episode_returns(
             env.set_actions(name, actions)
         env.step()
     return finished
+
+
+def game_results(
+    env: BaseEnv, players: Mapping[str, Callable[[DecisionSteps], ActionTuple]], team: str, games: int
+) -> tuple[int, int, int]:
+    """Reset ``env`` and let ``players`` (an act function per behavior id) play until ``games`` episodes of
+    behavior ``team`` ended; its wins, draws and losses, by the sign of each episode's final reward plus
+    group reward (as self-play rates games)."""
+    env.reset()
+    outcomes: list[float] = []
+    while len(outcomes) < games:
+        for name, act in players.items():
+            decisions, terminals = env.get_steps(name)
+            if name == team:
+                outcomes += (terminals.reward + terminals.group_reward).tolist()
+            if len(decisions):
+                env.set_actions(name, act(decisions))
+        env.step()
+    final = np.asarray(outcomes[:games])
+    return int((final > 0).sum()), int((final == 0).sum()), int((final < 0).sum())

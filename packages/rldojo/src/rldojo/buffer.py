@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rldojo.trajectory import next_obs_key, obs_key
+
 __all__ = ["AgentBuffer", "ReplayBuffer", "as_tensors", "next_obs_key", "obs_key", "observations"]
 
 
@@ -28,26 +30,12 @@ class AgentBuffer:
         self.num_experiences += lengths.pop()
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every column concatenated: key -> [num_experiences, ...]. Chunks whose second dimension differs
-        (groupmates, one slot each) are zero-padded to the widest."""
-        return {key: _concatenate_padded(chunks) for key, chunks in self._chunks.items()}
+        """Every column concatenated: key -> [num_experiences, ...]."""
+        return {key: np.concatenate(chunks) for key, chunks in self._chunks.items()}
 
     def clear(self) -> None:
         self._chunks.clear()
         self.num_experiences = 0
-
-
-def _concatenate_padded(chunks: list[np.ndarray]) -> np.ndarray:
-    widths = {chunk.shape[1] for chunk in chunks if chunk.ndim > 1}
-    if len(widths) <= 1:
-        return np.concatenate(chunks)
-    width = max(widths)
-    return np.concatenate(
-        [
-            np.pad(chunk, [(0, 0), (0, width - chunk.shape[1])] + [(0, 0)] * (chunk.ndim - 2))
-            for chunk in chunks
-        ]
-    )
 
 
 class ReplayBuffer:
@@ -103,16 +91,6 @@ class ReplayBuffer:
         columns = {key: tensor.numpy() for key, tensor in state["columns"].items()}
         if columns and len(next(iter(columns.values()))):
             self.add(columns)
-
-
-def obs_key(index: int) -> str:
-    """Buffer column of observation ``index``."""
-    return f"obs_{index}"
-
-
-def next_obs_key(index: int) -> str:
-    """Buffer column of the observation following observation ``index`` (replay buffers)."""
-    return f"next_obs_{index}"
 
 
 def as_tensors(arrays: Mapping[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:

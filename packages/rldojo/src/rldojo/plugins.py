@@ -7,13 +7,15 @@ Groups and what an entry point names:
   load only when a trainer is built
 - ``rldojo.stats_writer``: ``fn(run_options) -> list[StatsWriter]``
 - ``rldojo.env``: ``fn() -> {scheme: factory}``, a factory building a ``BaseEnv`` from an env spec
+- ``rldojo.reward_signal``: ``fn() -> {name: (RewardSignalClass, SettingsClass)}``, a signal under
+  ``reward_signals:``; like a trainer class, a signal class may be given as its import path
 - ``rldojo.cli``: ``add_parser(subparsers)``, adding one ``rldojo`` subcommand
 
 The registry is lazy: entry points are listed without importing them, and a trainer type is looked up
 in the entry point of the same name (or one named by its prefix, ``sb3`` for ``sb3_ppo``) before any
-other is loaded. A plugin that fails to load, or returns the wrong shape, is recorded as broken with its
-cause and named (distribution and entry point) by every run that needs it; runs that do not need it go
-on. ``rldojo plugins`` lists the broken ones with the rest.
+other is loaded; so is a reward signal. A plugin that fails to load, or returns the wrong shape, is
+recorded as broken with its cause and named (distribution and entry point) by every run that needs it;
+runs that do not need it go on. ``rldojo plugins`` lists the broken ones with the rest.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from rldojo.errors import RldojoError
 __all__ = [
     "CLI_GROUP",
     "ENV_GROUP",
+    "REWARD_SIGNAL_GROUP",
     "STATS_WRITER_GROUP",
     "TRAINER_TYPE_GROUP",
     "BrokenPlugin",
@@ -40,6 +43,7 @@ __all__ = [
     "PluginError",
     "PluginSource",
     "Registry",
+    "RewardSignalEntry",
     "StatsWriterEntry",
     "StatsWriterFactory",
     "TrainerTypeEntry",
@@ -48,6 +52,9 @@ __all__ = [
     "env_provider_registry",
     "env_providers",
     "plugin_distributions",
+    "reward_signal",
+    "reward_signal_class",
+    "reward_signal_registry",
     "run_plugin_sources",
     "run_stats_writers",
     "stats_writer_factories",
@@ -63,6 +70,7 @@ TRAINER_TYPE_GROUP = "rldojo.trainer_type"
 STATS_WRITER_GROUP = "rldojo.stats_writer"
 ENV_GROUP = "rldojo.env"
 CLI_GROUP = "rldojo.cli"
+REWARD_SIGNAL_GROUP = "rldojo.reward_signal"
 MLAGENTS_GROUPS = {"mlagents.trainer_type": TRAINER_TYPE_GROUP, "mlagents.stats_writer": STATS_WRITER_GROUP}
 """ML-Agents' entry-point groups, which rldojo does not read, and the rldojo group each maps to."""
 PORTING_SECTION = "docs/plugins.md#porting-an-ml-agents-plugin"
@@ -116,10 +124,26 @@ class BrokenPlugin:
     message: str
 
 
-def _trainer_class_path(trainer: type | str) -> str:
-    if isinstance(trainer, str):
-        return trainer.replace(":", ".")
-    return f"{trainer.__module__}.{trainer.__qualname__}"
+def _class_path(cls: type | str) -> str:
+    if isinstance(cls, str):
+        return cls.replace(":", ".")
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _import_class(cls: type | str, what: str, name: str, source: PluginSource) -> type:
+    """``cls``, imported now if it is a ``module:Class`` path; checked to be a complete class."""
+    found: Any = cls
+    if isinstance(cls, str):
+        module, _, qualified_name = cls.partition(":")
+        try:
+            found = functools.reduce(getattr, qualified_name.split("."), importlib.import_module(module))
+        except Exception as error:
+            raise PluginError(
+                f"plugin {source}: {what} class {cls} of '{name}' failed to load: {_describe(error)}"
+            ) from error
+    _check_class(found, what, name, source)
+    checked: type = found
+    return checked
 
 
 @dataclass(frozen=True)
@@ -134,26 +158,33 @@ class TrainerTypeEntry:
     @property
     def trainer_path(self) -> str:
         """``package.module.Class`` of the trainer, without importing it."""
-        return _trainer_class_path(self.trainer)
+        return _class_path(self.trainer)
 
     @property
     def trainer_class(self) -> type:
         """The trainer class, imported now if it was registered by path; checked to be complete."""
-        trainer: Any = self.trainer
-        if isinstance(trainer, str):
-            module, _, qualified_name = trainer.partition(":")
-            try:
-                trainer = functools.reduce(
-                    getattr, qualified_name.split("."), importlib.import_module(module)
-                )
-            except Exception as error:
-                raise PluginError(
-                    f"plugin {self.source}: trainer class {self.trainer} of '{self.name}' failed to load: "
-                    f"{_describe(error)}"
-                ) from error
-        _check_trainer_class(trainer, self.name, self.source)
-        checked: type = trainer
-        return checked
+        return _import_class(self.trainer, "trainer", self.name, self.source)
+
+
+@dataclass(frozen=True)
+class RewardSignalEntry:
+    """One reward signal (a key under ``reward_signals:``): its settings class, its class (or that class's
+    import path) and its source."""
+
+    name: str
+    signal: type | str
+    settings_class: type
+    source: PluginSource
+
+    @property
+    def signal_path(self) -> str:
+        """``package.module.Class`` of the signal, without importing it."""
+        return _class_path(self.signal)
+
+    @property
+    def signal_class(self) -> type:
+        """The signal class, imported now if it was registered by path; checked to be complete."""
+        return _import_class(self.signal, "reward signal", self.name, self.source)
 
 
 @dataclass(frozen=True)
@@ -184,7 +215,7 @@ class EnvProviderEntry:
     source: PluginSource
 
 
-Entry = TypeVar("Entry", TrainerTypeEntry, StatsWriterEntry, EnvProviderEntry)
+Entry = TypeVar("Entry", TrainerTypeEntry, StatsWriterEntry, EnvProviderEntry, RewardSignalEntry)
 
 
 @dataclass
@@ -261,15 +292,22 @@ def _register(
             registry.broken.append(BrokenPlugin(source, str(error)))
 
 
-def _check_trainer_class(trainer: Any, name: str, source: PluginSource) -> None:
-    if not isinstance(trainer, type):
-        raise PluginError(f"plugin {source}: the trainer for '{name}' must be a class, got {trainer!r}")
-    if inspect.isabstract(trainer):
-        missing = ", ".join(sorted(getattr(trainer, "__abstractmethods__", ())))
+def _check_class(cls: Any, what: str, name: str, source: PluginSource) -> None:
+    if not isinstance(cls, type):
+        raise PluginError(f"plugin {source}: the {what} for '{name}' must be a class, got {cls!r}")
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
         raise PluginError(
-            f"plugin {source}: trainer class {_trainer_class_path(trainer)} of '{name}' does not "
-            f"implement {missing}"
+            f"plugin {source}: {what} class {_class_path(cls)} of '{name}' does not implement {missing}"
         )
+
+
+def _check_class_or_path(cls: Any, what: str, name: str, source: PluginSource) -> None:
+    """A class, or a ``module:Class`` path to import later."""
+    if not isinstance(cls, str):
+        _check_class(cls, what, name, source)
+    elif ":" not in cls:
+        raise PluginError(f"plugin {source}: {what} path '{cls}' of '{name}' must be 'module:Class'")
 
 
 def _add_trainer_types(registry: Registry[TrainerTypeEntry], function: Any, source: PluginSource) -> None:
@@ -286,14 +324,29 @@ def _add_trainer_types(registry: Registry[TrainerTypeEntry], function: Any, sour
             "name the same types"
         )
     for name, trainer in trainers.items():
-        if not isinstance(trainer, str):
-            _check_trainer_class(trainer, name, source)
-        elif ":" not in trainer:
-            raise PluginError(f"plugin {source}: trainer path '{trainer}' of '{name}' must be 'module:Class'")
+        _check_class_or_path(trainer, "trainer", name, source)
         if not isinstance(settings[name], type):
             raise PluginError(f"plugin {source}: the settings for '{name}' must be a class")
     for name, trainer in trainers.items():
         registry.add(name, TrainerTypeEntry(name, trainer, settings[name], source))
+
+
+def _add_reward_signals(registry: Registry[RewardSignalEntry], function: Any, source: PluginSource) -> None:
+    signals = _call(function, source)
+    if not (
+        isinstance(signals, dict)
+        and all(isinstance(pair, tuple) and len(pair) == 2 for pair in signals.values())
+    ):
+        raise PluginError(
+            f"plugin {source}: must return {{name: (RewardSignalClass, SettingsClass)}}; "
+            f"got {type(signals).__name__}"
+        )
+    for name, (signal, settings_class) in signals.items():
+        _check_class_or_path(signal, "reward signal", name, source)
+        if not isinstance(settings_class, type):
+            raise PluginError(f"plugin {source}: the settings for reward signal '{name}' must be a class")
+    for name, (signal, settings_class) in signals.items():
+        registry.add(name, RewardSignalEntry(name, signal, settings_class, source))
 
 
 def _add_stats_writer(registry: Registry[StatsWriterEntry], factory: Any, source: PluginSource) -> None:
@@ -358,13 +411,19 @@ def trainer_type(name: str) -> TrainerTypeEntry | None:
     None when no plugin provides it. PluginError (naming the plugin) when the plugin whose entry point
     has that name, or the only candidates, are broken, or when two plugins claim ``name``.
     """
-    candidates = _trainer_type_registry(frozenset([name]))
+    return _candidate_first(name, _trainer_type_registry(frozenset([name])), trainer_type_registry)
+
+
+def _candidate_first(
+    name: str, candidates: Registry[Entry], everything: Callable[[], Registry[Entry]]
+) -> Entry | None:
+    """``name`` from the registry of its candidate plugins, else (none of them broken) from ``everything``."""
     entry = candidates.get(name)
     if entry is not None:
         return entry
     if candidates.broken:
-        raise PluginError(f"trainer type '{name}' is not available: {candidates.broken[0].message}")
-    return trainer_type_registry().get(name)
+        raise PluginError(f"{candidates.what} '{name}' is not available: {candidates.broken[0].message}")
+    return everything().get(name)
 
 
 def trainer_class(name: str) -> type:
@@ -373,6 +432,38 @@ def trainer_class(name: str) -> type:
     if entry is None:
         raise PluginError(f"trainer type '{name}' is not installed; see `rldojo plugins`")
     return entry.trainer_class
+
+
+@functools.cache
+def _reward_signal_registry(name: str | None) -> Registry[RewardSignalEntry]:
+    registry: Registry[RewardSignalEntry] = Registry(REWARD_SIGNAL_GROUP, "reward signal")
+    entry_points = _entry_points(REWARD_SIGNAL_GROUP)
+    if name is not None:
+        entry_points = [ep for ep in entry_points if ep.name == name]
+    _register(registry, entry_points, _add_reward_signals)
+    return registry
+
+
+def reward_signal_registry() -> Registry[RewardSignalEntry]:
+    """Every installed reward signal, loading every ``rldojo.reward_signal`` plugin."""
+    return _reward_signal_registry(None)
+
+
+def reward_signal(name: str) -> RewardSignalEntry | None:
+    """The reward signal ``name``, loading the plugin whose entry point has that name first.
+
+    None when no plugin provides it; PluginError (naming the plugin) when that plugin is broken or two
+    plugins claim ``name``.
+    """
+    return _candidate_first(name, _reward_signal_registry(name), reward_signal_registry)
+
+
+def reward_signal_class(name: str) -> type:
+    """The class of reward signal ``name``, imported now; PluginError naming what is missing."""
+    entry = reward_signal(name)
+    if entry is None:
+        raise PluginError(f"reward signal '{name}' is not installed; see `rldojo plugins`")
+    return entry.signal_class
 
 
 @functools.cache
@@ -428,10 +519,14 @@ def cli_plugins() -> list[tuple[PluginSource, Callable[[Any], None] | BrokenPlug
 
 
 def run_plugin_sources(run_options: Any) -> list[PluginSource]:
-    """The plugins a run uses: its behaviors' trainer types, every stats writer, its env scheme."""
-    settings = [run_options.default_settings, *run_options.behaviors.values()]
-    types = {behavior.trainer_type for behavior in settings if behavior is not None}
+    """The plugins a run uses: its behaviors' trainer types and reward signals, every stats writer, its env
+    scheme."""
+    behaviors = [run_options.default_settings, *run_options.behaviors.values()]
+    settings = [behavior for behavior in behaviors if behavior is not None]
+    types = {behavior.trainer_type for behavior in settings}
+    signals = {name for behavior in settings for name in behavior.reward_signals}
     sources = [entry.source for entry in map(trainer_type, sorted(types)) if entry is not None]
+    sources += [entry.source for entry in map(reward_signal, sorted(signals)) if entry is not None]
     sources += [entry.source for entry in stats_writer_registry().entries.values()]
     scheme, colon, _ = (run_options.env_settings.env_path or "").partition(":")
     provider = env_provider_registry().entries.get(scheme) if colon else None
@@ -473,6 +568,11 @@ def uninstalled_plugins(manifest: Mapping[str, Any]) -> list[str]:
 
 def clear_cache() -> None:
     """Forget what was loaded, so entry points installed since are seen (for tests and notebooks)."""
-    for cached in (_trainer_type_registry, stats_writer_registry, env_provider_registry):
+    for cached in (
+        _trainer_type_registry,
+        _reward_signal_registry,
+        stats_writer_registry,
+        env_provider_registry,
+    ):
         cached.cache_clear()
     _warn_about_mlagents_plugins.cache_clear()

@@ -14,15 +14,25 @@ from rldojo.trainers import RLTrainer
 __all__ = ["save_trainer"]
 
 
-def save_trainer(run_dir: RunDirectory, name: str, trainer: RLTrainer[Any, Any], final: bool = False) -> Path:
-    """Checkpoint ``trainer`` (behavior ``name``) at its current step, then export its policy to ONNX beside
-    the checkpoint and, for the ``final`` one, to ``<run>/<behavior>.onnx``. Returns the checkpoint."""
+def save_trainer(
+    run_dir: RunDirectory,
+    name: str,
+    trainer: RLTrainer[Any, Any],
+    final: bool = False,
+    self_play: dict[str, Any] | None = None,
+) -> Path:
+    """Checkpoint ``trainer`` (behavior ``name``) at its current step, with the ``self_play`` state of its
+    behavior when it has one, then export its policy to ONNX beside the checkpoint and, for the ``final``
+    one, to ``<run>/<behavior>.onnx``. Returns the checkpoint."""
     rewards = trainer.reward_buffer
+    state = trainer.checkpoint_state()
+    if self_play is not None:
+        state["self_play"] = self_play
     checkpoint = save_trainer_checkpoint(
         run_dir.behavior_dir(name),
         name,
         trainer.get_step,
-        trainer.checkpoint_state(),
+        state,
         trainer.trainer_settings.keep_checkpoints,
         sum(rewards) / len(rewards) if rewards else None,
         final=final,

@@ -25,7 +25,7 @@ from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 from mlagents_envs.exception import UnityException
 
 from rldojo.agent_processor import AgentProcessor
-from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write
+from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write, load_latest_checkpoint
 from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons, saved_lessons
 from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, create_env_manager
 from rldojo.envs.batching import concatenate_decision_steps
@@ -37,6 +37,7 @@ from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory
 from rldojo.run_lock import run_lock
 from rldojo.saving import save_trainer
+from rldojo.self_play import SelfPlay
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsReporter, StatsWriter
 from rldojo.torch_startup import import_dynamo_in_background, keep_dynamo_unloaded
@@ -164,6 +165,7 @@ class TrainerController:
         self.trainers: dict[str, RLTrainer[Any, Any]] = {}
         self.schedules: dict[str, TrainerSchedule] = {}
         self.processors: dict[str, AgentProcessor] = {}
+        self.self_play = SelfPlay()
 
     def _create_trainer(self, name: str) -> RLTrainer[Any, Any]:
         settings = self.options.behavior_settings(name)
@@ -182,7 +184,8 @@ class TrainerController:
         )
 
     def _add_behavior(self, behavior_id: str, spec: BehaviorSpec) -> AgentProcessor:
-        """One trainer per behavior name; every ``?team=N`` of it shares that trainer's policy."""
+        """One trainer per behavior name; every ``?team=N`` of it shares that trainer's policy, or with
+        ``self_play`` takes turns with the other teams to learn (see :mod:`rldojo.self_play`)."""
         name = behavior_id.partition("?")[0]
         if name not in self.trainers:
             trainer = self._create_trainer(name)
@@ -190,6 +193,8 @@ class TrainerController:
             self.trainers[name] = trainer
             self.schedules[name] = TrainerSchedule.of(trainer)
         trainer = self.trainers[name]
+        if trainer.trainer_settings.self_play is not None:
+            self.self_play.add(behavior_id, trainer, spec, self._saved_self_play(name))
         processor = AgentProcessor(
             behavior_id,
             trainer.stats_reporter,
@@ -198,6 +203,15 @@ class TrainerController:
         )
         self.processors[behavior_id] = processor
         return processor
+
+    def _saved_self_play(self, name: str) -> dict[str, Any] | None:
+        """The self-play state the checkpoint of ``name`` kept, when resuming."""
+        if not self.run_dir.resume:
+            return None
+        state: dict[str, Any] | None = load_latest_checkpoint(self.run_dir.behavior_dir(name)).get(
+            "self_play"
+        )
+        return state
 
     def _processor(self, behavior_id: str) -> AgentProcessor:
         return self.processors.get(behavior_id) or self._add_behavior(
@@ -216,6 +230,7 @@ class TrainerController:
             for behavior_id, (decision_steps, terminal_steps) in env_step.steps.items():
                 processor = self._processor(behavior_id)
                 processor.add_steps(decision_steps, terminal_steps, env_step.worker_id)
+                self.self_play.record_games(behavior_id, terminal_steps)
                 if processor.stats_reporter.category not in stats_recorded:  # once per trainer
                     processor.record_environment_stats(env_step.env_stats)
                     stats_recorded.add(processor.stats_reporter.category)
@@ -223,7 +238,7 @@ class TrainerController:
                     awaiting.setdefault(behavior_id, []).append((env_step.worker_id, decision_steps))
         actions: dict[int, dict[str, ActionTuple]] = {}
         for behavior_id, worker_steps in awaiting.items():
-            policy = self.trainers[behavior_id.partition("?")[0]].get_policy(behavior_id)
+            policy = self.self_play.policy(behavior_id, self.trainers[behavior_id.partition("?")[0]])
             action_info = policy.get_action(concatenate_decision_steps([steps for _, steps in worker_steps]))
             start = 0
             for worker_id, steps in worker_steps:
@@ -286,20 +301,23 @@ class TrainerController:
         schedule = self.schedules[name]
         while trainer.trajectory_queue:
             trajectory = trainer.trajectory_queue.popleft()
+            if not self.self_play.trains_on(trajectory):
+                continue
             step, step_after = trainer.get_step, trainer.get_step + len(trajectory)
             summary_step = schedule.summary.crossed(step, step_after)
             if summary_step is not None:
                 trainer.write_summary(summary_step)
             if schedule.checkpoint.crossed(step, step_after) is not None and self.training:
-                save_trainer(self.run_dir, name, trainer)
+                save_trainer(self.run_dir, name, trainer, self_play=self.self_play.state(name))
             trainer.process_trajectory(trajectory)
         trainer.update_when_ready()
+        self.self_play.advance(name)
 
     def save_models(self) -> None:
         """The final checkpoint and ONNX model of every trainer (when training)."""
         if self.training:
             for name, trainer in self.trainers.items():
-                save_trainer(self.run_dir, name, trainer, final=True)
+                save_trainer(self.run_dir, name, trainer, final=True, self_play=self.self_play.state(name))
 
 
 def _run_stats_reporter(options: RunOptions, extra_writers: Sequence[StatsWriter]) -> StatsReporter:

@@ -7,29 +7,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GroupSteps", "Trajectory"]
+__all__ = ["Trajectory", "next_obs_key", "obs_key"]
 
 
-@dataclass
-class GroupSteps:
-    """What an agent's group did alongside its trajectory: the group reward of each step, and the groupmates
-    that acted with it (padded to the most groupmates of any step; ``mates_present`` marks the real ones).
+def obs_key(index: int) -> str:
+    """Batch column of observation ``index``."""
+    return f"obs_{index}"
 
-    Groupmates are the other agents of the same group id (and env worker) that acted on the same step; an
-    agent that joins a group mid-episode is a groupmate from its first step on, one that leaves is one up to
-    its last.
-    """
 
-    rewards: np.ndarray  # [T] float32, the group reward received after each step
-    mate_obs: list[np.ndarray]  # per observation: [T, M, *shape]
-    mate_continuous_actions: np.ndarray  # [T, M, continuous_size], unclipped
-    mate_discrete_actions: np.ndarray  # [T, M, num_branches]
-    mates_present: np.ndarray  # [T, M] float32, 1 = a groupmate acted in this slot
-    next_mate_obs: list[
-        np.ndarray
-    ]  # per observation: [M', *shape], groupmates still playing after the last step
-    all_done: bool  # the whole group's episode ended with the last step (nobody left to bootstrap from)
-    episode_group_return: float  # the group reward of the agent's episode so far, this trajectory included
+def next_obs_key(index: int) -> str:
+    """Batch column of the observation following observation ``index``."""
+    return f"next_obs_{index}"
 
 
 @dataclass
@@ -50,7 +38,6 @@ class Trajectory:
     episode_length: int  # the episode's steps so far, this trajectory included
     agent_id: str
     behavior_id: str
-    group: GroupSteps | None = None  # the agent's group, when it belongs to one (group id other than 0)
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -66,10 +53,6 @@ class Trajectory:
         warnings.warn("Trajectory.interrupted is now truncated", DeprecationWarning, stacklevel=2)
         return self.truncated
 
-    def extrinsic_rewards(self) -> np.ndarray:
-        """[T] float32: the agent's rewards plus its group's (ML-Agents' extrinsic signal adds both)."""
-        return self.rewards if self.group is None else self.rewards + self.group.rewards
-
     def next_observations(self) -> list[np.ndarray]:
         """Per observation: [T, *shape], the observation following each step (for replay buffers)."""
         return [np.concatenate([obs[1:], nxt]) for obs, nxt in zip(self.obs, self.next_obs, strict=True)]
@@ -79,3 +62,16 @@ class Trajectory:
         dones = np.zeros(len(self), dtype=np.float32)
         dones[-1] = float(self.terminated)
         return dones
+
+    def transitions(self) -> dict[str, np.ndarray]:
+        """The trajectory as transition columns, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
+        ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards`` and ``dones``."""
+        columns = {obs_key(i): obs for i, obs in enumerate(self.obs)}
+        columns |= {next_obs_key(i): obs for i, obs in enumerate(self.next_observations())}
+        return columns | {
+            "continuous_actions": self.continuous_actions,
+            "discrete_actions": self.discrete_actions,
+            "action_masks": self.action_masks,
+            "rewards": self.rewards,
+            "dones": self.dones(),
+        }

@@ -1,7 +1,8 @@
-"""``rldojo plugins``: list the installed trainer types, stats writers, env providers and commands.
+"""``rldojo plugins``: list the installed trainer types, reward signals, stats writers, env providers and
+commands.
 
-Trainer classes are listed by their import path, not imported; a plugin that cannot be loaded is listed
-as broken with its cause, and the command then exits 1.
+Trainer and reward-signal classes are listed by their import path, not imported; a plugin that cannot be
+loaded is listed as broken with its cause, and the command then exits 1.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rldojo import plugins
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "plugins",
-        help="list installed trainer types, stats writers, env providers and commands",
+        help="list installed trainer types, reward signals, stats writers, env providers and commands",
         description="List the installed plugins, each with the distribution that provides it; "
         "broken plugins are listed with their cause (exit 1).",
     )
@@ -49,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
          f"from {entry.source.distribution}")
         for name, entry in sorted(trainer_types.entries.items())
     ]  # fmt: skip
+    signal_registry = plugins.reward_signal_registry()
+    signals = [
+        (name, entry.signal_path, f"settings {_qualified_name(entry.settings_class)}",
+         f"from {entry.source.distribution}")
+        for name, entry in sorted(signal_registry.entries.items())
+    ]  # fmt: skip
     writer_registry = plugins.stats_writer_registry()
     writers = [
         (name, _qualified_name(entry.factory), f"from {entry.source.distribution}")
@@ -68,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     broken_commands = [found for _, found in cli_plugins if isinstance(found, plugins.BrokenPlugin)]
     lines = [f"Trainer types ({plugins.TRAINER_TYPE_GROUP}):", *_table(trainers)]
     lines += _broken(trainer_types.broken, list(trainer_types.clashes.values()))
+    lines += [f"Reward signals ({plugins.REWARD_SIGNAL_GROUP}):", *_table(signals)]
+    lines += _broken(signal_registry.broken, list(signal_registry.clashes.values()))
     lines += [f"Stats writers ({plugins.STATS_WRITER_GROUP}):", *_table(writers)]
     lines += _broken(writer_registry.broken, list(writer_registry.clashes.values()))
     lines += [

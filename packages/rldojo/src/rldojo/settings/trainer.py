@@ -19,11 +19,14 @@ from rldojo.settings.base import (
     unknown_key_error,
 )
 
+PLANNED_TRAINER_TYPES = ("poca",)
+"""ML-Agents trainer types that rldojo means to ship but which are not installed yet."""
+
 TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
 """Trainer-type name prefixes and the distribution that provides them."""
 
-SUPPORTED_REWARD_SIGNALS = ("extrinsic",)
-KNOWN_REWARD_SIGNALS = ("extrinsic", "gail", "curiosity", "rnd")
+PLANNED_REWARD_SIGNALS = ("gail",)
+"""ML-Agents reward signals that rldojo means to ship but which are not installed yet."""
 
 
 MAX_HIDDEN_UNITS = 4096
@@ -91,7 +94,7 @@ class NetworkSettings(SettingsModel):
 
 
 class RewardSignalSettings(SettingsModel):
-    """One reward signal; only ``extrinsic`` is built, so its fields are all a signal has here."""
+    """What every reward signal has (``extrinsic``'s settings); a signal's own settings class extends it."""
 
     gamma: YamlFloat = Field(default=0.99, ge=0.0, le=1.0)
     strength: YamlFloat = 1.0
@@ -160,14 +163,24 @@ class OffPolicyHyperparamSettings(CoreHyperparamSettings):
 
 
 class SelfPlaySettings(SettingsModel):
-    """Self-play (ML-Agents' ghost trainer); validated, not built yet."""
+    """Self-play (ML-Agents' ghost trainer): the learning team plays past snapshots of the policy.
 
-    save_steps: YamlInt = 20000
-    team_change: YamlInt = 100000
-    swap_steps: YamlInt = 2000
-    window: YamlInt = 10
-    play_against_latest_model_ratio: YamlFloat = 0.5
+    Steps are the learning behavior's steps; ``swap_steps`` counts the opponents' steps. ``team_change``
+    defaults to ``5 * save_steps`` as in ML-Agents.
+    """
+
+    save_steps: YamlInt = Field(default=20000, gt=0)
+    team_change: YamlInt = Field(default=100000, gt=0)
+    swap_steps: YamlInt = Field(default=2000, gt=0)
+    window: YamlInt = Field(default=10, gt=0)
+    play_against_latest_model_ratio: YamlFloat = Field(default=0.5, ge=0.0, le=1.0)
     initial_elo: YamlFloat = 1200.0
+
+    @model_validator(mode="after")
+    def _team_change_follows_save_steps(self) -> SelfPlaySettings:
+        if "team_change" not in self.model_fields_set:
+            self.team_change = 5 * self.save_steps
+        return self
 
 
 class BehavioralCloningSettings(SettingsModel):
@@ -219,6 +232,34 @@ def _settings_class(name: str, info: ValidationInfo) -> type[HyperparamSettings]
     return settings_class
 
 
+def _reward_signal_settings_class(name: str) -> type[RewardSignalSettings]:
+    """The settings class of reward signal ``name``, from the plugin that provides it (loaded now)."""
+    from rldojo import plugins
+
+    try:
+        entry = plugins.reward_signal(name)
+    except plugins.PluginError as error:
+        raise PydanticCustomError("broken_plugin", "{error}", {"error": str(error), "at": (name,)}) from None
+    if entry is None:
+        if name in PLANNED_REWARD_SIGNALS:
+            raise not_supported_error(f"reward signal {name}", name)
+        registry = plugins.reward_signal_registry()
+        unknown = unknown_key_error(name, [*registry.entries, *PLANNED_REWARD_SIGNALS], what="reward signal")
+        if not registry.broken:
+            raise unknown
+        context = {"message": str(unknown), "hint": registry.broken_hint(), "at": (name,)}
+        raise PydanticCustomError(unknown.type, "{message}{hint}", context)
+    settings_class = entry.settings_class
+    if not issubclass(settings_class, RewardSignalSettings):
+        raise PydanticCustomError(
+            "broken_plugin",
+            "plugin {source}: settings class of reward signal '{name}' must derive from "
+            "rldojo.settings.RewardSignalSettings",
+            {"source": str(entry.source), "name": name, "at": (name,)},
+        )
+    return settings_class
+
+
 def _installed(distribution: str) -> bool:
     try:
         metadata.distribution(distribution)
@@ -234,6 +275,8 @@ def unknown_trainer_type_error(name: str, installed: list[str], broken_hint: str
     """
     listing = ", ".join(sorted(installed)) or "none"
     at = ("trainer_type",)
+    if name in PLANNED_TRAINER_TYPES:
+        return not_supported_error(f"trainer_type {name}", *at)
     for prefix, distribution in TRAINER_TYPE_PREFIXES.items():
         if name.startswith(prefix):
             state = "is installed but does not provide it" if _installed(distribution) else "is not installed"
@@ -258,7 +301,7 @@ class TrainerSettings(SettingsModel):
     trainer_type: str = "ppo"
     hyperparameters: SerializeAsAny[HyperparamSettings] = Field(default_factory=HyperparamSettings)
     network_settings: NetworkSettings = Field(default_factory=NetworkSettings)
-    reward_signals: dict[str, RewardSignalSettings] = Field(
+    reward_signals: dict[str, SerializeAsAny[RewardSignalSettings]] = Field(
         default_factory=default_reward_signals, min_length=1
     )
     init_path: str | None = None
@@ -304,27 +347,29 @@ class TrainerSettings(SettingsModel):
 
     @field_validator("reward_signals", mode="before")
     @classmethod
-    def _reward_signals_are_built(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for name in value:
-                if name not in KNOWN_REWARD_SIGNALS:
-                    raise unknown_key_error(str(name), KNOWN_REWARD_SIGNALS, what="reward signal")
-                if name not in SUPPORTED_REWARD_SIGNALS:
-                    raise not_supported_error(f"reward signal {name}", name)
-        return value
+    def _reward_signal_settings(cls, value: Any, info: ValidationInfo) -> Any:
+        """Validate each signal's settings with the settings class of the plugin that provides it."""
+        if not isinstance(value, dict):
+            return value
+        signals = {}
+        for name, settings in value.items():
+            settings_class = _reward_signal_settings_class(str(name))
+            if isinstance(settings, RewardSignalSettings) and isinstance(settings, settings_class):
+                signals[name] = settings
+                continue
+            try:
+                signals[name] = settings_class.model_validate(settings or {}, context=info.context)
+            except ValidationError as error:
+                first = error.errors()[0]
+                ctx = {**first.get("ctx", {}), "at": (name, *error_path(first))}
+                raise PydanticCustomError(first["type"], first["msg"], ctx) from None
+        return signals
 
     @field_validator("threaded")
     @classmethod
     def _threaded_is_built(cls, value: bool) -> bool:
         if value:
             raise not_supported_error("threaded trainers")
-        return value
-
-    @field_validator("self_play")
-    @classmethod
-    def _self_play_is_built(cls, value: SelfPlaySettings | None) -> SelfPlaySettings | None:
-        if value is not None:
-            raise not_supported_error("self_play")
         return value
 
     def demo_paths(self) -> list[str]:

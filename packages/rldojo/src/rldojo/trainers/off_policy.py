@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from rldojo.buffer import ReplayBuffer, as_tensors, next_obs_key, obs_key
+from rldojo.buffer import ReplayBuffer, as_tensors
 from rldojo.settings import OffPolicyHyperparamSettings
 from rldojo.trainers.optimizer import PolicyT
 from rldojo.trainers.rl_trainer import RLTrainer
@@ -28,10 +28,13 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         super().__init__(*args, **kwargs)
         self.replay_buffer = ReplayBuffer(self.hyperparameters.buffer_size)
         self.update_steps = 1
+        self.reward_signal_update_steps = 1
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
-        """Normalizers follow the observations; the trajectory's transitions join the replay buffer."""
+        """Normalizers follow the observations; the trajectory's transitions join the replay buffer. Reward
+        signals are evaluated for the episode stats only: updates evaluate them on each sampled batch."""
         assert self.policy is not None and self.optimizer is not None
+        self.evaluate_reward_signals(trajectory)
         if self.is_training:
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
@@ -41,15 +44,7 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         """Replay-buffer columns of one trajectory, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
         ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards`` and ``dones`` (1 only
         where the episode terminated, never where it was truncated). Override to add columns."""
-        columns = {obs_key(i): obs for i, obs in enumerate(trajectory.obs)}
-        columns |= {next_obs_key(i): obs for i, obs in enumerate(trajectory.next_observations())}
-        return columns | {
-            "continuous_actions": trajectory.continuous_actions,
-            "discrete_actions": trajectory.discrete_actions,
-            "action_masks": trajectory.action_masks,
-            "rewards": trajectory.rewards,
-            "dones": trajectory.dones(),
-        }
+        return trajectory.transitions()
 
     def _is_ready_update(self) -> bool:
         """A batch is in the replay buffer and ``buffer_init_steps`` were collected."""
@@ -60,24 +55,40 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
 
     def _update_policy(self) -> bool:
         """One sampled batch per ``steps_per_update`` steps since ``buffer_init_steps``, each through
-        ``optimizer.update``."""
+        ``optimizer.update``; reward signals other than ``extrinsic`` learn from their own batches, one per
+        ``reward_signal_steps_per_update`` steps."""
         assert self.policy is not None and self.optimizer is not None
         hp = self.hyperparameters
         stats = []
         while (self._step - hp.buffer_init_steps) / self.update_steps > hp.steps_per_update:
-            batch = as_tensors(self.replay_buffer.sample(hp.batch_size), self.policy.device)
-            stats.append(self.optimizer.update(batch, self._step))
+            stats.append(self.optimizer.update(self._sample(), self._step))
             self.update_steps += 1
         self._report_update_stats(stats)
+        if self.optimizer.has_intrinsic_signals:
+            signal_stats = []
+            steps = self._step - hp.buffer_init_steps
+            while steps / self.reward_signal_update_steps > hp.reward_signal_steps_per_update:
+                signal_stats.append(self.optimizer.update_reward_signals(self._sample()))
+                self.reward_signal_update_steps += 1
+            self._report_update_stats(signal_stats)
         return bool(stats)
+
+    def _sample(self) -> dict[str, Any]:
+        assert self.policy is not None
+        return as_tensors(self.replay_buffer.sample(self.hyperparameters.batch_size), self.policy.device)
 
     def _trainer_state(self) -> dict[str, Any]:
         """The update count and, with ``save_replay_buffer``, the replay buffer; extend with ``super()``."""
         buffer = self.replay_buffer.state_dict() if self.hyperparameters.save_replay_buffer else None
-        return {"update_steps": self.update_steps, "replay_buffer": buffer}
+        return {
+            "update_steps": self.update_steps,
+            "reward_signal_update_steps": self.reward_signal_update_steps,
+            "replay_buffer": buffer,
+        }
 
     def _load_trainer_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`_trainer_state` saved; extend with ``super()``."""
         self.update_steps = int(state["update_steps"])
+        self.reward_signal_update_steps = int(state.get("reward_signal_update_steps", self.update_steps))
         if state.get("replay_buffer") is not None:
             self.replay_buffer.load_state_dict(state["replay_buffer"])

@@ -11,7 +11,7 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
-from rldojo.buffer import AgentBuffer, as_tensors, obs_key, observations
+from rldojo.buffer import AgentBuffer, as_tensors, observations
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
 from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
@@ -58,8 +58,8 @@ def normalized(advantages: torch.Tensor) -> torch.Tensor:
 
 
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
-    """A critic (its own encoder, the actor's with ``shared_critic``, or ``critic`` when given) and one Adam
-    over actor and critic, with the gradient clipped to ``max_grad_norm`` when one is given.
+    """A critic (its own encoder, or the actor's with ``shared_critic``) and one Adam over actor and critic,
+    with the gradient clipped to ``max_grad_norm`` when one is given.
 
     Subclasses write the loss in :meth:`update`, using :meth:`evaluate_actions` and :meth:`apply_gradients`.
     """
@@ -70,20 +70,17 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         trainer_settings: TrainerSettings,
         shared_critic: bool = False,
         max_grad_norm: float | None = None,
-        critic: Critic | None = None,
     ):
         super().__init__(policy, trainer_settings)
         hp = self.hyperparameters
         spec = policy.behavior_spec
         shared_encoder = policy.actor.encoder if shared_critic else None
-        if critic is None:
-            critic = Critic(
-                self.reward_signal_names,
-                spec.observation_specs,
-                trainer_settings.network_settings,
-                shared_encoder,
-            )
-        self.critic = critic.to(policy.device)
+        self.critic = Critic(
+            self.reward_signal_names,
+            spec.observation_specs,
+            trainer_settings.network_settings,
+            shared_encoder,
+        ).to(policy.device)
         parameters = {id(p): p for p in [*policy.actor.parameters(), *self.critic.parameters()]}
         self.parameters = list(parameters.values())
         self.optimizer = adam(self.parameters, hp)
@@ -97,9 +94,13 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
     def value_estimates(
         self, obs: Sequence[torch.Tensor], next_obs: Sequence[torch.Tensor], terminated: bool
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """Critic values [T] per reward signal, and the value after the last step (0 if it terminated)."""
+        """Critic values [T] per reward signal, and the value after the last step (0 if it terminated,
+        unless the signal has ``ignore_done``)."""
         values = {name: v.cpu().numpy() for name, v in self.critic(obs).items()}
-        bootstrap = {name: 0.0 if terminated else float(v[0]) for name, v in self.critic(next_obs).items()}
+        bootstrap = {
+            name: 0.0 if terminated and not self.reward_signals[name].ignore_done else float(v[0])
+            for name, v in self.critic(next_obs).items()
+        }
         return values, bootstrap
 
     def evaluate_actions(
@@ -144,7 +145,9 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     ``optimizer.update``, until the optimizer :meth:`~OnPolicyOptimizer.stops_epochs`.
 
     Update-buffer columns: ``obs_<i>``, ``continuous_actions``, ``discrete_actions``, ``log_probs``,
-    ``action_masks``, ``advantages`` and, per reward signal, ``values_<signal>`` and ``returns_<signal>``.
+    ``action_masks``, ``rewards``, ``dones``, ``advantages``, per reward signal ``values_<signal>`` and
+    ``returns_<signal>``, and ``next_obs_<i>`` when a signal other than ``extrinsic`` learns from them
+    (each minibatch goes to ``optimizer.update_reward_signals`` too).
     A subclass implements :meth:`create_optimizer` (returning an :class:`OnPolicyOptimizer`); the policy
     is an :class:`~rldojo.networks.Actor` unless it overrides :meth:`create_policy`.
     """
@@ -171,23 +174,21 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         next_obs = self.policy.to_tensors(trajectory.next_obs)
         values, bootstrap = self.optimizer.value_estimates(obs, next_obs, trajectory.terminated)
 
-        columns = {obs_key(i): o for i, o in enumerate(trajectory.obs)} | {
-            "continuous_actions": trajectory.continuous_actions,
-            "discrete_actions": trajectory.discrete_actions,
-            "log_probs": trajectory.log_probs,
-            "action_masks": trajectory.action_masks,
-        }
+        rewards = self.evaluate_reward_signals(trajectory)
+
+        columns = trajectory.transitions() | {"log_probs": trajectory.log_probs}
+        if not self.optimizer.has_intrinsic_signals:  # only they read the next observations
+            columns = {key: column for key, column in columns.items() if not key.startswith("next_obs_")}
         advantages = []
-        for name, signal in self.trainer_settings.reward_signals.items():
-            rewards = trajectory.extrinsic_rewards() * signal.strength
+        for name, signal in self.optimizer.reward_signals.items():
             signal_advantages = gae(
-                rewards, values[name], bootstrap[name], signal.gamma, self.hyperparameters.lambd
+                rewards[name], values[name], bootstrap[name], signal.gamma, self.hyperparameters.lambd
             )
             columns[f"values_{name}"] = values[name]
             columns[f"returns_{name}"] = signal_advantages + values[name]
             advantages.append(signal_advantages)
             self.stats_reporter.add_stat(f"Policy/{name.title()} Value Estimate", float(values[name].mean()))
-        columns["advantages"] = np.mean(advantages, axis=0)
+        columns["advantages"] = np.mean(advantages, axis=0)  # ML-Agents averages the signals' advantages
         if self.is_training:
             self.update_buffer.append(columns)
 
@@ -219,8 +220,9 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         for minibatch in self._minibatches(batch):
             if normalization is AdvantageNormalization.MINIBATCH:
                 minibatch["advantages"] = normalized(minibatch["advantages"])
-            stats.append(self.optimizer.update(minibatch, self._step))
-            if self.optimizer.stops_epochs(stats[-1]):
+            update_stats = self.optimizer.update(minibatch, self._step)
+            stats.append(update_stats | self.optimizer.update_reward_signals(minibatch))
+            if self.optimizer.stops_epochs(update_stats):
                 break
         self._report_update_stats(stats)
         self.update_buffer.clear()

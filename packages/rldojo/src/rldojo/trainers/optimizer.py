@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 from rldojo.policy import Policy
+from rldojo.reward_signals.base import RewardSignal, create_reward_signals
+from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
 from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
 __all__ = ["Optimizer", "PolicyT", "SettingsT", "adam"]
@@ -28,14 +30,33 @@ def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSett
 
 
 class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):
-    """Updates ``policy`` from batches; subclasses write the algorithm's loss in :meth:`update`."""
+    """Updates ``policy`` from batches; subclasses write the algorithm's loss in :meth:`update`.
+
+    :attr:`reward_signals` holds the behavior's reward signals (``reward_signals:``), built here; the
+    critic has one value head per signal (:attr:`reward_signal_names`).
+    """
 
     def __init__(self, policy: PolicyT, trainer_settings: TrainerSettings):
         self.policy = policy
         self.trainer_settings = trainer_settings
         # the registry validated ``hyperparameters:`` with the settings class of this trainer type
         self.hyperparameters = cast(SettingsT, trainer_settings.hyperparameters)
-        self.reward_signal_names = list(trainer_settings.reward_signals)
+        self.reward_signals: dict[str, RewardSignal[Any]] = create_reward_signals(
+            trainer_settings.reward_signals, policy.behavior_spec, policy.device
+        )
+        self.reward_signal_names = list(self.reward_signals)
+
+    @property
+    def has_intrinsic_signals(self) -> bool:
+        """Whether a signal other than ``extrinsic`` is configured (one that learns from batches)."""
+        return any(not isinstance(signal, ExtrinsicRewardSignal) for signal in self.reward_signals.values())
+
+    def update_reward_signals(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Each reward signal learns from ``batch``; their stats together."""
+        stats: dict[str, float] = {}
+        for signal in self.reward_signals.values():
+            stats |= signal.update(batch)
+        return stats
 
     @abc.abstractmethod
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:

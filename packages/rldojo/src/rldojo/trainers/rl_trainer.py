@@ -8,11 +8,13 @@ checkpoints are written (and ONNX exported) is the controller's business, not th
 from __future__ import annotations
 
 import abc
+import logging
 import warnings
-from collections import deque
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any, Generic, cast
 
+import numpy as np
 import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
@@ -20,6 +22,7 @@ from torch import nn
 from rldojo.checkpoint import load_checkpoint, load_latest_checkpoint, restore_rng_state
 from rldojo.errors import RldojoError
 from rldojo.export.spec import behavior_spec_state
+from rldojo.reward_signals.base import transition_batch
 from rldojo.settings import TrainerSettings
 from rldojo.stats import StatsAggregationMethod, StatsPropertyType, StatsReporter
 from rldojo.trainers.behavioral_cloning import BehavioralCloning
@@ -27,6 +30,8 @@ from rldojo.trainers.optimizer import Optimizer, PolicyT, SettingsT
 from rldojo.trajectory import Trajectory
 
 __all__ = ["RLTrainer"]
+
+logger = logging.getLogger(__name__)
 
 
 class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
@@ -63,6 +68,9 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self.behavioral_cloning: BehavioralCloning | None = None
         self.trajectory_queue: deque[Trajectory] = deque()
         self._step = 0
+        self._episode_signal_rewards: defaultdict[str, defaultdict[str, float]] = defaultdict(
+            lambda: defaultdict(float)
+        )
         self._stats_reporter.add_property(
             StatsPropertyType.HYPERPARAMETERS, trainer_settings.model_dump(mode="json")
         )
@@ -170,13 +178,25 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self.update_when_ready()
 
     def process_trajectory(self, trajectory: Trajectory) -> None:
-        """Count the trajectory's steps, report the episode it ended (if any), then the hook
-        :meth:`_process_trajectory`."""
+        """Count the trajectory's steps, then the hook :meth:`_process_trajectory`, then report the episode
+        it ended (if any)."""
         self._step += len(trajectory)
         self._stats_reporter.set_stat("Step", float(self._step))
+        self._process_trajectory(trajectory)
         if trajectory.done_reached:
             self._report_episode(trajectory)
-        self._process_trajectory(trajectory)
+
+    @torch.no_grad()
+    def evaluate_reward_signals(self, trajectory: Trajectory) -> dict[str, np.ndarray]:
+        """Each reward signal's rewards [T] for the trajectory, times its ``strength``; their sums count
+        towards the episode's ``Policy/<Signal> Reward``."""
+        assert self.policy is not None and self.optimizer is not None
+        batch = transition_batch(trajectory, self.policy.device)
+        rewards = {}
+        for name, signal in self.optimizer.reward_signals.items():
+            rewards[name] = signal.rewards(batch).float().cpu().numpy() * np.float32(signal.strength)
+            self._episode_signal_rewards[name][trajectory.agent_id] += float(rewards[name].sum())
+        return rewards
 
     def update_when_ready(self) -> None:
         """:meth:`_update_policy` while training, once :meth:`_is_ready_update`; behavioral cloning follows
@@ -188,15 +208,17 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
 
     def _report_episode(self, trajectory: Trajectory) -> None:
         """The episode's return (the agent processor totals it), in the reward buffer and the stats; each
-        reward signal's share is reported as ``Policy/<Signal> Reward``."""
+        reward signal's total from :meth:`evaluate_reward_signals` as ``Policy/<Signal> Reward``."""
         total = trajectory.episode_return
         self._reward_buffer.append(total)
         self._stats_reporter.add_stat(
             "Environment/Cumulative Reward", total, StatsAggregationMethod.HISTOGRAM
         )
         self._stats_reporter.add_episode(trajectory.agent_id, total, trajectory.episode_length, self._step)
-        for name, signal in self.trainer_settings.reward_signals.items():
-            self._stats_reporter.add_stat(f"Policy/{name.title()} Reward", total * signal.strength)
+        for name, per_agent in self._episode_signal_rewards.items():
+            if trajectory.agent_id in per_agent:
+                episode_reward = per_agent.pop(trajectory.agent_id)
+                self._stats_reporter.add_stat(f"Policy/{name.title()} Reward", episode_reward)
 
     def write_summary(self, step: int) -> None:
         """Hand this summary period's stats to the writers, labelled ``step`` (the controller calls it)."""
@@ -222,9 +244,16 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             "behavior_spec": behavior_spec_state(self.policy.behavior_spec),
             "trainer_type": self.trainer_settings.trainer_type,
             "modules": {name: module.state_dict() for name, module in self.get_modules().items()},
+            "reward_signals": {
+                name: signal.state_dict() for name, signal in self._optimizer().reward_signals.items()
+            },
             "trainer_state": self._trainer_state(),
             "behavioral_cloning": self.behavioral_cloning.state_dict() if self.behavioral_cloning else None,
         }
+
+    def _optimizer(self) -> Optimizer[SettingsT, PolicyT]:
+        assert self.optimizer is not None, "add_policy() was not called"
+        return self.optimizer
 
     def load_state(self, state: dict[str, Any], full: bool) -> None:
         """Load a checkpoint: networks only (``--initialize-from``) or everything (``--resume``)."""
@@ -236,6 +265,16 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
                 )
             if full or isinstance(module, nn.Module):
                 module.load_state_dict(state["modules"][name])
+        saved_signals = state.get("reward_signals", {})
+        for name, signal in self._optimizer().reward_signals.items():
+            if name in saved_signals:
+                signal.load_state_dict(saved_signals[name], full)
+            elif signal.get_modules():
+                logger.warning(
+                    "the checkpoint of %s has no state for reward signal '%s'; it starts afresh",
+                    self.behavior_name,
+                    name,
+                )
         if full:
             self._step = int(state["step"])
             self._stats_reporter.set_stat("Step", float(self._step))

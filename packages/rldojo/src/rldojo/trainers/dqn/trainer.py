@@ -73,6 +73,11 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
+        if list(self.reward_signals) != ["extrinsic"]:
+            raise ConfigError(
+                f"not supported yet: reward signals {sorted(self.reward_signals)} with trainer_type dqn (it "
+                "learns from the extrinsic reward alone); use ppo, a2c or sac for the others"
+            )
         self.reward_signal = trainer_settings.reward_signals["extrinsic"]
         self.num_obs = len(policy.behavior_spec.observation_specs)
         self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)

@@ -86,22 +86,33 @@ class SACActor(nn.Module):
 
 
 class ActionValueNetwork(nn.Module):
-    """Q(s, a): observations and continuous actions in; one value per discrete action of every branch
-    (discrete or hybrid actions) or a single value (continuous actions only)."""
+    """Q(s, a) per reward signal: observations and continuous actions in; for each signal one value per
+    discrete action of every branch (discrete or hybrid actions) or a single value (continuous only)."""
 
     def __init__(
-        self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, action_spec: ActionSpec
+        self,
+        stream_names: Sequence[str],
+        observation_specs: Sequence[ObservationSpec],
+        settings: NetworkSettings,
+        action_spec: ActionSpec,
     ):
         super().__init__()
+        self.stream_names = list(stream_names)
         self.encoder = ObservationEncoder(observation_specs, settings)
         hidden = self.encoder.output_size
-        outputs = sum(action_spec.discrete_branches) or 1
+        self.outputs = sum(action_spec.discrete_branches) or 1
         self.head = nn.Sequential(
-            nn.Linear(hidden + action_spec.continuous_size, hidden), nn.SiLU(), nn.Linear(hidden, outputs)
+            nn.Linear(hidden + action_spec.continuous_size, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, self.outputs * len(self.stream_names)),
         )
 
-    def forward(self, observations: Sequence[torch.Tensor], continuous: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.cat([self.encoder(observations), continuous], dim=1))
+    def forward(
+        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Per signal: [batch, outputs]."""
+        q_values = self.head(torch.cat([self.encoder(observations), continuous], dim=1))
+        return dict(zip(self.stream_names, q_values.split(self.outputs, dim=1), strict=True))
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.encoder.update_normalization(observations)
@@ -111,15 +122,19 @@ class TwinQNetworks(nn.Module):
     """Two independently initialised action-value networks; SAC uses their minimum against overestimation."""
 
     def __init__(
-        self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, action_spec: ActionSpec
+        self,
+        stream_names: Sequence[str],
+        observation_specs: Sequence[ObservationSpec],
+        settings: NetworkSettings,
+        action_spec: ActionSpec,
     ):
         super().__init__()
-        self.q1 = ActionValueNetwork(observation_specs, settings, action_spec)
-        self.q2 = ActionValueNetwork(observation_specs, settings, action_spec)
+        self.q1 = ActionValueNetwork(stream_names, observation_specs, settings, action_spec)
+        self.q2 = ActionValueNetwork(stream_names, observation_specs, settings, action_spec)
 
     def forward(
         self, observations: Sequence[torch.Tensor], continuous: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         return self.q1(observations, continuous), self.q2(observations, continuous)
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:

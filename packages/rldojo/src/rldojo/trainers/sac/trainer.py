@@ -24,7 +24,6 @@ from rldojo.trainers.schedules import DecayedValue
 __all__ = ["EntropyCoefficients", "SACOptimizer", "SACTrainer"]
 
 DISCRETE_TARGET_ENTROPY_SCALE = 0.2
-VALUE = "extrinsic"
 
 
 class EntropyCoefficients(nn.Module):
@@ -59,7 +58,11 @@ class EntropyCoefficients(nn.Module):
 
 
 class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
-    """Three Adam optimizers (policy, value networks, entropy coefficients) updated from one minibatch."""
+    """Three Adam optimizers (policy, value networks, entropy coefficients) updated from one minibatch.
+
+    Each reward signal has its own twin Q heads and state-value head, with its own discount; the policy
+    maximises their mean, as in ML-Agents.
+    """
 
     def __init__(self, policy: Policy[SACActor], trainer_settings: TrainerSettings):
         super().__init__(policy, trainer_settings)
@@ -68,8 +71,9 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         network = trainer_settings.network_settings
         device = policy.device
         self.actor = policy.actor
-        self.q_networks = TwinQNetworks(spec.observation_specs, network, spec.action_spec).to(device)
-        self.value_network = Critic([VALUE], spec.observation_specs, network).to(device)
+        streams = self.reward_signal_names
+        self.q_networks = TwinQNetworks(streams, spec.observation_specs, network, spec.action_spec).to(device)
+        self.value_network = Critic(streams, spec.observation_specs, network).to(device)
         self.target_network = copy.deepcopy(self.value_network).requires_grad_(False)
         self.entropy = EntropyCoefficients(
             spec.action_spec.continuous_size, self.actor.branch_sizes, hp.init_entcoef
@@ -80,7 +84,6 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
-        self.reward_signal = trainer_settings.reward_signals[VALUE]
         self.num_obs = len(spec.observation_specs)
 
     def expected_q(self, q_values: torch.Tensor, policy: PolicyDistribution) -> torch.Tensor:
@@ -105,31 +108,35 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         next_obs = observations(batch, self.num_obs, next_obs_key)
         masks = batch["action_masks"] if self.actor.branch_sizes else None
         with torch.no_grad():
-            next_values = self.target_network(next_obs)[VALUE]
-            rewards = batch["rewards"] * self.reward_signal.strength
-            q_targets = rewards + self.reward_signal.gamma * (1.0 - batch["dones"]) * next_values
+            next_values = self.target_network(next_obs)
+            q_targets = {}
+            for name, signal in self.reward_signals.items():
+                rewards = signal.rewards(batch) * signal.strength
+                not_done = 1.0 if signal.ignore_done else 1.0 - batch["dones"]
+                q_targets[name] = (rewards + signal.gamma * not_done * next_values[name]).unsqueeze(1)
         stored_continuous = clip_continuous(batch["continuous_actions"])  # what the environment received
         q1_taken, q2_taken = (
-            self.taken_q(q, batch["discrete_actions"]) for q in self.q_networks(obs, stored_continuous)
+            {name: self.taken_q(q, batch["discrete_actions"]) for name, q in stream_q.items()}
+            for stream_q in self.q_networks(obs, stored_continuous)
         )
-        q_loss = 0.5 * (
-            ((q1_taken - q_targets.unsqueeze(1)) ** 2).mean()
-            + ((q2_taken - q_targets.unsqueeze(1)) ** 2).mean()
-        )
+        q1_loss = torch.stack([((q1_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]).mean() / 2
+        q2_loss = torch.stack([((q2_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]).mean() / 2
 
         policy = self.actor.distribution(obs, masks)
         q1_policy, q2_policy = self.q_networks(obs, policy.continuous)
-        expected_q = self.expected_q(torch.min(q1_policy, q2_policy), policy)
+        expected_q = {n: self.expected_q(torch.min(q1_policy[n], q2_policy[n]), policy) for n in q1_policy}
         entropy_bonus = self.entropy.entropy_bonus(policy)
-        policy_loss = (entropy_bonus - expected_q).mean()
-        values = self.value_network(obs)[VALUE]
-        value_loss = 0.5 * ((values - (expected_q - entropy_bonus).detach()) ** 2).mean()
+        policy_loss = (entropy_bonus - torch.stack(list(expected_q.values())).mean(dim=0)).mean()
+        values = self.value_network(obs)
+        value_loss = torch.stack(
+            [0.5 * ((values[n] - (expected_q[n] - entropy_bonus).detach()) ** 2).mean() for n in values]
+        ).mean()
         entropy_loss = self.entropy.loss(policy)
 
         lr = self.decay_learning_rate(step)
         for optimizer, loss in (
             (self.policy_optimizer, policy_loss),
-            (self.value_optimizer, q_loss + value_loss),
+            (self.value_optimizer, q1_loss + q2_loss + value_loss),
             (self.entropy_optimizer, entropy_loss),
         ):
             for group in optimizer.param_groups:
@@ -141,8 +148,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         return {
             "Losses/Policy Loss": policy_loss.item(),
             "Losses/Value Loss": value_loss.item(),
-            "Losses/Q1 Loss": ((q1_taken - q_targets.unsqueeze(1)) ** 2).mean().item() / 2,
-            "Losses/Q2 Loss": ((q2_taken - q_targets.unsqueeze(1)) ** 2).mean().item() / 2,
+            "Losses/Q1 Loss": q1_loss.item(),
+            "Losses/Q2 Loss": q2_loss.item(),
             "Policy/Continuous Entropy Coeff": self.entropy.log_continuous.exp().item(),
             "Policy/Discrete Entropy Coeff": self.entropy.log_discrete.exp().mean().item()
             if self.actor.branch_sizes

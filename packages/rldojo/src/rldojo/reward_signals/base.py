@@ -1,0 +1,98 @@
+"""RewardSignal: the base class of every reward signal, and how a trainer builds a behavior's signals."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+import torch
+from mlagents_envs.base_env import BehaviorSpec
+from torch import nn
+
+from rldojo.buffer import as_tensors
+from rldojo.settings import RewardSignalSettings
+from rldojo.trajectory import Trajectory
+
+__all__ = ["RewardSignal", "SignalSettingsT", "create_reward_signals", "transition_batch"]
+
+SignalSettingsT = TypeVar("SignalSettingsT", bound=RewardSignalSettings)
+"""A signal's settings class (what its registration function pairs with it)."""
+
+
+class RewardSignal(abc.ABC, Generic[SignalSettingsT]):
+    """One entry of ``reward_signals:``: a reward for every transition, with its own ``gamma``, its
+    ``strength`` and its own value head in the critic (one Q head per signal in SAC).
+
+    Subclasses implement :meth:`rewards`; a signal that learns implements :meth:`update` and returns its
+    networks and optimizers from :meth:`get_modules` (checkpoints save and ``--resume`` restores them).
+
+    Batches are dicts of tensors on :attr:`device`, one row per transition: ``obs_<i>``, ``next_obs_<i>``,
+    ``continuous_actions``, ``discrete_actions``, ``action_masks`` (1 = allowed), ``rewards`` (the
+    environment's) and ``dones`` (1 where the episode terminated).
+    """
+
+    ignore_done: ClassVar[bool] = False
+    """Keep bootstrapping this signal's value past the end of an episode (ML-Agents does for curiosity and
+    RND: their rewards do not stop because the environment's episode did)."""
+
+    def __init__(
+        self, name: str, settings: SignalSettingsT, behavior_spec: BehaviorSpec, device: torch.device
+    ):
+        self.name = name
+        self.settings = settings
+        self.behavior_spec = behavior_spec
+        self.device = device
+
+    @property
+    def gamma(self) -> float:
+        return self.settings.gamma
+
+    @property
+    def strength(self) -> float:
+        return self.settings.strength
+
+    @abc.abstractmethod
+    def rewards(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """[batch] the reward of each transition, before ``strength`` (the trainer applies it). Called
+        without gradients."""
+
+    def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
+        """Learn from one batch; returns the stats to report (ML-Agents' names, ``Losses/...``)."""
+        return {}
+
+    def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
+        """What a checkpoint stores of this signal, by name."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: module.state_dict() for name, module in self.get_modules().items()}
+
+    def load_state_dict(self, state: Mapping[str, Any], full: bool = True) -> None:
+        """Restore :meth:`state_dict`: everything, or only the networks (``full=False``)."""
+        for name, module in self.get_modules().items():
+            if name in state and (full or isinstance(module, nn.Module)):
+                module.load_state_dict(state[name])
+
+
+def create_reward_signals(
+    settings: Mapping[str, RewardSignalSettings], behavior_spec: BehaviorSpec, device: torch.device
+) -> dict[str, RewardSignal[Any]]:
+    """One signal per ``reward_signals:`` entry, each built by the plugin that registers its name."""
+    from rldojo import plugins
+
+    signals = {}
+    for name, signal_settings in settings.items():
+        signal_class = plugins.reward_signal_class(name)
+        if not issubclass(signal_class, RewardSignal):
+            raise plugins.PluginError(
+                f"reward signal class {signal_class.__qualname__} of '{name}' must derive from "
+                "rldojo.reward_signals.RewardSignal"
+            )
+        signals[name] = signal_class(name, signal_settings, behavior_spec, device)
+    return signals
+
+
+def transition_batch(trajectory: Trajectory, device: torch.device) -> dict[str, torch.Tensor]:
+    """The trajectory's transitions as a batch a reward signal reads (see :class:`RewardSignal`)."""
+    return as_tensors(trajectory.transitions(), device)
