@@ -20,6 +20,7 @@ from rldojo.errors import ConfigError
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
 from rldojo.trainers.dqn.trainer import td_targets
+from rldojo.trajectory import Trajectory
 
 pytestmark = pytest.mark.smoke
 
@@ -142,22 +143,45 @@ def parameters(module: torch.nn.Module) -> list[torch.Tensor]:
     return [p.detach().clone() for p in module.state_dict().values()]
 
 
-def test_hard_copy_every_target_update_interval_updates(tmp_path):
-    trainer = make_trainer(tmp_path, tau=1.0, target_update_interval=3)
-    optimizer, batch = trainer.optimizer, terminal_batch(trainer)
-    initial_target = parameters(optimizer.target_network)
-    for _ in range(2):
-        optimizer.update(batch, step=0)
-    for kept, now in zip(initial_target, parameters(optimizer.target_network), strict=True):
-        torch.testing.assert_close(now, kept)  # the target did not move
-    assert any(
-        not torch.equal(a, b) for a, b in zip(initial_target, parameters(optimizer.q_network), strict=True)
+def walker_trajectory(length: int) -> Trajectory:
+    obs = np.random.default_rng(length).normal(size=(length, 5)).astype(np.float32)
+    return Trajectory(
+        obs=[obs],
+        next_obs=[obs[-1:]],
+        continuous_actions=np.zeros((length, 0), np.float32),
+        discrete_actions=np.zeros((length, 2), np.int64),
+        log_probs=np.zeros((length, 2), np.float32),
+        action_masks=np.ones((length, sum(BRANCHES)), np.float32),
+        rewards=np.ones(length, np.float32),
+        done_reached=False,
+        truncated=False,
+        episode_return=0.0,
+        episode_length=length,
+        agent_id="agent_0-1",
+        behavior_id="Walker?team=0",
     )
-    optimizer.update(batch, step=0)
+
+
+def test_hard_copy_every_target_update_interval_environment_steps(tmp_path):
+    # SB3's meaning: env steps, whatever the gradient updates do (here 64 steps pass before any update)
+    trainer = make_trainer(tmp_path, tau=1.0, target_update_interval=10, buffer_init_steps=64, batch_size=4)
+    optimizer = trainer.optimizer
+    initial_target = parameters(optimizer.target_network)
+    for _ in range(5):
+        optimizer.update(terminal_batch(trainer), step=0)  # gradient updates alone leave the target alone
+    for kept, now in zip(initial_target, parameters(optimizer.target_network), strict=True):
+        torch.testing.assert_close(now, kept)
+    trainer.trajectory_queue.append(walker_trajectory(9))
+    trainer.advance()
+    for kept, now in zip(initial_target, parameters(optimizer.target_network), strict=True):
+        torch.testing.assert_close(now, kept)  # 9 steps: not yet
+    trainer.trajectory_queue.append(walker_trajectory(1))
+    trainer.advance()
+    assert trainer.target_updates == 1
     for online, target in zip(
         parameters(optimizer.q_network), parameters(optimizer.target_network), strict=True
     ):
-        assert torch.equal(online, target)  # an exact copy, normalizer statistics included
+        assert torch.equal(online, target)  # an exact copy at step 10, normalizer statistics included
 
 
 def test_soft_update_moves_the_target_by_tau_after_every_update(tmp_path):

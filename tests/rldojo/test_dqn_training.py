@@ -49,7 +49,7 @@ def test_resume_keeps_the_replay_buffer_and_the_reward_level(tmp_path):
     assert sorted(after) == [5000, 6000]  # the step count went on
     assert min(after.values()) >= 0.9, after  # exploring at the final epsilon, no relearning
     final = load_checkpoint(tmp_path / "r" / "Basic" / "checkpoint.pt")
-    assert final["trainer_state"]["dqn_updates"] > saved["trainer_state"]["dqn_updates"]
+    assert final["trainer_state"]["update_steps"] > saved["trainer_state"]["update_steps"]
     final_buffer = final["trainer_state"]["replay_buffer"]["columns"]
     assert len(final_buffer["rewards"]) == final["step"] >= 6000
     for key, column in saved_buffer.items():  # the old transitions are still there, oldest first

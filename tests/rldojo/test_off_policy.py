@@ -65,7 +65,7 @@ class ValueTrainer(OffPolicyTrainer):
         return ValueRegression(self.policy, self.trainer_settings)
 
 
-def make_trainer(tmp_path, resume=False) -> ValueTrainer:
+def make_trainer(tmp_path, resume=False, **hyperparameters) -> ValueTrainer:
     settings = TrainerSettings.model_validate(
         {
             "trainer_type": "value",
@@ -73,8 +73,8 @@ def make_trainer(tmp_path, resume=False) -> ValueTrainer:
                 "batch_size": 4,
                 "buffer_size": 16,
                 "buffer_init_steps": 4,
-                "steps_per_update": 2,
                 "save_replay_buffer": True,
+                **(hyperparameters or {"steps_per_update": 2}),
             },
             "network_settings": {"hidden_units": 8, "num_layers": 1},
             "summary_freq": 1000,
@@ -119,6 +119,29 @@ def test_updates_follow_steps_per_update_after_buffer_init_steps(tmp_path):
     # transitions are consistent: next_obs is obs + 1, and only the episode's last step is terminal
     torch.testing.assert_close(batch["next_obs_0"], batch["obs_0"] + 1)
     torch.testing.assert_close(batch["dones"], (batch["obs_0"][:, 0] == 19).float())
+
+
+@pytest.mark.parametrize(
+    ("train_freq", "gradient_steps", "updates"),
+    [
+        (8, 3, [3, 6, 9, 12]),  # periods of 8 steps end at 8, 16, 24, 32: all past buffer_init_steps 4
+        ([8, "step"], -1, [4, 12, 20, 28]),  # -1: one update per step since the last burst (or step 4)
+        ([2, "episode"], 5, [0, 0, 5, 5]),  # episodes end at 16, 24 and 32
+    ],
+)
+def test_train_freq_bursts_of_gradient_steps(tmp_path, train_freq, gradient_steps, updates):
+    trainer = make_trainer(tmp_path, train_freq=train_freq, gradient_steps=gradient_steps, buffer_size=64)
+    seen = []
+    for start, length, done in [(0, 8, False), (8, 8, True), (0, 8, True), (0, 8, True)]:
+        trainer.trajectory_queue.append(trajectory(start, length, done))
+        trainer.advance()
+        seen.append(len(trainer.optimizer.batches))
+    assert seen == updates
+
+
+def test_gradient_steps_without_train_freq_is_one_line(tmp_path):
+    with pytest.raises(ValueError, match="gradient_steps 4 needs train_freq"):
+        make_trainer(tmp_path, gradient_steps=4)
 
 
 def test_finished_episodes_reach_the_reward_buffer_with_their_whole_return(tmp_path):

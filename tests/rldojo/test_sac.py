@@ -3,6 +3,8 @@ targets, the soft-updated target network, and updates for continuous, discrete a
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -139,3 +141,59 @@ def test_replay_buffer_is_in_the_checkpoint_state_only_when_asked(tmp_path):
     spec = SPECS["continuous"]
     assert make_trainer(tmp_path, spec)._trainer_state()["replay_buffer"] is None
     assert make_trainer(tmp_path, spec, save_replay_buffer=True)._trainer_state()["replay_buffer"] is not None
+
+
+@pytest.mark.parametrize("kind", ["continuous", "discrete"])
+def test_a_numeric_ent_coef_stays_fixed_while_the_policy_learns(tmp_path, kind):
+    trainer = make_trainer(tmp_path, SPECS[kind], learning_rate=0.01, ent_coef=0.05)
+    actor = [p.detach().clone() for p in trainer.optimizer.actor.parameters()]
+    batch = replay_batch(trainer, SPECS[kind])
+    for _ in range(5):
+        stats = trainer.optimizer.update(batch, step=0)
+    entropy = trainer.optimizer.entropy
+    assert entropy.log_continuous.exp().item() == pytest.approx(0.05)
+    alphas = entropy.log_discrete.exp()
+    torch.testing.assert_close(alphas, torch.full_like(alphas, 0.05))
+    assert stats["Policy/Continuous Entropy Coeff"] == pytest.approx(0.05)
+    assert any(
+        not torch.equal(b, p) for b, p in zip(actor, trainer.optimizer.actor.parameters(), strict=True)
+    )
+
+
+def test_auto_ent_coef_is_learned_from_its_initial_value(tmp_path):
+    trainer = make_trainer(tmp_path, SPECS["continuous"], learning_rate=0.01, ent_coef="auto_0.1")
+    assert trainer.optimizer.entropy.log_continuous.exp().item() == pytest.approx(0.1)
+    batch = replay_batch(trainer, SPECS["continuous"])
+    for _ in range(5):
+        trainer.optimizer.update(batch, step=0)
+    assert trainer.optimizer.entropy.log_continuous.exp().item() < 0.1  # entropy above -2: alpha falls
+
+
+def test_a_target_entropy_above_the_policy_entropy_raises_alpha(tmp_path):
+    spec = SPECS["continuous"]  # a fresh policy has entropy ~1 over its two actions, below 4
+    assert make_trainer(tmp_path, spec, target_entropy="auto").optimizer.entropy.continuous_target == -2.0
+    trainer = make_trainer(tmp_path, spec, learning_rate=0.01, target_entropy=4.0)
+    batch = replay_batch(trainer, spec)
+    for _ in range(5):
+        trainer.optimizer.update(batch, step=0)
+    assert trainer.optimizer.entropy.log_continuous.exp().item() > 1.0
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "message"),
+    [
+        (
+            {"ent_coef": "autom"},
+            "ent_coef 'autom' is not a positive number, 'auto' or 'auto_<initial value>'",
+        ),
+        ({"ent_coef": -0.1}, "ent_coef '-0.1' is not a positive number"),
+        (
+            {"ent_coef": 0.1, "init_entcoef": 0.5},
+            "init_entcoef and ent_coef both set the entropy coefficient",
+        ),
+        ({"target_entropy": "high"}, "Input should be a valid number"),
+    ],
+)
+def test_bad_entropy_settings_are_errors(tmp_path, hyperparameters, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_trainer(tmp_path, SPECS["continuous"], **hyperparameters)

@@ -41,6 +41,8 @@ from rldojo.settings.trainer import (
     ScheduleType,
     SelfPlaySettings,
     TrainerSettings,
+    TrainFrequency,
+    TrainFrequencyUnit,
 )
 
 __all__ = [
@@ -72,6 +74,8 @@ __all__ = [
     "ScheduleType",
     "SelfPlaySettings",
     "TorchSettings",
+    "TrainFrequency",
+    "TrainFrequencyUnit",
     "TrainerSettings",
     "UniformSettings",
     "YamlFloat",

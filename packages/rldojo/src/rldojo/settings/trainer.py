@@ -151,6 +151,37 @@ class OnPolicyHyperparamSettings(CoreHyperparamSettings):
     """``buffer`` (ML-Agents), ``minibatch`` (SB3's ``normalize_advantage: true``) or ``none``."""
 
 
+class TrainFrequencyUnit(str, Enum):
+    """What ``train_freq`` counts."""
+
+    STEP = "step"
+    EPISODE = "episode"
+
+
+class TrainFrequency(SettingsModel):
+    """``train_freq``: a burst of ``gradient_steps`` updates every ``every`` steps or episodes. YAML may also
+    give it as SB3 does: ``256`` (steps) or ``[1, episode]``."""
+
+    every: YamlInt = Field(gt=0)
+    unit: TrainFrequencyUnit = TrainFrequencyUnit.STEP
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sb3_forms(cls, data: Any) -> Any:
+        if isinstance(data, int | str) and not isinstance(data, bool):
+            return {"every": data}
+        if isinstance(data, list | tuple) and len(data) == 2:
+            return {"every": data[0], "unit": data[1]}
+        if not isinstance(data, dict | TrainFrequency):
+            raise PydanticCustomError(
+                "train_freq_form",
+                "train_freq is a number of steps (256), a pair ([1, episode]) or a mapping ({every: 1, unit: "
+                "episode}), not {value}",
+                {"value": str(data)},
+            )
+        return data
+
+
 class OffPolicyHyperparamSettings(CoreHyperparamSettings):
     """Hyperparameters of off-policy trainers (SAC, DQN)."""
 
@@ -158,8 +189,24 @@ class OffPolicyHyperparamSettings(CoreHyperparamSettings):
     buffer_size: YamlInt = Field(default=50000, gt=0)
     buffer_init_steps: YamlInt = Field(default=0, ge=0)
     steps_per_update: YamlFloat = Field(default=1.0, gt=0.0)
+    train_freq: TrainFrequency | None = None
+    """SB3's update cadence, replacing ``steps_per_update`` when given: ``gradient_steps`` updates after
+    every ``train_freq`` environment steps (over all agents) or episodes past ``buffer_init_steps``."""
+    gradient_steps: YamlInt | None = Field(default=None, ge=-1)
+    """Updates per ``train_freq`` period (default 1); -1: as many as environment steps in the period."""
     save_replay_buffer: bool = False
     reward_signal_steps_per_update: YamlFloat = Field(default=4.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _gradient_steps_need_train_freq(self) -> OffPolicyHyperparamSettings:
+        if self.gradient_steps is not None and (self.train_freq is None or self.gradient_steps == 0):
+            raise PydanticCustomError(
+                "gradient_steps_without_train_freq",
+                "gradient_steps {value} needs train_freq (the period it counts updates in) and must be -1 "
+                "or at least 1",
+                {"value": self.gradient_steps, "at": ("gradient_steps",)},
+            )
+        return self
 
 
 class SelfPlaySettings(SettingsModel):

@@ -1,11 +1,12 @@
-"""OffPolicyTrainer: a replay buffer of transitions and ``steps_per_update`` environment steps per update."""
+"""OffPolicyTrainer: a replay buffer of transitions, and updates every ``steps_per_update`` environment steps
+(ML-Agents) or in bursts of ``gradient_steps`` every ``train_freq`` steps or episodes (SB3)."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from rldojo.buffer import ReplayBuffer, as_tensors
-from rldojo.settings import OffPolicyHyperparamSettings
+from rldojo.settings import OffPolicyHyperparamSettings, TrainFrequencyUnit
 from rldojo.trainers.optimizer import PolicyT
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trajectory import Trajectory
@@ -18,7 +19,8 @@ OffPolicySettingsT = TypeVar("OffPolicySettingsT", bound=OffPolicyHyperparamSett
 class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
     """Base of off-policy trainers (SAC, DQN). :meth:`transitions` of each trajectory go to a preallocated
     :class:`ReplayBuffer` (saved in checkpoints when ``save_replay_buffer``); once ``buffer_init_steps``
-    are collected, the optimizer gets one sampled batch of ``batch_size`` per ``steps_per_update`` steps.
+    are collected, the optimizer gets one sampled batch of ``batch_size`` per ``steps_per_update`` steps, or
+    ``gradient_steps`` of them at the end of every ``train_freq`` period.
 
     A subclass implements :meth:`create_policy` and :meth:`create_optimizer`, and may extend
     :meth:`transitions` with columns of its own.
@@ -29,12 +31,19 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         self.replay_buffer = ReplayBuffer(self.hyperparameters.buffer_size)
         self.update_steps = 1
         self.reward_signal_update_steps = 1
+        self.train_periods = 0
+        """``train_freq`` periods whose burst is done (or skipped: ended before ``buffer_init_steps``)."""
+        self.episodes_since_start = 0
+        """Episodes finished after ``buffer_init_steps`` (what ``train_freq`` in episodes counts)."""
+        self.last_burst_step = 0
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
         """Normalizers follow the observations; the trajectory's transitions join the replay buffer. Reward
         signals are evaluated for the episode stats only: updates evaluate them on each sampled batch."""
         assert self.policy is not None and self.optimizer is not None
         self.evaluate_reward_signals(trajectory)
+        if trajectory.done_reached and self._step > self.hyperparameters.buffer_init_steps:
+            self.episodes_since_start += 1
         if self.is_training:
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
@@ -54,13 +63,13 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         )
 
     def _update_policy(self) -> bool:
-        """One sampled batch per ``steps_per_update`` steps since ``buffer_init_steps``, each through
-        ``optimizer.update``; reward signals other than ``extrinsic`` learn from their own batches, one per
+        """The updates that are due (:meth:`_due_updates`), each one sampled batch to ``optimizer.update``;
+        reward signals other than ``extrinsic`` learn from their own batches, one per
         ``reward_signal_steps_per_update`` steps."""
         assert self.policy is not None and self.optimizer is not None
         hp = self.hyperparameters
         stats = []
-        while (self._step - hp.buffer_init_steps) / self.update_steps > hp.steps_per_update:
+        for _ in range(self._due_updates()):
             stats.append(self.optimizer.update(self._sample(), self._step))
             self.update_steps += 1
         self._report_update_stats(stats)
@@ -77,12 +86,38 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         assert self.policy is not None
         return as_tensors(self.replay_buffer.sample(self.hyperparameters.batch_size), self.policy.device)
 
+    def _due_updates(self) -> int:
+        """Without ``train_freq``: one per ``steps_per_update`` steps since ``buffer_init_steps``. With it:
+        ``gradient_steps`` per ``train_freq`` period completed since the last burst; periods that ended before
+        ``buffer_init_steps`` have none (SB3 trains only past ``learning_starts``)."""
+        hp = self.hyperparameters
+        if hp.train_freq is None:
+            since_start = self._step - hp.buffer_init_steps
+            # the smallest count with since_start / (update_steps + count) <= steps_per_update
+            due = 0
+            while since_start / (self.update_steps + due) > hp.steps_per_update:
+                due += 1
+            return due
+        if hp.train_freq.unit is TrainFrequencyUnit.EPISODE:
+            periods = self.episodes_since_start // hp.train_freq.every
+        else:
+            periods = max(0, self._step // hp.train_freq.every - hp.buffer_init_steps // hp.train_freq.every)
+        bursts, self.train_periods = periods - self.train_periods, periods
+        if bursts <= 0:
+            return 0
+        steps_in_bursts = self._step - max(self.last_burst_step, hp.buffer_init_steps)
+        self.last_burst_step = self._step
+        return steps_in_bursts if hp.gradient_steps == -1 else bursts * (hp.gradient_steps or 1)
+
     def _trainer_state(self) -> dict[str, Any]:
         """The update count and, with ``save_replay_buffer``, the replay buffer; extend with ``super()``."""
         buffer = self.replay_buffer.state_dict() if self.hyperparameters.save_replay_buffer else None
         return {
             "update_steps": self.update_steps,
             "reward_signal_update_steps": self.reward_signal_update_steps,
+            "train_periods": self.train_periods,
+            "episodes_since_start": self.episodes_since_start,
+            "last_burst_step": self.last_burst_step,
             "replay_buffer": buffer,
         }
 
@@ -90,5 +125,9 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         """Restore what :meth:`_trainer_state` saved; extend with ``super()``."""
         self.update_steps = int(state["update_steps"])
         self.reward_signal_update_steps = int(state.get("reward_signal_update_steps", self.update_steps))
+        # checkpoints written before train_freq existed lack the last three
+        self.train_periods = int(state.get("train_periods", 0))
+        self.episodes_since_start = int(state.get("episodes_since_start", 0))
+        self.last_burst_step = int(state.get("last_burst_step", 0))
         if state.get("replay_buffer") is not None:
             self.replay_buffer.load_state_dict(state["replay_buffer"])

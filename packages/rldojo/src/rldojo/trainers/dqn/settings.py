@@ -27,9 +27,11 @@ class DQNSettings(OffPolicyHyperparamSettings):
     """Environment steps over which epsilon decays (ML-Agents hard-codes 20000)."""
     tau: YamlFloat = Field(0.005, gt=0.0, le=1.0)
     """Target network update: target <- tau * online + (1 - tau) * target; 1.0 is a hard copy."""
-    target_update_interval: YamlInt = Field(1, gt=0)
-    """Environment steps between target network updates (ML-Agents ignores this key; its default of
-    10000 is not kept, so that ML-Agents configs keep their soft update after every gradient step)."""
+    target_update_interval: YamlInt | None = Field(None, gt=0)
+    """Environment steps (over all agents) between target network updates, as SB3 counts them; none: after
+    every gradient update (ML-Agents' DQN plugin reads no such key). Before rldojo counted environment steps
+    here, it counted gradient updates: a config with ``steps_per_update`` other than 1 that sets it should
+    multiply it by ``steps_per_update`` to keep its cadence."""
     double_dqn: bool = True
     """Pick the next action with the online network and value it with the target network."""
     max_grad_norm: YamlFloat = Field(10.0, gt=0.0)

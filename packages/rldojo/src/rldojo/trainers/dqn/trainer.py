@@ -57,8 +57,8 @@ def td_targets(
 
 
 class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
-    """Adam on the online Q-network; the target network follows it every ``target_update_interval``
-    gradient updates."""
+    """Adam on the online Q-network; the target network follows it after every gradient update unless
+    ``target_update_interval`` is given (then the trainer updates it every that many environment steps)."""
 
     def __init__(self, policy: ValueBasedPolicy[QNetwork], trainer_settings: TrainerSettings):
         super().__init__(policy, trainer_settings)
@@ -81,7 +81,6 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.reward_signal = trainer_settings.reward_signals["extrinsic"]
         self.num_obs = len(policy.behavior_spec.observation_specs)
         self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)
-        self.num_updates = 0
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         branch_sizes = self.q_network.branch_sizes
@@ -107,8 +106,7 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         loss.backward()
         nn.utils.clip_grad_norm_(self.parameters, self.hyperparameters.max_grad_norm)
         self.optimizer.step()
-        self.num_updates += 1
-        if self.num_updates % self.hyperparameters.target_update_interval == 0:
+        if self.hyperparameters.target_update_interval is None:
             self.update_target_network()
         return {
             "Losses/Value Loss": loss.item(),
@@ -142,6 +140,8 @@ class DQNTrainer(OffPolicyTrainer[DQNSettings, ValueBasedPolicy[QNetwork]]):
             hp.exploration_final_eps,
             hp.exploration_steps,
         )
+        self.target_updates = 0
+        """Target network updates done by ``target_update_interval`` (environment steps)."""
 
     def create_policy(
         self, parsed_behavior_id: str, behavior_spec: BehaviorSpec
@@ -174,9 +174,16 @@ class DQNTrainer(OffPolicyTrainer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.stats_reporter.add_stat("Policy/Exploration Epsilon", epsilon)
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
-        """The replay buffer gets the transitions; epsilon follows the new step."""
+        """The replay buffer gets the transitions; epsilon follows the new step; the target network is
+        updated once per ``target_update_interval`` environment steps passed, if one is given."""
         super()._process_trajectory(trajectory)
         self._set_exploration()
+        interval = self.hyperparameters.target_update_interval
+        if interval is not None and self.is_training:
+            due = self._step // interval
+            for _ in range(due - self.target_updates):
+                self.optimizer.update_target_network()
+            self.target_updates = due
 
     def transitions(self, trajectory: Trajectory) -> dict[str, Any]:
         """Adds ``next_action_masks``: the mask of each next state. The state after a trajectory's last
@@ -186,11 +193,11 @@ class DQNTrainer(OffPolicyTrainer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         return super().transitions(trajectory) | {"next_action_masks": next_masks}
 
     def _trainer_state(self) -> dict[str, Any]:
-        return {**super()._trainer_state(), "dqn_updates": self.optimizer.num_updates}
+        return {**super()._trainer_state(), "target_updates": self.target_updates}
 
     def _load_trainer_state(self, state: dict[str, Any]) -> None:
         super()._load_trainer_state(state)
-        self.optimizer.num_updates = int(state["dqn_updates"])
+        self.target_updates = int(state.get("target_updates", 0))  # absent before target_update_interval
 
     @staticmethod
     def get_trainer_name() -> str:

@@ -27,13 +27,24 @@ DISCRETE_TARGET_ENTROPY_SCALE = 0.2
 
 
 class EntropyCoefficients(nn.Module):
-    """log(alpha) for the continuous actions and for each discrete branch, with their target entropies."""
+    """log(alpha) for the continuous actions and for each discrete branch, with their target entropies;
+    fixed (not ``learned``) when SB3's ``ent_coef`` gives a number."""
 
-    def __init__(self, continuous_size: int, branch_sizes: tuple[int, ...], initial: float):
+    def __init__(
+        self,
+        continuous_size: int,
+        branch_sizes: tuple[int, ...],
+        initial: float,
+        learned: bool = True,
+        continuous_target: float | None = None,
+    ):
         super().__init__()
-        self.log_continuous = nn.Parameter(torch.tensor(math.log(initial)))
-        self.log_discrete = nn.Parameter(torch.full((len(branch_sizes),), math.log(initial)))
-        self.continuous_target = -float(continuous_size)
+        self.learned = learned
+        self.log_continuous = nn.Parameter(torch.tensor(math.log(initial)), requires_grad=learned)
+        self.log_discrete = nn.Parameter(
+            torch.full((len(branch_sizes),), math.log(initial)), requires_grad=learned
+        )
+        self.continuous_target = -float(continuous_size) if continuous_target is None else continuous_target
         self.discrete_targets = [DISCRETE_TARGET_ENTROPY_SCALE * math.log(size) for size in branch_sizes]
 
     def entropy_bonus(self, policy: PolicyDistribution) -> torch.Tensor:
@@ -76,7 +87,11 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         self.value_network = Critic(streams, spec.observation_specs, network).to(device)
         self.target_network = copy.deepcopy(self.value_network).requires_grad_(False)
         self.entropy = EntropyCoefficients(
-            spec.action_spec.continuous_size, self.actor.branch_sizes, hp.init_entcoef
+            spec.action_spec.continuous_size,
+            self.actor.branch_sizes,
+            hp.initial_entropy_coefficient,
+            hp.learns_entropy_coefficient,
+            hp.target_entropy,
         ).to(device)
         self.policy_optimizer = adam(self.actor.parameters(), hp)
         self.value_optimizer = adam([*self.q_networks.parameters(), *self.value_network.parameters()], hp)
@@ -131,14 +146,12 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         value_loss = torch.stack(
             [0.5 * ((values[n] - (expected_q[n] - entropy_bonus).detach()) ** 2).mean() for n in values]
         ).mean()
-        entropy_loss = self.entropy.loss(policy)
+        steps = [(self.policy_optimizer, policy_loss), (self.value_optimizer, q1_loss + q2_loss + value_loss)]
+        if self.entropy.learned:
+            steps.append((self.entropy_optimizer, self.entropy.loss(policy)))
 
         lr = self.decay_learning_rate(step)
-        for optimizer, loss in (
-            (self.policy_optimizer, policy_loss),
-            (self.value_optimizer, q1_loss + q2_loss + value_loss),
-            (self.entropy_optimizer, entropy_loss),
-        ):
+        for optimizer, loss in steps:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad()
