@@ -22,7 +22,7 @@ from torch import nn
 
 from rldojo.export import ONNX_OPSET, export_onnx
 from rldojo.networks import Actor, clip_continuous
-from rldojo.settings import NetworkSettings
+from rldojo.settings import EncoderType, NetworkSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.sac.networks import SACActor
 from rldojo.value_based_policy import ValueBasedPolicy
@@ -241,3 +241,25 @@ def test_export_leaves_the_training_network_untouched(tmp_path):
     export_onnx(network, BALL, tmp_path / "model.onnx")
     assert network.training
     assert all(torch.equal(before[k], v) for k, v in network.state_dict().items())
+
+
+@pytest.mark.parametrize("encoder", [kind.value for kind in EncoderType])
+def test_every_visual_encoder_exports_and_acts_as_in_torch(encoder, tmp_path):
+    """Each ``vis_encode_type`` ML-Agents accepts builds, exports, and runs in onnxruntime like in torch."""
+    spec = BehaviorSpec([obs(3, 36, 40), obs(2)], ActionSpec(1, (4,)))
+    torch.manual_seed(0)
+    network = Actor(
+        spec.observation_specs, NetworkSettings(hidden_units=16, vis_encode_type=encoder), spec.action_spec
+    )
+    path = export_onnx(network, spec, tmp_path / f"{encoder}.onnx")
+    feed = random_inputs(spec, batch=9, rng=np.random.default_rng(2))
+    session = ort.InferenceSession(str(path))
+    names = ["deterministic_continuous_actions", "deterministic_discrete_actions"]
+    continuous, discrete = session.run(names, feed)
+    observations = [torch.from_numpy(feed[f"obs_{i}"]) for i in range(2)]
+    with torch.no_grad():
+        expected = network(observations, torch.from_numpy(feed["action_masks"]), deterministic=True)
+    np.testing.assert_allclose(
+        continuous, clip_continuous(expected.continuous).numpy(), atol=CONTINUOUS_TOLERANCE
+    )
+    np.testing.assert_array_equal(discrete, expected.discrete.numpy())

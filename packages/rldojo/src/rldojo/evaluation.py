@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from mlagents_envs.base_env import BaseEnv
@@ -31,6 +32,8 @@ from rldojo.trainers import RLTrainer
 __all__ = ["EVAL_LENGTH_KEY", "EVAL_REWARD_KEY", "EVAL_SEED_OFFSET", "Evaluator"]
 
 logger = logging.getLogger(__name__)
+
+SelfPlayState = Callable[[str], dict[str, Any] | None]
 
 EVAL_REWARD_KEY = "Eval/Cumulative Reward"
 EVAL_LENGTH_KEY = "Eval/Episode Length"
@@ -76,9 +79,12 @@ class Evaluator:
     def _following(self, step: int) -> int:
         return (step // self.settings.interval + 1) * self.settings.interval
 
-    def maybe_evaluate(self, trainers: Mapping[str, RLTrainer]) -> None:
+    def maybe_evaluate(
+        self, trainers: Mapping[str, RLTrainer], self_play: SelfPlayState = lambda name: None
+    ) -> None:
         """Evaluate if any trainer is due (call it before the trainers advance); every behavior of the env
-        acts, the due ones are reported."""
+        acts, the due ones are reported. ``self_play(name)`` is the self-play state a checkpoint of
+        behavior ``name`` keeps (None without self-play)."""
         due = [name for name, trainer in trainers.items() if self._due(name, trainer)]
         if not due:
             return
@@ -102,7 +108,7 @@ class Evaluator:
             mean_return = float(np.mean(returns))
             if mean_return > self.best.get(name, -np.inf):
                 self.best[name] = mean_return
-                self._keep_best(name, trainer, mean_return)
+                self._keep_best(name, trainer, mean_return, self_play(name))
             self.next_step[name] = self._following(self.next_step[name])
 
     @staticmethod
@@ -115,9 +121,11 @@ class Evaluator:
             functions[behavior_id] = partial(policy_env_action, trainer.get_policy(behavior_id))
         return functions
 
-    def _keep_best(self, name: str, trainer: RLTrainer, mean_return: float) -> None:
+    def _keep_best(
+        self, name: str, trainer: RLTrainer, mean_return: float, self_play: dict[str, Any] | None
+    ) -> None:
         """Checkpoint the trainer now and copy that checkpoint and its model to the ``-best`` files."""
-        checkpoint = save_trainer(self.run_dir, name, trainer)
+        checkpoint = save_trainer(self.run_dir, name, trainer, self_play=self_play)
         best_checkpoint = checkpoint.with_name(f"{name}-best.pt")
         _copy(checkpoint, best_checkpoint)
         model = checkpoint.with_suffix(".onnx")

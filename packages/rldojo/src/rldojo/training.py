@@ -284,7 +284,7 @@ class TrainerController:
             self.env_manager.start_step(actions)  # the workers step while the trainers advance
             if self.evaluator is not None:
                 with timers.hierarchical_timer("evaluate"):
-                    self.evaluator.maybe_evaluate(self.trainers)
+                    self.evaluator.maybe_evaluate(self.trainers, self.self_play.state)
             with timers.hierarchical_timer("trainer_advance"):
                 for name, trainer in self.trainers.items():
                     self._advance(name, trainer)
