@@ -35,7 +35,7 @@ setup: $(SYNC_STAMP) ## Install uv if absent, then the locked workspace into .ve
 
 $(SYNC_STAMP): uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode  # so no run compiles torch's modules again (half of `import torch`)
 	@touch $@
 
 builds: $(BUILDS_STAMP) ## Generate the simulated Unity builds into unity_builds/

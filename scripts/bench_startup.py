@@ -3,7 +3,8 @@
     .venv/bin/python scripts/bench_startup.py --baseline /work/base [--repeats 5] [--max-steps 12000]
 
 Each checkout runs its own ``.venv/bin/rldojo`` (create the baseline's with ``cd BASE && uv sync --frozen
-&& make builds``). Runs alternate baseline / current, ``--repeats`` times, and the table shows medians:
+--compile-bytecode && make builds``; ``make setup`` compiles the bytecode of the current one). Runs
+alternate baseline / current, ``--repeats`` times, and the table shows medians:
 
 - wall time of ``rldojo --help``, ``rldojo plugins`` and of validating ``configs/ppo.yaml`` in a fresh
   interpreter (``load_run_options``);
@@ -14,7 +15,8 @@ Each checkout runs its own ``.venv/bin/rldojo`` (create the baseline's with ``cd
 - peak RSS of the whole process tree (rldojo, its env workers, the launched builds; sampled every
   50 ms from /proc) of a 3DBall PPO run of ``--max-steps`` steps with one and with two env workers.
 
-Run it on an idle machine: the numbers are wall-clock times.
+Run it on an idle machine: the numbers are wall-clock times. ``--no-bytecode`` runs every command as a venv
+without compiled bytecode would (``PYTHONDONTWRITEBYTECODE`` set: each run compiles torch's modules again).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+CHILD_ENV = dict(os.environ)
+"""The environment of every measured command (``--no-bytecode`` changes it)."""
 BUILD = Path("unity_builds") / "3DBall" / "3DBall.x86_64"
 
 FIRST_STEP_HOOK = '''
@@ -121,7 +125,7 @@ def run_config(checkout: Path, folder: Path, max_steps: int) -> Path:
 
 def timed_command(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True, timeout=600)
+    subprocess.run(command, cwd=cwd, env=CHILD_ENV, check=True, capture_output=True, timeout=600)
     return time.perf_counter() - start
 
 
@@ -131,7 +135,7 @@ def first_env_step(checkout: Path, folder: Path) -> float:
     (hook / "sitecustomize.py").write_text(FIRST_STEP_HOOK)
     stamp = folder / "first_step"
     stamp.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(hook), "BENCH_FIRST_STEP_FILE": str(stamp)}
+    env = {**CHILD_ENV, "PYTHONPATH": str(hook), "BENCH_FIRST_STEP_FILE": str(stamp)}
     command = [str(checkout / ".venv/bin/rldojo"), "learn", str(run_config(checkout, folder, 100000)),
                "--run-id", "first_step", "--force"]  # fmt: skip
     start = time.time()
@@ -152,7 +156,7 @@ def peak_rss(checkout: Path, folder: Path, num_envs: int, max_steps: int) -> flo
     """Peak process-tree RSS in GiB of a whole short run."""
     command = [str(checkout / ".venv/bin/rldojo"), "learn", str(run_config(checkout, folder, max_steps)),
                "--run-id", f"rss{num_envs}", "--force", "--num-envs", str(num_envs)]  # fmt: skip
-    process = subprocess.Popen(command, cwd=folder, start_new_session=True,
+    process = subprocess.Popen(command, cwd=folder, env=CHILD_ENV, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     peak = 0
     try:
@@ -188,6 +192,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs per checkout and measurement")
     parser.add_argument("--max-steps", type=int, default=12000, help="steps of the peak-RSS runs")
     parser.add_argument("--only", nargs="+", help="measure only these rows (start of their names)")
+    parser.add_argument("--no-bytecode", action="store_true", help="ignore compiled bytecode (.pyc files)")
     args = parser.parse_args()
     checkouts = {"baseline": args.baseline.resolve(), "current": ROOT}
     for name, checkout in checkouts.items():
@@ -202,6 +207,8 @@ def main() -> None:
     }
     results: dict[str, dict[str, list[float]]] = {label: {name: [] for name in checkouts} for label in rows}
     with tempfile.TemporaryDirectory(prefix="bench_startup_") as scratch:
+        if args.no_bytecode:  # bytecode is looked for under an empty prefix only, and never written
+            CHILD_ENV.update(PYTHONPYCACHEPREFIX=f"{scratch}/no-pycache", PYTHONDONTWRITEBYTECODE="1")
         for label, measure in rows.items():
             for repeat in range(args.repeats):
                 for name, checkout in checkouts.items():
@@ -210,7 +217,8 @@ def main() -> None:
                     value = measure(checkout, folder)
                     results[label][name].append(value)
                     print(f"  {label}  {name}  #{repeat + 1}: {value:.2f}", file=sys.stderr, flush=True)
-    print(f"median of {args.repeats} alternating runs; baseline {checkouts['baseline']}, current {ROOT}")
+    bytecode = "without bytecode" if args.no_bytecode else "with compiled bytecode"
+    print(f"median of {args.repeats} alternating runs {bytecode}; baseline {args.baseline}, current {ROOT}")
     print(f"| {'measurement':<32} | {'baseline':>9} | {'current':>9} | {'current/baseline':>16} |")
     print(f"|{'-' * 34}|{'-' * 11}|{'-' * 11}|{'-' * 18}|")
     for label, values in results.items():

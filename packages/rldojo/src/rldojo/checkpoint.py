@@ -1,4 +1,4 @@
-"""Checkpoint files: atomic writes, ``weights_only`` loading, RNG state, keep_checkpoints, training status.
+"""Checkpoint files: ``weights_only`` loading, RNG state, keep_checkpoints.
 
 A checkpoint is a dict of tensors and primitive containers only (no pickled objects), so it loads with
 ``torch.load(weights_only=True)``. Files are written to a temporary name, fsynced and renamed over the
@@ -7,28 +7,23 @@ old file, so a crash (even ``kill -9``) during a write leaves the previous check
 
 from __future__ import annotations
 
-import functools
 import io
-import json
 import logging
-import os
 import random
-import tempfile
 import time
-from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from rldojo.errors import RldojoError
+from rldojo.files import atomic_write  # re-exported: plugins and packages write files with it
+from rldojo.run_directory import TrainingStatus, library_versions
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
     "LATEST_CHECKPOINT",
-    "TrainingStatus",
     "atomic_write",
     "load_checkpoint",
     "load_latest_checkpoint",
@@ -43,40 +38,6 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_FORMAT_VERSION = 1
 LATEST_CHECKPOINT = "checkpoint.pt"
 """A behavior's newest checkpoint (beside ``<behavior>-<step>.pt``), read on --resume."""
-
-
-@functools.cache
-def _new_file_mode() -> int:
-    """The mode ``open()`` would give a new file under this process's umask (mkstemp always uses 0600)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write ``path`` through ``write(file)`` so that readers only ever see the old or the new whole file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:  # name the file being written, not the temporary one
-        raise OSError(error.errno, error.strerror, str(path)) from error
-    try:
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), _new_file_mode())
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp_name, path)
-    except BaseException as error:
-        Path(tmp_name).unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno is not None:
-            raise OSError(error.errno, error.strerror, str(path)) from error
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def rng_state() -> dict[str, Any]:
@@ -117,15 +78,11 @@ def restore_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _versions() -> dict[str, str]:
-    return {"rldojo": metadata.version("rldojo"), "torch": torch.__version__.split("+")[0]}
-
-
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Atomically write ``state`` (plus format version, library versions and RNG state) to ``path``."""
     payload = {
         "format_version": CHECKPOINT_FORMAT_VERSION,
-        "versions": _versions(),
+        "versions": library_versions(),
         "rng": rng_state(),
         **state,
     }
@@ -176,22 +133,6 @@ def load_latest_checkpoint(behavior_dir: Path, map_location: torch.device | str 
     raise RldojoError(
         f"{problem}, and no intact <behavior>-<step>.pt is beside it; start the run again with --force"
     )
-
-
-class TrainingStatus:
-    """``run_logs/training_status.json``: the checkpoints kept per behavior, as ML-Agents writes it."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.data: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
-        self.data["metadata"] = {"stats_format_version": "0.3.0", **_versions()}
-
-    def checkpoints(self, behavior: str) -> list[dict[str, Any]]:
-        return self.data.setdefault(behavior, {}).setdefault("checkpoints", [])
-
-    def save(self) -> None:
-        text = json.dumps(self.data, indent=2).encode()
-        atomic_write(self.path, lambda file: file.write(text))
 
 
 def save_trainer_checkpoint(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from rldojo.checkpoint import TrainingStatus
+from rldojo.run_directory import TRAINING_STATUS_FILE, TrainingStatus
 from rldojo.settings import CompletionCriteria, ConstantSettings, EnvironmentParameterSettings, MeasureType
 from rldojo.settings.environment_parameters import SamplerSettings
 
@@ -28,7 +28,6 @@ __all__ = ["BehaviorProgress", "EnvironmentParameterManager", "LessonUpdate", "s
 logger = logging.getLogger(__name__)
 
 LESSON_KEY = "lesson_num"
-TRAINING_STATUS_FILE = "training_status.json"
 
 
 @dataclass(frozen=True)

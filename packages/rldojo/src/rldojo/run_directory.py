@@ -25,8 +25,10 @@ from typing import Any
 import yaml
 
 from rldojo.errors import ConfigError
+from rldojo.files import atomic_write
 from rldojo.plugins import plugin_distributions, run_plugin_sources
 from rldojo.settings import RunOptions, read_yaml
+from rldojo.torch_startup import cuda_available, torch_build
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,26 @@ class RunDirectory:
         _write_text(self.manifest_file, json.dumps(document, indent=2) + "\n")
 
 
+def library_versions() -> dict[str, str]:
+    """The rldojo and torch versions that checkpoints and ``training_status.json`` record."""
+    return {"rldojo": metadata.version("rldojo"), "torch": metadata.version("torch").split("+")[0]}
+
+
+class TrainingStatus:
+    """``run_logs/training_status.json``: the checkpoints kept per behavior, as ML-Agents writes it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.data: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+        self.data["metadata"] = {"stats_format_version": "0.3.0", **library_versions()}
+
+    def checkpoints(self, behavior: str) -> list[dict[str, Any]]:
+        return self.data.setdefault(behavior, {}).setdefault("checkpoints", [])
+
+    def save(self) -> None:
+        _write_text(self.path, json.dumps(self.data, indent=2))
+
+
 def saved_steps(run_logs_dir: Path) -> dict[str, int]:
     """Each behavior's newest checkpoint step, from ``training_status.json`` (empty when unreadable)."""
     try:
@@ -172,8 +194,6 @@ def _remove_run(path: Path) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     """Replace ``path`` atomically (readers see the old or the new file, never half of one)."""
-    from rldojo.checkpoint import atomic_write  # imports torch; `rldojo --help` should not
-
     atomic_write(path, lambda file: file.write(text.encode()))
 
 
@@ -260,8 +280,7 @@ def build_manifest(
     options: RunOptions, command_line: Sequence[str], device: str, env_build: Path | None
 ) -> dict[str, Any]:
     """What is needed to reproduce a launch: code, lock file, packages, platform, device, seed, env."""
-    import torch
-
+    torch_version, torch_cuda = torch_build()
     cwd = Path.cwd()
     rldojo_source = Path(__file__).resolve().parent
     lock_file = _find_upwards("uv.lock", cwd) or _find_upwards("uv.lock", rldojo_source)
@@ -279,9 +298,9 @@ def build_manifest(
         "python": platform.python_version(),
         "python_executable": sys.executable,
         "platform": platform.platform(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "cuda_available": torch.cuda.is_available(),
+        "torch": torch_version,
+        "cuda": torch_cuda,
+        "cuda_available": cuda_available(),
         "device": device,
         "seed": options.env_settings.seed,
         "env": env,

@@ -1,62 +1,38 @@
-"""``run_training``: one whole training run (env workers, one trainer per behavior, stats, checkpoints).
-
-Ctrl-C and SIGTERM stop the loop at the next step; the state is then saved and
-:class:`~rldojo.errors.TrainingInterrupted` raised (exit code 130).
+"""``TrainerController``: the loop of a run (env steps -> agent processors -> trainers -> actions), and the
+schedule of each trainer's summaries and checkpoints. :mod:`rldojo.training_run` starts and ends the run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
-import os
-import random
-import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from types import FrameType
 from typing import Any
 
-import numpy as np
-import torch
 from mlagents_envs import timers
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
-from mlagents_envs.exception import UnityException
 
 from rldojo.agent_processor import AgentProcessor
-from rldojo.checkpoint import LATEST_CHECKPOINT, atomic_write, load_latest_checkpoint
-from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons, saved_lessons
-from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, create_env_manager
+from rldojo.checkpoint import LATEST_CHECKPOINT, load_latest_checkpoint
+from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons
+from rldojo.envs import EnvironmentStep, EnvManager
 from rldojo.envs.batching import concatenate_decision_steps
-from rldojo.errors import RldojoError, TrainingInterrupted
 from rldojo.evaluation import Evaluator
-from rldojo.networks import set_default_device
-from rldojo.plugins import run_stats_writers, trainer_class
+from rldojo.plugins import trainer_class
 from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory
-from rldojo.run_lock import run_lock
 from rldojo.saving import save_trainer
 from rldojo.self_play import SelfPlay
 from rldojo.settings import RunOptions
-from rldojo.stats import StatsReporter, StatsWriter
-from rldojo.torch_startup import import_dynamo_in_background, keep_dynamo_unloaded
+from rldojo.stats import StatsReporter
 from rldojo.trainers import RLTrainer
+from rldojo.training_run import StopRequest, run_training, train_run
 
 __all__ = ["TrainerController", "run_training", "train_run"]
+"""``run_training`` and ``train_run`` live in the torch-free :mod:`rldojo.training_run`; scripts and tests
+import them from here too."""
 
 REWARD_BUFFER_CAPACITY = 100
-
-
-def torch_threads() -> int:
-    """Half the cores (at least one): the env worker and the trainer each keep a core busy."""
-    return max(1, (os.cpu_count() or 1) // 2)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def _action_rows(action_info: ActionInfo, rows: slice) -> ActionInfo:
@@ -110,35 +86,6 @@ class TrainerSchedule:
             Interval.after(trainer.get_step, settings.summary_freq),
             Interval.after(trainer.get_step, settings.checkpoint_interval),
         )
-
-
-class StopRequest:
-    """Turns the first SIGINT/SIGTERM into a flag the training loop polls; a second one aborts."""
-
-    def __init__(self) -> None:
-        self.signal_name: str | None = None
-
-    def __bool__(self) -> bool:
-        return self.signal_name is not None
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signal_name is not None:
-            raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[StopRequest]:
-        signals = (signal.SIGINT, signal.SIGTERM)
-        try:
-            previous = {signum: signal.signal(signum, self._handle) for signum in signals}
-        except ValueError:  # not the main thread: leave signals alone
-            yield self
-            return
-        try:
-            yield self
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
 
 class TrainerController:
@@ -274,10 +221,9 @@ class TrainerController:
     def _finished(self) -> bool:
         return bool(self.trainers) and all(t.get_step >= t.get_max_steps for t in self.trainers.values())
 
-    def run(self, stop: StopRequest) -> None:
-        """Step until every trainer reached ``max_steps`` or a stop was requested."""
-        with timers.hierarchical_timer("env_reset"):
-            env_steps = self.env_manager.reset()
+    def run(self, stop: StopRequest, env_steps: list[EnvironmentStep]) -> None:
+        """Step from ``env_steps`` (of the envs' reset) until every trainer reached ``max_steps`` or a stop
+        was requested."""
         while True:
             with timers.hierarchical_timer("act"):
                 actions = self._act(env_steps)
@@ -318,90 +264,3 @@ class TrainerController:
         if self.training:
             for name, trainer in self.trainers.items():
                 save_trainer(self.run_dir, name, trainer, final=True, self_play=self.self_play.state(name))
-
-
-def _run_stats_reporter(options: RunOptions, extra_writers: Sequence[StatsWriter]) -> StatsReporter:
-    """The run's reporter: the writers of every stats-writer plugin (each named by its plugin should it
-    fail), then ``extra_writers``."""
-    reporter = StatsReporter()
-    for writer, source in run_stats_writers(options):
-        reporter.add_writer(writer, f"plugin {source}")
-    for writer in extra_writers:
-        reporter.add_writer(writer)
-    return reporter
-
-
-def _evaluator(options: RunOptions, seed: int, run_dir: RunDirectory) -> Evaluator | None:
-    """The evaluation of ``eval_settings``, when set and the run trains."""
-    if options.eval_settings is None or options.checkpoint_settings.inference:
-        return None
-    return Evaluator(options.eval_settings, options.env_settings.env_path or "", seed, run_dir)
-
-
-def _write_timers(path: Path) -> None:
-    text = json.dumps(timers.get_timer_tree(), indent=4).encode()
-    atomic_write(path, lambda file: file.write(text))
-
-
-def train_run(options: RunOptions, writers: Sequence[StatsWriter] = ()) -> RunDirectory:
-    """Lock and prepare the run folder of ``options``, write its configuration and :func:`run_training`, with
-    ``writers`` added to the configured stats writers (for scripts and tests)."""
-    with run_lock(options.checkpoint_settings.write_path):
-        run_dir = RunDirectory.prepare(options)
-        run_dir.write_configuration(options)
-        run_training(options, run_dir, writers)
-    return run_dir
-
-
-def run_training(options: RunOptions, run_dir: RunDirectory, writers: Sequence[StatsWriter] = ()) -> None:
-    """Train every behavior of ``options.env_settings.env_path`` into ``run_dir``, publishing stats to the
-    configured stats writers and ``writers``.
-
-    Raises TrainingInterrupted after saving when stopped by SIGINT/SIGTERM, RldojoError when the
-    environment fails (checkpoints are still saved).
-    """
-    seed = options.env_settings.seed if options.env_settings.seed != -1 else random.randrange(10000)
-    seed_everything(seed)
-    torch.set_num_threads(torch_threads())
-    keep_dynamo_unloaded()
-    import_dynamo_in_background()
-    set_default_device(options.torch_settings.resolve_device())
-    run_dir.run_logs_dir.mkdir(parents=True, exist_ok=True)
-    timers.reset_timers()
-    reporter = _run_stats_reporter(options, writers)
-    stop = StopRequest()
-    try:
-        with stop.installed():
-            lessons = saved_lessons(run_dir.run_logs_dir) if run_dir.resume else {}
-            parameters = EnvironmentParameterManager(options.environment_parameters, seed, lessons)
-            save_lessons(run_dir.run_logs_dir, parameters.lesson_numbers())
-            launcher = EnvLauncher.from_options(
-                options, seed, run_dir.run_logs_dir, parameters.current_values()
-            )
-            env_manager = create_env_manager(launcher, options.env_settings, options.ray)
-            evaluator = _evaluator(options, seed, run_dir)
-            controller = TrainerController(
-                options, run_dir, env_manager, seed, parameters, reporter, evaluator
-            )
-            try:
-                controller.run(stop)
-            except UnityException as error:
-                raise RldojoError(f"the environment failed: {error}".splitlines()[0]) from error
-            finally:
-                try:
-                    controller.save_models()
-                finally:  # even when saving failed (a full disk): workers left running block the exit
-                    env_manager.close()
-                    if evaluator is not None:
-                        evaluator.close()
-    finally:
-        try:
-            _write_timers(run_dir.run_logs_dir / "timers.json")
-        finally:
-            reporter.close_writers()
-    if stop:
-        steps = ", ".join(f"{name} at step {t.get_step}" for name, t in controller.trainers.items())
-        raise TrainingInterrupted(
-            f"training stopped by {stop.signal_name} after saving ({steps or 'no steps taken'}); "
-            "continue with --resume"
-        )

@@ -294,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
             f"Run '{options.checkpoint_settings.run_id}' in {run_dir.path} "
             f"(seed {options.env_settings.seed}, device {device})"
         )
-        from rldojo.training import run_training
+        from rldojo.training_run import run_training
 
         run_training(options, run_dir)
     if not options.checkpoint_settings.inference:

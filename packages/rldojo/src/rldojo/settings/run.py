@@ -136,17 +136,22 @@ class TorchSettings(SettingsModel):
         return "auto" if value is None else value
 
     def resolve_device(self) -> str:
-        """The torch device string to use; raises ConfigError when CUDA is asked for but absent."""
-        import torch
+        """The torch device string to use; raises ConfigError when CUDA is asked for but absent.
+
+        Imports torch only where a GPU may be present (:func:`rldojo.torch_startup.cuda_available`).
+        """
+        from rldojo.torch_startup import cuda_available
 
         if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
+            return "cuda" if cuda_available() else "cpu"
         if self.device.startswith("cuda"):
-            if not torch.cuda.is_available():
+            if not cuda_available():
                 raise ConfigError(
                     f"device '{self.device}' was requested but CUDA is not available here; "
                     "use --device cpu or --device auto"
                 )
+            import torch
+
             index = int(self.device.partition(":")[2] or 0)
             if index >= torch.cuda.device_count():
                 raise ConfigError(
