@@ -14,27 +14,34 @@ from rldojo.trajectory import Trajectory
 pytestmark = pytest.mark.smoke
 
 
-def decisions(ids: list[int], obs: list[float], rewards: list[float]):
+def decisions(ids: list[int], obs: list[float], rewards: list[float], group: int = 0):
     n = len(ids)
     return DecisionSteps(
         [np.array(obs, dtype=np.float32).reshape(n, 1)],
         np.array(rewards, dtype=np.float32),
         np.array(ids, dtype=np.int32),
         None,
-        np.zeros(n, dtype=np.int32),
+        np.full(n, group, dtype=np.int32),
         np.zeros(n, dtype=np.float32),
     )
 
 
-def terminals(ids: list[int], obs: list[float], rewards: list[float], interrupted: list[bool]):
+def terminals(
+    ids: list[int],
+    obs: list[float],
+    rewards: list[float],
+    interrupted: list[bool],
+    group: int = 0,
+    group_reward: float = 0.0,
+):
     n = len(ids)
     return TerminalSteps(
         [np.array(obs, dtype=np.float32).reshape(n, 1)],
         np.array(rewards, dtype=np.float32),
         np.array(interrupted, dtype=bool),
         np.array(ids, dtype=np.int32),
-        np.zeros(n, dtype=np.int32),
-        np.zeros(n, dtype=np.float32),
+        np.full(n, group, dtype=np.int32),
+        np.full(n, group_reward, dtype=np.float32),
     )
 
 
@@ -116,3 +123,45 @@ def test_episode_length_and_return_count_across_cuts_and_restart_after_a_restart
         (6, 6.0),
         (3, 3.0),  # the dropped episode's steps and rewards are not carried over
     ]
+
+
+def test_group_trajectories_follow_members_leaving_and_joining_mid_episode(processor, emitted):
+    # agents 1 and 2 form group 5; agent 1 leaves (its episode ends), agent 3 joins, then the group escapes
+    processor.add_steps(decisions([1, 2], [10.0, 20.0], [0, 0], group=5), no_terminals(), 0)
+    processor.add_actions(actions([1, 2], [0, 1]), 0)
+    processor.add_steps(
+        decisions([2, 3], [21.0, 30.0], [0, 0], group=5), terminals([1], [11.0], [0.0], [False], group=5), 0
+    )
+    assert [t.agent_id for t in emitted] == ["agent_0-1"]
+    leaver = emitted[0].group
+    assert leaver is not None and not leaver.all_done  # agent 2 plays on: agent 1 bootstraps from the group
+    np.testing.assert_array_equal(leaver.mate_obs[0][:, :, 0], [[20.0]])
+    np.testing.assert_array_equal(leaver.mate_discrete_actions[:, :, 0], [[1]])
+    np.testing.assert_array_equal(leaver.next_mate_obs[0], [[21.0]])  # agent 3 did not act on that step
+
+    processor.add_actions(actions([2, 3], [2, 0]), 0)
+    processor.add_steps(
+        decisions([], [], []), terminals([2, 3], [22.0, 31.0], [0.5, 0.0], [False, False], 5, 1.0), 0
+    )
+    by_agent = {t.agent_id: t for t in emitted}
+    stayer, joiner = by_agent["agent_0-2"], by_agent["agent_0-3"]
+    assert stayer.group is not None and joiner.group is not None
+    # one groupmate slot per step: agent 1 on the first step, agent 3 (who joined) on the second
+    np.testing.assert_array_equal(stayer.group.mate_obs[0][:, :, 0], [[10.0], [30.0]])
+    np.testing.assert_array_equal(stayer.group.mate_discrete_actions[:, :, 0], [[0], [0]])
+    np.testing.assert_array_equal(stayer.group.mates_present, [[1.0], [1.0]])
+    np.testing.assert_array_equal(stayer.group.rewards, [0.0, 1.0])
+    np.testing.assert_array_equal(stayer.transitions()["group_rewards"], [0.0, 1.0])
+    assert stayer.group.all_done and stayer.group.episode_group_return == 1.0
+    assert stayer.episode_return == 0.5  # the individual return leaves the group reward out, as in ML-Agents
+    np.testing.assert_array_equal(joiner.group.mate_obs[0][:, :, 0], [[21.0]])
+    np.testing.assert_array_equal(joiner.group.mate_discrete_actions[:, :, 0], [[2]])
+    assert joiner.group.all_done and joiner.group.next_mate_obs[0].shape == (0, 1)
+
+
+def test_agents_without_a_group_carry_no_group_columns(processor, emitted):
+    processor.add_steps(decisions([1, 2], [0.0, 1.0], [0, 0]), no_terminals(), 0)
+    processor.add_actions(actions([1, 2], [0, 0]), 0)
+    processor.add_steps(decisions([], [], []), terminals([1, 2], [0.0, 1.0], [1.0, 1.0], [False, False]), 0)
+    assert [t.group for t in emitted] == [None, None]
+    np.testing.assert_array_equal(emitted[0].transitions()["group_rewards"], [0.0])

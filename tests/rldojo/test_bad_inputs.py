@@ -131,7 +131,6 @@ CASES: dict[str, Case] = {
     "unsupported reward signal": config(behavior("    reward_signals: {gail: {demo_path: x}}\n")),
     "no reward signal": config(behavior("    reward_signals: {}\n")),
     "unknown trainer type": config(GOOD.replace("trainer_type: ppo", "trainer_type: ppo2")),
-    "planned trainer type": config(GOOD.replace("trainer_type: ppo", "trainer_type: poca")),
     "trainer type a number": config(GOOD.replace("trainer_type: ppo", "trainer_type: 3")),
     "self_play window zero": config(behavior("    self_play: {window: 0}\n")),
     "self_play ratio above 1": config(behavior("    self_play: {play_against_latest_model_ratio: 1.5}\n")),

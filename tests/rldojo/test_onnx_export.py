@@ -22,8 +22,9 @@ from torch import nn
 
 from rldojo.export import ONNX_OPSET, export_onnx
 from rldojo.networks import Actor, clip_continuous
-from rldojo.settings import EncoderType, NetworkSettings
+from rldojo.settings import EncoderType, NetworkSettings, TrainerSettings
 from rldojo.trainers.dqn.q_network import QNetwork
+from rldojo.trainers.poca import POCASettings, POCATrainer
 from rldojo.trainers.sac.networks import SACActor
 from rldojo.value_based_policy import ValueBasedPolicy
 
@@ -111,7 +112,25 @@ def export(network_class: type[nn.Module], spec: BehaviorSpec, tmp_path: Path) -
     ],
 )
 def test_graph_interface_matches_the_mlagents_model(reference, spec, network_class, tmp_path):
-    ours_path = export(network_class, spec, tmp_path)
+    assert_interface_matches(export(network_class, spec, tmp_path), reference)
+
+
+@pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
+def test_poca_policy_matches_the_mlagents_poca_model(tmp_path):
+    """GridWorldColab.onnx is ML-Agents' POCA model; a POCA trainer's policy exports the same interface."""
+    settings = TrainerSettings.model_validate(
+        {"trainer_type": "poca", "network_settings": NETWORK.model_dump()},
+        context={"trainer_settings": {"poca": POCASettings}},
+    )
+    trainer = POCATrainer("GridWorld", 1, settings, True, False, 0, tmp_path / "GridWorld")
+    trainer.add_policy("GridWorld?team=0", trainer.create_policy("GridWorld?team=0", GRID_WORLD))
+    assert trainer.policy is not None
+    path = export_onnx(trainer.policy.export_network(), GRID_WORLD, tmp_path / "GridWorld.onnx")
+    assert_interface_matches(path, "GridWorldColab.onnx")
+
+
+def assert_interface_matches(ours_path: Path, reference: str) -> None:
+    """Opset, graph inputs, outputs (their order too) and constant outputs as in ML-Agents' ``reference``."""
     ours, theirs = onnx.load(ours_path), onnx.load(REFERENCE_MODELS / reference)
     assert [op.version for op in ours.opset_import if op.domain in ("", "ai.onnx")] == [ONNX_OPSET]
     mine, reference_signature = signature(ours), signature(theirs)

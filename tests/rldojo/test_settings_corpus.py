@@ -22,6 +22,7 @@ CORPUS = Path("/work/shared/reference-data/mlagents/configs")
 PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld Match3 PushBlock
 Pyramids PyramidsRND Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump WallJump_curriculum
 Worm"""
+POCA_LOADS = "DungeonEscape PushBlockCollab SoccerTwos StrikersVsGoalie"
 SAC_LOADS = "3DBall 3DBallHard Basic Crawler FoodCollector GridWorld PushBlock Walker WallJump Worm"
 LOADS = (
     {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()}
@@ -30,6 +31,7 @@ LOADS = (
         "plugin/a2c_3DBall.yaml": "a2c",
     }
     | {f"sac/{name}.yaml": "sac" for name in SAC_LOADS.split()}
+    | {f"poca/{name}.yaml": "poca" for name in POCA_LOADS.split()}
 )
 """file: the trainer_type of its behaviors"""
 
@@ -38,10 +40,6 @@ NOT_SUPPORTED_YET = {  # file: (feature, YAML path of the first place it is used
     "imitation/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
     "imitation/PushBlock.yaml": ("reward signal gail", "behaviors.PushBlock.reward_signals.gail"),
     "imitation/Pyramids.yaml": ("reward signal gail", "behaviors.Pyramids.reward_signals.gail"),
-    "poca/DungeonEscape.yaml": ("trainer_type poca", "behaviors.DungeonEscape.trainer_type"),
-    "poca/PushBlockCollab.yaml": ("trainer_type poca", "behaviors.PushBlockCollab.trainer_type"),
-    "poca/SoccerTwos.yaml": ("trainer_type poca", "behaviors.SoccerTwos.trainer_type"),
-    "poca/StrikersVsGoalie.yaml": ("trainer_type poca", "behaviors.Goalie.trainer_type"),
     "ppo/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
     "sac/Hallway.yaml": ("memory", "behaviors.Hallway.network_settings.memory"),
     "sac/Pyramids.yaml": ("reward signal gail", "behaviors.Pyramids.reward_signals.gail"),

@@ -165,10 +165,7 @@ def test_bad_config_is_one_line_naming_the_problem(case, tmp_path):
 
 @pytest.mark.parametrize(
     ("trainer_type", "message"),
-    [
-        ("sb3_trpo", "trainer_type 'sb3_trpo' comes from the rldojo-sb3 package, which {state}"),
-        ("poca", "not supported yet: trainer_type poca"),
-    ],
+    [("sb3_trpo", "trainer_type 'sb3_trpo' comes from the rldojo-sb3 package, which {state}")],
 )
 def test_trainer_types_from_other_packages_name_the_package(trainer_type, message, tmp_path):
     from importlib import metadata

@@ -124,6 +124,14 @@ def test_console_line_matches_mlagents():
         line
         == "3DBall. Step: 12000. Time Elapsed: 9.500 s. Mean Reward: 2.000. Std of Reward: 1.000. Training."
     )
+    groups = {
+        "Environment/Cumulative Reward": StatsSummary([0.0], StatsAggregationMethod.HISTOGRAM),
+        "Environment/Group Cumulative Reward": StatsSummary([1.0, 0.0], StatsAggregationMethod.HISTOGRAM),
+    }
+    assert summary_line("DungeonEscape", groups, 5, 1.0) == (
+        "DungeonEscape. Step: 5. Time Elapsed: 1.000 s. Mean Reward: 0.000. Mean Group Reward: 0.500. "
+        "Std of Reward: 0.000. Training."
+    )
     not_training = {"Is Training": StatsSummary([0.0], StatsAggregationMethod.AVERAGE)}
     assert summary_line("B", not_training, 5, 1.0) == (
         "B. Step: 5. Time Elapsed: 1.000 s. No episode was completed since last summary. Not Training."

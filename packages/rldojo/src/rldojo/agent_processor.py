@@ -3,6 +3,10 @@
 Row t of a trajectory pairs the observation an action was taken on with the reward reported at the next
 step. A trajectory is emitted when the episode ends or when it reaches ``time_horizon`` steps. This is the one
 place that counts each episode's length and return; trajectories carry them to the trainer.
+
+Agents with a group id (ML-Agents' ``SimpleMultiAgentGroup``) also record, per step, their group reward and
+the groupmates that acted on the same step (their observations and actions), for centralized critics
+(POCA); a trajectory that ends says whether the rest of the group is still playing.
 """
 
 from __future__ import annotations
@@ -16,9 +20,18 @@ from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats
 
 from rldojo.policy import ActionInfo
 from rldojo.stats import StatsAggregationMethod, StatsReporter
-from rldojo.trajectory import Trajectory
+from rldojo.trajectory import GroupSteps, Trajectory
 
 __all__ = ["AgentProcessor"]
+
+
+@dataclass
+class _Mate:
+    """A groupmate's decision on one step: its observation and the action it took."""
+
+    obs: list[np.ndarray]
+    continuous: np.ndarray
+    discrete: np.ndarray
 
 
 @dataclass
@@ -31,14 +44,27 @@ class _AgentSteps:
     log_probs: list[np.ndarray] = field(default_factory=list)
     masks: list[np.ndarray] = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
+    group_rewards: list[float] = field(default_factory=list)
+    mates: list[list[_Mate]] = field(default_factory=list)
     episode_length: int = 0
     episode_return: float = 0.0
+    episode_group_return: float = 0.0
+    group_id: int = 0  # the group of the pending decision (0: none)
     # the last decision: its observation, then (once acted on) the action's row in ActionInfo
     pending_obs: list[np.ndarray] | None = None
     pending_action: tuple[ActionInfo, int] | None = None
 
-    def complete_pending(self, reward: float) -> None:
-        """The agent got ``reward`` for its pending decision: that decision becomes a step."""
+    def pending_mate(self) -> _Mate:
+        """The pending decision as a groupmate sees it."""
+        assert self.pending_obs is not None and self.pending_action is not None
+        action, row = self.pending_action
+        return _Mate(self.pending_obs, action.continuous[row], action.discrete[row])
+
+    def complete_pending(
+        self, reward: float, group_reward: float = 0.0, mates: list[_Mate] | None = None
+    ) -> None:
+        """The agent got ``reward`` (and ``group_reward``) for its pending decision, taken alongside
+        ``mates``: that decision becomes a step."""
         assert self.pending_obs is not None and self.pending_action is not None
         action, row = self.pending_action
         self.obs.append(self.pending_obs)
@@ -49,7 +75,64 @@ class _AgentSteps:
         self.rewards.append(reward)
         self.episode_length += 1
         self.episode_return += reward
+        if self.group_id:
+            self.group_rewards.append(group_reward)
+            self.mates.append(mates or [])
+            self.episode_group_return += group_reward
         self.pending_obs = self.pending_action = None
+
+    def group_steps(self, next_mate_obs: list[np.ndarray], all_done: bool) -> GroupSteps:
+        """The recorded group columns, groupmates padded to the most of any step."""
+        width = max(len(mates) for mates in self.mates)
+        steps = len(self.mates)
+        # groupmates share the agent's behavior: its own first step gives their shapes
+        mate_obs = [np.zeros((steps, width, *obs.shape), dtype=obs.dtype) for obs in self.obs[0]]
+        continuous = np.zeros((steps, width, *self.continuous[0].shape), dtype=self.continuous[0].dtype)
+        discrete = np.zeros((steps, width, *self.discrete[0].shape), dtype=self.discrete[0].dtype)
+        present = np.zeros((steps, width), dtype=np.float32)
+        for t, mates in enumerate(self.mates):
+            for slot, mate in enumerate(mates):
+                for column, obs in zip(mate_obs, mate.obs, strict=True):
+                    column[t, slot] = obs
+                continuous[t, slot], discrete[t, slot], present[t, slot] = mate.continuous, mate.discrete, 1.0
+        return GroupSteps(
+            rewards=np.asarray(self.group_rewards, dtype=np.float32),
+            mate_obs=mate_obs,
+            mate_continuous_actions=continuous,
+            mate_discrete_actions=discrete,
+            mates_present=present,
+            next_mate_obs=next_mate_obs,
+            all_done=all_done,
+            episode_group_return=self.episode_group_return,
+        )
+
+
+@dataclass
+class _GroupStep:
+    """One group on the step now reported: the members that acted on it and what became of them."""
+
+    decision_steps: DecisionSteps
+    decision_rows: dict[str, int]  # agent key -> row in decision_steps
+    ending: set[str]  # agent keys whose episode ended on this step
+    members: dict[str, _Mate] = field(default_factory=dict)
+
+    def mates_of(self, key: str) -> list[_Mate]:
+        return [mate for member, mate in self.members.items() if member != key]
+
+    def _playing_on(self, key: str) -> list[str]:
+        """The other members whose episode goes on after this step."""
+        return [member for member in self.members if member != key and member not in self.ending]
+
+    def all_done(self, key: str) -> bool:
+        """Every other member's episode ended on this step too."""
+        return not self._playing_on(key)
+
+    def next_mate_obs(self, key: str, template: list[np.ndarray]) -> list[np.ndarray]:
+        """Per observation [M', *shape]: the members playing on that asked for their next decision."""
+        rows = [self.decision_rows[m] for m in self._playing_on(key) if m in self.decision_rows]
+        if not rows:
+            return [np.zeros((0, *obs.shape), dtype=obs.dtype) for obs in template]
+        return [obs[rows] for obs in self.decision_steps.obs]
 
 
 class AgentProcessor:
@@ -70,14 +153,22 @@ class AgentProcessor:
 
     def add_steps(self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int) -> None:
         """Record what the environment reported: finished episodes first, then agents awaiting a decision."""
+        groups = self._groups(decision_steps, terminal_steps, worker_id)
         for row, agent_id in enumerate(terminal_steps.agent_id):
             key = f"agent_{worker_id}-{agent_id}"
             agent = self._agents.pop(key, None)
             if agent is None or agent.pending_action is None:
                 continue
-            agent.complete_pending(float(terminal_steps.reward[row]))
+            group = groups.get(agent.group_id) if agent.group_id else None
+            agent.complete_pending(
+                float(terminal_steps.reward[row]),
+                float(terminal_steps.group_reward[row]),
+                group.mates_of(key) if group else None,
+            )
             next_obs = [obs[row : row + 1] for obs in terminal_steps.obs]
-            self._emit(agent, key, next_obs, done=True, truncated=bool(terminal_steps.interrupted[row]))
+            self._emit(
+                agent, key, next_obs, done=True, truncated=bool(terminal_steps.interrupted[row]), group=group
+            )
             self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
 
         for row, agent_id in enumerate(decision_steps.agent_id):
@@ -85,10 +176,34 @@ class AgentProcessor:
             agent = self._agents.setdefault(key, _AgentSteps())
             obs_row = [obs[row] for obs in decision_steps.obs]
             if agent.pending_action is not None:
-                agent.complete_pending(float(decision_steps.reward[row]))
+                group = groups.get(agent.group_id) if agent.group_id else None
+                agent.complete_pending(
+                    float(decision_steps.reward[row]),
+                    float(decision_steps.group_reward[row]),
+                    group.mates_of(key) if group else None,
+                )
                 if len(agent.rewards) >= self.max_trajectory_length:
-                    self._emit(agent, key, [obs[None] for obs in obs_row], done=False, truncated=False)
+                    next_obs = [obs[None] for obs in obs_row]
+                    self._emit(agent, key, next_obs, done=False, truncated=False, group=group)
             agent.pending_obs = obs_row
+            agent.group_id = int(decision_steps.group_id[row])
+
+    def _groups(
+        self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int
+    ) -> dict[int, _GroupStep]:
+        """Group id -> the members that acted on the step now reported, before any of them is completed
+        (nothing when the behavior has no groups)."""
+        if not (np.any(decision_steps.group_id) or np.any(terminal_steps.group_id)):  # may be lists
+            return {}
+        prefix = f"agent_{worker_id}-"
+        decision_rows = {f"{prefix}{agent_id}": row for row, agent_id in enumerate(decision_steps.agent_id)}
+        ending = {f"{prefix}{agent_id}" for agent_id in terminal_steps.agent_id}
+        groups: dict[int, _GroupStep] = {}
+        for key, agent in self._agents.items():
+            if agent.group_id and agent.pending_action is not None and key.startswith(prefix):
+                group = groups.setdefault(agent.group_id, _GroupStep(decision_steps, decision_rows, ending))
+                group.members[key] = agent.pending_mate()
+        return groups
 
     def add_actions(self, action_info: ActionInfo, worker_id: int) -> None:
         """Remember which action each agent took on its pending decision."""
@@ -107,8 +222,18 @@ class AgentProcessor:
                     self.stats_reporter.add_stat(key, value, aggregation)
 
     def _emit(
-        self, agent: _AgentSteps, key: str, next_obs: list[np.ndarray], done: bool, truncated: bool
+        self,
+        agent: _AgentSteps,
+        key: str,
+        next_obs: list[np.ndarray],
+        done: bool,
+        truncated: bool,
+        group: _GroupStep | None,
     ) -> None:
+        group_steps = None
+        if agent.mates:
+            next_mate_obs = group.next_mate_obs(key, agent.obs[0]) if group else [obs[:0] for obs in next_obs]
+            group_steps = agent.group_steps(next_mate_obs, all_done=group is None or group.all_done(key))
         trajectory = Trajectory(
             obs=[np.stack(column) for column in zip(*agent.obs, strict=True)],
             next_obs=next_obs,
@@ -123,6 +248,7 @@ class AgentProcessor:
             episode_length=agent.episode_length,
             agent_id=key,
             behavior_id=self.behavior_id,
+            group=group_steps,
         )
         agent.obs, agent.continuous, agent.discrete, agent.log_probs, agent.masks, agent.rewards = (
             [],
@@ -132,6 +258,7 @@ class AgentProcessor:
             [],
             [],
         )
+        agent.group_rewards, agent.mates = [], []
         self.on_trajectory(trajectory)
 
     def end_episodes(self, worker_id: int) -> None:

@@ -30,12 +30,26 @@ class AgentBuffer:
         self.num_experiences += lengths.pop()
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every column concatenated: key -> [num_experiences, ...]."""
-        return {key: np.concatenate(chunks) for key, chunks in self._chunks.items()}
+        """Every column concatenated: key -> [num_experiences, ...]. Chunks whose second dimension differs
+        (groupmates, one slot each) are zero-padded to the widest."""
+        return {key: _concatenate_padded(chunks) for key, chunks in self._chunks.items()}
 
     def clear(self) -> None:
         self._chunks.clear()
         self.num_experiences = 0
+
+
+def _concatenate_padded(chunks: list[np.ndarray]) -> np.ndarray:
+    widths = {chunk.shape[1] for chunk in chunks if chunk.ndim > 1}
+    if len(widths) <= 1:
+        return np.concatenate(chunks)
+    width = max(widths)
+    return np.concatenate(
+        [
+            np.pad(chunk, [(0, 0), (0, width - chunk.shape[1])] + [(0, 0)] * (chunk.ndim - 2))
+            for chunk in chunks
+        ]
+    )
 
 
 class ReplayBuffer:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Trajectory", "next_obs_key", "obs_key"]
+__all__ = ["GroupSteps", "Trajectory", "next_obs_key", "obs_key"]
 
 
 def obs_key(index: int) -> str:
@@ -18,6 +18,28 @@ def obs_key(index: int) -> str:
 def next_obs_key(index: int) -> str:
     """Batch column of the observation following observation ``index``."""
     return f"next_obs_{index}"
+
+
+@dataclass
+class GroupSteps:
+    """What an agent's group did alongside its trajectory: the group reward of each step, and the groupmates
+    that acted with it (padded to the most groupmates of any step; ``mates_present`` marks the real ones).
+
+    Groupmates are the other agents of the same group id (and env worker) that acted on the same step; an
+    agent that joins a group mid-episode is a groupmate from its first step on, one that leaves is one up to
+    its last.
+    """
+
+    rewards: np.ndarray  # [T] float32, the group reward received after each step
+    mate_obs: list[np.ndarray]  # per observation: [T, M, *shape]
+    mate_continuous_actions: np.ndarray  # [T, M, continuous_size], unclipped
+    mate_discrete_actions: np.ndarray  # [T, M, num_branches]
+    mates_present: np.ndarray  # [T, M] float32, 1 = a groupmate acted in this slot
+    next_mate_obs: list[
+        np.ndarray
+    ]  # per observation: [M', *shape], groupmates playing on after the last step
+    all_done: bool  # the whole group's episode ended with the last step (nobody left to bootstrap from)
+    episode_group_return: float  # the group reward of the agent's episode so far, this trajectory included
 
 
 @dataclass
@@ -38,6 +60,7 @@ class Trajectory:
     episode_length: int  # the episode's steps so far, this trajectory included
     agent_id: str
     behavior_id: str
+    group: GroupSteps | None = None  # the agent's group, when it belongs to one (group id other than 0)
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -65,7 +88,8 @@ class Trajectory:
 
     def transitions(self) -> dict[str, np.ndarray]:
         """The trajectory as transition columns, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
-        ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards`` and ``dones``."""
+        ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards``, ``group_rewards`` (0
+        outside a group) and ``dones``."""
         columns = {obs_key(i): obs for i, obs in enumerate(self.obs)}
         columns |= {next_obs_key(i): obs for i, obs in enumerate(self.next_observations())}
         return columns | {
@@ -73,5 +97,6 @@ class Trajectory:
             "discrete_actions": self.discrete_actions,
             "action_masks": self.action_masks,
             "rewards": self.rewards,
+            "group_rewards": self.group.rewards if self.group else np.zeros_like(self.rewards),
             "dones": self.dones(),
         }

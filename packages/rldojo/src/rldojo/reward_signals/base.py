@@ -29,7 +29,8 @@ class RewardSignal(abc.ABC, Generic[SignalSettingsT]):
 
     Batches are dicts of tensors on :attr:`device`, one row per transition: ``obs_<i>``, ``next_obs_<i>``,
     ``continuous_actions``, ``discrete_actions``, ``action_masks`` (1 = allowed), ``rewards`` (the
-    environment's) and ``dones`` (1 where the episode terminated).
+    environment's), ``group_rewards`` (the agent's group's, 0 outside a group) and ``dones`` (1 where the
+    episode terminated).
     """
 
     ignore_done: ClassVar[bool] = False

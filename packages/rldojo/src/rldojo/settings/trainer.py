@@ -19,9 +19,6 @@ from rldojo.settings.base import (
     unknown_key_error,
 )
 
-PLANNED_TRAINER_TYPES = ("poca",)
-"""ML-Agents trainer types that rldojo means to ship but which are not installed yet."""
-
 TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
 """Trainer-type name prefixes and the distribution that provides them."""
 
@@ -322,8 +319,6 @@ def unknown_trainer_type_error(name: str, installed: list[str], broken_hint: str
     """
     listing = ", ".join(sorted(installed)) or "none"
     at = ("trainer_type",)
-    if name in PLANNED_TRAINER_TYPES:
-        return not_supported_error(f"trainer_type {name}", *at)
     for prefix, distribution in TRAINER_TYPE_PREFIXES.items():
         if name.startswith(prefix):
             state = "is installed but does not provide it" if _installed(distribution) else "is not installed"

@@ -22,6 +22,7 @@ from rldojo.stats.core import StatsAggregationMethod, StatsPropertyType, StatsSu
 __all__ = ["ConsoleWriter", "summary_line", "wrap_phrases"]
 
 REWARD_KEY = "Environment/Cumulative Reward"
+GROUP_REWARD_KEY = "Environment/Group Cumulative Reward"
 
 
 def summary_line(category: str, values: dict[str, StatsSummary], step: int, elapsed: float) -> str:
@@ -33,8 +34,12 @@ def summary_line(category: str, values: dict[str, StatsSummary], step: int, elap
     )
     line = f"{category}. Step: {step}. Time Elapsed: {elapsed:.3f} s."
     reward = values.get(REWARD_KEY)
+    group_reward = values.get(GROUP_REWARD_KEY)
     if reward is not None and reward.num > 0:
-        line += f" Mean Reward: {reward.mean:.3f}. Std of Reward: {reward.std:.3f}."
+        line += f" Mean Reward: {reward.mean:.3f}."
+        if group_reward is not None and group_reward.num > 0:  # POCA's groups
+            line += f" Mean Group Reward: {group_reward.mean:.3f}."
+        line += f" Std of Reward: {reward.std:.3f}."
     else:
         line += " No episode was completed since last summary."
     return f"{line} {training}"

@@ -58,8 +58,8 @@ def normalized(advantages: torch.Tensor) -> torch.Tensor:
 
 
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
-    """A critic (its own encoder, or the actor's with ``shared_critic``) and one Adam over actor and critic,
-    with the gradient clipped to ``max_grad_norm`` when one is given.
+    """A critic (its own encoder, the actor's with ``shared_critic``, or ``critic`` when given) and one Adam
+    over actor and critic, with the gradient clipped to ``max_grad_norm`` when one is given.
 
     Subclasses write the loss in :meth:`update`, using :meth:`evaluate_actions` and :meth:`apply_gradients`.
     """
@@ -70,17 +70,20 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         trainer_settings: TrainerSettings,
         shared_critic: bool = False,
         max_grad_norm: float | None = None,
+        critic: Critic | None = None,
     ):
         super().__init__(policy, trainer_settings)
         hp = self.hyperparameters
         spec = policy.behavior_spec
         shared_encoder = policy.actor.encoder if shared_critic else None
-        self.critic = Critic(
-            self.reward_signal_names,
-            spec.observation_specs,
-            trainer_settings.network_settings,
-            shared_encoder,
-        ).to(policy.device)
+        if critic is None:
+            critic = Critic(
+                self.reward_signal_names,
+                spec.observation_specs,
+                trainer_settings.network_settings,
+                shared_encoder,
+            )
+        self.critic = critic.to(policy.device)
         parameters = {id(p): p for p in [*policy.actor.parameters(), *self.critic.parameters()]}
         self.parameters = list(parameters.values())
         self.optimizer = adam(self.parameters, hp)
