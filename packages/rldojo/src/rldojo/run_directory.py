@@ -28,6 +28,7 @@ from rldojo.errors import ConfigError
 from rldojo.files import atomic_write
 from rldojo.plugins import plugin_distributions, run_plugin_sources
 from rldojo.settings import RunOptions, read_yaml
+from rldojo.settings.run import behavior_name_of
 from rldojo.torch_startup import cuda_available, torch_build
 
 logger = logging.getLogger(__name__)
@@ -73,13 +74,13 @@ class RunDirectory:
     def manifest_file(self) -> Path:
         return self.path / MANIFEST_FILE
 
-    def behavior_dir(self, behavior_name: str) -> Path:
-        """Checkpoints and event files of one behavior (``?team=N`` is dropped)."""
-        return self.path / behavior_name.partition("?")[0]
+    def behavior_dir(self, behavior: str) -> Path:
+        """Checkpoints and event files of a behavior, given by ``behavior_name`` or one ``behavior_id``."""
+        return self.path / behavior_name_of(behavior)
 
-    def final_model_file(self, behavior_name: str) -> Path:
-        """The ONNX model of a behavior's final checkpoint, ``<run>/<behavior>.onnx``."""
-        return self.path / f"{behavior_name.partition('?')[0]}.onnx"
+    def final_model_file(self, behavior: str) -> Path:
+        """The ONNX model of a behavior's final checkpoint, ``<run>/<behavior_name>.onnx``."""
+        return self.path / f"{behavior_name_of(behavior)}.onnx"
 
     @classmethod
     def prepare(cls, options: RunOptions) -> RunDirectory:

@@ -24,6 +24,7 @@ from rldojo.run_directory import RunDirectory
 from rldojo.saving import save_trainer
 from rldojo.self_play import SelfPlay
 from rldojo.settings import RunOptions
+from rldojo.settings.run import behavior_name_of
 from rldojo.stats import StatsReporter
 from rldojo.trainers import RLTrainer
 from rldojo.training_run import StopRequest, run_training, train_run
@@ -133,7 +134,7 @@ class TrainerController:
     def _add_behavior(self, behavior_id: str, spec: BehaviorSpec) -> AgentProcessor:
         """One trainer per behavior name; every ``?team=N`` of it shares that trainer's policy, or with
         ``self_play`` takes turns with the other teams to learn (see :mod:`rldojo.self_play`)."""
-        name = behavior_id.partition("?")[0]
+        name = behavior_name_of(behavior_id)
         if name not in self.trainers:
             trainer = self._create_trainer(name)
             trainer.add_policy(behavior_id, trainer.create_policy(behavior_id, spec))
@@ -185,7 +186,7 @@ class TrainerController:
                     awaiting.setdefault(behavior_id, []).append((env_step.worker_id, decision_steps))
         actions: dict[int, dict[str, ActionTuple]] = {}
         for behavior_id, worker_steps in awaiting.items():
-            policy = self.self_play.policy(behavior_id, self.trainers[behavior_id.partition("?")[0]])
+            policy = self.self_play.policy(behavior_id, self.trainers[behavior_name_of(behavior_id)])
             action_info = policy.get_action(concatenate_decision_steps([steps for _, steps in worker_steps]))
             start = 0
             for worker_id, steps in worker_steps:

@@ -48,7 +48,7 @@ class EnvManager(abc.ABC):
 
     @abc.abstractmethod
     def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
-        """Send ``actions[worker_id][behavior_name]``; workers may step while the caller does other work."""
+        """Send ``actions[worker_id][behavior_id]``; workers may step while the caller does other work."""
 
     @abc.abstractmethod
     def finish_step(self) -> list[EnvironmentStep]:
@@ -90,8 +90,8 @@ class InProcessEnvManager(EnvManager):
         return self._collect()
 
     def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
-        for behavior_name, action in actions.get(0, {}).items():
-            self.env.set_actions(behavior_name, action)
+        for behavior_id, action in actions.get(0, {}).items():
+            self.env.set_actions(behavior_id, action)
 
     def finish_step(self) -> list[EnvironmentStep]:
         self.env.step()

@@ -70,8 +70,8 @@ def _serve(
             continue
         if command == STEP:
             actions: Mapping[str, ActionTuple] = payload
-            for behavior_name, action in actions.items():
-                env.set_actions(behavior_name, action)
+            for behavior_id, action in actions.items():
+                env.set_actions(behavior_id, action)
             env.step()
         else:
             env.reset()

@@ -24,6 +24,12 @@ MAX_SEED = 2**32 - 1
 DEVICE_HELP = "auto, cpu, cuda or cuda:<index>"
 
 
+def behavior_name_of(behavior_id: str) -> str:
+    """The ``behavior_name`` (the YAML key, "3DBall") of a ``behavior_id``: the full name an environment
+    gives the behavior of one team ("3DBall?team=0"). A ``behavior_name`` stays as it is."""
+    return behavior_id.partition("?")[0]
+
+
 class EnvironmentSettings(SettingsModel):
     """Which environment to run and how to launch and restart it."""
 
@@ -213,7 +219,7 @@ class RunOptions(SettingsModel):
 
         A behavior missing from ``behaviors`` gets ``default_settings``, as in ML-Agents.
         """
-        name = name.partition("?")[0]
+        name = behavior_name_of(name)
         if name in self.behaviors:
             return self.behaviors[name]
         if self.default_settings is not None:
