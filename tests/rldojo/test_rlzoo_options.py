@@ -172,3 +172,122 @@ def test_bad_values_are_one_line_naming_the_key(tmp_path, option):
     message = str(error.value)
     assert "\n" not in message
     assert re.search(re.escape(BAD_OPTIONS[option]), message), message
+
+
+def orthogonality(layer: torch.nn.Linear) -> torch.Tensor:
+    """W W^T (or W^T W, the smaller one): gain^2 times the identity for an orthogonal init."""
+    weight = layer.weight.detach()
+    return weight @ weight.T if weight.shape[0] <= weight.shape[1] else weight.T @ weight
+
+
+def test_ortho_init_uses_sb3_gains_and_zero_biases(tmp_path):
+    trainer = make_trainer(tmp_path / "ortho", network={"ortho_init": True, "hidden_units": 16})
+    actor, critic = trainer.policy.actor, trainer.optimizer.critic
+    for layer, gain in (
+        (actor.encoder.body[0], 2**0.5),
+        (actor.action_head.logits, 0.01),
+        (critic.encoder.body[0], 2**0.5),
+        (critic.value_heads, 1.0),
+    ):
+        product = orthogonality(layer)
+        torch.testing.assert_close(product, gain**2 * torch.eye(len(product)), atol=1e-5, rtol=1e-4)
+        assert not layer.bias.any()
+    default = make_trainer(tmp_path / "default", network={"hidden_units": 16}).policy.actor.encoder.body[0]
+    assert not torch.allclose(orthogonality(default), 2 * torch.eye(16), atol=0.1)
+
+
+def test_log_std_init_sets_the_initial_gaussian_spread(tmp_path):
+    ball = scene_spec("3DBall")
+    settings = TrainerSettings.model_validate(
+        {"network_settings": {"log_std_init": -0.5}}, context={"trainer_settings": {"ppo": PPOSettings}}
+    )
+    trainer = PPOTrainer("3DBall", 1, settings, True, False, 0, tmp_path / "3DBall")
+    trainer.add_policy("3DBall?team=0", trainer.create_policy("3DBall?team=0", ball))
+    torch.testing.assert_close(trainer.policy.actor.action_head.log_std, torch.full((1, 2), -0.5))
+
+
+@pytest.mark.parametrize("trainer_type", ["ppo", "sac"])
+def test_critic_gets_its_own_size(tmp_path, trainer_type):
+    critic_size = {"critic": {"hidden_units": 32, "num_layers": 3}}
+    trainer = make_trainer(tmp_path, trainer_type, network=critic_size)
+    optimizer = trainer.optimizer
+    critics = (
+        [optimizer.critic]
+        if trainer_type == "ppo"
+        else [optimizer.value_network, *optimizer.q_networks.children()]
+    )
+    for critic in critics:
+        layers = [m for m in critic.encoder.body if isinstance(m, torch.nn.Linear)]
+        assert [layer.out_features for layer in layers] == [32, 32, 32]
+    assert trainer.policy.actor.encoder.output_size == 8  # the policy keeps hidden_units 8, one layer
+
+
+def test_a_shared_critic_cannot_have_its_own_size(tmp_path):
+    with pytest.raises(
+        ConfigError, match=re.escape("network_settings.critic sizes a critic of its own, but shared_critic")
+    ):
+        make_trainer(tmp_path, network={"critic": {"hidden_units": 32}}, shared_critic=True)
+
+
+def test_policy_initialisation_options_are_refused_where_unused(tmp_path):
+    config = tmp_path / "sac.yaml"
+    config.write_text(
+        "behaviors:\n  Ball:\n    trainer_type: sac\n    network_settings: {ortho_init: true}\n"
+    )
+    message = (
+        "behaviors.Ball.network_settings.ortho_init: network_settings.ortho_init sets up the policy and "
+        "critic of ppo and a2c; trainer_type sac does not use it, so remove it"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_run_options(config)
+
+
+def test_clip_obs_is_part_of_the_exported_model(tmp_path):
+    import onnxruntime
+
+    from rldojo.export import export_onnx
+    from rldojo.networks import Actor
+    from rldojo.settings import NetworkSettings
+
+    ball = scene_spec("3DBall")
+    size = ball.observation_specs[0].shape[0]
+    far, farther = np.full((1, size), 1000.0, np.float32), np.full((1, size), 2000.0, np.float32)
+    actions = {}
+    for clip_obs in (2.0, 1.0e6):
+        torch.manual_seed(0)
+        actor = Actor(
+            ball.observation_specs, NetworkSettings(normalize=True, clip_obs=clip_obs), ball.action_spec
+        )
+        actor.update_normalization([torch.randn(256, size)])
+        path = export_onnx(actor, ball, tmp_path / f"{clip_obs}.onnx")
+        session = onnxruntime.InferenceSession(str(path))
+        actions[clip_obs] = [
+            session.run(["deterministic_continuous_actions"], {"obs_0": o})[0] for o in (far, farther)
+        ]
+        with torch.no_grad():
+            expected = actor([torch.as_tensor(far)], None, deterministic=True).continuous
+        np.testing.assert_allclose(actions[clip_obs][0], np.clip(expected.numpy(), -3, 3) / 3, atol=1e-5)
+    np.testing.assert_array_equal(*actions[2.0])  # both clipped to the same normalised observation
+    assert not np.allclose(*actions[1.0e6])
+
+
+def test_every_new_option_survives_a_dump_and_reload(tmp_path):
+    """A run's configuration.yaml holds every key with its value; it must load again as it was."""
+    import yaml
+
+    config = tmp_path / "options.yaml"
+    config.write_text(
+        "behaviors:\n"
+        "  Ball:\n    trainer_type: sac\n"
+        "    hyperparameters: {ent_coef: 0.05, target_entropy: auto, train_freq: [1, episode],\n"
+        "                      gradient_steps: -1}\n"
+        "    network_settings: {critic: {hidden_units: 32}, clip_obs: 10}\n"
+        "  Basic:\n    trainer_type: dqn\n    hyperparameters: {target_update_interval: 10, adam_eps: 1e-5}\n"
+        "  Walker:\n    trainer_type: ppo\n    network_settings: {ortho_init: true, log_std_init: -0.5}\n"
+        "    hyperparameters: {epsilon_final: 0, target_kl: 0.02, vf_coef: 1,\n"
+        "                      advantage_normalization: minibatch}\n"
+    )
+    options = load_run_options(config)
+    dumped = tmp_path / "configuration.yaml"
+    dumped.write_text(yaml.safe_dump(options.model_dump(mode="json")))
+    assert load_run_options(dumped).behaviors == options.behaviors

@@ -67,6 +67,7 @@ class SB3HyperparamSettings(HyperparamSettings):
     learning_rate: YamlFloat | None = None  # type: ignore[assignment]
     learning_rate_schedule: ScheduleType = ScheduleType.CONSTANT
     rldojo_keys: ClassVar[tuple[str, ...]] = ("learning_rate_schedule",)
+    builds_actor_critic: ClassVar[bool] = False  # SB3 builds its policy (``policy_kwargs``)
 
     @model_validator(mode="before")
     @classmethod

@@ -55,12 +55,16 @@ def _scaled_linear(inputs: int, outputs: int, gain: float) -> nn.Linear:
 class ActionHead(nn.Module):
     """Maps encoded features to an action distribution for any ML-Agents ``ActionSpec`` (hybrid included)."""
 
-    def __init__(self, hidden_size: int, action_spec: ActionSpec):
+    def __init__(self, hidden_size: int, action_spec: ActionSpec, log_std_init: float = 0.0):
         super().__init__()
         self.continuous_size = action_spec.continuous_size
         self.branch_sizes = tuple(int(size) for size in action_spec.discrete_branches)
         self.mean = _scaled_linear(hidden_size, self.continuous_size, 0.2) if self.continuous_size else None
-        self.log_std = nn.Parameter(torch.zeros(1, self.continuous_size)) if self.continuous_size else None
+        self.log_std = (
+            nn.Parameter(torch.full((1, self.continuous_size), float(log_std_init)))
+            if self.continuous_size
+            else None
+        )
         total_branches = sum(self.branch_sizes)
         self.logits = _scaled_linear(hidden_size, total_branches, 0.1) if total_branches else None
 

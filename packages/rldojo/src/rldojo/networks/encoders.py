@@ -39,10 +39,10 @@ def dense_stack(
 class _VectorProcessor(nn.Module):
     """Flattens one vector observation, optionally through a running normaliser."""
 
-    def __init__(self, size: int, normalize: bool):
+    def __init__(self, size: int, normalize: bool, clip: float):
         super().__init__()
         self.size = size
-        self.normalizer = RunningNormalizer(size) if normalize else None
+        self.normalizer = RunningNormalizer(size, clip) if normalize else None
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         flat = obs.reshape(obs.shape[0], self.size)
@@ -80,7 +80,7 @@ class ObservationEncoder(nn.Module):
                     _VisualProcessor(kind, (shape[0], shape[1], shape[2]), settings.hidden_units)
                 )
             elif len(shape) in (1, 3):
-                processors.append(_VectorProcessor(math.prod(shape), settings.normalize))
+                processors.append(_VectorProcessor(math.prod(shape), settings.normalize, settings.clip_obs))
             else:
                 raise ConfigError(
                     f"not supported yet: observation {index} of shape {list(shape)} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -12,7 +13,22 @@ from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistrib
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.settings import NetworkSettings
 
-__all__ = ["Actor", "Critic"]
+__all__ = ["Actor", "Critic", "orthogonal_init"]
+
+BODY_GAIN = math.sqrt(2)
+ACTION_GAIN = 0.01
+VALUE_GAIN = 1.0
+"""SB3's ``ortho_init`` gains: hidden layers, action outputs, value outputs."""
+
+
+def orthogonal_init(module: nn.Module, gain: float) -> None:
+    """Orthogonal weights scaled by ``gain`` and zero biases for every dense and convolution layer of
+    ``module`` (SB3's ``ortho_init``)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d):
+            nn.init.orthogonal_(layer.weight, gain)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
 
 class Actor(nn.Module):
@@ -23,7 +39,10 @@ class Actor(nn.Module):
     ):
         super().__init__()
         self.encoder = ObservationEncoder(observation_specs, settings)
-        self.action_head = ActionHead(self.encoder.output_size, action_spec)
+        self.action_head = ActionHead(self.encoder.output_size, action_spec, settings.log_std_init)
+        if settings.ortho_init:
+            orthogonal_init(self.encoder, BODY_GAIN)
+            orthogonal_init(self.action_head, ACTION_GAIN)
 
     def forward(
         self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
@@ -51,7 +70,8 @@ class Actor(nn.Module):
 
 
 class Critic(nn.Module):
-    """Value estimates, one head per reward signal; shares ``encoder`` with the actor when given one."""
+    """Value estimates, one head per reward signal; shares ``encoder`` with the actor when given one.
+    ``settings`` are the critic's own (:meth:`~rldojo.settings.NetworkSettings.critic_settings`)."""
 
     def __init__(
         self,
@@ -65,6 +85,10 @@ class Critic(nn.Module):
         self.encoder = encoder if encoder is not None else ObservationEncoder(observation_specs, settings)
         self.stream_names = list(stream_names)
         self.value_heads = nn.Linear(self.encoder.output_size, len(self.stream_names))
+        if settings.ortho_init:
+            if not self.shares_encoder:  # a shared encoder is the actor's, initialised with it
+                orthogonal_init(self.encoder, BODY_GAIN)
+            orthogonal_init(self.value_heads, VALUE_GAIN)
 
     def forward(self, observations: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
         values = self.value_heads(self.encoder(observations))

@@ -12,21 +12,23 @@ EPSILON = 1e-5
 
 
 class RunningNormalizer(nn.Module):
-    """Normalises inputs with statistics of everything seen so far; the statistics live in the state dict."""
+    """Normalises inputs with statistics of everything seen so far, clipped to [-clip, clip] (ML-Agents: 5);
+    the statistics live in the state dict."""
 
     count: torch.Tensor
     running_mean: torch.Tensor
     running_var: torch.Tensor
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, clip: float = CLIP):
         super().__init__()
+        self.clip = clip
         self.register_buffer("count", torch.zeros((), dtype=torch.float64))
         self.register_buffer("running_mean", torch.zeros(size))
         self.register_buffer("running_var", torch.ones(size))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         normalized = (inputs - self.running_mean) / torch.sqrt(self.running_var + EPSILON)
-        return torch.clamp(normalized, -CLIP, CLIP)
+        return torch.clamp(normalized, -self.clip, self.clip)
 
     @torch.no_grad()
     def update(self, inputs: torch.Tensor) -> None:

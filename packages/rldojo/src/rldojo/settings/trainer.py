@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from importlib import metadata
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -70,6 +70,15 @@ class MemorySettings(SettingsModel):
     memory_size: YamlInt = Field(default=128, gt=0, multiple_of=2)
 
 
+class CriticSize(SettingsModel):
+    """``network_settings.critic``: the value networks' own size (SB3's ``net_arch=dict(pi=..., vf=...)``)."""
+
+    hidden_units: YamlInt | None = Field(default=None, gt=0, le=MAX_HIDDEN_UNITS)
+    """None: the policy's ``hidden_units``."""
+    num_layers: YamlInt | None = Field(default=None, gt=0, le=MAX_LAYERS)
+    """None: the policy's ``num_layers``."""
+
+
 class NetworkSettings(SettingsModel):
     """Shape of the policy and critic networks."""
 
@@ -81,6 +90,24 @@ class NetworkSettings(SettingsModel):
     memory: MemorySettings | None = None
     goal_conditioning_type: ConditioningType = ConditioningType.HYPER
     deterministic: bool = False
+    clip_obs: YamlFloat = Field(default=5.0, gt=0.0)
+    """With ``normalize``: normalised observations are clipped to [-clip_obs, clip_obs] (ML-Agents: 5;
+    SB3's VecNormalize: 10)."""
+    critic: CriticSize | None = None
+    """Size of the value networks (PPO/A2C critic, SAC Q and value networks) when it differs from the
+    policy's; None: the same as the policy's."""
+    ortho_init: bool = False
+    """SB3's initialisation of the policy and critic (ppo, a2c): orthogonal weights with gain sqrt(2) in the
+    body, 0.01 for the action outputs and 1 for the value heads, zero biases."""
+    log_std_init: YamlFloat = 0.0
+    """Initial log standard deviation of a Gaussian policy's continuous actions (ppo, a2c)."""
+
+    def critic_settings(self) -> NetworkSettings:
+        """These settings with the critic's own ``hidden_units`` and ``num_layers``, where given."""
+        if self.critic is None:
+            return self
+        sizes = self.critic.model_dump(exclude_none=True)
+        return self.model_copy(update={**sizes, "critic": None})
 
     @field_validator("memory")
     @classmethod
@@ -109,6 +136,9 @@ class HyperparamSettings(SettingsModel):
     buffer_size: YamlInt = Field(default=10240, gt=0)
     learning_rate: YamlFloat = Field(default=3.0e-4, gt=0.0)
     learning_rate_schedule: ScheduleType = ScheduleType.CONSTANT
+    builds_actor_critic: ClassVar[bool] = True
+    """Whether the trainer's networks are :class:`~rldojo.networks.Actor` and ``Critic`` (which take
+    ``network_settings.ortho_init`` and ``log_std_init``)."""
 
     @model_validator(mode="after")
     def _batch_fits_buffer(self) -> HyperparamSettings:
@@ -419,6 +449,19 @@ class TrainerSettings(SettingsModel):
         signals = [getattr(signal, "demo_path", None) for signal in self.reward_signals.values()]
         cloning = [self.behavioral_cloning.demo_path] if self.behavioral_cloning else []
         return cloning + [path for path in signals if path]
+
+    @model_validator(mode="after")
+    def _policy_initialisation_is_used(self) -> TrainerSettings:
+        network = self.network_settings
+        given = [key for key in ("ortho_init", "log_std_init") if getattr(network, key)]  # not off / 0.0
+        if given and not self.hyperparameters.builds_actor_critic:
+            raise PydanticCustomError(
+                "policy_initialisation_unused",
+                "network_settings.{key} sets up the policy and critic of ppo and a2c; trainer_type {name} "
+                "does not use it, so remove it",
+                {"key": given[0], "name": self.trainer_type, "at": ("network_settings", given[0])},
+            )
+        return self
 
     @model_validator(mode="after")
     def _checkpoints_evenly(self) -> TrainerSettings:

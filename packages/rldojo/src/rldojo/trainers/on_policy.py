@@ -12,6 +12,7 @@ from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
 from rldojo.buffer import AgentBuffer, as_tensors, observations
+from rldojo.errors import ConfigError
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
 from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
@@ -77,11 +78,14 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         spec = policy.behavior_spec
         shared_encoder = policy.actor.encoder if shared_critic else None
         if critic is None:
+            network = trainer_settings.network_settings
+            if shared_critic and network.critic is not None:
+                raise ConfigError(
+                    "network_settings.critic sizes a critic of its own, but shared_critic puts the value "
+                    "heads on the policy's network; remove one of them"
+                )
             critic = Critic(
-                self.reward_signal_names,
-                spec.observation_specs,
-                trainer_settings.network_settings,
-                shared_encoder,
+                self.reward_signal_names, spec.observation_specs, network.critic_settings(), shared_encoder
             )
         self.critic = critic.to(policy.device)
         parameters = {id(p): p for p in [*policy.actor.parameters(), *self.critic.parameters()]}

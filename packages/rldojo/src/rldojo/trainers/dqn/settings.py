@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from rldojo.settings import OffPolicyHyperparamSettings, ScheduleType, YamlFloat, YamlInt
@@ -16,6 +18,8 @@ class DQNSettings(OffPolicyHyperparamSettings):
 
     The discount is ``reward_signals.extrinsic.gamma``, as for every ML-Agents trainer.
     """
+
+    builds_actor_critic: ClassVar[bool] = False
 
     exploration_schedule: ScheduleType = ScheduleType.LINEAR
     """How epsilon goes from ``exploration_initial_eps`` to ``exploration_final_eps``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -19,6 +19,8 @@ class SACSettings(OffPolicyHyperparamSettings):
 
     The discount is ``reward_signals.extrinsic.gamma``, as for every ML-Agents trainer.
     """
+
+    builds_actor_critic: ClassVar[bool] = False
 
     tau: YamlFloat = Field(0.005, gt=0.0, le=1.0)
     """Target value network update after every gradient step: target <- tau * online + (1 - tau) * target."""
@@ -58,7 +60,8 @@ class SACSettings(OffPolicyHyperparamSettings):
 
     @model_validator(mode="after")
     def _one_initial_entropy_coefficient(self) -> SACSettings:
-        if self.ent_coef is not None and "init_entcoef" in self.model_fields_set:
+        # a value, not "was given": configuration.yaml (dumped with every default) must load again
+        if self.ent_coef is not None and self.init_entcoef != type(self).model_fields["init_entcoef"].default:
             raise PydanticCustomError(
                 "ent_coef_and_init_entcoef",
                 "init_entcoef and ent_coef both set the entropy coefficient; keep one (init_entcoef: "

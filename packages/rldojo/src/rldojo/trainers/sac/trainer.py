@@ -83,8 +83,9 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         device = policy.device
         self.actor = policy.actor
         streams = self.reward_signal_names
-        self.q_networks = TwinQNetworks(streams, spec.observation_specs, network, spec.action_spec).to(device)
-        self.value_network = Critic(streams, spec.observation_specs, network).to(device)
+        critic = network.critic_settings()
+        self.q_networks = TwinQNetworks(streams, spec.observation_specs, critic, spec.action_spec).to(device)
+        self.value_network = Critic(streams, spec.observation_specs, critic).to(device)
         self.target_network = copy.deepcopy(self.value_network).requires_grad_(False)
         self.entropy = EntropyCoefficients(
             spec.action_spec.continuous_size,
