@@ -56,7 +56,7 @@ def steps_to_solve(episodes: list[tuple[int, float]]) -> int | None:
 # ----- one run, inside its subprocess -----
 
 
-def train_rldojo(algo: str, seed: int, steps: int) -> dict[str, Any]:
+def train_rldojo(algo: str, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
     import numpy as np
     from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
@@ -97,6 +97,8 @@ def train_rldojo(algo: str, seed: int, steps: int) -> dict[str, Any]:
     start = time.perf_counter()
     run_dir = train_run(options, [recorder])
     wall = time.perf_counter() - start
+    if not evaluate:
+        return {"wall_s": wall, "episodes": recorder.episodes}
 
     env = create_env(f"gym:{ENV_ID}", seed=seed + EVAL_SEED_OFFSET, side_channels=[StatsSideChannel()])
     try:
@@ -153,7 +155,7 @@ def sb3_model(algo: str, seed: int) -> Any:
     )
 
 
-def train_sb3(algo: str, seed: int, steps: int) -> dict[str, Any]:
+def train_sb3(algo: str, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
     import gymnasium
     import numpy as np
     from stable_baselines3.common.callbacks import BaseCallback
@@ -174,6 +176,8 @@ def train_sb3(algo: str, seed: int, steps: int) -> dict[str, Any]:
     start = time.perf_counter()
     model.learn(total_timesteps=steps, callback=recorder)
     wall = time.perf_counter() - start
+    if not evaluate:
+        return {"wall_s": wall, "episodes": recorder.episodes}
 
     env = gymnasium.make(ENV_ID)
     returns = []

@@ -7,25 +7,39 @@ them within the action masks; ONNX export traces only the greedy (deterministic)
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 
+import numpy as np
 import torch
-from mlagents_envs.base_env import BehaviorSpec
+from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 from torch import nn
 
 from rldojo.networks import ActionSample
-from rldojo.policy import NetworkT, Policy
+from rldojo.policy import ActionInfo, NetworkT, Policy, allowed_action_mask
 
-__all__ = ["GreedyActions", "ValueBasedPolicy", "greedy_actions"]
+__all__ = [
+    "GreedyActions",
+    "ValueBasedPolicy",
+    "epsilon_greedy_entropy",
+    "greedy_actions",
+    "random_allowed_actions",
+]
 
 
 def _branches(values: torch.Tensor, branch_sizes: Sequence[int]) -> tuple[torch.Tensor, ...]:
     return torch.split(values, list(branch_sizes), dim=1)
 
 
-def greedy_actions(q_values: torch.Tensor, masks: torch.Tensor, branch_sizes: Sequence[int]) -> torch.Tensor:
-    """[batch, num_branches] int64: per branch, the allowed action (mask 1) with the highest Q-value."""
-    masked = q_values.masked_fill(masks < 0.5, -torch.inf)
+def greedy_actions(
+    q_values: torch.Tensor, masks: torch.Tensor | None, branch_sizes: Sequence[int]
+) -> torch.Tensor:
+    """[batch, num_branches] int64: per branch, the allowed action (mask 1; all without masks) with the
+    highest Q-value."""
+    masked = q_values if masks is None else q_values.masked_fill(masks < 0.5, -torch.inf)
+    if len(branch_sizes) == 1:
+        return masked.argmax(dim=1, keepdim=True)
     return torch.stack([branch.argmax(dim=1) for branch in _branches(masked, branch_sizes)], dim=1)
 
 
@@ -53,9 +67,40 @@ class GreedyActions(nn.Module):
         return _certain(greedy_actions(q_values, masks, self.branch_sizes), q_values)
 
 
+def random_allowed_actions(masks: np.ndarray, branch_sizes: tuple[int, ...]) -> np.ndarray:
+    """[n, num_branches] int64: per branch, an allowed action (mask 1) drawn uniformly, from numpy's RNG."""
+    scores = np.random.random(masks.shape) * masks  # the largest of uniform draws: uniform over allowed
+    if len(branch_sizes) == 1:
+        return scores.argmax(axis=1)[:, None]
+    return np.stack([branch.argmax(axis=1) for branch in np.split(scores, _starts(branch_sizes)[1:], 1)], 1)
+
+
+def epsilon_greedy_entropy(allowed: np.ndarray, epsilon: float) -> np.ndarray:
+    """The entropy of the epsilon-greedy choice, summed over the last axis (branches); ``allowed`` counts each
+    branch's allowed actions. With k of them the greedy one has probability 1 - epsilon + epsilon / k and
+    every other epsilon / k, whichever is greedy."""
+    if epsilon == 0.0:
+        return np.zeros(allowed.shape[:-1], np.float32)
+    allowed = np.maximum(allowed, 1.0)
+    greedy, other = 1.0 - epsilon + epsilon / allowed, epsilon / allowed
+    entropy = -greedy * np.log(greedy) - (allowed - 1.0) * other * np.log(other)
+    return entropy.sum(axis=-1).astype(np.float32)
+
+
+@functools.cache
+def _starts(branch_sizes: tuple[int, ...]) -> list[int]:
+    """Where each branch starts in a row of all branches."""
+    return [0, *itertools.accumulate(branch_sizes[:-1])]
+
+
 class ValueBasedPolicy(Policy[NetworkT]):
     """Acts from the Q-values of ``actor`` (a Q-network): a random allowed action with probability
-    :attr:`epsilon` per branch, otherwise the greedy one; always greedy when deterministic."""
+    :attr:`epsilon` per agent and branch, otherwise the greedy one; always greedy when deterministic.
+
+    Whether to explore is drawn first (numpy's global RNG, which the run seeds and checkpoints save), and
+    the network runs only when some agent or branch acts greedily. ``log_probs`` are reported as 0: Q-learning
+    does not use them, and knowing them would need the network on every exploring step.
+    """
 
     def __init__(
         self, behavior_spec: BehaviorSpec, actor: NetworkT, device: torch.device, deterministic: bool = False
@@ -63,35 +108,62 @@ class ValueBasedPolicy(Policy[NetworkT]):
         super().__init__(behavior_spec, actor, device, deterministic)
         self.epsilon = 0.0
         """Exploration rate; the trainer sets it from its schedule (0 for ``--inference``)."""
+        self._branch_sizes_array = np.asarray(self.branch_sizes, dtype=np.float64)
+
+    def choose_actions(
+        self, observations: Sequence[np.ndarray | torch.Tensor], masks: np.ndarray, deterministic: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Epsilon-greedy actions [n, num_branches] within ``masks`` ([n, sum(branch sizes)], 1 = allowed),
+        and the entropy [n] of that choice."""
+        epsilon = 0.0 if deterministic else self.epsilon
+        n = len(masks)
+        unmasked = bool(masks.all())
+        explore = np.random.random((n, len(self.branch_sizes))) < epsilon if epsilon > 0.0 else None
+        if explore is not None and explore.all():
+            actions = random_allowed_actions(masks, self.branch_sizes)
+        else:
+            tensors = [torch.as_tensor(obs, dtype=torch.float32, device=self.device) for obs in observations]
+            q_values = self.actor(tensors)
+            mask_tensor = None if unmasked else self.mask_tensor(masks)
+            actions = greedy_actions(q_values, mask_tensor, self.branch_sizes).cpu().numpy()
+            if explore is not None and explore.any():
+                actions = np.where(explore, random_allowed_actions(masks, self.branch_sizes), actions)
+        if unmasked:  # the same for every agent
+            return actions, np.full(n, epsilon_greedy_entropy(self._branch_sizes_array, epsilon))
+        allowed = np.add.reduceat(masks, _starts(self.branch_sizes), axis=1)
+        return actions, epsilon_greedy_entropy(allowed, epsilon)
 
     def sample_actions(
         self, observations: list[torch.Tensor], masks: torch.Tensor | None, deterministic: bool
     ) -> ActionSample:
-        """Epsilon-greedy actions; masked actions (0 in ``masks``) never. ``log_probs`` and ``entropy`` are
-        those of the epsilon-greedy distribution over allowed actions."""
-        q_values = self.actor(observations)
-        if masks is None:
-            masks = torch.ones_like(q_values)
-        greedy = greedy_actions(q_values, masks, self.branch_sizes)
-        epsilon = 0.0 if deterministic else self.epsilon
-        if epsilon == 0.0:
-            return _certain(greedy, q_values)
-        actions, log_probs, entropy = [], [], []
-        for index, allowed in enumerate(_branches(masks, self.branch_sizes)):
-            allowed = (allowed > 0.5).float()
-            greedy_branch = greedy[:, index : index + 1]
-            probs = epsilon * allowed / allowed.sum(dim=1, keepdim=True).clamp(min=1.0)
-            greedy_share = torch.full_like(greedy_branch, 1.0 - epsilon, dtype=probs.dtype)
-            probs = probs.scatter_add(1, greedy_branch, greedy_share)
-            action = torch.multinomial(probs, 1)
-            actions.append(action)
-            log_probs.append(torch.log(probs.gather(1, action)))
-            entropy.append(-torch.special.xlogy(probs, probs).sum(dim=1))
+        """:meth:`choose_actions` as an :class:`~rldojo.networks.ActionSample` (the acting hook's form)."""
+        n = len(observations[0])
+        masks_array = (
+            masks.cpu().numpy() if masks is not None else np.ones((n, sum(self.branch_sizes)), np.float32)
+        )
+        actions, entropy = self.choose_actions(observations, masks_array, deterministic)
         return ActionSample(
-            continuous=q_values.new_zeros(len(q_values), 0),
-            discrete=torch.cat(actions, dim=1),
-            log_probs=torch.cat(log_probs, dim=1),
-            entropy=torch.stack(entropy, dim=1).sum(dim=1),
+            continuous=torch.zeros(n, 0, device=self.device),
+            discrete=torch.as_tensor(actions, device=self.device),
+            log_probs=torch.zeros(n, len(self.branch_sizes), device=self.device),
+            entropy=torch.as_tensor(entropy, device=self.device),
+        )
+
+    @torch.inference_mode()
+    def get_action(self, decision_steps: DecisionSteps) -> ActionInfo:
+        """Actions for all agents in ``decision_steps``: numpy in and out, the network run at most once."""
+        masks = allowed_action_mask(decision_steps, self.branch_sizes)
+        actions, entropy = self.choose_actions(decision_steps.obs, masks, self.deterministic)
+        n = len(actions)
+        no_continuous = np.zeros((n, 0), np.float32)
+        return ActionInfo(
+            env_action=ActionTuple(continuous=no_continuous, discrete=actions.astype(np.int32)),
+            continuous=no_continuous,
+            discrete=actions,
+            log_probs=np.zeros((n, len(self.branch_sizes)), np.float32),
+            action_masks=masks,
+            entropy=entropy,
+            agent_ids=decision_steps.agent_id,
         )
 
     def export_network(self) -> nn.Module:

@@ -1,0 +1,166 @@
+"""Where the CPU time of one training run goes, per env step: rldojo against Stable-Baselines3.
+
+    .venv/bin/python scripts/profile_trainers.py [--algos dqn ppo sac] [--libs rldojo sb3] [--steps N]
+
+Each (library, algorithm) trains once in its own subprocess, one torch thread, under cProfile measuring
+process CPU time, with the same settings as scripts/bench_trainers.py (RL Zoo's). The profile is bucketed:
+
+- gradient updates: the algorithm's update (rldojo: ``Optimizer.update`` and what prepares its batches;
+  SB3: ``train()``);
+- acting: choosing actions (rldojo: the policy's ``get_action``; SB3: its policy's ``predict`` / ``forward``);
+- environment: Gymnasium's own ``step`` and ``reset`` of the env;
+- the rest: agent processor, loop glue and env wrappers (the training loop minus the above);
+- start-up and final save: outside the training loop (creating envs and networks; rldojo also writes its
+  final checkpoint, with the replay buffer where the config saves it, and exports ONNX).
+
+cProfile's own overhead inflates every bucket (most those with many small calls), for both libraries alike;
+compare ratios, not absolute numbers, and run on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_trainers
+
+DEFAULT_STEPS = {"dqn": 20_000, "ppo": 20_000, "sac": 5_000}
+BUCKETS = ("gradient updates", "acting", "environment")
+LOOPS = {  # the training loop; everything outside it is start-up and the final save
+    "rldojo": [("rldojo/training.py", "run")],
+    "sb3": [
+        ("stable_baselines3/common/on_policy_algorithm.py", "learn"),
+        ("stable_baselines3/common/off_policy_algorithm.py", "learn"),
+    ],
+}
+
+# (path suffix, function name) -> bucket; nested matches are counted once, at the outermost
+RLDOJO_FUNCTIONS = {
+    ("rldojo/trainers/off_policy.py", "_update_policy"): "gradient updates",
+    ("rldojo/trainers/on_policy.py", "_update_policy"): "gradient updates",
+    ("rldojo/policy.py", "get_action"): "acting",
+    ("rldojo/value_based_policy.py", "get_action"): "acting",
+}
+SB3_FUNCTIONS = {
+    ("stable_baselines3/dqn/dqn.py", "train"): "gradient updates",
+    ("stable_baselines3/ppo/ppo.py", "train"): "gradient updates",
+    ("stable_baselines3/sac/sac.py", "train"): "gradient updates",
+    ("stable_baselines3/common/base_class.py", "predict"): "acting",
+    ("stable_baselines3/dqn/dqn.py", "predict"): "acting",
+    ("stable_baselines3/common/off_policy_algorithm.py", "_sample_action"): "acting",
+    ("stable_baselines3/common/policies.py", "forward"): "acting",
+    ("stable_baselines3/common/policies.py", "predict_values"): "acting",
+}
+ENV_FUNCTIONS = {
+    ("gymnasium/envs/classic_control/cartpole.py", "step"): "environment",
+    ("gymnasium/envs/classic_control/cartpole.py", "reset"): "environment",
+    ("gymnasium/envs/classic_control/pendulum.py", "step"): "environment",
+    ("gymnasium/envs/classic_control/pendulum.py", "reset"): "environment",
+}
+
+
+def bucket_times(
+    stats: pstats.Stats, functions: dict[tuple[str, str], str], buckets: tuple[str, ...] = BUCKETS
+) -> dict[str, float]:
+    """Cumulative seconds per bucket. Where a bucketed function calls another bucketed one (SB3's predict
+    calls forward) the inner one's time is already in the outer, so inner calls made from a bucketed
+    caller are subtracted."""
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+
+    def bucket_of(key: tuple[str, int, str]) -> str | None:
+        path, _, name = key
+        for (suffix, function), bucket in functions.items():
+            if name == function and path.endswith(suffix):
+                return bucket
+        return None
+
+    totals = dict.fromkeys(buckets, 0.0)
+    for key, (_, _, _, cumulative, callers) in raw.items():
+        bucket = bucket_of(key)
+        if bucket is None:
+            continue
+        nested = sum(
+            caller_stats[3] for caller, caller_stats in callers.items() if bucket_of(caller) is not None
+        )
+        totals[bucket] += cumulative - nested
+    return totals
+
+
+def profile_run(library: str, algo: str, steps: int) -> dict[str, float]:
+    """Train under cProfile (process CPU time); seconds per bucket and in total."""
+    import torch
+
+    torch.set_num_threads(1)
+    bench_trainers.warm_up_imports()
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    bench_trainers.TRAINERS[library](algo, 1, steps, evaluate=False)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    functions = (RLDOJO_FUNCTIONS if library == "rldojo" else SB3_FUNCTIONS) | ENV_FUNCTIONS
+    buckets = bucket_times(stats, functions)
+    buckets["total"] = stats.total_tt  # type: ignore[attr-defined]
+    loop = sum(bucket_times(stats, dict.fromkeys(LOOPS[library], "loop"), ("loop",)).values())
+    buckets["start-up and final save"] = buckets["total"] - loop
+    return buckets
+
+
+def launch(library: str, algo: str, steps: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "profile.json"
+        command = [sys.executable, __file__, "--run-one", library, algo, str(steps), str(out)]
+        environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+        completed = subprocess.run(command, capture_output=True, text=True, env=environment)
+        if completed.returncode != 0:
+            raise SystemExit(f"{library} {algo} failed:\n{completed.stderr[-3000:]}")
+        result: dict[str, float] = json.loads(out.read_text())
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--algos", nargs="+", choices=sorted(DEFAULT_STEPS), default=["dqn", "ppo"])
+    parser.add_argument("--libs", nargs="+", choices=["rldojo", "sb3"], default=["rldojo", "sb3"])
+    parser.add_argument("--steps", type=int, help="env steps per run (default: 20k DQN/PPO, 5k SAC)")
+    parser.add_argument("--run-one", nargs=4, metavar=("LIB", "ALGO", "STEPS", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_one:
+        library, algo, steps, out = args.run_one
+        Path(out).write_text(json.dumps(profile_run(library, algo, int(steps))))
+        return
+
+    columns = [(algo, library) for algo in args.algos for library in args.libs]
+    per_step: dict[tuple[str, str], dict[str, float]] = {}
+    for algo, library in columns:
+        steps = args.steps or DEFAULT_STEPS[algo]
+        seconds = launch(library, algo, steps)
+        per_step[algo, library] = {key: 1000 * value / steps for key, value in seconds.items()}
+        print(f"{algo} {library}: {per_step[algo, library]['total']:.2f} CPU ms per env step", flush=True)
+    header = " | ".join(f"{library} {algo.upper()}" for algo, library in columns)
+    lines = [f"| CPU ms per env step | {header} |", "|---|" + "---:|" * len(columns)]
+    parts = (*BUCKETS, "start-up and final save")
+    for row in ("total", *BUCKETS, "the rest", "start-up and final save"):
+        cells = []
+        for column in columns:
+            values = per_step[column]
+            value = values["total"] - sum(values[b] for b in parts) if row == "the rest" else values[row]
+            cells.append(f"{value:.2f}")
+        lines.append(f"| {row} | {' | '.join(cells)} |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
