@@ -1,28 +1,47 @@
-"""rldojo vs Stable-Baselines3 on CartPole-v1: DQN and PPO with RL Zoo's hyperparameters, in one run.
+"""rldojo vs Stable-Baselines3 vs CleanRL, side by side, with RL Zoo's hyperparameters.
 
-    .venv/bin/python scripts/bench_trainers.py [--seeds 5] [--algos dqn ppo] [--steps N] [--libs rldojo sb3]
+    .venv/bin/python scripts/bench_trainers.py [--quick] [--seeds 5] [--workloads ...] [--libs ...]
 
-rldojo trains with its shipped configs (configs/cartpole/{dqn,ppo}.yaml, RL Zoo's settings in rldojo's
-terms); SB3 trains with RL Zoo's hyperparams/{dqn,ppo}.yml entries for CartPole-v1, written out below.
-Every (library, algorithm, seed) runs in its own subprocess with one torch thread, so wall time and peak
-RSS are those of that run alone. Measured per run:
+Workloads (RL Zoo's budgets unless noted): PPO and DQN on CartPole-v1, SAC on Pendulum-v1 (20k steps),
+PPO on Acrobot-v1 (200k steps of RL Zoo's 1M; LunarLander-v3 needs Box2D, which is not installed).
 
-- env steps/s: environment steps / wall time of training (rldojo: ``train_run``, which includes creating
-  the env and networks and writing the final checkpoint and ONNX model; SB3: ``learn()``). Lazy imports
-  are done before the clock starts, for both.
-- steps to 475: the first step at which the mean return of the last 10 training episodes is >= 475
-  (training episodes explore, so this is a conservative measure of when the policy is solved).
-- solved: the final policy's mean return over 10 deterministic episodes on a separately seeded
-  CartPole-v1 is >= 475 (rldojo: its exported ONNX model through onnxruntime; SB3: ``predict``).
+- rldojo trains with its shipped configs (configs/cartpole/, configs/pendulum/, configs/acrobot/: RL Zoo's
+  settings in rldojo's terms, where rldojo can express them), in process, through ``train_run``.
+- SB3 trains with RL Zoo's hyperparams/{ppo,dqn,sac}.yml entries, written out in :func:`sb3_model`.
+- CleanRL runs its own unmodified ``ppo.py`` / ``dqn.py`` / ``sac_continuous_action.py`` (vendored under
+  scripts/third_party/cleanrl/, MIT) with RL Zoo's values passed as flags where the script has the option
+  (see CLEANRL_ARGS: its DQN keeps its own 120x84 network and one gradient step per ``train_frequency``
+  steps; its PPO has no clip-range decay). CleanRL pins Gymnasium 0.29, so it runs in its own environment,
+  ``.bench/cleanrl-venv``, which this script creates with uv on first use (torch from the uv cache).
+
+Every (library, workload, seed) runs in its own subprocess with one torch thread; seeds are interleaved
+across libraries, so a busy spell of the machine hits them all. Measured per run:
+
+- env steps per CPU-second and per wall-second of training (rldojo: ``train_run``, which includes creating
+  the env and networks and writing the final checkpoint and ONNX model; SB3: creating the model and
+  ``learn()``; CleanRL: the whole script). Imports are done before the clock starts, for all three.
+- steps to threshold: the first step at which the mean return of the last 10 training episodes reaches
+  the workload's threshold (training episodes explore: a conservative measure).
+- solved: the final policy's mean return over 10 deterministic episodes on separately seeded envs reaches
+  the threshold (rldojo: its exported ONNX model through onnxruntime; SB3: ``predict``; CleanRL saves no
+  model here, so "-"); "last 10" is the mean return of the last 10 training episodes, for all three.
 - peak RSS: the subprocess's own maximum resident set size.
+
+``--quick`` runs one seed with short budgets, to check that everything runs; the full run (5 seeds) is
+for an idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
+import re
 import resource
+import runpy
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,25 +49,65 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_ID = "CartPole-v1"
-SOLVED_RETURN = 475.0
+CLEANRL_DIR = ROOT / "scripts" / "third_party" / "cleanrl"
+CLEANRL_VENV = ROOT / ".bench" / "cleanrl-venv"
+CLEANRL_REQUIREMENTS = ["gymnasium==0.29.1", "numpy<2", "tyro", "tensorboard"]  # + this torch
 RETURN_WINDOW = 10
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 10_000
-RLDOJO_CONFIGS = {algo: ROOT / "configs" / "cartpole" / f"{algo}.yaml" for algo in ("dqn", "ppo")}
-RL_ZOO_STEPS = {"dqn": 50_000, "ppo": 100_000}
+LIBRARIES = ("rldojo", "sb3", "cleanrl")
 
 
-def steps_to_solve(episodes: list[tuple[int, float]]) -> int | None:
-    """The step at which the mean of the last ``RETURN_WINDOW`` episode returns first reaches 475."""
+@dataclass(frozen=True)
+class Workload:
+    algo: str
+    env_id: str
+    steps: int  # RL Zoo's budget (Acrobot: shortened)
+    quick_steps: int
+    threshold: float  # a mean return that counts as solved
+    rldojo_config: Path
+    cleanrl_script: str
+    cleanrl_args: list[str] = field(default_factory=list)
+
+
+WORKLOADS = {
+    "ppo-cartpole": Workload(
+        "ppo", "CartPole-v1", 100_000, 20_000, 475.0, ROOT / "configs/cartpole/ppo.yaml", "ppo.py",
+        ["--num-envs", "8", "--num-steps", "32", "--num-minibatches", "1", "--update-epochs", "20",
+         "--gae-lambda", "0.8", "--gamma", "0.98", "--ent-coef", "0.0", "--learning-rate", "1e-3",
+         "--no-clip-vloss"],
+    ),
+    "dqn-cartpole": Workload(
+        "dqn", "CartPole-v1", 50_000, 10_000, 475.0, ROOT / "configs/cartpole/dqn.yaml", "dqn.py",
+        ["--learning-rate", "2.3e-3", "--batch-size", "64", "--buffer-size", "100000",
+         "--learning-starts", "1000", "--gamma", "0.99", "--target-network-frequency", "10",
+         "--train-frequency", "2", "--exploration-fraction", "0.16", "--end-e", "0.04"],
+    ),
+    "sac-pendulum": Workload(
+        "sac", "Pendulum-v1", 20_000, 3_000, -200.0, ROOT / "configs/pendulum/sac.yaml",
+        "sac_continuous_action.py",
+        ["--policy-lr", "1e-3", "--q-lr", "1e-3", "--learning-starts", "100"],
+    ),
+    "ppo-acrobot": Workload(
+        "ppo", "Acrobot-v1", 200_000, 20_000, -100.0, ROOT / "configs/acrobot/ppo.yaml", "ppo.py",
+        ["--num-envs", "16", "--num-steps", "256", "--num-minibatches", "64", "--update-epochs", "4",
+         "--gae-lambda", "0.94", "--gamma", "0.99", "--ent-coef", "0.0", "--learning-rate", "3e-4",
+         "--no-anneal-lr", "--no-clip-vloss"],
+    ),
+}  # fmt: skip
+
+
+def steps_to_solve(episodes: list[tuple[int, float]], threshold: float) -> int | None:
+    """The step at which the mean of the last ``RETURN_WINDOW`` episode returns first reaches ``threshold``."""
     window: deque[float] = deque(maxlen=RETURN_WINDOW)
     for step, episode_return in episodes:
         window.append(episode_return)
-        if len(window) == RETURN_WINDOW and sum(window) / RETURN_WINDOW >= SOLVED_RETURN:
+        if len(window) == RETURN_WINDOW and sum(window) / RETURN_WINDOW >= threshold:
             return step
     return None
 
@@ -56,7 +115,7 @@ def steps_to_solve(episodes: list[tuple[int, float]]) -> int | None:
 # ----- one run, inside its subprocess -----
 
 
-def train_rldojo(algo: str, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
+def train_rldojo(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
     import numpy as np
     from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
@@ -81,11 +140,11 @@ def train_rldojo(algo: str, seed: int, steps: int, evaluate: bool = True) -> dic
 
     results = tempfile.mkdtemp(prefix="bench_trainers_")
     options = load_run_options(
-        RLDOJO_CONFIGS[algo],
+        workload.rldojo_config,
         {
             "env_settings.seed": seed,
             "checkpoint_settings.results_dir": results,
-            "checkpoint_settings.run_id": f"{algo}-{seed}",
+            "checkpoint_settings.run_id": f"{workload.algo}-{seed}",
         },
         {},
     )
@@ -94,13 +153,20 @@ def train_rldojo(algo: str, seed: int, steps: int, evaluate: bool = True) -> dic
         settings.summary_freq = steps  # one console line at the end
         settings.checkpoint_interval = steps
     recorder = EpisodeRecorder()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     run_dir = train_run(options, [recorder])
-    wall = time.perf_counter() - start
+    result: dict[str, Any] = {
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "episodes": recorder.episodes,
+        "eval_return": None,
+    }
     if not evaluate:
-        return {"wall_s": wall, "episodes": recorder.episodes}
+        return result
 
-    env = create_env(f"gym:{ENV_ID}", seed=seed + EVAL_SEED_OFFSET, side_channels=[StatsSideChannel()])
+    env = create_env(
+        f"gym:{workload.env_id}", seed=seed + EVAL_SEED_OFFSET, side_channels=[StatsSideChannel()]
+    )
     try:
         env.reset()
         ((behavior_name, spec),) = env.behavior_specs.items()
@@ -110,21 +176,23 @@ def train_rldojo(algo: str, seed: int, steps: int, evaluate: bool = True) -> dic
         ((returns, _),) = run_episodes(env, act, EVAL_EPISODES).values()
     finally:
         env.close()
-    return {"wall_s": wall, "episodes": recorder.episodes, "eval_return": float(np.mean(returns))}
+    return result | {"eval_return": float(np.mean(returns))}
 
 
-def sb3_model(algo: str, seed: int) -> Any:
-    """RL Zoo's CartPole-v1 settings (hyperparams/dqn.yml, hyperparams/ppo.yml)."""
-    from stable_baselines3 import DQN, PPO
+def sb3_model(workload: Workload, seed: int) -> Any:
+    """RL Zoo's settings for the workload (hyperparams/ppo.yml, dqn.yml, sac.yml)."""
+    from stable_baselines3 import DQN, PPO, SAC
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
 
     def linear(initial: float) -> Callable[[float], float]:
         return lambda progress_remaining: progress_remaining * initial
 
-    if algo == "ppo":
+    env_id = workload.env_id
+    if workload.algo == "ppo" and env_id == "CartPole-v1":
         return PPO(
             "MlpPolicy",
-            make_vec_env(ENV_ID, n_envs=8, seed=seed),
+            make_vec_env(env_id, n_envs=8, seed=seed),
             n_steps=32,
             batch_size=256,
             gae_lambda=0.8,
@@ -136,9 +204,23 @@ def sb3_model(algo: str, seed: int) -> Any:
             seed=seed,
             device="cpu",
         )
+    if workload.algo == "ppo":  # Acrobot-v1: normalize: true
+        return PPO(
+            "MlpPolicy",
+            VecNormalize(make_vec_env(env_id, n_envs=16, seed=seed)),
+            n_steps=256,
+            gae_lambda=0.94,
+            gamma=0.99,
+            n_epochs=4,
+            ent_coef=0.0,
+            seed=seed,
+            device="cpu",
+        )
+    if workload.algo == "sac":
+        return SAC("MlpPolicy", make_vec_env(env_id, n_envs=1, seed=seed), learning_rate=1e-3, seed=seed)
     return DQN(
         "MlpPolicy",
-        make_vec_env(ENV_ID, n_envs=1, seed=seed),
+        make_vec_env(env_id, n_envs=1, seed=seed),
         learning_rate=2.3e-3,
         batch_size=64,
         buffer_size=100_000,
@@ -155,7 +237,7 @@ def sb3_model(algo: str, seed: int) -> Any:
     )
 
 
-def train_sb3(algo: str, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
+def train_sb3(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
     import gymnasium
     import numpy as np
     from stable_baselines3.common.callbacks import BaseCallback
@@ -171,48 +253,86 @@ def train_sb3(algo: str, seed: int, steps: int, evaluate: bool = True) -> dict[s
                     self.episodes.append((self.num_timesteps, float(info["episode"]["r"])))
             return True
 
-    model = sb3_model(algo, seed)
     recorder = EpisodeRecorder()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
+    model = sb3_model(workload, seed)
     model.learn(total_timesteps=steps, callback=recorder)
-    wall = time.perf_counter() - start
+    result: dict[str, Any] = {
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "episodes": recorder.episodes,
+        "eval_return": None,
+    }
     if not evaluate:
-        return {"wall_s": wall, "episodes": recorder.episodes}
+        return result
 
-    env = gymnasium.make(ENV_ID)
+    normalizer = model.get_vec_normalize_env()
+    env = gymnasium.make(workload.env_id)
     returns = []
     for episode in range(EVAL_EPISODES):
         obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET + episode)
         total, done = 0.0, False
         while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(int(action))
+            model_obs = normalizer.normalize_obs(obs) if normalizer is not None else obs
+            action, _ = model.predict(model_obs, deterministic=True)
+            obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
             done = terminated or truncated
         returns.append(total)
-    return {"wall_s": wall, "episodes": recorder.episodes, "eval_return": float(np.mean(returns))}
+    return result | {"eval_return": float(np.mean(returns))}
 
 
-TRAINERS = {"rldojo": train_rldojo, "sb3": train_sb3}
+EPISODE_LINE = re.compile(r"global_step=(\d+), episodic_return=\[?([-0-9.e+]+)")
 
 
-def warm_up_imports() -> None:
-    """Import what the libraries import lazily, so neither library's wall time includes it: torch's first
-    optimizer imports ``torch._dynamo`` and rldojo's final ONNX export imports ``torch.onnx`` (seconds
-    each when Python writes no bytecode cache)."""
-    import onnx  # noqa: F401
+def train_cleanrl(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
+    """CleanRL's unmodified script as ``__main__`` (run inside .bench/cleanrl-venv); episodes are read from
+    the lines it prints."""
+    script = CLEANRL_DIR / "cleanrl" / workload.cleanrl_script
+    sys.path.insert(0, str(CLEANRL_DIR))  # its ``cleanrl_utils`` import
+    arguments = [
+        *workload.cleanrl_args,
+        *("--env-id", workload.env_id, "--seed", str(seed), "--total-timesteps", str(steps), "--no-cuda"),
+    ]
+    sys.argv = [str(script), *arguments]
+    printed = io.StringIO()
+    os.chdir(tempfile.mkdtemp(prefix="bench_cleanrl_"))  # its runs/ folder goes there
+    wall, cpu = time.perf_counter(), time.process_time()
+    with contextlib.redirect_stdout(printed):
+        runpy.run_path(str(script), run_name="__main__")
+    return {
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "episodes": [(int(s), float(r)) for s, r in EPISODE_LINE.findall(printed.getvalue())],
+        "eval_return": None,
+    }
+
+
+TRAINERS = {"rldojo": train_rldojo, "sb3": train_sb3, "cleanrl": train_cleanrl}
+
+
+def warm_up_imports(library: str) -> None:
+    """Import what the libraries import lazily, so that no library's time includes it: torch's first
+    optimizer imports ``torch._dynamo``, rldojo's final ONNX export imports ``torch.onnx`` (seconds each
+    when Python writes no bytecode cache), CleanRL's script imports tyro and TensorBoard."""
     import torch
-    import torch.onnx
 
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    if library == "cleanrl":
+        import gymnasium  # noqa: F401
+        import torch.utils.tensorboard  # noqa: F401
+        import tyro  # noqa: F401
+    else:
+        import onnx  # noqa: F401
+        import torch.onnx  # noqa: F401
 
 
-def run_one(library: str, algo: str, seed: int, steps: int, out: Path) -> None:
+def run_one(library: str, name: str, seed: int, steps: int, out: Path) -> None:
     import torch
 
     torch.set_num_threads(1)
-    warm_up_imports()
-    result = TRAINERS[library](algo, seed, steps)
+    warm_up_imports(library)
+    result = TRAINERS[library](WORKLOADS[name], seed, steps)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps(result))
 
@@ -220,79 +340,111 @@ def run_one(library: str, algo: str, seed: int, steps: int, out: Path) -> None:
 # ----- the driver -----
 
 
-def launch(library: str, algo: str, seed: int, steps: int) -> dict[str, Any]:
+def cleanrl_python() -> Path:
+    """The interpreter of .bench/cleanrl-venv, created on first use (this torch, Gymnasium 0.29)."""
+    python = CLEANRL_VENV / "bin" / "python"
+    if python.exists():
+        return python
+    import torch
+
+    uv = shutil.which("uv")
+    if uv is None:
+        raise SystemExit("CleanRL's runs need uv to create .bench/cleanrl-venv: install uv, or pass --libs")
+    torch_version = torch.__version__.split("+")[0]
+    print(f"creating {CLEANRL_VENV.relative_to(ROOT)} (torch {torch_version}) ...", flush=True)
+    subprocess.run([uv, "venv", "-q", str(CLEANRL_VENV), "--python", sys.executable], check=True)
+    requirements = [f"torch=={torch_version}", *CLEANRL_REQUIREMENTS]
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(python), *requirements], check=True)
+    return python
+
+
+def launch(library: str, name: str, seed: int, steps: int) -> dict[str, Any]:
+    python = cleanrl_python() if library == "cleanrl" else Path(sys.executable)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
-        command = [sys.executable, __file__, "--run-one", library, algo, str(seed), str(steps), str(out)]
+        command = [str(python), __file__, "--run-one", library, name, str(seed), str(steps), str(out)]
         environment = {**os.environ, "OMP_NUM_THREADS": "1"}
         completed = subprocess.run(command, capture_output=True, text=True, env=environment)
         if completed.returncode != 0:
-            raise SystemExit(f"{library} {algo} seed {seed} failed:\n{completed.stderr[-3000:]}")
-        return json.loads(out.read_text())
+            raise SystemExit(f"{library} {name} seed {seed} failed:\n{completed.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
 
 
-def _mean(values: list[float]) -> str:
-    return f"{statistics.fmean(values):,.0f}" if values else "-"
+def _mean(values: list[float], digits: int = 0) -> str:
+    return f"{statistics.fmean(values):,.{digits}f}" if values else "-"
 
 
-def table_rows(algo: str, library: str, steps: int, runs: list[dict[str, Any]]) -> list[str]:
-    rates = [steps / run["wall_s"] for run in runs]
-    solve_steps = [s for s in (steps_to_solve(run["episodes"]) for run in runs) if s is not None]
-    solved = sum(run["eval_return"] >= SOLVED_RETURN for run in runs)
-    return [
-        f"| {algo} | {library} | {steps:,} | {_mean(rates)} ({min(rates):,.0f}-{max(rates):,.0f}) "
-        f"| {_mean([run['wall_s'] for run in runs])} "
-        f"| {_mean([float(s) for s in solve_steps])} ({len(solve_steps)}/{len(runs)}) "
-        f"| {solved}/{len(runs)} | {statistics.fmean(run['eval_return'] for run in runs):.1f} "
+def last_returns(run: dict[str, Any]) -> float | None:
+    returns = [episode_return for _, episode_return in run["episodes"][-RETURN_WINDOW:]]
+    return statistics.fmean(returns) if returns else None
+
+
+def table_row(name: str, library: str, steps: int, runs: list[dict[str, Any]]) -> str:
+    threshold = WORKLOADS[name].threshold
+    cpu_rates = [steps / run["cpu_s"] for run in runs]
+    wall_rates = [steps / run["wall_s"] for run in runs]
+    solve_steps = [s for s in (steps_to_solve(run["episodes"], threshold) for run in runs) if s is not None]
+    evaluated = [run["eval_return"] for run in runs if run["eval_return"] is not None]
+    solved = f"{sum(r >= threshold for r in evaluated)}/{len(runs)}" if evaluated else "-"
+    last = [r for r in map(last_returns, runs) if r is not None]
+    return (
+        f"| {name} | {library} | {steps:,} | {_mean(cpu_rates)} ({min(cpu_rates):,.0f}-{max(cpu_rates):,.0f}) "
+        f"| {_mean(wall_rates)} | {_mean([float(s) for s in solve_steps])} ({len(solve_steps)}/{len(runs)}) "
+        f"| {solved} | {_mean(evaluated, 1)} | {_mean(last, 1)} "
         f"| {max(run['peak_rss_mib'] for run in runs):,.0f} |"
-    ]
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--quick", action="store_true", help="one seed, short budgets: checks it all runs")
+    parser.add_argument("--seeds", type=int, help="seeds 1..N per library and workload (default 5; quick 1)")
+    parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=list(WORKLOADS))
+    parser.add_argument("--libs", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
+    parser.add_argument("--steps", type=int, help="env steps per run (default: the workload's)")
     parser.add_argument(
-        "--seeds", type=int, default=5, help="seeds 1..N per library and algorithm (default 5)"
-    )
-    parser.add_argument("--algos", nargs="+", choices=sorted(RL_ZOO_STEPS), default=["ppo", "dqn"])
-    parser.add_argument("--libs", nargs="+", choices=sorted(TRAINERS), default=sorted(TRAINERS))
-    parser.add_argument("--steps", type=int, help="env steps per run (default: RL Zoo's, 50k DQN, 100k PPO)")
-    parser.add_argument(
-        "--run-one", nargs=5, metavar=("LIB", "ALGO", "SEED", "STEPS", "OUT"), help=argparse.SUPPRESS
+        "--run-one", nargs=5, metavar=("LIB", "WORKLOAD", "SEED", "STEPS", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.run_one:
-        library, algo, seed, steps, out = args.run_one
-        run_one(library, algo, int(seed), int(steps), Path(out))
+        library, name, seed, steps, out = args.run_one
+        run_one(library, name, int(seed), int(steps), Path(out))
         return
 
+    seeds = args.seeds or (1 if args.quick else 5)
     lines = [
-        "| algo | library | steps | env steps/s mean (min-max) | wall s | steps to 475, mean (runs) "
-        "| solved (eval >= 475) | eval return | peak RSS MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| workload | library | steps | env steps per CPU-s mean (min-max) | per wall-s "
+        "| steps to threshold, mean (runs) | solved (eval) | eval return | last 10 return | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rates: dict[tuple[str, str], float] = {}
-    for algo in args.algos:
-        steps = args.steps or RL_ZOO_STEPS[algo]
+    for name in args.workloads:
+        workload = WORKLOADS[name]
+        steps = args.steps or (workload.quick_steps if args.quick else workload.steps)
         runs: dict[str, list[dict[str, Any]]] = {library: [] for library in args.libs}
-        for seed in range(1, args.seeds + 1):
-            for library in args.libs:  # interleaved, so a busy spell of the machine hits both libraries
-                run = launch(library, algo, seed, steps)
+        for seed in range(1, seeds + 1):
+            for library in args.libs:  # interleaved, so a busy spell of the machine hits every library
+                run = launch(library, name, seed, steps)
                 print(
-                    f"{algo} {library} seed {seed}: {steps / run['wall_s']:,.0f} steps/s, "
-                    f"steps to 475 {steps_to_solve(run['episodes'])}, eval {run['eval_return']:.1f}, "
+                    f"{name} {library} seed {seed}: {steps / run['cpu_s']:,.0f} steps per CPU-s, "
+                    f"{steps / run['wall_s']:,.0f} per wall-s, steps to threshold "
+                    f"{steps_to_solve(run['episodes'], workload.threshold)}, eval {run['eval_return']}, "
                     f"peak RSS {run['peak_rss_mib']:,.0f} MiB",
                     flush=True,
                 )
                 runs[library].append(run)
         for library, library_runs in runs.items():
-            rates[algo, library] = statistics.fmean(steps / run["wall_s"] for run in library_runs)
-            lines += table_rows(algo, library, steps, library_runs)
+            rates[name, library] = statistics.fmean(steps / run["cpu_s"] for run in library_runs)
+            lines.append(table_row(name, library, steps, library_runs))
     print("\n".join(lines))
-    for algo in args.algos:
-        if (algo, "rldojo") in rates and (algo, "sb3") in rates:
-            print(f"{algo}: rldojo / SB3 env steps/s = {rates[algo, 'rldojo'] / rates[algo, 'sb3']:.2f}")
+    for name in args.workloads:
+        for other in ("sb3", "cleanrl"):
+            if (name, "rldojo") in rates and (name, other) in rates:
+                ratio = rates[name, "rldojo"] / rates[name, other]
+                print(f"{name}: rldojo / {other} env steps per CPU-second = {ratio:.2f}")
 
 
 if __name__ == "__main__":

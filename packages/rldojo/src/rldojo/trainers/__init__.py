@@ -11,7 +11,7 @@ from rldojo.lazy_imports import lazy_exports
 if TYPE_CHECKING:
     from rldojo.trainers.off_policy import OffPolicyTrainer
     from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
-    from rldojo.trainers.optimizer import Optimizer
+    from rldojo.trainers.optimizer import Optimizer, UpdateStats
     from rldojo.trainers.rl_trainer import RLTrainer
     from rldojo.trainers.schedules import DecayedValue
 
@@ -22,6 +22,7 @@ __all__ = [
     "OnPolicyTrainer",
     "Optimizer",
     "RLTrainer",
+    "UpdateStats",
 ]
 
 __getattr__ = lazy_exports(
@@ -33,5 +34,6 @@ __getattr__ = lazy_exports(
         "OnPolicyTrainer": "rldojo.trainers.on_policy",
         "Optimizer": "rldojo.trainers.optimizer",
         "RLTrainer": "rldojo.trainers.rl_trainer",
+        "UpdateStats": "rldojo.trainers.optimizer",
     },
 )

@@ -16,7 +16,7 @@ from rldojo.errors import ConfigError
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
 from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
-from rldojo.trainers.optimizer import Optimizer, adam
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
@@ -131,7 +131,7 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
             nn.utils.clip_grad_norm_(self.parameters, self.max_grad_norm)
         self.optimizer.step()
 
-    def stops_epochs(self, stats: dict[str, float]) -> bool:
+    def stops_epochs(self, stats: UpdateStats) -> bool:
         """Whether the update ends after the minibatch that returned ``stats`` (e.g. PPO's ``target_kl``);
         never by default."""
         return False
@@ -228,7 +228,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
             if normalization is AdvantageNormalization.MINIBATCH:
                 minibatch["advantages"] = normalized(minibatch["advantages"])
             update_stats = self.optimizer.update(minibatch, self._step)
-            stats.append(update_stats | self.optimizer.update_reward_signals(minibatch))
+            stats.append({**update_stats, **self.optimizer.update_reward_signals(minibatch)})
             if self.optimizer.stops_epochs(update_stats):
                 break
         self._report_update_stats(stats)

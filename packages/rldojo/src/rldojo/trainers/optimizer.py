@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
 import torch
@@ -14,12 +14,15 @@ from rldojo.reward_signals.base import RewardSignal, create_reward_signals
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
 from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
-__all__ = ["Optimizer", "PolicyT", "SettingsT", "adam"]
+__all__ = ["Optimizer", "PolicyT", "SettingsT", "UpdateStats", "adam"]
 
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
 """A trainer type's ``hyperparameters:`` class (what its registration function pairs with it)."""
 PolicyT = TypeVar("PolicyT", bound=Policy[Any])
 """The policy a trainer type creates."""
+UpdateStats = Mapping[str, float | torch.Tensor]
+"""What one :meth:`Optimizer.update` reports: floats, or 0-d tensors still on the device (detached) that
+are read back once per update, so that no batch waits on a ``.item()``."""
 
 
 def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSettings) -> torch.optim.Adam:
@@ -59,9 +62,9 @@ class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):
         return stats
 
     @abc.abstractmethod
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         """One gradient step on ``batch`` (columns on the policy's device); returns the stats to report
-        (their mean over one update's batches is reported)."""
+        (their mean over one update's batches is reported; see :data:`UpdateStats`)."""
 
     def update_normalization(self, observations: list[torch.Tensor]) -> None:
         """Let networks other than the policy's follow the new observations (e.g. a critic's normalizer)."""

@@ -11,6 +11,7 @@ import abc
 import logging
 import warnings
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Generic, cast
 
@@ -26,7 +27,7 @@ from rldojo.reward_signals.base import transition_batch
 from rldojo.settings import TrainerSettings
 from rldojo.stats import StatsAggregationMethod, StatsPropertyType, StatsReporter
 from rldojo.trainers.behavioral_cloning import BehavioralCloning
-from rldojo.trainers.optimizer import Optimizer, PolicyT, SettingsT
+from rldojo.trainers.optimizer import Optimizer, PolicyT, SettingsT, UpdateStats
 from rldojo.trajectory import Trajectory
 
 __all__ = ["RLTrainer"]
@@ -225,10 +226,20 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self._stats_reporter.add_stat("Is Training", float(self.should_still_train))
         self._stats_reporter.write_stats(int(step))
 
-    def _report_update_stats(self, stats: list[dict[str, float]]) -> None:
-        """Report the mean of each value over the batches of one update."""
-        for key in stats[0] if stats else ():
-            self._stats_reporter.add_stat(key, sum(s[key] for s in stats) / len(stats))
+    def _report_update_stats(self, stats: Sequence[UpdateStats]) -> None:
+        """Report the mean of each value over the batches of one update. Tensor values are averaged on
+        their device and read back together, once per update rather than once per batch."""
+        if not stats:
+            return
+        keys = list(stats[0])
+        on_device = [key for key in keys if isinstance(stats[0][key], torch.Tensor)]
+        means = {key: sum(float(s[key]) for s in stats) / len(stats) for key in keys if key not in on_device}
+        if on_device:
+            columns = [torch.stack([torch.as_tensor(s[key]) for s in stats]) for key in on_device]
+            read_back = torch.stack(columns).float().mean(dim=1).tolist()  # one synchronisation
+            means |= dict(zip(on_device, read_back, strict=True))
+        for key in keys:
+            self._stats_reporter.add_stat(key, means[key])
 
     # ----- checkpoints -----
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:

@@ -10,6 +10,7 @@ from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.a2c.settings import TRAINER_NAME, A2CSettings
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
+from rldojo.trainers.optimizer import UpdateStats
 from rldojo.trainers.schedules import DecayedValue
 
 __all__ = ["A2COptimizer", "A2CTrainer"]
@@ -24,7 +25,7 @@ class A2COptimizer(OnPolicyOptimizer[A2CSettings]):
         super().__init__(policy, trainer_settings, hp.shared_critic, hp.max_grad_norm)
         self.decay_beta = DecayedValue(hp.beta_schedule, hp.beta, 1e-10, trainer_settings.max_steps)
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         lr, beta = self.decay_learning_rate(step), self.decay_beta(step)
         obs, log_probs, entropy = self.evaluate_actions(batch)
         policy_loss = -(log_probs.sum(dim=1) * batch["advantages"]).mean()
@@ -34,8 +35,8 @@ class A2COptimizer(OnPolicyOptimizer[A2CSettings]):
         loss = policy_loss + self.hyperparameters.vf_coef * value_loss - beta * entropy.mean()
         self.apply_gradients(loss, lr)
         return {
-            "Losses/Policy Loss": abs(policy_loss.item()),
-            "Losses/Value Loss": value_loss.item(),
+            "Losses/Policy Loss": policy_loss.detach().abs(),
+            "Losses/Value Loss": value_loss.detach(),
             "Policy/Learning Rate": lr,
             "Policy/Beta": beta,
         }

@@ -19,7 +19,7 @@ from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.dqn.settings import TRAINER_NAME, DQNSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, adam
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 from rldojo.value_based_policy import ValueBasedPolicy, greedy_actions
@@ -82,7 +82,7 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.num_obs = len(policy.behavior_spec.observation_specs)
         self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         branch_sizes = self.q_network.branch_sizes
         obs = observations(batch, self.num_obs)
         next_obs = observations(batch, self.num_obs, next_obs_key)
@@ -109,8 +109,8 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         if self.hyperparameters.target_update_interval is None:
             self.update_target_network()
         return {
-            "Losses/Value Loss": loss.item(),
-            "Policy/Q Value": q_taken.mean().item(),
+            "Losses/Value Loss": loss.detach(),
+            "Policy/Q Value": q_taken.detach().mean(),
             "Policy/Learning Rate": lr,
         }
 

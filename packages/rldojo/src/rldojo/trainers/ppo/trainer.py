@@ -9,6 +9,7 @@ from rldojo.networks import Actor
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
+from rldojo.trainers.optimizer import UpdateStats
 from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings
 from rldojo.trainers.schedules import DecayedValue
 
@@ -35,7 +36,7 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         self.decay_epsilon = DecayedValue(epsilon_schedule, hp.epsilon, hp.epsilon_final, max_steps)
         self.decay_beta = DecayedValue(beta_schedule, hp.beta, 1e-5, max_steps)
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
         obs, log_probs, entropy = self.evaluate_actions(batch)
         # ratio per action dimension, as ML-Agents computes it
@@ -54,9 +55,9 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
             value_losses.append(value_loss.mean())
         value_loss = torch.stack(value_losses).mean()
 
-        stats = {
-            "Losses/Policy Loss": abs(policy_loss.item()),
-            "Losses/Value Loss": value_loss.item(),
+        stats: dict[str, float | torch.Tensor] = {
+            "Losses/Policy Loss": policy_loss.detach().abs(),
+            "Losses/Value Loss": value_loss.detach(),
             "Policy/Learning Rate": lr,
             "Policy/Epsilon": epsilon,
             "Policy/Beta": beta,
@@ -69,10 +70,10 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         self.apply_gradients(loss, lr)
         return stats
 
-    def stops_epochs(self, stats: dict[str, float]) -> bool:
+    def stops_epochs(self, stats: UpdateStats) -> bool:
         """Past 1.5 x ``target_kl`` of approximate KL divergence from the policy that collected the buffer."""
         target_kl = self.hyperparameters.target_kl
-        return target_kl is not None and stats["Policy/Approximate KL"] > 1.5 * target_kl
+        return target_kl is not None and float(stats["Policy/Approximate KL"]) > 1.5 * target_kl
 
 
 class PPOTrainer(OnPolicyTrainer[PPOSettings]):

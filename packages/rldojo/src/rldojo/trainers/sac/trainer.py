@@ -16,7 +16,7 @@ from rldojo.networks import Critic, clip_continuous, default_device
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, adam
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam
 from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQNetworks
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
@@ -119,7 +119,7 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         offsets = torch.tensor([0, *self.actor.branch_sizes[:-1]], device=discrete.device).cumsum(0)
         return q_values.gather(1, discrete.long() + offsets)
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         obs = observations(batch, self.num_obs)
         next_obs = observations(batch, self.num_obs, next_obs_key)
         masks = batch["action_masks"] if self.actor.branch_sizes else None
@@ -160,12 +160,12 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
             optimizer.step()
         self.update_target_network()
         return {
-            "Losses/Policy Loss": policy_loss.item(),
-            "Losses/Value Loss": value_loss.item(),
-            "Losses/Q1 Loss": q1_loss.item(),
-            "Losses/Q2 Loss": q2_loss.item(),
-            "Policy/Continuous Entropy Coeff": self.entropy.log_continuous.exp().item(),
-            "Policy/Discrete Entropy Coeff": self.entropy.log_discrete.exp().mean().item()
+            "Losses/Policy Loss": policy_loss.detach(),
+            "Losses/Value Loss": value_loss.detach(),
+            "Losses/Q1 Loss": q1_loss.detach(),
+            "Losses/Q2 Loss": q2_loss.detach(),
+            "Policy/Continuous Entropy Coeff": self.entropy.log_continuous.detach().exp(),
+            "Policy/Discrete Entropy Coeff": self.entropy.log_discrete.detach().exp().mean()
             if self.actor.branch_sizes
             else 0.0,
             "Policy/Learning Rate": lr,
