@@ -103,7 +103,8 @@ WORKLOADS = {
 
 
 def steps_to_solve(episodes: list[tuple[int, float]], threshold: float) -> int | None:
-    """The step at which the mean of the last ``RETURN_WINDOW`` episode returns first reaches ``threshold``."""
+    """The step at which the mean of the last ``RETURN_WINDOW`` episode returns first reaches
+    ``threshold``."""
     window: deque[float] = deque(maxlen=RETURN_WINDOW)
     for step, episode_return in episodes:
         window.append(episode_return)
@@ -113,6 +114,22 @@ def steps_to_solve(episodes: list[tuple[int, float]], threshold: float) -> int |
 
 
 # ----- one run, inside its subprocess -----
+
+
+class Clock:
+    """Wall and CPU time since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def result(self, episodes: list[tuple[int, float]]) -> dict[str, Any]:
+        """A run's result so far: its times and (step, return) of each training episode, not evaluated."""
+        return {
+            "wall_s": time.perf_counter() - self.wall,
+            "cpu_s": time.process_time() - self.cpu,
+            "episodes": episodes,
+            "eval_return": None,
+        }
 
 
 def train_rldojo(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
@@ -153,14 +170,9 @@ def train_rldojo(workload: Workload, seed: int, steps: int, evaluate: bool = Tru
         settings.summary_freq = steps  # one console line at the end
         settings.checkpoint_interval = steps
     recorder = EpisodeRecorder()
-    wall, cpu = time.perf_counter(), time.process_time()
+    clock = Clock()
     run_dir = train_run(options, [recorder])
-    result: dict[str, Any] = {
-        "wall_s": time.perf_counter() - wall,
-        "cpu_s": time.process_time() - cpu,
-        "episodes": recorder.episodes,
-        "eval_return": None,
-    }
+    result = clock.result(recorder.episodes)
     if not evaluate:
         return result
 
@@ -254,15 +266,10 @@ def train_sb3(workload: Workload, seed: int, steps: int, evaluate: bool = True) 
             return True
 
     recorder = EpisodeRecorder()
-    wall, cpu = time.perf_counter(), time.process_time()
+    clock = Clock()
     model = sb3_model(workload, seed)
     model.learn(total_timesteps=steps, callback=recorder)
-    result: dict[str, Any] = {
-        "wall_s": time.perf_counter() - wall,
-        "cpu_s": time.process_time() - cpu,
-        "episodes": recorder.episodes,
-        "eval_return": None,
-    }
+    result = clock.result(recorder.episodes)
     if not evaluate:
         return result
 
@@ -297,15 +304,10 @@ def train_cleanrl(workload: Workload, seed: int, steps: int, evaluate: bool = Tr
     sys.argv = [str(script), *arguments]
     printed = io.StringIO()
     os.chdir(tempfile.mkdtemp(prefix="bench_cleanrl_"))  # its runs/ folder goes there
-    wall, cpu = time.perf_counter(), time.process_time()
+    clock = Clock()
     with contextlib.redirect_stdout(printed):
         runpy.run_path(str(script), run_name="__main__")
-    return {
-        "wall_s": time.perf_counter() - wall,
-        "cpu_s": time.process_time() - cpu,
-        "episodes": [(int(s), float(r)) for s, r in EPISODE_LINE.findall(printed.getvalue())],
-        "eval_return": None,
-    }
+    return clock.result([(int(s), float(r)) for s, r in EPISODE_LINE.findall(printed.getvalue())])
 
 
 TRAINERS = {"rldojo": train_rldojo, "sb3": train_sb3, "cleanrl": train_cleanrl}
@@ -320,11 +322,11 @@ def warm_up_imports(library: str) -> None:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     if library == "cleanrl":
         import gymnasium  # noqa: F401
-        import torch.utils.tensorboard  # noqa: F401
+        import torch.utils.tensorboard
         import tyro  # noqa: F401
     else:
         import onnx  # noqa: F401
-        import torch.onnx  # noqa: F401
+        import torch.onnx
 
 
 def run_one(library: str, name: str, seed: int, steps: int, out: Path) -> None:
@@ -383,13 +385,14 @@ def last_returns(run: dict[str, Any]) -> float | None:
 def table_row(name: str, library: str, steps: int, runs: list[dict[str, Any]]) -> str:
     threshold = WORKLOADS[name].threshold
     cpu_rates = [steps / run["cpu_s"] for run in runs]
+    cpu_range = f"{min(cpu_rates):,.0f}-{max(cpu_rates):,.0f}"
     wall_rates = [steps / run["wall_s"] for run in runs]
     solve_steps = [s for s in (steps_to_solve(run["episodes"], threshold) for run in runs) if s is not None]
     evaluated = [run["eval_return"] for run in runs if run["eval_return"] is not None]
     solved = f"{sum(r >= threshold for r in evaluated)}/{len(runs)}" if evaluated else "-"
     last = [r for r in map(last_returns, runs) if r is not None]
     return (
-        f"| {name} | {library} | {steps:,} | {_mean(cpu_rates)} ({min(cpu_rates):,.0f}-{max(cpu_rates):,.0f}) "
+        f"| {name} | {library} | {steps:,} | {_mean(cpu_rates)} ({cpu_range}) "
         f"| {_mean(wall_rates)} | {_mean([float(s) for s in solve_steps])} ({len(solve_steps)}/{len(runs)}) "
         f"| {solved} | {_mean(evaluated, 1)} | {_mean(last, 1)} "
         f"| {max(run['peak_rss_mib'] for run in runs):,.0f} |"

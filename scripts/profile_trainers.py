@@ -1,6 +1,6 @@
 """Where the CPU time of one training run goes, per env step: rldojo against Stable-Baselines3.
 
-    .venv/bin/python scripts/profile_trainers.py [--algos dqn ppo sac] [--libs rldojo sb3] [--steps N]
+    .venv/bin/python scripts/profile_trainers.py [--workloads dqn-cartpole ...] [--libs rldojo sb3]
 
 Each (library, algorithm) trains once in its own subprocess, one torch thread, under cProfile measuring
 process CPU time, with the same settings as scripts/bench_trainers.py (RL Zoo's). The profile is bucketed:
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_trainers
 
-DEFAULT_STEPS = {"dqn": 20_000, "ppo": 20_000, "sac": 5_000}
+DEFAULT_STEPS = {"dqn-cartpole": 20_000, "ppo-cartpole": 20_000, "sac-pendulum": 5_000}
 BUCKETS = ("gradient updates", "acting", "environment")
 LOOPS = {  # the training loop; everything outside it is start-up and the final save
     "rldojo": [("rldojo/training.py", "run")],
@@ -97,15 +97,15 @@ def bucket_times(
     return totals
 
 
-def profile_run(library: str, algo: str, steps: int) -> dict[str, float]:
+def profile_run(library: str, name: str, steps: int) -> dict[str, float]:
     """Train under cProfile (process CPU time); seconds per bucket and in total."""
     import torch
 
     torch.set_num_threads(1)
-    bench_trainers.warm_up_imports()
+    bench_trainers.warm_up_imports(library)
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
-    bench_trainers.TRAINERS[library](algo, 1, steps, evaluate=False)
+    bench_trainers.TRAINERS[library](bench_trainers.WORKLOADS[name], 1, steps, evaluate=False)
     profiler.disable()
     stats = pstats.Stats(profiler)
     functions = (RLDOJO_FUNCTIONS if library == "rldojo" else SB3_FUNCTIONS) | ENV_FUNCTIONS
@@ -116,14 +116,14 @@ def profile_run(library: str, algo: str, steps: int) -> dict[str, float]:
     return buckets
 
 
-def launch(library: str, algo: str, steps: int) -> dict[str, float]:
+def launch(library: str, name: str, steps: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "profile.json"
-        command = [sys.executable, __file__, "--run-one", library, algo, str(steps), str(out)]
+        command = [sys.executable, __file__, "--run-one", library, name, str(steps), str(out)]
         environment = {**os.environ, "OMP_NUM_THREADS": "1"}
         completed = subprocess.run(command, capture_output=True, text=True, env=environment)
         if completed.returncode != 0:
-            raise SystemExit(f"{library} {algo} failed:\n{completed.stderr[-3000:]}")
+            raise SystemExit(f"{library} {name} failed:\n{completed.stderr[-3000:]}")
         result: dict[str, float] = json.loads(out.read_text())
         return result
 
@@ -132,24 +132,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--algos", nargs="+", choices=sorted(DEFAULT_STEPS), default=["dqn", "ppo"])
+    parser.add_argument(
+        "--workloads", nargs="+", choices=sorted(DEFAULT_STEPS), default=["dqn-cartpole", "ppo-cartpole"]
+    )
     parser.add_argument("--libs", nargs="+", choices=["rldojo", "sb3"], default=["rldojo", "sb3"])
     parser.add_argument("--steps", type=int, help="env steps per run (default: 20k DQN/PPO, 5k SAC)")
-    parser.add_argument("--run-one", nargs=4, metavar=("LIB", "ALGO", "STEPS", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--run-one", nargs=4, metavar=("LIB", "WORKLOAD", "STEPS", "OUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.run_one:
-        library, algo, steps, out = args.run_one
-        Path(out).write_text(json.dumps(profile_run(library, algo, int(steps))))
+        library, name, steps, out = args.run_one
+        Path(out).write_text(json.dumps(profile_run(library, name, int(steps))))
         return
 
-    columns = [(algo, library) for algo in args.algos for library in args.libs]
+    columns = [(name, library) for name in args.workloads for library in args.libs]
     per_step: dict[tuple[str, str], dict[str, float]] = {}
-    for algo, library in columns:
-        steps = args.steps or DEFAULT_STEPS[algo]
-        seconds = launch(library, algo, steps)
-        per_step[algo, library] = {key: 1000 * value / steps for key, value in seconds.items()}
-        print(f"{algo} {library}: {per_step[algo, library]['total']:.2f} CPU ms per env step", flush=True)
-    header = " | ".join(f"{library} {algo.upper()}" for algo, library in columns)
+    for name, library in columns:
+        steps = args.steps or DEFAULT_STEPS[name]
+        seconds = launch(library, name, steps)
+        per_step[name, library] = {key: 1000 * value / steps for key, value in seconds.items()}
+        print(f"{name} {library}: {per_step[name, library]['total']:.2f} CPU ms per env step", flush=True)
+    header = " | ".join(f"{library} {name}" for name, library in columns)
     lines = [f"| CPU ms per env step | {header} |", "|---|" + "---:|" * len(columns)]
     parts = (*BUCKETS, "start-up and final save")
     for row in ("total", *BUCKETS, "the rest", "start-up and final save"):
