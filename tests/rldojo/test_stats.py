@@ -130,7 +130,7 @@ def test_console_line_matches_mlagents():
     }
     assert summary_line("DungeonEscape", groups, 5, 1.0) == (
         "DungeonEscape. Step: 5. Time Elapsed: 1.000 s. Mean Reward: 0.000. Mean Group Reward: 0.500. "
-        "Std of Reward: 0.000. Training."
+        "Training."
     )
     not_training = {"Is Training": StatsSummary([0.0], StatsAggregationMethod.AVERAGE)}
     assert summary_line("B", not_training, 5, 1.0) == (

@@ -37,9 +37,10 @@ def summary_line(category: str, values: dict[str, StatsSummary], step: int, elap
     group_reward = values.get(GROUP_REWARD_KEY)
     if reward is not None and reward.num > 0:
         line += f" Mean Reward: {reward.mean:.3f}."
-        if group_reward is not None and group_reward.num > 0:  # POCA's groups
+        if group_reward is not None and group_reward.num > 0:  # POCA's groups: instead of the spread
             line += f" Mean Group Reward: {group_reward.mean:.3f}."
-        line += f" Std of Reward: {reward.std:.3f}."
+        else:
+            line += f" Std of Reward: {reward.std:.3f}."
     else:
         line += " No episode was completed since last summary."
     return f"{line} {training}"

@@ -20,6 +20,7 @@ from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.stats import StatsAggregationMethod
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer, gae
+from rldojo.trainers.optimizer import UpdateStats
 from rldojo.trainers.poca.networks import GroupCritic, Groupmates
 from rldojo.trainers.poca.settings import TRAINER_NAME, POCASettings
 from rldojo.trainers.schedules import DecayedValue
@@ -90,7 +91,7 @@ class POCAOptimizer(OnPolicyOptimizer[POCASettings]):
         playing)."""
         return {name: float(v[0]) for name, v in self.critic(next_obs, next_mates).items()}
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
         obs, log_probs, entropy = self.evaluate_actions(batch)
         mates = Groupmates(
@@ -110,9 +111,9 @@ class POCAOptimizer(OnPolicyOptimizer[POCASettings]):
         loss = policy_loss + 0.5 * (value_loss + 0.5 * baseline_loss) - beta * entropy.mean()
         self.apply_gradients(loss, lr)
         return {
-            "Losses/Policy Loss": abs(policy_loss.item()),
-            "Losses/Value Loss": value_loss.item(),
-            "Losses/Baseline Loss": baseline_loss.item(),
+            "Losses/Policy Loss": policy_loss.detach().abs(),
+            "Losses/Value Loss": value_loss.detach(),
+            "Losses/Baseline Loss": baseline_loss.detach(),
             "Policy/Learning Rate": lr,
             "Policy/Epsilon": epsilon,
             "Policy/Beta": beta,
