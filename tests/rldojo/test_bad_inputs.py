@@ -135,7 +135,12 @@ CASES: dict[str, Case] = {
     "self_play window zero": config(behavior("    self_play: {window: 0}\n")),
     "self_play ratio above 1": config(behavior("    self_play: {play_against_latest_model_ratio: 1.5}\n")),
     "threaded": config(behavior("    threaded: true\n")),
-    "memory": config(GOOD.replace("num_layers: 1", "num_layers: 1, memory: {memory_size: 8}")),
+    "memory with dqn": config(
+        GOOD.replace("num_layers: 1", "num_layers: 1, memory: {memory_size: 8}").replace(
+            "trainer_type: ppo", "trainer_type: dqn"
+        )
+    ),
+    "odd memory_size": config(GOOD.replace("num_layers: 1", "num_layers: 1, memory: {memory_size: 7}")),
     "behavioral cloning demo missing": config(behavior("    behavioral_cloning: {demo_path: x.demo}\n")),
     "unknown activation": config(GOOD.replace("num_layers: 1", "num_layers: 1, activation: sigmoid")),
     "unknown encoder": config(GOOD.replace("num_layers: 1", "num_layers: 1, vis_encode_type: vit")),

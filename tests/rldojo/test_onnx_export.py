@@ -22,7 +22,7 @@ from torch import nn
 
 from rldojo.export import ONNX_OPSET, export_onnx
 from rldojo.networks import Actor, clip_continuous
-from rldojo.settings import EncoderType, NetworkSettings, TrainerSettings
+from rldojo.settings import EncoderType, MemorySettings, NetworkSettings, TrainerSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.poca import POCASettings, POCATrainer
 from rldojo.trainers.sac.networks import SACActor
@@ -39,8 +39,11 @@ CONSTANT_OUTPUTS = (
     "continuous_action_output_shape",
     "discrete_action_output_shape",
 )
-MEMORY_NAMES = ("recurrent_in", "recurrent_out")  # ML-Agents' LSTM models; rldojo has no memory yet
+MEMORY_NAMES = ("recurrent_in", "recurrent_out")  # ML-Agents' LSTM models (compared on their own below)
 NETWORK = NetworkSettings(hidden_units=32, num_layers=2, normalize=True)
+MEMORY_NETWORK = NetworkSettings(
+    hidden_units=32, num_layers=2, memory=MemorySettings(memory_size=128, sequence_length=16)
+)
 
 
 def obs(*shape: int) -> ObservationSpec:
@@ -54,17 +57,21 @@ PUSH_BLOCK = BehaviorSpec([obs(105), obs(105)], ActionSpec.create_discrete((7,))
 GRID_WORLD = BehaviorSpec([obs(3, 64, 84)], ActionSpec.create_discrete((5,)))
 HYBRID = BehaviorSpec([obs(8)], ActionSpec(2, (2, 3)))
 SIM_GRID_WORLD = BehaviorSpec([obs(3, 30, 36), obs(2)], ActionSpec.create_discrete((5,)))
+HALLWAY = BehaviorSpec([obs(105), obs(3)], ActionSpec.create_discrete((5,)))
 
 
-def signature(model: onnx.ModelProto) -> dict[str, dict[str, tuple[int, int]]]:
-    """Graph inputs (weights left out) and outputs as name -> (rank, ONNX element type), memory left out."""
+def signature(
+    model: onnx.ModelProto, left_out: tuple[str, ...] = MEMORY_NAMES
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Graph inputs (weights left out) and outputs as name -> (rank, ONNX element type), memory left out
+    unless ``left_out`` is empty."""
     initializers = {tensor.name for tensor in model.graph.initializer}
 
     def describe(values: list[onnx.ValueInfoProto]) -> dict[str, tuple[int, int]]:
         return {
             value.name: (len(value.type.tensor_type.shape.dim), value.type.tensor_type.elem_type)
             for value in values
-            if value.name not in MEMORY_NAMES
+            if value.name not in left_out
         }
 
     graph_inputs = [value for value in model.graph.input if value.name not in initializers]
@@ -152,6 +159,48 @@ def assert_interface_matches(ours_path: Path, reference: str) -> None:
     our_constants = constants(ours_path)
     assert our_constants["memory_size"] == [0.0]
     assert {k: our_constants[k] for k in reference_constants} == reference_constants
+
+
+@pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
+@pytest.mark.parametrize("network_class", [Actor, SACActor])
+def test_memory_interface_matches_mlagents_hallway_model(network_class, tmp_path):
+    torch.manual_seed(0)
+    network = network_class(HALLWAY.observation_specs, MEMORY_NETWORK, HALLWAY.action_spec)
+    path = export_onnx(network, HALLWAY, tmp_path / "model.onnx")
+    ours, theirs = onnx.load(path), onnx.load(REFERENCE_MODELS / "Hallway.onnx")
+    mine, reference = signature(ours, left_out=()), signature(theirs, left_out=())
+    assert mine["inputs"] == reference["inputs"]
+    assert [value.name for value in ours.graph.input if value.name in mine["inputs"]][-1] == "recurrent_in"
+    assert {k: v for k, v in mine["outputs"].items() if k in reference["outputs"]} == reference["outputs"]
+    assert set(mine["outputs"]) - set(reference["outputs"]) == {"deterministic_discrete_actions"}
+    assert [value.name for value in ours.graph.output][-1] == "recurrent_out"
+    assert "LSTM" in {node.op_type for node in ours.graph.node}
+    assert constants(path) == constants(REFERENCE_MODELS / "Hallway.onnx")  # memory_size [128.0] included
+
+
+@pytest.mark.parametrize("network_class", [Actor, SACActor])
+def test_onnxruntime_carries_memory_like_torch(network_class, tmp_path):
+    torch.manual_seed(0)
+    network = network_class(HALLWAY.observation_specs, MEMORY_NETWORK, HALLWAY.action_spec)
+    session = ort.InferenceSession(str(export_onnx(network, HALLWAY, tmp_path / "model.onnx")))
+    rng = np.random.default_rng(3)
+    memories = torch.zeros(6, 128)
+    for _ in range(4):  # recurrent_out fed back as recurrent_in, as Unity does
+        feed = random_inputs(HALLWAY, batch=6, rng=rng)
+        feed["recurrent_in"] = memories.numpy()[:, None, :]
+        actions, recurrent_out = session.run(["deterministic_discrete_actions", "recurrent_out"], feed)
+        with torch.no_grad():
+            expected = network(
+                [torch.from_numpy(feed["obs_0"]), torch.from_numpy(feed["obs_1"])],
+                torch.from_numpy(feed["action_masks"]),
+                deterministic=True,
+                memories=memories,
+            )
+        np.testing.assert_array_equal(actions, expected.discrete.numpy())
+        np.testing.assert_allclose(
+            recurrent_out[:, 0, :], expected.memories.numpy(), atol=CONTINUOUS_TOLERANCE
+        )
+        memories = expected.memories
 
 
 def _mlagents_output_order() -> list[str]:

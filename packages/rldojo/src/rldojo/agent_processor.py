@@ -7,6 +7,9 @@ place that counts each episode's length and return; trajectories carry them to t
 Agents with a group id (ML-Agents' ``SimpleMultiAgentGroup``) also record, per step, their group reward and
 the groupmates that acted on the same step (their observations and actions), for centralized critics
 (POCA); a trajectory that ends says whether the rest of the group is still playing.
+
+For a policy with memory it also keeps each agent's memory from decision to decision: zeros when the agent
+starts (or restarts) an episode, carried across trajectories of the same episode.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class _AgentSteps:
     rewards: list[float] = field(default_factory=list)
     group_rewards: list[float] = field(default_factory=list)
     mates: list[list[_Mate]] = field(default_factory=list)
+    memories: list[np.ndarray] = field(default_factory=list)
+    memory: np.ndarray | None = None  # the memory for the next decision; None: the episode's start
     episode_length: int = 0
     episode_return: float = 0.0
     episode_group_return: float = 0.0
@@ -72,6 +77,8 @@ class _AgentSteps:
         self.continuous.append(action.continuous[row])
         self.discrete.append(action.discrete[row])
         self.log_probs.append(action.log_probs[row])
+        if action.memories is not None:
+            self.memories.append(action.memories[row])
         self.rewards.append(reward)
         self.episode_length += 1
         self.episode_return += reward
@@ -205,10 +212,22 @@ class AgentProcessor:
                 group.members[key] = agent.pending_mate()
         return groups
 
+    def memories(self, decision_steps: DecisionSteps, worker_id: int, memory_size: int) -> np.ndarray:
+        """[n, memory_size]: the memory of each agent of ``decision_steps`` (zeros at an episode's start)."""
+        memories = np.zeros((len(decision_steps), memory_size), dtype=np.float32)
+        for row, agent_id in enumerate(decision_steps.agent_id):
+            agent = self._agents.get(f"agent_{worker_id}-{agent_id}")
+            if agent is not None and agent.memory is not None:
+                memories[row] = agent.memory
+        return memories
+
     def add_actions(self, action_info: ActionInfo, worker_id: int) -> None:
-        """Remember which action each agent took on its pending decision."""
+        """Remember which action each agent took on its pending decision (and its next memory)."""
         for row, agent_id in enumerate(action_info.agent_ids):
-            self._agents[f"agent_{worker_id}-{agent_id}"].pending_action = (action_info, row)
+            agent = self._agents[f"agent_{worker_id}-{agent_id}"]
+            agent.pending_action = (action_info, row)
+            if action_info.next_memories is not None:
+                agent.memory = action_info.next_memories[row]
         if len(action_info.entropy):
             self.stats_reporter.add_stat("Policy/Entropy", float(np.mean(action_info.entropy)))
 
@@ -249,16 +268,10 @@ class AgentProcessor:
             agent_id=key,
             behavior_id=self.behavior_id,
             group=group_steps,
+            memories=np.stack(agent.memories) if agent.memories else None,
         )
-        agent.obs, agent.continuous, agent.discrete, agent.log_probs, agent.masks, agent.rewards = (
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-        )
-        agent.group_rewards, agent.mates = [], []
+        agent.obs, agent.continuous, agent.discrete, agent.log_probs, agent.masks = [], [], [], [], []
+        agent.rewards, agent.memories, agent.group_rewards, agent.mates = [], [], [], []
         self.on_trajectory(trajectory)
 
     def end_episodes(self, worker_id: int) -> None:

@@ -11,7 +11,19 @@ import torch
 
 from rldojo.trajectory import next_obs_key, obs_key
 
-__all__ = ["AgentBuffer", "ReplayBuffer", "as_tensors", "next_obs_key", "obs_key", "observations"]
+__all__ = [
+    "SEQUENCE_MASK",
+    "AgentBuffer",
+    "ReplayBuffer",
+    "as_tensors",
+    "next_obs_key",
+    "obs_key",
+    "observations",
+    "padded_sequences",
+]
+
+SEQUENCE_MASK = "sequence_mask"
+"""Column of sequence-padded buffers: 1 for real steps, 0 for the padding after a trajectory's last step."""
 
 
 class AgentBuffer:
@@ -91,6 +103,16 @@ class ReplayBuffer:
         indices = torch.randint(self.num_experiences, (batch_size,), generator=generator).numpy()
         return {key: array[indices] for key, array in self._arrays.items()}
 
+    def sample_sequences(
+        self, count: int, sequence_length: int, generator: torch.Generator | None = None
+    ) -> dict[str, np.ndarray]:
+        """``count`` whole sequences drawn uniformly with replacement, as [count * sequence_length] rows
+        sequence by sequence. The buffer must be filled in whole sequences (see :func:`padded_sequences`)
+        and its capacity be a multiple of ``sequence_length``, so sequences never straddle two."""
+        starts = torch.randint(self.num_experiences // sequence_length, (count, 1), generator=generator)
+        indices = (starts * sequence_length + torch.arange(sequence_length)).reshape(-1).numpy()
+        return {key: array[indices] for key, array in self._arrays.items()}
+
     def state_dict(self) -> dict[str, Any]:
         """The filled rows in insertion order, as tensors (loadable with ``weights_only=True``)."""
         start = (self._next - self.num_experiences) % self.capacity
@@ -118,3 +140,16 @@ def as_tensors(arrays: Mapping[str, np.ndarray], device: torch.device) -> dict[s
 def observations(batch: Mapping[str, torch.Tensor], count: int, key: Any = obs_key) -> list[torch.Tensor]:
     """The ``count`` observation columns of ``batch``, in order."""
     return [batch[key(index)] for index in range(count)]
+
+
+def padded_sequences(columns: Mapping[str, np.ndarray], sequence_length: int) -> dict[str, np.ndarray]:
+    """Columns of one trajectory [T, ...] padded with zeros at the end to whole sequences of
+    ``sequence_length``, with the :data:`SEQUENCE_MASK` column marking the real steps."""
+    length = len(next(iter(columns.values())))
+    padding = -length % sequence_length
+    padded = {
+        key: np.concatenate([column, np.zeros((padding, *column.shape[1:]), column.dtype)])
+        for key, column in columns.items()
+    }
+    padded[SEQUENCE_MASK] = np.concatenate([np.ones(length, np.float32), np.zeros(padding, np.float32)])
+    return padded

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
 from rldojo.checkpoint import atomic_write
-from rldojo.commands.evaluate import ActFunction, policy_env_action, run_episodes
+from rldojo.commands.evaluate import ActFunction, policy_act_function, run_episodes
 from rldojo.envs import create_env
 from rldojo.run_directory import RunDirectory
 from rldojo.saving import save_trainer
@@ -118,7 +117,7 @@ class Evaluator:
             trainer = trainers.get(behavior_id.partition("?")[0])
             if trainer is None or trainer.policy is None:
                 return None
-            functions[behavior_id] = partial(policy_env_action, trainer.get_policy(behavior_id))
+            functions[behavior_id] = policy_act_function(trainer.get_policy(behavior_id))
         return functions
 
     def _keep_best(

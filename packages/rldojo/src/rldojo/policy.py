@@ -30,6 +30,8 @@ class ActionInfo:
     action_masks: np.ndarray  # [n, sum(branch sizes)], 1 = allowed
     entropy: np.ndarray  # [n]
     agent_ids: np.ndarray  # [n]
+    memories: np.ndarray | None = None  # [n, memory_size]: each agent's memory when it acted (with memory)
+    next_memories: np.ndarray | None = None  # [n, memory_size]: its memory for its next decision
 
 
 def allowed_action_mask(decision_steps: DecisionSteps, branch_sizes: Sequence[int]) -> np.ndarray:
@@ -47,6 +49,11 @@ class Policy(Generic[NetworkT]):
     returns an :class:`~rldojo.networks.ActionSample` (an :class:`~rldojo.networks.Actor` does). A policy
     whose network is not called that way overrides it, and :meth:`export_network` (see
     :class:`~rldojo.value_based_policy.ValueBasedPolicy`).
+
+    A network with memory (a :class:`~rldojo.networks.MemoryNetwork` with ``memory_size > 0``) acts through
+    :meth:`sample_actions_with_memories`: it also takes ``memories=`` and returns the next ones in the
+    sample. The policy holds no memories: whoever steps the agents passes each agent's memory to
+    :meth:`get_action` and keeps the next ones (zeros start an episode).
     """
 
     def __init__(
@@ -61,6 +68,11 @@ class Policy(Generic[NetworkT]):
     def to_tensors(self, observations: Sequence[np.ndarray]) -> list[torch.Tensor]:
         return [torch.as_tensor(obs, dtype=torch.float32, device=self.device) for obs in observations]
 
+    @property
+    def memory_size(self) -> int:
+        """Floats of memory per agent; 0 when the network has no memory."""
+        return int(getattr(self.actor, "memory_size", 0))
+
     def mask_tensor(self, masks: np.ndarray) -> torch.Tensor | None:
         return torch.as_tensor(masks, device=self.device) if self.branch_sizes else None
 
@@ -72,6 +84,18 @@ class Policy(Generic[NetworkT]):
         sample: ActionSample = self.actor(observations, masks, deterministic)
         return sample
 
+    def sample_actions_with_memories(
+        self,
+        observations: list[torch.Tensor],
+        masks: torch.Tensor | None,
+        deterministic: bool,
+        memories: torch.Tensor,
+    ) -> ActionSample:
+        """The acting hook of a network with memory: as :meth:`sample_actions`, from each agent's
+        ``memories`` [n, memory_size]; the sample carries the next ones."""
+        sample: ActionSample = self.actor(observations, masks, deterministic, memories=memories)
+        return sample
+
     def export_network(self) -> nn.Module:
         """The module ONNX export traces, called as ``network(observations, masks, deterministic)`` and
         returning an :class:`~rldojo.networks.ActionSample` (export asks for both a sampled and a
@@ -79,12 +103,21 @@ class Policy(Generic[NetworkT]):
         return self.actor
 
     @torch.inference_mode()
-    def get_action(self, decision_steps: DecisionSteps) -> ActionInfo:
-        """Choose actions for all agents in ``decision_steps`` with one forward pass."""
+    def get_action(self, decision_steps: DecisionSteps, memories: np.ndarray | None = None) -> ActionInfo:
+        """Choose actions for all agents in ``decision_steps`` with one forward pass; with memory,
+        ``memories`` [n, memory_size] are theirs (zeros, an episode's start, when None)."""
         masks = allowed_action_mask(decision_steps, self.branch_sizes)
-        sample = self.sample_actions(
-            self.to_tensors(decision_steps.obs), self.mask_tensor(masks), self.deterministic
-        )
+        observations, mask_tensor = self.to_tensors(decision_steps.obs), self.mask_tensor(masks)
+        if not self.memory_size:
+            sample = self.sample_actions(observations, mask_tensor, self.deterministic)
+        else:
+            if memories is None:
+                memories = np.zeros((len(decision_steps), self.memory_size), dtype=np.float32)
+            memory_tensor = torch.as_tensor(memories, dtype=torch.float32, device=self.device)
+            sample = self.sample_actions_with_memories(
+                observations, mask_tensor, self.deterministic, memory_tensor
+            )
+            assert sample.memories is not None, "a network with memory returns its next memories"
         continuous = sample.continuous.cpu().numpy()
         discrete = sample.discrete.cpu().numpy()
         env_action = ActionTuple(
@@ -98,6 +131,8 @@ class Policy(Generic[NetworkT]):
             action_masks=masks,
             entropy=sample.entropy.cpu().numpy(),
             agent_ids=decision_steps.agent_id,
+            memories=memories if self.memory_size else None,
+            next_memories=sample.memories.cpu().numpy() if sample.memories is not None else None,
         )
 
     def update_normalization(self, observations: Sequence[np.ndarray]) -> None:

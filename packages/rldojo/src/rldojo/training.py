@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from mlagents_envs import timers
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 
@@ -48,6 +49,8 @@ def _action_rows(action_info: ActionInfo, rows: slice) -> ActionInfo:
         action_masks=action_info.action_masks[rows],
         entropy=action_info.entropy[rows],
         agent_ids=action_info.agent_ids[rows],
+        memories=None if action_info.memories is None else action_info.memories[rows],
+        next_memories=None if action_info.next_memories is None else action_info.next_memories[rows],
     )
 
 
@@ -187,12 +190,20 @@ class TrainerController:
         actions: dict[int, dict[str, ActionTuple]] = {}
         for behavior_id, worker_steps in awaiting.items():
             policy = self.self_play.policy(behavior_id, self.trainers[behavior_name_of(behavior_id)])
-            action_info = policy.get_action(concatenate_decision_steps([steps for _, steps in worker_steps]))
+            processor = self.processors[behavior_id]
+            memories = (
+                np.concatenate([processor.memories(s, w, policy.memory_size) for w, s in worker_steps])
+                if policy.memory_size
+                else None
+            )
+            action_info = policy.get_action(
+                concatenate_decision_steps([steps for _, steps in worker_steps]), memories
+            )
             start = 0
             for worker_id, steps in worker_steps:
                 worker_info = _action_rows(action_info, slice(start, start + len(steps)))
                 start += len(steps)
-                self.processors[behavior_id].add_actions(worker_info, worker_id)
+                processor.add_actions(worker_info, worker_id)
                 actions.setdefault(worker_id, {})[behavior_id] = worker_info.env_action
         return actions
 

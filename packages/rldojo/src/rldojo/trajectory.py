@@ -61,6 +61,7 @@ class Trajectory:
     agent_id: str
     behavior_id: str
     group: GroupSteps | None = None  # the agent's group, when it belongs to one (group id other than 0)
+    memories: np.ndarray | None = None  # [T, memory_size]: the memory each action was taken with (LSTM)
 
     def __len__(self) -> int:
         return len(self.rewards)

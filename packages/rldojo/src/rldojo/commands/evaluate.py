@@ -6,22 +6,47 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from mlagents_envs.base_env import ActionTuple, BaseEnv, DecisionSteps
+from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps
 
 from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
 from rldojo.video import VideoRecorder
 
 if TYPE_CHECKING:
+    from rldojo.export.onnx_policy import OnnxPolicy
     from rldojo.policy import Policy  # imports torch; `rldojo --help` should not
 
 
 ActFunction = Callable[[DecisionSteps], ActionTuple]
+MemoryAct = Callable[[DecisionSteps, "np.ndarray | None"], "tuple[ActionTuple, np.ndarray | None]"]
+
+
+class AgentMemories:
+    """An :data:`ActFunction` for a model with memory (``memory_size`` > 0): it carries each agent's memory
+    from one decision to the next and drops it when the agent's episode ends (:meth:`end_episodes`), so
+    every episode starts from zeros. ``act(decision_steps, memories)`` returns actions and next memories."""
+
+    def __init__(self, act: MemoryAct, memory_size: int):
+        self.act = act
+        self.memory_size = memory_size
+        self._memories: dict[int, np.ndarray] = {}
+
+    def __call__(self, decision_steps: DecisionSteps) -> ActionTuple:
+        agents = [int(agent_id) for agent_id in decision_steps.agent_id]
+        zeros = np.zeros(self.memory_size, np.float32)
+        memories = np.stack([self._memories.get(agent, zeros) for agent in agents]) if agents else None
+        action, next_memories = self.act(decision_steps, memories)
+        assert next_memories is not None, "a model with memory returns its next memories"
+        self._memories.update(zip(agents, next_memories, strict=True))
+        return action
+
+    def end_episodes(self, agent_ids: np.ndarray) -> None:
+        for agent_id in agent_ids:
+            self._memories.pop(int(agent_id), None)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -64,7 +89,7 @@ def _act_functions(args: argparse.Namespace, env: BaseEnv) -> dict[str, ActFunct
         model = OnnxPolicy(Path(args.model), args.deterministic)
         for behavior_name, spec in specs.items():
             model.check(behavior_name, spec)
-        return {bid: partial(model.get_action, spec=spec) for bid, spec in specs.items()}
+        return {bid: onnx_act_function(model, spec) for bid, spec in specs.items()}
     saved = {
         s.behavior: s.policy
         for s in load_saved_policies(find_run(args.model, args.results_dir), args.step, args.deterministic)
@@ -75,12 +100,30 @@ def _act_functions(args: argparse.Namespace, env: BaseEnv) -> dict[str, ActFunct
             f"the environment has behaviors {missing} that run '{args.model}' has no checkpoint for "
             f"(it has {sorted(saved)}); evaluate it in the environment it was trained in"
         )
-    return {bid: partial(policy_env_action, saved[bid.partition("?")[0]]) for bid in specs}
+    return {bid: policy_act_function(saved[bid.partition("?")[0]]) for bid in specs}
 
 
-def policy_env_action(policy: Policy, decision_steps: DecisionSteps) -> ActionTuple:
-    """The actions ``policy`` takes for ``decision_steps``, as the env takes them."""
-    return policy.get_action(decision_steps).env_action
+def policy_act_function(policy: Policy) -> ActFunction:
+    """The actions ``policy`` takes, as the env takes them (memories carried per agent, if it has any)."""
+
+    def act(
+        decision_steps: DecisionSteps, memories: np.ndarray | None
+    ) -> tuple[ActionTuple, np.ndarray | None]:
+        info = policy.get_action(decision_steps, memories)
+        return info.env_action, info.next_memories
+
+    return AgentMemories(act, policy.memory_size) if policy.memory_size else lambda steps: act(steps, None)[0]
+
+
+def onnx_act_function(model: OnnxPolicy, spec: BehaviorSpec) -> ActFunction:
+    """The actions of an ONNX ``model`` for a behavior of ``spec`` (memories carried, if it has any)."""
+
+    def act(
+        decision_steps: DecisionSteps, memories: np.ndarray | None
+    ) -> tuple[ActionTuple, np.ndarray | None]:
+        return model.act(decision_steps, spec, memories)
+
+    return AgentMemories(act, model.memory_size) if model.memory_size else lambda steps: act(steps, None)[0]
 
 
 def run_episodes(
@@ -89,7 +132,8 @@ def run_episodes(
     episodes: int,
     after_step: Callable[[], None] | None = None,
 ) -> dict[str, tuple[list[float], list[int]]]:
-    """Returns and lengths (decisions) of the first ``episodes`` finished episodes of each behavior name.
+    """Returns and lengths (decisions) of the first ``episodes`` finished episodes of each behavior name
+    (an agent's memory, with :class:`AgentMemories`, is dropped when its episode ends).
 
     ``after_step`` runs once before the first step and after each ``env.step()`` (to record frames).
     """
@@ -107,6 +151,8 @@ def run_episodes(
                 key = (behavior_name, int(agent_id))
                 returns.append(running_return.pop(key, 0.0) + float(terminal_steps[agent_id].reward))
                 lengths.append(running_length.pop(key, 0))
+            if isinstance(act, AgentMemories):
+                act.end_episodes(terminal_steps.agent_id)
             for agent_id in decision_steps.agent_id:
                 key = (behavior_name, int(agent_id))
                 running_return[key] += float(decision_steps[agent_id].reward)

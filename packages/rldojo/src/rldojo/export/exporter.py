@@ -18,7 +18,7 @@ from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
 from rldojo.checkpoint import atomic_write
-from rldojo.export.onnx_model import export_module, input_names, output_names
+from rldojo.export.onnx_model import export_module, input_names, memory_size_of, output_names
 
 __all__ = ["ONNX_OPSET", "export_beside_checkpoint", "export_onnx"]
 
@@ -28,27 +28,33 @@ BATCH_OUTPUTS = (
     "deterministic_continuous_actions",
     "discrete_actions",
     "deterministic_discrete_actions",
+    "recurrent_out",
 )
 
 logger = logging.getLogger(__name__)
 
 
-def _dummy_inputs(spec: BehaviorSpec) -> tuple[torch.Tensor, ...]:
-    observations = [torch.zeros(1, *obs.shape) for obs in spec.observation_specs]
+def _dummy_inputs(spec: BehaviorSpec, memory_size: int) -> tuple[torch.Tensor, ...]:
+    inputs = [torch.zeros(1, *obs.shape) for obs in spec.observation_specs]
     branches = spec.action_spec.discrete_branches
-    return tuple([*observations, torch.ones(1, sum(branches))] if branches else observations)
+    if branches:
+        inputs.append(torch.ones(1, sum(branches)))
+    if memory_size:
+        inputs.append(torch.zeros(1, 1, memory_size))
+    return tuple(inputs)
 
 
 def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
     """Write ``network`` (a policy's ``export_network()``) to ``path`` atomically; it stays untouched."""
     module = export_module(copy.deepcopy(network).cpu().eval(), spec)
-    inputs, outputs = input_names(spec), output_names(spec)
+    memory_size = memory_size_of(network)
+    inputs, outputs = input_names(spec, memory_size), output_names(spec, memory_size)
     dynamic_axes = {name: {0: "batch"} for name in inputs + [o for o in outputs if o in BATCH_OUTPUTS]}
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(
             module,
-            _dummy_inputs(spec),
+            _dummy_inputs(spec, memory_size),
             Path(scratch) / "model.onnx",
             input_names=inputs,
             output_names=outputs,

@@ -14,7 +14,8 @@ __all__ = ["OnnxPolicy"]
 
 
 class OnnxPolicy:
-    """Feeds ``obs_i`` and ``action_masks`` to the model; reads the sampled or deterministic actions."""
+    """Feeds ``obs_i``, ``action_masks`` and (a model with memory) ``recurrent_in`` to the model; reads the
+    sampled or deterministic actions and ``recurrent_out``."""
 
     def __init__(self, path: Path, deterministic: bool):
         import onnxruntime
@@ -30,6 +31,9 @@ class OnnxPolicy:
                 "rldojo learn or rldojo export"
             ) from None
         self.input_shapes = {value.name: value.shape[1:] for value in self.session.get_inputs()}
+        memory_shape = self.input_shapes.pop("recurrent_in", [1, 0])
+        self.memory_size = int(memory_shape[-1])
+        """Floats of memory per agent (0: the model has no memory)."""
         prefix = "deterministic_" if deterministic else ""
         outputs = {value.name for value in self.session.get_outputs()}
         self.continuous_output = f"{prefix}continuous_actions" if "continuous_actions" in outputs else None
@@ -47,12 +51,26 @@ class OnnxPolicy:
             )
 
     def get_action(self, decision_steps: DecisionSteps, spec: BehaviorSpec) -> ActionTuple:
+        """Actions for ``decision_steps`` (a model with memory starts every agent from zeros)."""
+        return self.act(decision_steps, spec)[0]
+
+    def act(
+        self, decision_steps: DecisionSteps, spec: BehaviorSpec, memories: np.ndarray | None = None
+    ) -> tuple[ActionTuple, np.ndarray | None]:
+        """Actions for ``decision_steps`` and, with memory, each agent's next memory [n, memory_size]
+        from its ``memories`` (zeros when None)."""
         feed = {f"obs_{i}": obs.astype(np.float32) for i, obs in enumerate(decision_steps.obs)}
         if "action_masks" in self.input_shapes:
             feed["action_masks"] = allowed_action_mask(decision_steps, spec.action_spec.discrete_branches)
         names = [name for name in (self.continuous_output, self.discrete_output) if name]
+        if self.memory_size:
+            if memories is None:
+                memories = np.zeros((len(decision_steps), self.memory_size), np.float32)
+            feed["recurrent_in"] = memories[:, None, :].astype(np.float32)
+            names.append("recurrent_out")
         results = dict(zip(names, self.session.run(names, feed), strict=True))
-        return ActionTuple(
+        action = ActionTuple(
             continuous=results.get(self.continuous_output or ""),
             discrete=results[self.discrete_output].astype(np.int32) if self.discrete_output else None,
         )
+        return action, results["recurrent_out"][:, 0, :] if self.memory_size else None

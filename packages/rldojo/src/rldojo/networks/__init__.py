@@ -1,8 +1,9 @@
-"""Neural networks: observation encoders, action heads, actor and critic."""
+"""Neural networks: observation encoders, LSTM memory, action heads, actor and critic."""
 
 from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistribution, clip_continuous
 from rldojo.networks.device import default_device, set_default_device
 from rldojo.networks.encoders import ObservationEncoder
+from rldojo.networks.memory import LSTMMemory, MemoryNetwork
 from rldojo.networks.models import Actor, Critic
 from rldojo.networks.normalizer import RunningNormalizer
 
@@ -11,6 +12,8 @@ __all__ = [
     "ActionSample",
     "Actor",
     "Critic",
+    "LSTMMemory",
+    "MemoryNetwork",
     "ObservationEncoder",
     "PolicyDistribution",
     "RunningNormalizer",

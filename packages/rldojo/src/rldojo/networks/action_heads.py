@@ -29,6 +29,7 @@ class ActionSample:
     discrete: torch.Tensor  # [batch, num_branches], int64
     log_probs: torch.Tensor  # [batch, continuous_size + num_branches], one per action dimension
     entropy: torch.Tensor  # [batch]
+    memories: torch.Tensor | None = None  # [batch, memory_size]: after this step, for networks with memory
 
 
 @dataclass
@@ -41,6 +42,13 @@ class PolicyDistribution:
     )  # [batch, continuous_size] in [-1, 1] (what the environment receives), differentiable
     continuous_log_probs: torch.Tensor  # [batch, continuous_size]
     branch_log_probs: list[torch.Tensor]  # per branch [batch, size]: log-probabilities of every action
+    memories: torch.Tensor | None = None  # [sequences, memory_size] after the last step (with memory)
+
+    def rows(self, keep: torch.Tensor | slice) -> PolicyDistribution:
+        """The distribution at the rows ``keep`` selects (a boolean mask or a slice; memories left out)."""
+        return PolicyDistribution(
+            self.continuous[keep], self.continuous_log_probs[keep], [b[keep] for b in self.branch_log_probs]
+        )
 
 
 def _scaled_linear(inputs: int, outputs: int, gain: float) -> nn.Linear:

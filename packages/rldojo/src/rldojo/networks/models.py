@@ -1,4 +1,5 @@
-"""Actor (policy network) and Critic (one value head per reward signal)."""
+"""Actor (policy network) and Critic (one value head per reward signal), each with an optional LSTM memory
+after its encoder (``network_settings.memory``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from torch import nn
 
 from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistribution
 from rldojo.networks.encoders import ObservationEncoder
+from rldojo.networks.memory import MemoryNetwork, optional_memory
 from rldojo.settings import NetworkSettings
 
 __all__ = ["Actor", "Critic", "orthogonal_init"]
@@ -31,29 +33,44 @@ def orthogonal_init(module: nn.Module, gain: float) -> None:
                 nn.init.zeros_(layer.bias)
 
 
-class Actor(nn.Module):
-    """Observations -> action distribution, for any ML-Agents behavior (vector/visual, any action spec)."""
+class Actor(MemoryNetwork):
+    """Observations -> action distribution, for any ML-Agents behavior (vector/visual, any action spec).
+
+    With memory, ``memories`` are each agent's memory before this step (zeros when None) and the sample
+    carries the memories after it; batches for :meth:`evaluate` are sequences of ``sequence_length``.
+    """
 
     def __init__(
         self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, action_spec: ActionSpec
     ):
         super().__init__()
         self.encoder = ObservationEncoder(observation_specs, settings)
-        self.action_head = ActionHead(self.encoder.output_size, action_spec, settings.log_std_init)
+        self.memory = optional_memory(self.encoder.output_size, settings)
+        hidden_size = self.memory.output_size if self.memory is not None else self.encoder.output_size
+        self.action_head = ActionHead(hidden_size, action_spec, settings.log_std_init)
         if settings.ortho_init:
             orthogonal_init(self.encoder, BODY_GAIN)
             orthogonal_init(self.action_head, ACTION_GAIN)
 
     def forward(
-        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+        self,
+        observations: Sequence[torch.Tensor],
+        masks: torch.Tensor | None,
+        deterministic: bool = False,
+        memories: torch.Tensor | None = None,
     ) -> ActionSample:
-        return self.action_head.sample(self.encoder(observations), masks, deterministic)
+        hidden, next_memories = self.remember(self.encoder(observations), memories)
+        sample = self.action_head.sample(hidden, masks, deterministic)
+        sample.memories = next_memories
+        return sample
 
     def distribution(
         self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None
     ) -> PolicyDistribution:
-        """A differentiable sample of the policy (what behavioral cloning fits to demonstrated actions)."""
-        return self.action_head.distribution(self.encoder(observations), masks)
+        """A differentiable sample of the policy (what behavioral cloning fits to demonstrated actions); with
+        memory, each row from zero memories."""
+        hidden, _ = self.remember(self.encoder(observations), None)
+        return self.action_head.distribution(hidden, masks)
 
     def evaluate(
         self,
@@ -61,17 +78,21 @@ class Actor(nn.Module):
         masks: torch.Tensor | None,
         continuous: torch.Tensor,
         discrete: torch.Tensor,
+        memories: torch.Tensor | None = None,
+        sequence_length: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probabilities and entropy of stored actions under the current weights."""
-        return self.action_head.evaluate(self.encoder(observations), masks, continuous, discrete)
+        hidden, _ = self.remember(self.encoder(observations), memories, sequence_length)
+        return self.action_head.evaluate(hidden, masks, continuous, discrete)
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.encoder.update_normalization(observations)
 
 
-class Critic(nn.Module):
-    """Value estimates, one head per reward signal; shares ``encoder`` with the actor when given one.
-    ``settings`` are the critic's own (:meth:`~rldojo.settings.NetworkSettings.critic_settings`)."""
+class Critic(MemoryNetwork):
+    """Value estimates, one head per reward signal; shares ``encoder`` with the actor when given one (its
+    memory is always its own). ``settings`` are the critic's own
+    (:meth:`~rldojo.settings.NetworkSettings.critic_settings`)."""
 
     def __init__(
         self,
@@ -83,16 +104,30 @@ class Critic(nn.Module):
         super().__init__()
         self.shares_encoder = encoder is not None
         self.encoder = encoder if encoder is not None else ObservationEncoder(observation_specs, settings)
+        self.memory = optional_memory(self.encoder.output_size, settings)
         self.stream_names = list(stream_names)
-        self.value_heads = nn.Linear(self.encoder.output_size, len(self.stream_names))
+        hidden_size = self.memory.output_size if self.memory is not None else self.encoder.output_size
+        self.value_heads = nn.Linear(hidden_size, len(self.stream_names))
         if settings.ortho_init:
             if not self.shares_encoder:  # a shared encoder is the actor's, initialised with it
                 orthogonal_init(self.encoder, BODY_GAIN)
             orthogonal_init(self.value_heads, VALUE_GAIN)
 
     def forward(self, observations: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
-        values = self.value_heads(self.encoder(observations))
-        return {name: values[:, index] for index, name in enumerate(self.stream_names)}
+        """Values per reward signal (with memory: each row from zero memories; see
+        :meth:`values_and_memories`)."""
+        return self.values_and_memories(observations)[0]
+
+    def values_and_memories(
+        self,
+        observations: Sequence[torch.Tensor],
+        memories: torch.Tensor | None = None,
+        sequence_length: int = 1,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """Values per reward signal and, with memory, the memories after each sequence."""
+        hidden, next_memories = self.remember(self.encoder(observations), memories, sequence_length)
+        values = self.value_heads(hidden)
+        return {name: values[:, index] for index, name in enumerate(self.stream_names)}, next_memories
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         if not self.shares_encoder:

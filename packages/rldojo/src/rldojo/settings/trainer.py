@@ -25,6 +25,9 @@ TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
 PLANNED_REWARD_SIGNALS = ("gail",)
 """ML-Agents reward signals that rldojo means to ship but which are not installed yet."""
 
+MEMORYLESS_TRAINER_TYPES = ("dqn", "poca", "sb3_")
+"""Trainer types (``sb3_``: a prefix) that do not train an LSTM memory (``network_settings.memory``) yet."""
+
 
 MAX_HIDDEN_UNITS = 4096
 MAX_LAYERS = 16
@@ -108,13 +111,6 @@ class NetworkSettings(SettingsModel):
             return self
         sizes = self.critic.model_dump(exclude_none=True)
         return self.model_copy(update={**sizes, "critic": None})
-
-    @field_validator("memory")
-    @classmethod
-    def _memory_is_built(cls, value: MemorySettings | None) -> MemorySettings | None:
-        if value is not None:
-            raise not_supported_error("memory")
-        return value
 
 
 class RewardSignalSettings(SettingsModel):
@@ -461,6 +457,14 @@ class TrainerSettings(SettingsModel):
                 "does not use it, so remove it",
                 {"key": given[0], "name": self.trainer_type, "at": ("network_settings", given[0])},
             )
+        return self
+
+    @model_validator(mode="after")
+    def _memory_is_built(self) -> TrainerSettings:
+        memory, trainer_type = self.network_settings.memory, self.trainer_type
+        if memory is not None and trainer_type.startswith(MEMORYLESS_TRAINER_TYPES):
+            feature = f"memory with trainer_type {trainer_type} (use ppo, a2c or sac)"
+            raise not_supported_error(feature, "network_settings", "memory")
         return self
 
     @model_validator(mode="after")

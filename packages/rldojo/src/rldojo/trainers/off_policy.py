@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from rldojo.buffer import ReplayBuffer, as_tensors
+from rldojo.buffer import ReplayBuffer, as_tensors, padded_sequences
 from rldojo.settings import OffPolicyHyperparamSettings, TrainFrequencyUnit
 from rldojo.trainers.optimizer import PolicyT
 from rldojo.trainers.rl_trainer import RLTrainer
@@ -22,13 +22,21 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
     are collected, the optimizer gets one sampled batch of ``batch_size`` per ``steps_per_update`` steps, or
     ``gradient_steps`` of them at the end of every ``train_freq`` period.
 
+    With ``network_settings.memory`` the buffer holds whole sequences of ``sequence_length`` (each
+    trajectory padded, ``sequence_mask`` marking its real steps, ``memories`` the policy's memory per step;
+    its capacity rounded down to whole sequences) and a batch is ``batch_size // sequence_length`` sampled
+    sequences.
+
     A subclass implements :meth:`create_policy` and :meth:`create_optimizer`, and may extend
     :meth:`transitions` with columns of its own.
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.replay_buffer = ReplayBuffer(self.hyperparameters.buffer_size)
+        memory = self.trainer_settings.network_settings.memory
+        self.sequence_length = memory.sequence_length if memory is not None else 1
+        capacity = max(self.hyperparameters.buffer_size // self.sequence_length, 1) * self.sequence_length
+        self.replay_buffer = ReplayBuffer(capacity)
         self.update_steps = 1
         self.reward_signal_update_steps = 1
         self.train_periods = 0
@@ -47,7 +55,11 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         if self.is_training:
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
-            self.replay_buffer.add(self.transitions(trajectory))
+            columns = self.transitions(trajectory)
+            if trajectory.memories is not None:
+                columns["memories"] = trajectory.memories
+                columns = padded_sequences(columns, self.sequence_length)
+            self.replay_buffer.add(columns)
 
     def transitions(self, trajectory: Trajectory) -> dict[str, Any]:
         """Replay-buffer columns of one trajectory, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
@@ -83,8 +95,15 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         return bool(stats)
 
     def _sample(self) -> dict[str, Any]:
+        """``batch_size`` transitions, or with memory ``batch_size // sequence_length`` whole sequences."""
         assert self.policy is not None
-        return as_tensors(self.replay_buffer.sample(self.hyperparameters.batch_size), self.policy.device)
+        batch_size = self.hyperparameters.batch_size
+        if self.policy.memory_size:
+            sequences = max(batch_size // self.sequence_length, 1)
+            sample = self.replay_buffer.sample_sequences(sequences, self.sequence_length)
+        else:
+            sample = self.replay_buffer.sample(batch_size)
+        return as_tensors(sample, self.policy.device)
 
     def _due_updates(self) -> int:
         """Without ``train_freq``: one per ``steps_per_update`` steps since ``buffer_init_steps``. With it:

@@ -11,7 +11,7 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
-from rldojo.buffer import AgentBuffer, as_tensors, observations
+from rldojo.buffer import SEQUENCE_MASK, AgentBuffer, as_tensors, observations, padded_sequences
 from rldojo.errors import ConfigError
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
@@ -53,16 +53,20 @@ def gae(rewards: np.ndarray, values: np.ndarray, bootstrap: float, gamma: float,
     return discounted_cumsum(deltas, gamma * lambd)
 
 
-def normalized(advantages: torch.Tensor) -> torch.Tensor:
-    """Advantages shifted and scaled to mean 0 and standard deviation 1."""
-    return (advantages - advantages.mean()) / (advantages.std() + 1e-10)
+def normalized(advantages: torch.Tensor, sequence_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Advantages shifted and scaled to mean 0 and standard deviation 1 (over the real steps: the padding
+    of sequences, where ``sequence_mask`` is 0, is left out)."""
+    real = advantages if sequence_mask is None else advantages[sequence_mask > 0]
+    return (advantages - real.mean()) / (real.std() + 1e-10)
 
 
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
     """A critic (its own encoder, the actor's with ``shared_critic``, or ``critic`` when given) and one Adam
     over actor and critic, with the gradient clipped to ``max_grad_norm`` when one is given.
 
-    Subclasses write the loss in :meth:`update`, using :meth:`evaluate_actions` and :meth:`apply_gradients`.
+    Subclasses write the loss in :meth:`update`, using :meth:`evaluate_actions`, :meth:`critic_values`,
+    :meth:`masked_mean` and :meth:`apply_gradients`. With ``network_settings.memory`` a minibatch is whole
+    sequences of :attr:`sequence_length` steps (padding masked out by :meth:`masked_mean`).
     """
 
     def __init__(
@@ -96,6 +100,8 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
         self.num_obs = len(spec.observation_specs)
+        memory = trainer_settings.network_settings.memory
+        self.sequence_length = memory.sequence_length if memory is not None else 1
 
     @torch.no_grad()
     def value_estimates(
@@ -104,11 +110,59 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         """Critic values [T] per reward signal, and the value after the last step (0 if it terminated,
         unless the signal has ``ignore_done``)."""
         values = {name: v.cpu().numpy() for name, v in self.critic(obs).items()}
-        bootstrap = {
+        return values, self._bootstrap(self.critic(next_obs), terminated)
+
+    def _bootstrap(self, next_values: dict[str, torch.Tensor], terminated: bool) -> dict[str, float]:
+        return {
             name: 0.0 if terminated and not self.reward_signals[name].ignore_done else float(v[0])
-            for name, v in self.critic(next_obs).items()
+            for name, v in next_values.items()
         }
-        return values, bootstrap
+
+    @torch.no_grad()
+    def sequence_value_estimates(
+        self,
+        obs: Sequence[torch.Tensor],
+        next_obs: Sequence[torch.Tensor],
+        terminated: bool,
+        memory: torch.Tensor,
+    ) -> tuple[dict[str, np.ndarray], dict[str, float], np.ndarray, torch.Tensor]:
+        """With memory: :meth:`value_estimates` from the critic's ``memory`` [1, memory_size] before the first
+        step, run sequence by sequence; also the critic's memory at the start of each sequence
+        [sequences, memory_size] and after the last step."""
+        chunks: dict[str, list[torch.Tensor]] = {name: [] for name in self.critic.stream_names}
+        starts = []
+        for start in range(0, len(obs[0]), self.sequence_length):
+            starts.append(memory)
+            chunk = [o[start : start + self.sequence_length] for o in obs]
+            values, next_memory = self.critic.values_and_memories(chunk, memory, len(chunk[0]))
+            assert next_memory is not None
+            memory = next_memory
+            for name, value in values.items():
+                chunks[name].append(value)
+        after, _ = self.critic.values_and_memories(next_obs, memory)
+        return (
+            {name: torch.cat(parts).cpu().numpy() for name, parts in chunks.items()},
+            self._bootstrap(after, terminated),
+            torch.cat(starts).cpu().numpy(),
+            memory,
+        )
+
+    def critic_values(
+        self, obs: list[torch.Tensor], batch: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        """The critic's values of a minibatch (with memory: from each sequence's stored critic memory)."""
+        if "critic_memories" not in batch:
+            return self.critic(obs)
+        length = self.sequence_length
+        return self.critic.values_and_memories(obs, batch["critic_memories"][::length], length)[0]
+
+    @staticmethod
+    def masked_mean(values: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Mean over the minibatch's real steps (all of them unless it is padded into sequences)."""
+        if SEQUENCE_MASK not in batch:
+            return values.mean()
+        mask = batch[SEQUENCE_MASK].reshape(-1, *[1] * (values.dim() - 1)).expand_as(values)
+        return (values * mask).sum() / mask.sum().clamp(min=1.0)
 
     def evaluate_actions(
         self, batch: dict[str, torch.Tensor]
@@ -116,9 +170,14 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         """The batch's observations, and the current policy's log-probabilities and entropy of its actions."""
         obs = observations(batch, self.num_obs)
         masks = batch["action_masks"] if self.policy.branch_sizes else None
-        log_probs, entropy = self.policy.actor.evaluate(
-            obs, masks, batch["continuous_actions"], batch["discrete_actions"]
-        )
+        actions = (batch["continuous_actions"], batch["discrete_actions"])
+        if "memories" not in batch:
+            log_probs, entropy = self.policy.actor.evaluate(obs, masks, *actions)
+        else:
+            length = self.sequence_length
+            log_probs, entropy = self.policy.actor.evaluate(
+                obs, masks, *actions, memories=batch["memories"][::length], sequence_length=length
+            )
         return obs, log_probs, entropy
 
     def apply_gradients(self, loss: torch.Tensor, learning_rate: float) -> None:
@@ -155,6 +214,9 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     ``action_masks``, ``rewards``, ``dones``, ``advantages``, per reward signal ``values_<signal>`` and
     ``returns_<signal>``, and ``next_obs_<i>`` when a signal other than ``extrinsic`` learns from them
     (each minibatch goes to ``optimizer.update_reward_signals`` too).
+    With memory each trajectory joins as whole sequences (``sequence_mask`` marks the padding) with the
+    policy's ``memories`` per step and the critic's ``critic_memories`` at each sequence's start; the
+    critic's memory is carried from trajectory to trajectory of an episode.
     A subclass implements :meth:`create_optimizer` (returning an :class:`OnPolicyOptimizer`); the policy
     is an :class:`~rldojo.networks.Actor` unless it overrides :meth:`create_policy`.
     """
@@ -164,6 +226,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.update_buffer = AgentBuffer()
+        self._critic_memories: dict[str, torch.Tensor] = {}  # per agent, between trajectories of an episode
 
     def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy[Actor]:
         """An :class:`~rldojo.networks.Actor` for ``behavior_spec`` from ``network_settings``."""
@@ -179,7 +242,13 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(obs)
         next_obs = self.policy.to_tensors(trajectory.next_obs)
-        values, bootstrap = self.optimizer.value_estimates(obs, next_obs, trajectory.terminated)
+        critic_memory_starts = None
+        if trajectory.memories is None:
+            values, bootstrap = self.optimizer.value_estimates(obs, next_obs, trajectory.terminated)
+        else:
+            values, bootstrap, critic_memory_starts = self._sequence_value_estimates(
+                trajectory, obs, next_obs
+            )
 
         rewards = self.evaluate_reward_signals(trajectory)
 
@@ -196,8 +265,28 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
             advantages.append(signal_advantages)
             self.stats_reporter.add_stat(f"Policy/{name.title()} Value Estimate", float(values[name].mean()))
         columns["advantages"] = np.mean(advantages, axis=0)  # ML-Agents averages the signals' advantages
+        if trajectory.memories is not None and critic_memory_starts is not None:
+            length = self.optimizer.sequence_length
+            columns = padded_sequences(columns | {"memories": trajectory.memories}, length)
+            columns["critic_memories"] = np.repeat(critic_memory_starts, length, axis=0)
         if self.is_training:
             self.update_buffer.append(columns)
+
+    def _sequence_value_estimates(
+        self, trajectory: Trajectory, obs: list[torch.Tensor], next_obs: list[torch.Tensor]
+    ) -> tuple[dict[str, np.ndarray], dict[str, float], np.ndarray]:
+        """Value estimates with the critic's memory carried over from the episode's previous trajectory
+        (zeros when this one starts the episode)."""
+        assert self.policy is not None
+        memory = self._critic_memories.pop(trajectory.agent_id, None)
+        if memory is None or trajectory.episode_length == len(trajectory):
+            memory = torch.zeros(1, self.optimizer.critic.memory_size, device=self.policy.device)
+        values, bootstrap, starts, after = self.optimizer.sequence_value_estimates(
+            obs, next_obs, trajectory.terminated, memory
+        )
+        if not trajectory.done_reached:
+            self._critic_memories[trajectory.agent_id] = after
+        return values, bootstrap, starts
 
     def _is_ready_update(self) -> bool:
         """More than ``buffer_size`` steps in the update buffer."""
@@ -205,14 +294,18 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
 
     def _minibatches(self, batch: dict[str, torch.Tensor]) -> Iterator[dict[str, torch.Tensor]]:
         """``num_epoch`` shuffled passes over the update buffer's rows in ``batch``, ``batch_size`` rows at a
-        time (rows left over by the last full minibatch of a pass are left out of that pass)."""
+        time (rows left over by the last full minibatch of a pass are left out of that pass); with memory,
+        ``batch_size // sequence_length`` whole sequences at a time."""
         assert self.policy is not None
+        device = self.policy.device
+        length = self.optimizer.sequence_length  # whole sequences with memory, single steps without
         size = self.update_buffer.num_experiences
-        batch_size = min(self.hyperparameters.batch_size, size)
+        sequences, per_batch = size // length, max(1, min(self.hyperparameters.batch_size, size) // length)
+        steps = torch.arange(length, device=device)
         for _ in range(self.hyperparameters.num_epoch):
-            order = torch.randperm(size, device=self.policy.device)
-            for start in range(0, size - batch_size + 1, batch_size):
-                indices = order[start : start + batch_size]
+            order = torch.randperm(sequences, device=device)
+            for start in range(0, sequences - per_batch + 1, per_batch):
+                indices = (order[start : start + per_batch, None] * length + steps).reshape(-1)
                 yield {key: column[indices] for key, column in batch.items()}
 
     def _update_policy(self) -> bool:
@@ -222,11 +315,11 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         normalization = self.hyperparameters.advantage_normalization
         batch = as_tensors(self.update_buffer.arrays(), self.policy.device)
         if normalization is AdvantageNormalization.BUFFER:
-            batch["advantages"] = normalized(batch["advantages"])
+            batch["advantages"] = normalized(batch["advantages"], batch.get(SEQUENCE_MASK))
         stats = []
         for minibatch in self._minibatches(batch):
             if normalization is AdvantageNormalization.MINIBATCH:
-                minibatch["advantages"] = normalized(minibatch["advantages"])
+                minibatch["advantages"] = normalized(minibatch["advantages"], minibatch.get(SEQUENCE_MASK))
             update_stats = self.optimizer.update(minibatch, self._step)
             stats.append({**update_stats, **self.optimizer.update_reward_signals(minibatch)})
             if self.optimizer.stops_epochs(update_stats):

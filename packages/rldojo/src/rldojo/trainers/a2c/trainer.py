@@ -28,11 +28,16 @@ class A2COptimizer(OnPolicyOptimizer[A2CSettings]):
     def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         lr, beta = self.decay_learning_rate(step), self.decay_beta(step)
         obs, log_probs, entropy = self.evaluate_actions(batch)
-        policy_loss = -(log_probs.sum(dim=1) * batch["advantages"]).mean()
+        policy_loss = -self.masked_mean(log_probs.sum(dim=1) * batch["advantages"], batch)
         value_loss = torch.stack(
-            [((batch[f"returns_{name}"] - values) ** 2).mean() for name, values in self.critic(obs).items()]
+            [
+                self.masked_mean((batch[f"returns_{name}"] - values) ** 2, batch)
+                for name, values in self.critic_values(obs, batch).items()
+            ]
         ).mean()
-        loss = policy_loss + self.hyperparameters.vf_coef * value_loss - beta * entropy.mean()
+        loss = (
+            policy_loss + self.hyperparameters.vf_coef * value_loss - beta * self.masked_mean(entropy, batch)
+        )
         self.apply_gradients(loss, lr)
         return {
             "Losses/Policy Loss": policy_loss.detach().abs(),

@@ -43,16 +43,16 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         ratio = torch.exp(log_probs - batch["log_probs"])
         advantages = batch["advantages"].unsqueeze(1)
         clipped = torch.clamp(ratio, 1.0 - epsilon, 1.0 + epsilon)
-        policy_loss = -torch.min(ratio * advantages, clipped * advantages).mean()
+        policy_loss = -self.masked_mean(torch.min(ratio * advantages, clipped * advantages), batch)
 
         value_losses = []
-        for name, values in self.critic(obs).items():
+        for name, values in self.critic_values(obs, batch).items():
             old_values, returns = batch[f"values_{name}"], batch[f"returns_{name}"]
             value_loss = (returns - values) ** 2
             if self.hyperparameters.clip_value_updates:
                 clipped_values = old_values + torch.clamp(values - old_values, -epsilon, epsilon)
                 value_loss = torch.max(value_loss, (returns - clipped_values) ** 2)
-            value_losses.append(value_loss.mean())
+            value_losses.append(self.masked_mean(value_loss, batch))
         value_loss = torch.stack(value_losses).mean()
 
         stats: dict[str, float | torch.Tensor] = {
@@ -66,7 +66,9 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
             stats["Policy/Approximate KL"] = approximate_kl(log_probs.detach(), batch["log_probs"])
             if self.stops_epochs(stats):
                 return stats  # SB3's early stop: this minibatch takes no step
-        loss = policy_loss + self.hyperparameters.vf_coef * value_loss - beta * entropy.mean()
+        loss = (
+            policy_loss + self.hyperparameters.vf_coef * value_loss - beta * self.masked_mean(entropy, batch)
+        )
         self.apply_gradients(loss, lr)
         return stats
 

@@ -8,8 +8,9 @@ import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 from torch import nn
 
-from rldojo.networks import ActionSample, ObservationEncoder, PolicyDistribution
+from rldojo.networks import ActionSample, MemoryNetwork, ObservationEncoder, PolicyDistribution
 from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
+from rldojo.networks.memory import optional_memory
 from rldojo.settings import NetworkSettings
 
 __all__ = ["ActionValueNetwork", "PolicyDistribution", "SACActor", "TwinQNetworks"]
@@ -18,12 +19,13 @@ LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 SQUASH_EPSILON = 1e-6
 
 
-class SACActor(nn.Module):
+class SACActor(MemoryNetwork):
     """Observations -> policy. Continuous actions are tanh(Gaussian) with a state-dependent std; each
     discrete branch is a categorical over its allowed actions.
 
     Called like :class:`~rldojo.networks.Actor` so a :class:`~rldojo.policy.Policy` can act with it: its
     continuous output is ``CONTINUOUS_CLIP * tanh(u)``, which the policy's clip maps back to ``tanh(u)``.
+    With ``network_settings.memory`` an LSTM follows the encoder (see :class:`~rldojo.networks.Actor`).
     """
 
     def __init__(
@@ -33,15 +35,21 @@ class SACActor(nn.Module):
         self.continuous_size = action_spec.continuous_size
         self.branch_sizes = tuple(int(size) for size in action_spec.discrete_branches)
         self.encoder = ObservationEncoder(observation_specs, settings)
-        hidden = self.encoder.output_size
+        self.memory = optional_memory(self.encoder.output_size, settings)
+        hidden = self.memory.output_size if self.memory is not None else self.encoder.output_size
         self.gaussian = nn.Linear(hidden, 2 * self.continuous_size) if self.continuous_size else None
         self.logits = nn.Linear(hidden, sum(self.branch_sizes)) if self.branch_sizes else None
 
     def distribution(
-        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+        self,
+        observations: Sequence[torch.Tensor],
+        masks: torch.Tensor | None,
+        deterministic: bool = False,
+        memories: torch.Tensor | None = None,
+        sequence_length: int = 1,
     ) -> PolicyDistribution:
         """A squashed continuous sample (the mean if ``deterministic``) and each branch's log-probs."""
-        hidden = self.encoder(observations)
+        hidden, next_memories = self.remember(self.encoder(observations), memories, sequence_length)
         batch = hidden.shape[0]
         continuous = log_probs = hidden.new_zeros(batch, 0)
         if self.gaussian is not None:
@@ -58,12 +66,16 @@ class SACActor(nn.Module):
             if masks is not None:
                 logits = logits.masked_fill(masks < 0.5, MASKED_LOGIT)
             branches = [torch.log_softmax(b, dim=1) for b in torch.split(logits, list(self.branch_sizes), 1)]
-        return PolicyDistribution(continuous, log_probs, branches)
+        return PolicyDistribution(continuous, log_probs, branches, next_memories)
 
     def forward(
-        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+        self,
+        observations: Sequence[torch.Tensor],
+        masks: torch.Tensor | None,
+        deterministic: bool = False,
+        memories: torch.Tensor | None = None,
     ) -> ActionSample:
-        policy = self.distribution(observations, masks, deterministic)
+        policy = self.distribution(observations, masks, deterministic, memories)
         discrete = [
             branch.argmax(dim=1, keepdim=True) if deterministic else torch.multinomial(branch.exp(), 1)
             for branch in policy.branch_log_probs
@@ -79,15 +91,17 @@ class SACActor(nn.Module):
             discrete=actions.to(policy.continuous.device),
             log_probs=torch.cat([policy.continuous_log_probs, *chosen], dim=1),
             entropy=entropy,
+            memories=policy.memories,
         )
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.encoder.update_normalization(observations)
 
 
-class ActionValueNetwork(nn.Module):
+class ActionValueNetwork(MemoryNetwork):
     """Q(s, a) per reward signal: observations and continuous actions in; for each signal one value per
-    discrete action of every branch (discrete or hybrid actions) or a single value (continuous only)."""
+    discrete action of every branch (discrete or hybrid actions) or a single value (continuous only).
+    With memory, sequences of ``sequence_length`` start from zero memories."""
 
     def __init__(
         self,
@@ -99,7 +113,8 @@ class ActionValueNetwork(nn.Module):
         super().__init__()
         self.stream_names = list(stream_names)
         self.encoder = ObservationEncoder(observation_specs, settings)
-        hidden = self.encoder.output_size
+        self.memory = optional_memory(self.encoder.output_size, settings)
+        hidden = self.memory.output_size if self.memory is not None else self.encoder.output_size
         self.outputs = sum(action_spec.discrete_branches) or 1
         self.head = nn.Sequential(
             nn.Linear(hidden + action_spec.continuous_size, hidden),
@@ -108,10 +123,11 @@ class ActionValueNetwork(nn.Module):
         )
 
     def forward(
-        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor
+        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor, sequence_length: int = 1
     ) -> dict[str, torch.Tensor]:
         """Per signal: [batch, outputs]."""
-        q_values = self.head(torch.cat([self.encoder(observations), continuous], dim=1))
+        hidden, _ = self.remember(self.encoder(observations), None, sequence_length)
+        q_values = self.head(torch.cat([hidden, continuous], dim=1))
         return dict(zip(self.stream_names, q_values.split(self.outputs, dim=1), strict=True))
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
@@ -133,9 +149,10 @@ class TwinQNetworks(nn.Module):
         self.q2 = ActionValueNetwork(stream_names, observation_specs, settings, action_spec)
 
     def forward(
-        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor
+        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor, sequence_length: int = 1
     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        return self.q1(observations, continuous), self.q2(observations, continuous)
+        q1 = self.q1(observations, continuous, sequence_length)
+        return q1, self.q2(observations, continuous, sequence_length)
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.q1.update_normalization(observations)

@@ -11,7 +11,7 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
-from rldojo.buffer import next_obs_key, observations
+from rldojo.buffer import SEQUENCE_MASK, next_obs_key, observations
 from rldojo.networks import Critic, clip_continuous, default_device
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
@@ -73,6 +73,10 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
 
     Each reward signal has its own twin Q heads and state-value head, with its own discount; the policy
     maximises their mean, as in ML-Agents.
+
+    With memory a minibatch is whole sequences: the actor starts each from the memory it acted with, the
+    value networks (Q, V and target) from zeros; the padding after a trajectory's end is left out of the
+    losses.
     """
 
     def __init__(self, policy: Policy[SACActor], trainer_settings: TrainerSettings):
@@ -101,6 +105,7 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
         self.num_obs = len(spec.observation_specs)
+        self.sequence_length = network.memory.sequence_length if network.memory is not None else 1
 
     def expected_q(self, q_values: torch.Tensor, policy: PolicyDistribution) -> torch.Tensor:
         """[batch]: Q under the policy's discrete probabilities (mean over branches), or Q itself."""
@@ -123,27 +128,34 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         obs = observations(batch, self.num_obs)
         next_obs = observations(batch, self.num_obs, next_obs_key)
         masks = batch["action_masks"] if self.actor.branch_sizes else None
+        length = self.sequence_length
+        real: torch.Tensor | slice = batch[SEQUENCE_MASK] > 0 if SEQUENCE_MASK in batch else slice(None)
         with torch.no_grad():
-            next_values = self.target_network(next_obs)
+            next_values = self.target_network.values_and_memories(next_obs, None, length)[0]
             q_targets = {}
             for name, signal in self.reward_signals.items():
                 rewards = signal.rewards(batch) * signal.strength
                 not_done = 1.0 if signal.ignore_done else 1.0 - batch["dones"]
-                q_targets[name] = (rewards + signal.gamma * not_done * next_values[name]).unsqueeze(1)
+                q_target = rewards + signal.gamma * not_done * next_values[name]
+                q_targets[name] = q_target[real].unsqueeze(1)
         stored_continuous = clip_continuous(batch["continuous_actions"])  # what the environment received
         q1_taken, q2_taken = (
-            {name: self.taken_q(q, batch["discrete_actions"]) for name, q in stream_q.items()}
-            for stream_q in self.q_networks(obs, stored_continuous)
+            {name: self.taken_q(q, batch["discrete_actions"])[real] for name, q in stream_q.items()}
+            for stream_q in self.q_networks(obs, stored_continuous, length)
         )
         q1_loss = torch.stack([((q1_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]).mean() / 2
         q2_loss = torch.stack([((q2_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]).mean() / 2
 
-        policy = self.actor.distribution(obs, masks)
-        q1_policy, q2_policy = self.q_networks(obs, policy.continuous)
-        expected_q = {n: self.expected_q(torch.min(q1_policy[n], q2_policy[n]), policy) for n in q1_policy}
+        memories = batch["memories"][::length] if "memories" in batch else None
+        sequences = self.actor.distribution(obs, masks, memories=memories, sequence_length=length)
+        q1_policy, q2_policy = self.q_networks(obs, sequences.continuous, length)
+        policy = sequences.rows(real)
+        expected_q = {
+            n: self.expected_q(torch.min(q1_policy[n], q2_policy[n])[real], policy) for n in q1_policy
+        }
         entropy_bonus = self.entropy.entropy_bonus(policy)
         policy_loss = (entropy_bonus - torch.stack(list(expected_q.values())).mean(dim=0)).mean()
-        values = self.value_network(obs)
+        values = {n: v[real] for n, v in self.value_network.values_and_memories(obs, None, length)[0].items()}
         value_loss = torch.stack(
             [0.5 * ((values[n] - (expected_q[n] - entropy_bonus).detach()) ** 2).mean() for n in values]
         ).mean()
