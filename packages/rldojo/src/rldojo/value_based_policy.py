@@ -150,8 +150,9 @@ class ValueBasedPolicy(Policy[NetworkT]):
         )
 
     @torch.inference_mode()
-    def get_action(self, decision_steps: DecisionSteps) -> ActionInfo:
-        """Actions for all agents in ``decision_steps``: numpy in and out, the network run at most once."""
+    def get_action(self, decision_steps: DecisionSteps, memories: np.ndarray | None = None) -> ActionInfo:
+        """Actions for all agents in ``decision_steps``: numpy in and out, the network run at most once
+        (a Q-network has no memory: ``memories`` is always None)."""
         masks = allowed_action_mask(decision_steps, self.branch_sizes)
         actions, entropy = self.choose_actions(decision_steps.obs, masks, self.deterministic)
         n = len(actions)
