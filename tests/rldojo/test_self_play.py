@@ -99,13 +99,18 @@ def test_resume_keeps_elo_learning_team_and_snapshot_window(tmp_path):
             torch.testing.assert_close(resumed["snapshots"][slot % 4][key], value)
 
 
-def test_asymmetric_teams_take_turns_to_learn_with_ppo_and_sac(tmp_path, sim_build):
-    """Striker (team 0, PPO) and Goalie (team 1, SAC) over gRPC: each learns only while its team does."""
+@pytest.mark.slow
+def test_asymmetric_teams_take_turns_to_learn_with_poca_and_sac(tmp_path, sim_build):
+    """Striker (team 0, POCA) and Goalie (team 1, SAC) over gRPC: each learns only while its team does."""
     self_play = {"save_steps": 200, "swap_steps": 100, "team_change": 400}
     base = {"time_horizon": 16, "summary_freq": 400, "max_steps": 800, "self_play": self_play}
     settings = {
         "behaviors": {
-            "Striker": {**base, "hyperparameters": {"batch_size": 32, "buffer_size": 256}},
+            "Striker": {
+                **base,
+                "trainer_type": "poca",
+                "hyperparameters": {"batch_size": 32, "buffer_size": 256},
+            },
             "Goalie": {
                 **base,
                 "trainer_type": "sac",
@@ -132,6 +137,8 @@ def test_asymmetric_teams_take_turns_to_learn_with_ppo_and_sac(tmp_path, sim_bui
 
 @pytest.mark.slow
 def test_self_play_on_tennis_raises_elo_and_beats_random_play(tmp_path):
+    """Seed 1 at 16k steps (measured: ELO 1199.6 -> 1212.5, 77 of 100 games won against random play);
+    other seeds need more steps: scripts/bench_self_play.py shows 40k steps for three seeds."""
     config = tennis_config(tmp_path)
     recorder = train(
         config, tmp_path, "learn", **{"env_settings.seed": 1, "behaviors.Tennis.max_steps": 16000}

@@ -28,6 +28,7 @@ from mlagents_envs.base_env import BehaviorSpec, TerminalSteps
 
 from rldojo.policy import Policy
 from rldojo.settings import SelfPlaySettings
+from rldojo.settings.run import behavior_name_of
 from rldojo.trainers import RLTrainer
 from rldojo.trajectory import Trajectory
 
@@ -185,7 +186,7 @@ class SelfPlay:
         self._load_opponent(name, behavior_id)
 
     def _behavior_name(self, behavior_id: str) -> str | None:
-        name = behavior_id.partition("?")[0]
+        name = behavior_name_of(behavior_id)
         return name if name in self.windows else None
 
     def policy(self, behavior_id: str, trainer: RLTrainer[Any, Any]) -> Policy[Any]:
