@@ -22,7 +22,7 @@ from mlagents_envs.base_env import ActionTuple, DecisionSteps
 
 import rldojo_sim
 from rldojo.checkpoint import load_checkpoint
-from rldojo.commands.evaluate import policy_env_action
+from rldojo.commands.evaluate import policy_act_function
 from rldojo.export.saved_policy import load_saved_policies
 from rldojo.policy import Policy
 from rldojo.settings import load_run_options
@@ -51,7 +51,7 @@ def train(config: Path, out: Path, run_id: str, seed: int, max_steps: int, resum
 def wins(learner: Policy, opponent: Act, games: int, seed: int) -> tuple[int, int, int]:
     env = rldojo_sim.make_env("Tennis", seed=seed, num_areas=8)
     try:
-        players = {LEARNER: partial(policy_env_action, learner), OPPONENT: opponent}
+        players = {LEARNER: policy_act_function(learner), OPPONENT: opponent}
         return game_results(env, players, LEARNER, games)
     finally:
         env.close()
@@ -83,7 +83,7 @@ def main() -> None:
         rng = np.random.default_rng(seed)
         random_play: Act = partial(random_actions, spec, rng=rng)
         versus_random = wins(final, random_play, args.games, seed)
-        versus_early = wins(final, partial(policy_env_action, early), args.games, seed)
+        versus_early = wins(final, policy_act_function(early), args.games, seed)
         early_versus_random = wins(early, random_play, args.games, seed)
         rows.append((seed, early_elo, final_elo, versus_random, versus_early, early_versus_random))
 

@@ -3,7 +3,6 @@ StrikersVsGoalie (two behaviors, asymmetric) that swap learning teams, rate game
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import yaml
 
 import rldojo_sim
 from rldojo.checkpoint import load_checkpoint
-from rldojo.commands.evaluate import policy_env_action
+from rldojo.commands.evaluate import policy_act_function
 from rldojo.export.saved_policy import load_saved_policies
 from rldojo.self_play import LATEST, SnapshotWindow, elo_change, game_result, team_of
 from rldojo.settings import SelfPlaySettings
@@ -150,7 +149,7 @@ def test_self_play_on_tennis_raises_elo_and_beats_random_play(tmp_path):
     env.reset()
     spec, rng = env.behavior_specs["Tennis?team=1"], np.random.default_rng(0)
     players = {
-        "Tennis?team=0": partial(policy_env_action, final),
+        "Tennis?team=0": policy_act_function(final),
         "Tennis?team=1": lambda decisions: random_actions(spec, decisions, rng),
     }
     wins, draws, losses = game_results(env, players, "Tennis?team=0", 100)
