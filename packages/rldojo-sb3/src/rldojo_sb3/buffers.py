@@ -91,15 +91,31 @@ def fill_rollout_buffer(buffer: RolloutBuffer, pending: deque[RolloutSegment], g
         if len(segment) > room:
             segment, rest = segment.split(room, gamma)
             pending.appendleft(rest)
-        for row in range(len(segment)):
-            buffer.add(
-                rows(segment.obs, row, row + 1),
-                segment.actions[row : row + 1],
-                segment.rewards[row : row + 1],
-                np.array([row == 0], dtype=np.float32),
-                torch.tensor([[segment.values[row]]], dtype=torch.float32),
-                torch.tensor([segment.log_probs[row]], dtype=torch.float32),
-            )
+        _add_segment(buffer, segment)
+
+
+def _add_segment(buffer: RolloutBuffer, segment: RolloutSegment) -> None:
+    """All rows of ``segment`` at once, as ``len(segment)`` calls of SB3's ``RolloutBuffer.add`` with
+    ``n_envs=1`` would store them (the first row starts an episode)."""
+    start, stop = buffer.pos, buffer.pos + len(segment)
+
+    def column(values: Any, shape: tuple[int, ...]) -> np.ndarray:
+        return np.asarray(values).reshape((len(segment), 1, *shape))
+
+    obs_shape: Any = buffer.obs_shape  # a dict of shapes for a DictRolloutBuffer
+    if isinstance(buffer.observations, dict):
+        for key, stored in buffer.observations.items():
+            stored[start:stop] = column(segment.obs[key], obs_shape[key])
+    else:
+        buffer.observations[start:stop] = column(segment.obs, obs_shape)
+    buffer.actions[start:stop] = column(segment.actions, (buffer.action_dim,))
+    buffer.rewards[start:stop] = column(segment.rewards, ())
+    buffer.episode_starts[start:stop] = 0.0
+    buffer.episode_starts[start] = 1.0
+    buffer.values[start:stop] = column(segment.values, ())
+    buffer.log_probs[start:stop] = column(segment.log_probs, ())
+    buffer.pos = stop
+    buffer.full = stop == buffer.buffer_size
 
 
 def add_transitions(
