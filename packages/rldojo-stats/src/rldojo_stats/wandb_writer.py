@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rldojo.run_directory import MANIFEST_FILE, as_yaml_data
+from rldojo.run_directory import LATEST_CHECKPOINT, MANIFEST_FILE, as_yaml_data
 from rldojo.settings import RunOptions
 from rldojo.stats import StatsAggregationMethod, StatsSummary, StatsWriter
 
@@ -150,8 +150,6 @@ class WandbWriter(StatsWriter):
     def model_files(self) -> dict[str, list[Path]]:
         """Files to upload by artifact kind: the run's final ONNX models (``<Behavior>.onnx``, not the ones
         beside each checkpoint) and each behavior's latest checkpoint."""
-        from rldojo.checkpoint import LATEST_CHECKPOINT  # imports torch; config validation should not
-
         return {
             "onnx": sorted(self.run_folder.glob("*.onnx")),
             "checkpoint": sorted(self.run_folder.glob(f"*/{LATEST_CHECKPOINT}")),

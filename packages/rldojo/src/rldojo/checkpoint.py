@@ -19,7 +19,16 @@ import torch
 
 from rldojo.errors import RldojoError
 from rldojo.files import atomic_write  # re-exported: plugins and packages write files with it
-from rldojo.run_directory import TrainingStatus, library_versions
+from rldojo.run_directory import (  # LATEST_CHECKPOINT re-exported: plugins and packages name it from here
+    LATEST_CHECKPOINT,
+    TrainingStatus,
+    latest_checkpoint_file,
+    library_versions,
+    model_file,
+    step_checkpoint_file,
+    step_checkpoint_files,
+    training_status_file,
+)
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
@@ -36,8 +45,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT_VERSION = 1
-LATEST_CHECKPOINT = "checkpoint.pt"
-"""A behavior's newest checkpoint (beside ``<behavior>-<step>.pt``), read on --resume."""
 
 
 def rng_state() -> dict[str, Any]:
@@ -108,22 +115,14 @@ def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dic
     return state
 
 
-def _step_of(path: Path) -> int:
-    step = path.stem.rpartition("-")[2]
-    return int(step) if step.isdigit() else -1
-
-
 def load_latest_checkpoint(behavior_dir: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
     """Load ``checkpoint.pt`` of ``behavior_dir``, or when it is missing or damaged the newest intact
     ``<behavior>-<step>.pt`` (saying which); RldojoError when none can be read."""
-    step_files = sorted(
-        (path for path in behavior_dir.glob("*-*.pt") if _step_of(path) >= 0), key=_step_of, reverse=True
-    )
     try:
-        return load_checkpoint(behavior_dir / LATEST_CHECKPOINT, map_location)
+        return load_checkpoint(latest_checkpoint_file(behavior_dir), map_location)
     except RldojoError as error:
         problem = str(error)
-    for step_file in step_files:
+    for step_file in reversed(step_checkpoint_files(behavior_dir).values()):
         try:
             state = load_checkpoint(step_file, map_location)
         except RldojoError:
@@ -146,10 +145,10 @@ def save_trainer_checkpoint(
 ) -> Path:
     """Write ``<behavior>-<step>.pt`` and ``checkpoint.pt``, record them, delete checkpoints beyond the newest
     ``keep_checkpoints``. Returns the step file."""
-    step_file = artifact_path / f"{behavior}-{step}.pt"
+    step_file = step_checkpoint_file(artifact_path, step)
     save_checkpoint(step_file, {**state, "step": step})
-    atomic_write(artifact_path / LATEST_CHECKPOINT, lambda file: file.write(step_file.read_bytes()))
-    status = TrainingStatus(artifact_path.parent / "run_logs" / "training_status.json")
+    atomic_write(latest_checkpoint_file(artifact_path), lambda file: file.write(step_file.read_bytes()))
+    status = TrainingStatus(training_status_file(artifact_path.parent))
     entry = {
         "steps": step,
         "file_path": str(step_file),
@@ -164,7 +163,7 @@ def save_trainer_checkpoint(
     status.save()  # before deleting, so the status never lists a deleted file
     for old in kept[:-keep_checkpoints]:
         Path(old["file_path"]).unlink(missing_ok=True)
-        Path(old["file_path"]).with_suffix(".onnx").unlink(missing_ok=True)
+        model_file(Path(old["file_path"])).unlink(missing_ok=True)
     for leftover in artifact_path.glob(".*.tmp"):  # from writes killed half-way
         leftover.unlink(missing_ok=True)
     return step_file

@@ -23,7 +23,7 @@ from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 from rldojo.checkpoint import atomic_write
 from rldojo.commands.evaluate import ActFunction, policy_act_function, run_episodes
 from rldojo.envs import create_env
-from rldojo.run_directory import RunDirectory
+from rldojo.run_directory import RunDirectory, model_file
 from rldojo.saving import save_trainer
 from rldojo.settings import EvaluationSettings
 from rldojo.trainers import RLTrainer
@@ -125,11 +125,11 @@ class Evaluator:
     ) -> None:
         """Checkpoint the trainer now and copy that checkpoint and its model to the ``-best`` files."""
         checkpoint = save_trainer(self.run_dir, name, trainer, self_play=self_play)
-        best_checkpoint = checkpoint.with_name(f"{name}-best.pt")
+        best_checkpoint = self.run_dir.best_checkpoint_file(name)
         _copy(checkpoint, best_checkpoint)
-        model = checkpoint.with_suffix(".onnx")
+        model = model_file(checkpoint)
         if model.is_file():  # export is best effort: its failure is already reported
-            _copy(model, self.run_dir.path / f"{name}-best.onnx")
+            _copy(model, self.run_dir.best_model_file(name))
         logger.info(
             "%s: best evaluation so far (mean return %.3f at step %d): %s",
             name,

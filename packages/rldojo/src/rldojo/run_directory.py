@@ -35,7 +35,10 @@ logger = logging.getLogger(__name__)
 
 CONFIGURATION_FILE = "configuration.yaml"
 MANIFEST_FILE = "run_manifest.json"
+RUN_LOGS = "run_logs"
 TRAINING_STATUS_FILE = "training_status.json"
+LATEST_CHECKPOINT = "checkpoint.pt"
+"""A behavior's newest checkpoint (beside ``<behavior>-<step>.pt``), read on --resume."""
 
 EXISTING_RUN_MESSAGE = (
     "Previous data from this run ID was found. Either specify a new run ID, use --resume to resume "
@@ -64,7 +67,11 @@ class RunDirectory:
 
     @property
     def run_logs_dir(self) -> Path:
-        return self.path / "run_logs"
+        return self.path / RUN_LOGS
+
+    @property
+    def training_status_file(self) -> Path:
+        return training_status_file(self.path)
 
     @property
     def configuration_file(self) -> Path:
@@ -79,8 +86,16 @@ class RunDirectory:
         return self.path / behavior_name_of(behavior)
 
     def final_model_file(self, behavior: str) -> Path:
-        """The ONNX model of a behavior's final checkpoint, ``<run>/<behavior_name>.onnx``."""
-        return self.path / f"{behavior_name_of(behavior)}.onnx"
+        return final_model_file(self.path, behavior)
+
+    def best_checkpoint_file(self, behavior: str) -> Path:
+        """The checkpoint of a behavior's best evaluation, ``<run>/<behavior>/<behavior>-best.pt``."""
+        behavior_dir = self.behavior_dir(behavior)
+        return behavior_dir / f"{behavior_dir.name}-best.pt"
+
+    def best_model_file(self, behavior: str) -> Path:
+        """The ONNX model of a behavior's best evaluation, ``<run>/<behavior_name>-best.onnx``."""
+        return self.path / f"{behavior_name_of(behavior)}-best.onnx"
 
     @classmethod
     def prepare(cls, options: RunOptions) -> RunDirectory:
@@ -139,6 +154,41 @@ class RunDirectory:
             previous = [*earlier.pop("previous_launches", []), earlier]
         document = {**manifest, "previous_launches": previous} if previous else dict(manifest)
         _write_text(self.manifest_file, json.dumps(document, indent=2) + "\n")
+
+
+def final_model_file(run_path: Path, behavior: str) -> Path:
+    """The ONNX model of a behavior's final checkpoint, ``<run>/<behavior_name>.onnx``."""
+    return run_path / f"{behavior_name_of(behavior)}.onnx"
+
+
+def training_status_file(run_path: Path) -> Path:
+    """``<run>/run_logs/training_status.json``: the checkpoints kept per behavior (ML-Agents' format)."""
+    return run_path / RUN_LOGS / TRAINING_STATUS_FILE
+
+
+def latest_checkpoint_file(behavior_dir: Path) -> Path:
+    """A behavior folder's newest checkpoint, ``checkpoint.pt``."""
+    return behavior_dir / LATEST_CHECKPOINT
+
+
+def step_checkpoint_file(behavior_dir: Path, step: int) -> Path:
+    """The checkpoint of ``step`` in a behavior's folder (named after it): ``<behavior>-<step>.pt``."""
+    return behavior_dir / f"{behavior_dir.name}-{step}.pt"
+
+
+def step_checkpoint_files(behavior_dir: Path) -> dict[int, Path]:
+    """The ``<behavior>-<step>.pt`` files of a behavior folder, by step, oldest first."""
+    files = {}
+    for path in behavior_dir.glob(f"{behavior_dir.name}-*.pt"):
+        step = path.stem.removeprefix(f"{behavior_dir.name}-")
+        if step.isdigit():
+            files[int(step)] = path
+    return dict(sorted(files.items()))
+
+
+def model_file(checkpoint: Path) -> Path:
+    """The ONNX model exported from ``checkpoint``, beside it: ``<behavior>-<step>.onnx``."""
+    return checkpoint.with_suffix(".onnx")
 
 
 def library_versions() -> dict[str, str]:

@@ -14,14 +14,14 @@ from mlagents_envs import timers
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 
 from rldojo.agent_processor import AgentProcessor
-from rldojo.checkpoint import LATEST_CHECKPOINT, load_latest_checkpoint
+from rldojo.checkpoint import load_latest_checkpoint
 from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons
 from rldojo.envs import EnvironmentStep, EnvManager
 from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.evaluation import Evaluator
 from rldojo.plugins import trainer_class
 from rldojo.policy import ActionInfo
-from rldojo.run_directory import RunDirectory
+from rldojo.run_directory import RunDirectory, latest_checkpoint_file
 from rldojo.saving import save_trainer
 from rldojo.self_play import SelfPlay
 from rldojo.settings import RunOptions
@@ -121,7 +121,7 @@ class TrainerController:
     def _create_trainer(self, name: str) -> RLTrainer[Any, Any]:
         settings = self.options.behavior_settings(name)
         if self.run_dir.initialize_from is not None and settings.init_path is None:
-            init_path = self.run_dir.initialize_from / name / LATEST_CHECKPOINT
+            init_path = latest_checkpoint_file(self.run_dir.initialize_from / name)
             settings = settings.model_copy(update={"init_path": str(init_path)})
         return trainer_class(settings.trainer_type)(
             name,

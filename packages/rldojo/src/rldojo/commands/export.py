@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
+from rldojo.run_directory import final_model_file, model_file
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,11 +38,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {out} is one file but the run has behaviors {names}; give a folder")
     for policy in saved:
         if out is None:
-            target = (
-                policy.checkpoint.with_suffix(".onnx")
-                if args.step
-                else run_folder / f"{policy.behavior}.onnx"
-            )
+            final_model = final_model_file(run_folder, policy.behavior)
+            target = model_file(policy.checkpoint) if args.step else final_model
         else:
             target = out if out.suffix == ".onnx" else out / f"{policy.behavior}.onnx"
         export_onnx(policy.policy.export_network(), policy.policy.behavior_spec, target)

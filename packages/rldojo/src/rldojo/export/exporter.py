@@ -19,6 +19,7 @@ from torch import nn
 
 from rldojo.checkpoint import atomic_write
 from rldojo.export.onnx_model import export_module, input_names, memory_size_of, output_names
+from rldojo.run_directory import model_file
 
 __all__ = ["ONNX_OPSET", "export_beside_checkpoint", "export_onnx"]
 
@@ -76,7 +77,7 @@ def export_beside_checkpoint(
     training goes on.
     """
     try:
-        model = export_onnx(network, spec, checkpoint.with_suffix(".onnx"))
+        model = export_onnx(network, spec, model_file(checkpoint))
         if final_model is not None:
             atomic_write(final_model, lambda file: file.write(model.read_bytes()))
     except Exception as error:  # export must never stop training

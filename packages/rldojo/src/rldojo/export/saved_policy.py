@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rldojo.checkpoint import LATEST_CHECKPOINT, load_checkpoint
+from rldojo.checkpoint import load_checkpoint
 from rldojo.errors import ConfigError, RldojoError
 from rldojo.export.spec import behavior_spec_from_state
 from rldojo.plugins import trainer_class
 from rldojo.policy import Policy
-from rldojo.run_directory import CONFIGURATION_FILE
+from rldojo.run_directory import (
+    CONFIGURATION_FILE,
+    LATEST_CHECKPOINT,
+    latest_checkpoint_file,
+    step_checkpoint_file,
+    step_checkpoint_files,
+)
 from rldojo.settings import read_yaml, run_options_from_dict
 
 __all__ = ["SavedPolicy", "find_run", "load_saved_policies"]
@@ -39,10 +45,10 @@ def find_run(run_id: str, results_dir: Path) -> Path:
 
 def _checkpoint_file(behavior_dir: Path, step: int | None) -> Path:
     if step is None:
-        return behavior_dir / LATEST_CHECKPOINT
-    path = behavior_dir / f"{behavior_dir.name}-{step}.pt"
+        return latest_checkpoint_file(behavior_dir)
+    path = step_checkpoint_file(behavior_dir, step)
     if not path.is_file():
-        steps = sorted(int(p.stem.rpartition("-")[2]) for p in behavior_dir.glob(f"{behavior_dir.name}-*.pt"))
+        steps = step_checkpoint_files(behavior_dir)
         raise ConfigError(
             f"{behavior_dir.name} has no checkpoint at step {step} (kept steps: "
             f"{', '.join(map(str, steps)) or 'none'}); choose one of them with --step"
