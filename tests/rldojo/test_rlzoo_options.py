@@ -15,7 +15,9 @@ from rldojo.settings import TrainerSettings, load_run_options
 from rldojo.trainers.a2c import A2CSettings, A2CTrainer
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
 from rldojo.trainers.ppo import PPOSettings, PPOTrainer
+from rldojo.trainers.reward_normalization import ReturnNormalizer
 from rldojo.trainers.sac import SACSettings, SACTrainer
+from rldojo.trajectory import Trajectory
 
 pytestmark = pytest.mark.smoke
 
@@ -291,3 +293,59 @@ def test_every_new_option_survives_a_dump_and_reload(tmp_path):
     dumped = tmp_path / "configuration.yaml"
     dumped.write_text(yaml.safe_dump(options.model_dump(mode="json")))
     assert load_run_options(dumped).behaviors == options.behaviors
+
+
+def basic_trajectory(rewards: np.ndarray, done: bool, agent_id: str = "agent_0") -> Trajectory:
+    steps = len(rewards)
+    obs = np.eye(20, dtype=np.float32)[np.arange(steps) % 20]
+    return Trajectory(
+        obs=[obs],
+        next_obs=[obs[-1:]],
+        continuous_actions=np.zeros((steps, 0), np.float32),
+        discrete_actions=np.zeros((steps, 1), np.int64),
+        log_probs=np.zeros((steps, 1), np.float32),
+        action_masks=np.ones((steps, 3), np.float32),
+        rewards=rewards.astype(np.float32),
+        done_reached=done,
+        truncated=False,
+        episode_return=float(rewards.sum()),
+        episode_length=steps,
+        agent_id=agent_id,
+        behavior_id="Basic?team=0",
+    )
+
+
+def test_reward_normalization_takes_out_the_reward_scale():
+    rng = np.random.default_rng(3)
+    pieces = [(rng.normal(1.0, 0.5, 32), index % 4 == 3) for index in range(40)]
+    normalized = {}
+    for scale in (1.0, 100.0):
+        normalizer = ReturnNormalizer(gamma=0.99, clip=10.0)
+        normalized[scale] = [normalizer.normalize(basic_trajectory(r * scale, d)).rewards for r, d in pieces]
+    np.testing.assert_allclose(normalized[100.0][-1], normalized[1.0][-1], rtol=1e-3)
+    assert 0.01 < float(np.abs(normalized[100.0][-1]).mean()) < 1.0  # rewards of ~100 scaled to below 1
+
+
+def test_reward_normalization_resets_returns_at_episode_end_and_clips():
+    normalizer = ReturnNormalizer(gamma=0.9, clip=2.0)
+    normalizer.normalize(basic_trajectory(np.ones(5), done=False, agent_id="a"))
+    assert normalizer.returns["a"] == pytest.approx(sum(0.9**k for k in range(5)))
+    normalizer.normalize(basic_trajectory(np.ones(5), done=True, agent_id="a"))
+    assert "a" not in normalizer.returns
+    spike = normalizer.normalize(basic_trajectory(np.array([0.0, 1e6]), done=True, agent_id="b"))
+    assert spike.rewards[1] == 2.0
+
+
+def test_norm_reward_scales_what_the_trainer_learns_from_and_is_checkpointed(tmp_path):
+    returns = {}
+    for norm_reward in (False, True):
+        trainer = make_trainer(tmp_path / str(norm_reward), norm_reward=norm_reward, buffer_size=4096)
+        trainer.process_trajectory(basic_trajectory(np.full(64, 100.0), done=True))
+        returns[norm_reward] = float(np.abs(trainer.update_buffer.arrays()["returns_extrinsic"]).max())
+        assert trainer.reward_buffer[-1] == 6400.0  # the episode's return is reported as received
+    assert returns[False] > 1000.0 > 20.0 > returns[True]
+    state = trainer.checkpoint_state()["reward_normalizer"]
+    resumed = make_trainer(tmp_path / "resumed", norm_reward=True)
+    resumed.reward_normalizer.load_state_dict(state)
+    assert resumed.reward_normalizer.state_dict() == state == trainer.reward_normalizer.state_dict()
+    assert state["count"] > 64

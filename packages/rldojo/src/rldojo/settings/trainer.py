@@ -162,6 +162,11 @@ class CoreHyperparamSettings(HyperparamSettings):
 
     adam_eps: YamlFloat = Field(default=1.0e-8, gt=0.0)
     """Adam's epsilon (torch's and ML-Agents' 1e-8; SB3's PPO and A2C use 1e-5)."""
+    norm_reward: bool = False
+    """Divide rewards by the running standard deviation of the discounted return (``extrinsic``'s gamma),
+    as SB3's VecNormalize does; episode returns are reported as received."""
+    clip_reward: YamlFloat = Field(default=10.0, gt=0.0)
+    """With ``norm_reward``: normalised rewards are clipped to [-clip_reward, clip_reward]."""
 
 
 class OnPolicyHyperparamSettings(CoreHyperparamSettings):

@@ -24,10 +24,11 @@ from rldojo.checkpoint import load_checkpoint, load_latest_checkpoint, restore_r
 from rldojo.errors import RldojoError
 from rldojo.export.spec import behavior_spec_state
 from rldojo.reward_signals.base import transition_batch
-from rldojo.settings import TrainerSettings
+from rldojo.settings import CoreHyperparamSettings, TrainerSettings
 from rldojo.stats import StatsAggregationMethod, StatsPropertyType, StatsReporter
 from rldojo.trainers.behavioral_cloning import BehavioralCloning
 from rldojo.trainers.optimizer import Optimizer, PolicyT, SettingsT, UpdateStats
+from rldojo.trainers.reward_normalization import ReturnNormalizer
 from rldojo.trajectory import Trajectory
 
 __all__ = ["RLTrainer"]
@@ -69,12 +70,21 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self.behavioral_cloning: BehavioralCloning | None = None
         self.trajectory_queue: deque[Trajectory] = deque()
         self._step = 0
+        self.reward_normalizer = self._reward_normalizer()
         self._episode_signal_rewards: defaultdict[str, defaultdict[str, float]] = defaultdict(
             lambda: defaultdict(float)
         )
         self._stats_reporter.add_property(
             StatsPropertyType.HYPERPARAMETERS, trainer_settings.model_dump(mode="json")
         )
+
+    def _reward_normalizer(self) -> ReturnNormalizer | None:
+        """With ``norm_reward`` (rldojo's own trainer bases), what scales every trajectory's rewards."""
+        hp = self.hyperparameters
+        if not (isinstance(hp, CoreHyperparamSettings) and hp.norm_reward):
+            return None
+        extrinsic = self.trainer_settings.reward_signals.get("extrinsic")
+        return ReturnNormalizer(extrinsic.gamma if extrinsic else 0.99, hp.clip_reward)
 
     # ----- properties of ML-Agents' Trainer -----
     @property
@@ -179,10 +189,12 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
         self.update_when_ready()
 
     def process_trajectory(self, trajectory: Trajectory) -> None:
-        """Count the trajectory's steps, then the hook :meth:`_process_trajectory`, then report the episode
-        it ended (if any)."""
+        """Count the trajectory's steps, then the hook :meth:`_process_trajectory` (rewards normalised first
+        with ``norm_reward``), then report the episode it ended (if any)."""
         self._step += len(trajectory)
         self._stats_reporter.set_stat("Step", float(self._step))
+        if self.reward_normalizer is not None:
+            trajectory = self.reward_normalizer.normalize(trajectory)
         self._process_trajectory(trajectory)
         if trajectory.done_reached:
             self._report_episode(trajectory)
@@ -259,6 +271,7 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
                 name: signal.state_dict() for name, signal in self._optimizer().reward_signals.items()
             },
             "trainer_state": self._trainer_state(),
+            "reward_normalizer": self.reward_normalizer.state_dict() if self.reward_normalizer else None,
             "behavioral_cloning": self.behavioral_cloning.state_dict() if self.behavioral_cloning else None,
         }
 
@@ -290,6 +303,8 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             self._step = int(state["step"])
             self._stats_reporter.set_stat("Step", float(self._step))
             self._load_trainer_state(state["trainer_state"])
+            if self.reward_normalizer is not None and state.get("reward_normalizer"):
+                self.reward_normalizer.load_state_dict(state["reward_normalizer"])
             if self.behavioral_cloning is not None and state.get("behavioral_cloning"):
                 self.behavioral_cloning.load_state_dict(state["behavioral_cloning"])
             restore_rng_state(state["rng"])
