@@ -22,6 +22,8 @@ from rldojo.trainers.dqn import DQNSettings, DQNTrainer
 from rldojo.trainers.dqn.trainer import td_targets
 from rldojo.trajectory import Trajectory
 
+from .trajectories import discrete_trajectory
+
 pytestmark = pytest.mark.smoke
 
 BRANCHES = (3, 4)
@@ -145,21 +147,7 @@ def parameters(module: torch.nn.Module) -> list[torch.Tensor]:
 
 def walker_trajectory(length: int) -> Trajectory:
     obs = np.random.default_rng(length).normal(size=(length, 5)).astype(np.float32)
-    return Trajectory(
-        obs=[obs],
-        next_obs=[obs[-1:]],
-        continuous_actions=np.zeros((length, 0), np.float32),
-        discrete_actions=np.zeros((length, 2), np.int64),
-        log_probs=np.zeros((length, 2), np.float32),
-        action_masks=np.ones((length, sum(BRANCHES)), np.float32),
-        rewards=np.ones(length, np.float32),
-        done_reached=False,
-        truncated=False,
-        episode_return=0.0,
-        episode_length=length,
-        agent_id="agent_0-1",
-        behavior_id="Walker?team=0",
-    )
+    return discrete_trajectory(obs, np.ones(length), BRANCHES, behavior_id="Walker?team=0")
 
 
 def test_hard_copy_every_target_update_interval_environment_steps(tmp_path):

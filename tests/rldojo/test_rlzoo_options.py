@@ -19,6 +19,8 @@ from rldojo.trainers.reward_normalization import ReturnNormalizer
 from rldojo.trainers.sac import SACSettings, SACTrainer
 from rldojo.trajectory import Trajectory
 
+from .trajectories import discrete_trajectory
+
 pytestmark = pytest.mark.smoke
 
 TRAINERS = {
@@ -296,23 +298,8 @@ def test_every_new_option_survives_a_dump_and_reload(tmp_path):
 
 
 def basic_trajectory(rewards: np.ndarray, done: bool, agent_id: str = "agent_0") -> Trajectory:
-    steps = len(rewards)
-    obs = np.eye(20, dtype=np.float32)[np.arange(steps) % 20]
-    return Trajectory(
-        obs=[obs],
-        next_obs=[obs[-1:]],
-        continuous_actions=np.zeros((steps, 0), np.float32),
-        discrete_actions=np.zeros((steps, 1), np.int64),
-        log_probs=np.zeros((steps, 1), np.float32),
-        action_masks=np.ones((steps, 3), np.float32),
-        rewards=rewards.astype(np.float32),
-        done_reached=done,
-        truncated=False,
-        episode_return=float(rewards.sum()),
-        episode_length=steps,
-        agent_id=agent_id,
-        behavior_id="Basic?team=0",
-    )
+    obs = np.eye(20, dtype=np.float32)[np.arange(len(rewards)) % 20]
+    return discrete_trajectory(obs, rewards, (3,), done, agent_id, "Basic?team=0")
 
 
 def test_reward_normalization_takes_out_the_reward_scale():
