@@ -46,9 +46,10 @@ class SB3Policy(Policy[SB3PolicyNetwork]):
         self.sampler = sampler
 
     @torch.no_grad()
-    def get_action(self, decision_steps: DecisionSteps) -> ActionInfo:
+    def get_action(self, decision_steps: DecisionSteps, memories: np.ndarray | None = None) -> ActionInfo:
+        """SB3's own sampling (``memories`` stay None: SB3 policies here have no memory)."""
         if self.deterministic:
-            return super().get_action(decision_steps)
+            return super().get_action(decision_steps, memories)
         sampled = self.sampler(self.layout.convert(decision_steps.obs))
         n = len(decision_steps)
         if self.behavior_spec.action_spec.continuous_size:
