@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import yaml
 from mlagents_envs.base_env import ActionSpec, BehaviorSpec
 
 from rldojo.agent_processor import AgentProcessor
 from rldojo.buffer import SEQUENCE_MASK, ReplayBuffer, padded_sequences
+from rldojo.checkpoint import LATEST_CHECKPOINT, load_checkpoint
 from rldojo.networks import Actor
 from rldojo.policy import Policy
 from rldojo.settings import MemorySettings, NetworkSettings
@@ -18,6 +20,7 @@ from rldojo.trainers.sac.networks import SACActor
 
 from .test_agent_processor import actions, decisions, terminals
 from .test_onnx_export import obs
+from .training_runs import train
 
 pytestmark = pytest.mark.smoke
 
@@ -120,3 +123,37 @@ def test_the_replay_buffer_samples_whole_sequences_of_one_trajectory_across_its_
         seen.add((int(trajectory[0]), int(step[0])))
     # the last 24 padded rows: trajectory 3's second sequence, then trajectories 4, 5 and 6
     assert seen == {(3, 4), (4, 0), (5, 0), (5, 4), (5, 8), (6, 0)}
+
+
+SAC_HALLWAY = {
+    "behaviors": {
+        "Hallway": {
+            "trainer_type": "sac",
+            "hyperparameters": {"batch_size": 32, "buffer_size": 1000, "buffer_init_steps": 100},
+            "network_settings": {
+                "hidden_units": 16,
+                "num_layers": 1,
+                "memory": {"memory_size": 16, "sequence_length": 8},
+            },
+            "max_steps": 300,
+            "time_horizon": 16,
+            "summary_freq": 100,
+        }
+    },
+    "env_settings": {"env_path": "sim:Hallway", "seed": 1},
+}
+
+
+@pytest.mark.slow
+def test_sac_with_memory_trains_and_keeps_the_lstm_weights_but_no_agent_memories(tmp_path):
+    config = tmp_path / "sac.yaml"
+    config.write_text(yaml.safe_dump(SAC_HALLWAY))
+    recorder = train(config, tmp_path / "results")
+    assert "Losses/Q1 Loss" in recorder.summaries and "Policy/Learning Rate" in recorder.summaries
+    assert all(np.isfinite(s.mean) for s in recorder.summaries["Losses/Q1 Loss"].values())
+    state = load_checkpoint(tmp_path / "results" / "run" / "Hallway" / LATEST_CHECKPOINT)
+    modules = state["modules"]
+    assert "memory.lstm.weight_hh_l0" in modules["Policy"]
+    assert "q1.memory.lstm.weight_hh_l0" in modules["Optimizer:q_network"]
+    assert "memory.lstm.weight_hh_l0" in modules["Optimizer:value_network"]
+    assert "memories" not in str(sorted(state["trainer_state"]))  # live agents' memories are not saved
