@@ -1,12 +1,13 @@
-"""Success rates on the sparse Pyramids scene: random play, and PPO runs of a config over several seeds.
+"""Goals reached on the sparse Pyramids scene: random play, and PPO runs of several configs over several seeds
+at the same budget (extrinsic-only vs curiosity vs RND by default).
 
-    .venv/bin/python scripts/bench_sparse.py [--config configs/pyramids_ppo.yaml] [--seeds 1 2 3]
-        [--max-steps 20000] [--out results/bench_sparse]
+    .venv/bin/python scripts/bench_sparse.py [--configs configs/pyramids_ppo.yaml ...] [--seeds 1 2 3]
+        [--max-steps 20000] [--jobs 1] [--out results/bench_sparse]
 
 Pyramids rewards only the pyramid (+1), so an episode's return is 1 when it reached the pyramid and 0
-otherwise, and the mean cumulative reward of a summary is its success rate. Each run goes through
-``rldojo learn``; the rates are read back from the run's TensorBoard events. Run it with an intrinsic
-reward signal in the config to compare with extrinsic-only PPO at the same budget.
+otherwise. Each run goes through ``rldojo learn``; per run the table gives the episodes that reached the
+pyramid out of all episodes, and the success rate of the last summary, read back from the run's
+TensorBoard events (the episode-return histogram of every summary).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -24,7 +27,14 @@ import rldojo_sim
 from rldojo_sim.play import episode_returns
 
 ROOT = Path(__file__).resolve().parents[1]
-REWARD = "Environment/Cumulative Reward"
+CONFIGS = [ROOT / "configs" / f"pyramids_{name}.yaml" for name in ("ppo", "curiosity", "rnd")]
+RETURNS = "Environment/Cumulative Reward_hist"
+
+
+class RunResult(NamedTuple):
+    goals: int
+    episodes: int
+    last_rate: float
 
 
 def random_success_rate(decisions: int = 3000, num_areas: int = 32) -> tuple[float, int]:
@@ -34,8 +44,8 @@ def random_success_rate(decisions: int = 3000, num_areas: int = 32) -> tuple[flo
     return float(np.mean(returns)), len(returns)
 
 
-def run_success_rates(config: Path, seed: int, max_steps: int, out: Path) -> list[tuple[int, float]]:
-    """Train ``config`` with ``seed``; (step, success rate) at each summary."""
+def run(config: Path, seed: int, max_steps: int, out: Path) -> RunResult:
+    """Train ``config`` with ``seed``: goals reached, episodes, and the last summary's success rate."""
     run_id = f"{config.stem}-seed{seed}"
     if max_steps:
         settings = yaml.safe_load(config.read_text())
@@ -48,30 +58,39 @@ def run_success_rates(config: Path, seed: int, max_steps: int, out: Path) -> lis
     command = [rldojo, "learn", str(config), "--run-id", run_id, "--results-dir", str(out),
                "--seed", str(seed), "--force"]  # fmt: skip
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    rates = []
+    summaries = []
     for events in sorted((out / run_id).rglob("events.out.tfevents.*")):
-        accumulator = EventAccumulator(str(events))
+        accumulator = EventAccumulator(str(events), size_guidance={"histograms": 0})  # keep every summary
         accumulator.Reload()
-        if REWARD in accumulator.Tags()["scalars"]:
-            rates += [(event.step, event.value) for event in accumulator.Scalars(REWARD)]
-    return rates
+        if RETURNS in accumulator.Tags()["histograms"]:
+            summaries += [event.histogram_value for event in accumulator.Histograms(RETURNS)]
+    goals = round(sum(summary.sum for summary in summaries))
+    episodes = round(sum(summary.num for summary in summaries))
+    return RunResult(goals, episodes, summaries[-1].sum / max(summaries[-1].num, 1) if summaries else 0.0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "pyramids_ppo.yaml")
+    parser.add_argument("--configs", type=Path, nargs="+", default=CONFIGS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--max-steps", type=int, default=0, help="override the config's max_steps")
+    parser.add_argument("--max-steps", type=int, default=0, help="override the configs' max_steps")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_sparse")
     args = parser.parse_args()
     rate, episodes = random_success_rate()
     print(f"random play: success rate {rate:.3f} over {episodes} episodes")
-    print(f"{'seed':>4}  success rate per summary (step: rate)")
-    for seed in args.seeds:
-        rates = run_success_rates(args.config, seed, args.max_steps, args.out)
-        print(f"{seed:>4}  " + "  ".join(f"{step}: {value:.3f}" for step, value in rates))
+    runs = [(config, seed) for config in args.configs for seed in args.seeds]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(lambda job: run(*job, args.max_steps, args.out), runs))
+    print("| config | " + " | ".join(f"seed {seed}" for seed in args.seeds) + " | goals in total |")
+    print("|---|" + "---|" * (len(args.seeds) + 1))
+    for index, config in enumerate(args.configs):
+        row = results[index * len(args.seeds) : (index + 1) * len(args.seeds)]
+        cells = [f"{r.goals}/{r.episodes} (last {r.last_rate:.2f})" for r in row]
+        total = f"{sum(r.goals for r in row)}/{sum(r.episodes for r in row)}"
+        print(f"| {config.stem} | " + " | ".join(cells) + f" | {total} |")
 
 
 if __name__ == "__main__":

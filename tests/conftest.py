@@ -75,6 +75,12 @@ def plugin_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def reward_signal_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin guide's reward-signal outside package (count_novelty), installed."""
+    return install_example("rldojo-reward-signal-example", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def offpolicy_example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The plugin guide's off-policy outside package (nstep_q), installed."""
     return install_example("rldojo-offpolicy-example", tmp_path_factory)

@@ -11,6 +11,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+import yaml
 from mlagents_envs.base_env import (
     ActionSpec,
     BehaviorSpec,
@@ -20,6 +21,7 @@ from mlagents_envs.base_env import (
 )
 from torch import nn
 
+from rldojo.checkpoint import load_checkpoint
 from rldojo.export import ONNX_OPSET, export_onnx
 from rldojo.networks import Actor, clip_continuous
 from rldojo.settings import EncoderType, MemorySettings, NetworkSettings, TrainerSettings
@@ -27,6 +29,8 @@ from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.poca import POCASettings, POCATrainer
 from rldojo.trainers.sac.networks import SACActor
 from rldojo.value_based_policy import ValueBasedPolicy
+
+from .training_runs import CONFIGS, train
 
 pytestmark = pytest.mark.smoke
 
@@ -134,6 +138,24 @@ def test_poca_policy_matches_the_mlagents_poca_model(tmp_path):
     assert trainer.policy is not None
     path = export_onnx(trainer.policy.export_network(), GRID_WORLD, tmp_path / "GridWorld.onnx")
     assert_interface_matches(path, "GridWorldColab.onnx")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
+def test_a_policy_trained_with_intrinsic_rewards_exports_the_same_interface(tmp_path):
+    """Reward signals and their value heads stay out of the model: Unity sees the policy alone."""
+    config = yaml.safe_load((CONFIGS / "basic_ppo.yaml").read_text())
+    basic = config["behaviors"]["Basic"]
+    basic["reward_signals"] |= {
+        "curiosity": {"strength": 0.02, "network_settings": {"hidden_units": 16}},
+        "rnd": {"strength": 0.01, "network_settings": {"hidden_units": 16}},
+    }
+    basic |= {"max_steps": 300, "summary_freq": 300}
+    (tmp_path / "basic.yaml").write_text(yaml.safe_dump(config))
+    train(tmp_path / "basic.yaml", tmp_path / "results")
+    run = tmp_path / "results" / "run"
+    assert "curiosity" in load_checkpoint(run / "Basic" / "checkpoint.pt")["reward_signals"]
+    assert_interface_matches(run / "Basic.onnx", "Basic.onnx")
 
 
 def assert_interface_matches(ours_path: Path, reference: str) -> None:

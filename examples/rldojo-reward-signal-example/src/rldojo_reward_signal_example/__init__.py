@@ -1,0 +1,1 @@
+"""Example rldojo plugin: the ``count_novelty`` reward signal."""
