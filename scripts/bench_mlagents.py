@@ -1,0 +1,249 @@
+"""rldojo against ``mlagents-learn`` 1.1 on rldojo-sim's launched builds, with ML-Agents' reference configs.
+
+    .venv/bin/python scripts/bench_mlagents.py [--quick] [--rows 3DBall-PPO ...] [--configs DIR]
+
+Each row runs the same ML-Agents YAML (from ``--configs``, ML-Agents' ``config/`` folder) with
+``rldojo learn`` and with ``mlagents-learn`` on the same launched build
+(``unity_builds/<Scene>/<Scene>.x86_64``, one env worker, CPU), one after the other, and reports per tool:
+
+- wall time from the command to the first summary whose mean reward reaches the row's target (start-up
+  included; the run is stopped there);
+- agent steps per second once running: steps between the first and the last summary over their time;
+- peak RSS of the whole process tree (trainer, env workers, the launched build; sampled every 100 ms).
+
+ML-Agents needs Python <= 3.10.12, numpy < 1.24 and protobuf < 3.21, so it gets its own environment, made on
+the first run in ``.bench/mlagents-venv`` (gitignored): ``uv venv`` on Python 3.10, then ``mlagents==1.1.0``
+with ``setuptools<70`` (its ``pkg_resources`` import). Its final ONNX export calls ``torch.onnx.export``,
+whose default on current torch is the dynamo exporter (it needs an onnxscript that ML-Agents' pinned onnx
+and protobuf rule out); the setup adds ``dynamo=False`` to that one call, the exporter ML-Agents was
+written for.
+The DQN row runs rldojo only: ``dqn`` is a trainer type of ML-Agents' example plugin
+(``ml-agents-trainer-plugin``), which is not on PyPI.
+
+``--quick`` uses small budgets (a few minutes per row) to check that everything runs; the default budgets
+are the reference configs' own. Run it on an idle machine: the times are wall-clock times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from bench_startup import tree_rss
+
+ROOT = Path(__file__).resolve().parents[1]
+MLAGENTS_VENV = ROOT / ".bench" / "mlagents-venv"
+MLAGENTS_REQUIREMENTS = ("mlagents==1.1.0", "setuptools<70")
+EXPORT_CALL = "opset_version=SerializationSettings.onnx_opset,"
+"""The argument line of ML-Agents' ``torch.onnx.export`` call that ``dynamo=False`` is added after."""
+DEFAULT_CONFIGS = Path("/work/shared/reference-data/mlagents/configs")
+
+SUMMARY = re.compile(r"(?P<behavior>[\w-]+)\. Step: (?P<step>\d+)\.")
+MEAN_REWARD = re.compile(r"Mean Reward: (?P<reward>-?\d+(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    config: str
+    """Path under ``--configs``."""
+    scene: str
+    target_reward: float
+    quick_target_reward: float
+    quick_max_steps: int
+    quick_summary_freq: int
+    mlagents_missing: str | None = None
+    """Why mlagents-learn cannot run this row (None: it can)."""
+
+
+ROWS = (
+    Row("3DBall-PPO", "ppo/3DBall.yaml", "3DBall", 90.0, 2.0, 40_000, 4_000),
+    Row("3DBall-SAC", "sac/3DBall.yaml", "3DBall", 90.0, 2.0, 20_000, 2_000),
+    Row("Basic-DQN", "plugin/dqn_basic.yaml", "Basic", 0.85, 0.5, 20_000, 1_000,
+        mlagents_missing="no dqn trainer type: ML-Agents' example plugin is not on PyPI"),
+)  # fmt: skip
+
+
+@dataclass
+class Result:
+    seconds_to_target: float | None
+    final_step: int
+    final_reward: float | None
+    steps_per_second: float | None
+    peak_rss_gib: float
+
+
+def mlagents_learn() -> Path:
+    """``mlagents-learn`` of the benchmark's own ML-Agents environment, set up on first use."""
+    executable = MLAGENTS_VENV / "bin" / "mlagents-learn"
+    if executable.is_file():
+        return executable
+    uv = shutil.which("uv") or sys.exit("bench_mlagents needs uv on PATH to set up ML-Agents' environment")
+    python = _python_310(uv)
+    shutil.rmtree(MLAGENTS_VENV, ignore_errors=True)
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    print(f"setting up {MLAGENTS_VENV} (Python {python})", file=sys.stderr, flush=True)
+    subprocess.run([uv, "venv", "--python", python, str(MLAGENTS_VENV)], check=True, env=env)
+    # --no-config: rldojo's [tool.uv] overrides (current numpy, grpcio, protobuf) are not ML-Agents' pins
+    subprocess.run([uv, "pip", "install", "--no-config", "--python", str(MLAGENTS_VENV / "bin" / "python"),
+                    *MLAGENTS_REQUIREMENTS], check=True, env=env)  # fmt: skip
+    serialization = next(MLAGENTS_VENV.glob("lib/python*/site-packages/mlagents/trainers/torch_entities/"
+                                            "model_serialization.py"))  # fmt: skip
+    source = serialization.read_text()
+    if EXPORT_CALL not in source:
+        sys.exit(f"{serialization}: no '{EXPORT_CALL}' to add dynamo=False after; check the mlagents version")
+    serialization.unlink()  # it may be a hard link into uv's cache: the patched file is a copy of its own
+    serialization.write_text(source.replace(EXPORT_CALL, f"{EXPORT_CALL} dynamo=False,"))
+    return executable
+
+
+def _python_310(uv: str) -> str:
+    """A Python 3.10 interpreter: uv's, else pyenv's."""
+    found = subprocess.run([uv, "python", "find", "3.10"], capture_output=True, text=True,
+                           env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})  # fmt: skip
+    if found.returncode == 0:
+        return found.stdout.strip()
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    pythons = sorted(pyenv_root.glob("versions/3.10.*/bin/python3.10"))
+    if not pythons:
+        sys.exit("ML-Agents 1.1 needs a Python 3.10 interpreter; neither uv nor pyenv has one")
+    return str(pythons[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_config(row: Row, configs: Path, quick: bool, folder: Path) -> tuple[Path, float]:
+    """The row's reference config (shortened with ``quick``) and the mean reward to reach."""
+    config = yaml.safe_load((configs / row.config).read_text())
+    if quick:
+        for behavior in config["behaviors"].values():
+            behavior.update(max_steps=row.quick_max_steps, summary_freq=row.quick_summary_freq)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path, row.quick_target_reward if quick else row.target_reward
+
+
+def _read_lines(stream: Iterable[str], lines: list[tuple[float, str]]) -> None:
+    for line in stream:
+        lines.append((time.monotonic(), line))
+
+
+def measure(command: list[str], target: float, timeout_s: float) -> Result:
+    """Run ``command`` until a summary reaches ``target`` mean reward, it ends or ``timeout_s`` passes."""
+    env = {**os.environ, "COLUMNS": "300"}  # summary lines unwrapped
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               start_new_session=True)  # fmt: skip
+    lines: list[tuple[float, str]] = []
+    reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    summaries: list[tuple[float, int, float | None]] = []  # (time, step, mean reward)
+    peak, seen, reached = 0, 0, None
+    try:
+        while reached is None and process.poll() is None and time.monotonic() - start < timeout_s:
+            peak = max(peak, tree_rss(process.pid))
+            for at, line in lines[seen:]:
+                summary, reward = SUMMARY.search(line), MEAN_REWARD.search(line)
+                if summary:
+                    summaries.append((at, int(summary["step"]), None))
+                if reward and summaries:
+                    summaries[-1] = (*summaries[-1][:2], float(reward["reward"]))
+                    if float(reward["reward"]) >= target:
+                        reached = summaries[-1][0] - start
+            seen = len(lines)
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    if not summaries:
+        tail = "".join(line for _, line in lines[-15:])
+        raise RuntimeError(f"{command[0]} wrote no summary before it ended:\n{tail}")
+    (first_time, first_step, _), (last_time, last_step, last_reward) = summaries[0], summaries[-1]
+    rate = (last_step - first_step) / (last_time - first_time) if last_time > first_time else None
+    return Result(reached, last_step, last_reward, rate, peak / 2**30)
+
+
+def run_row(row: Row, configs: Path, quick: bool, timeout_s: float) -> dict[str, Result | str]:
+    results: dict[str, Result | str] = {}
+    build = ROOT / "unity_builds" / row.scene / f"{row.scene}.x86_64"
+    with tempfile.TemporaryDirectory(prefix="bench_mlagents_") as scratch:
+        folder = Path(scratch)
+        config, target = write_config(row, configs, quick, folder)
+        common = ["--env", str(build), "--results-dir", str(folder)]
+        commands = {
+            "rldojo": [str(ROOT / ".venv" / "bin" / "rldojo"), "learn", str(config), *common,
+                       "--run-id", "rldojo", "--base-port", str(free_port())],
+            "mlagents-learn": [str(mlagents_learn()), str(config), *common,
+                               "--run-id", "mlagents", "--base-port", str(free_port()), "--no-graphics"],
+        }  # fmt: skip
+        for tool, command in commands.items():
+            if tool == "mlagents-learn" and row.mlagents_missing:
+                results[tool] = row.mlagents_missing
+                continue
+            print(f"  {row.name}: {tool} ...", file=sys.stderr, flush=True)
+            results[tool] = measure(command, target, timeout_s)
+    return results
+
+
+def print_table(rows: dict[Row, dict[str, Result | str]], quick: bool) -> None:
+    budget = "--quick budgets" if quick else "reference budgets"
+    print(f"rldojo vs mlagents-learn 1.1, launched rldojo-sim builds, one env worker, CPU, {budget}")
+    print(
+        "| row | tool | target reward | time to target (s) | last step | last mean reward | agent steps/s "
+        "| peak RSS (GiB) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for row, results in rows.items():
+        target = row.quick_target_reward if quick else row.target_reward
+        for tool, result in results.items():
+            if isinstance(result, str):
+                print(f"| {row.name} | {tool} | {target:g} | n/a: {result} | | | | |")
+                continue
+            reached = (
+                f"{result.seconds_to_target:.1f}" if result.seconds_to_target is not None else "not reached"
+            )
+            reward = f"{result.final_reward:.3f}" if result.final_reward is not None else "-"
+            rate = f"{result.steps_per_second:.0f}" if result.steps_per_second is not None else "-"
+            print(
+                f"| {row.name} | {tool} | {target:g} | {reached} | {result.final_step} | {reward} | {rate} "
+                f"| {result.peak_rss_gib:.2f} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small budgets: check that every row runs")
+    parser.add_argument("--rows", nargs="+", choices=[row.name for row in ROWS], help="only these rows")
+    parser.add_argument("--configs", type=Path, default=DEFAULT_CONFIGS, help="ML-Agents' config/ folder")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds one run may take at most")
+    args = parser.parse_args()
+    for row in ROWS:
+        build = ROOT / "unity_builds" / row.scene / f"{row.scene}.x86_64"
+        if not build.is_file() or not (args.configs / row.config).is_file():
+            sys.exit(f"needs {build} (make builds) and {args.configs / row.config} (--configs)")
+    selected = [row for row in ROWS if not args.rows or row.name in args.rows]
+    results = {row: run_row(row, args.configs, args.quick, args.timeout) for row in selected}
+    print_table(results, args.quick)
+
+
+if __name__ == "__main__":
+    main()
