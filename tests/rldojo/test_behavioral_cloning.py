@@ -1,6 +1,6 @@
 """Behavioral cloning: the loss on real ML-Agents demonstrations, cloning alone solving Basic from
-ExpertBasic.demo, SAC with cloning, its state in checkpoints, and one-line errors for demonstrations that
-do not fit."""
+ExpertBasic.demo, SAC with cloning and its state in checkpoints; and, for cloning and GAIL alike, one-line
+errors (exit 2) for demonstrations that do not fit the behavior."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from rldojo.trainers.behavioral_cloning import LOSS_STAT, BehavioralCloning
 from rldojo.value_based_policy import ValueBasedPolicy
 
 from .training_runs import CONFIGS, train
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 DEMOS = Path("/work/shared/reference-data/mlagents/demos")
 BASIC_DEMO = DEMOS / "ExpertBasic.demo"
@@ -75,16 +77,6 @@ def test_strength_anneals_to_zero_over_steps_and_samples_per_update_caps_the_bat
     assert cloning(basic_policy(), steps=0).learning_rate(10**6) == pytest.approx(1e-2)
 
 
-def test_demonstration_of_another_behavior_is_one_clear_error():
-    with pytest.raises(
-        ConfigError, match=r"Expert3DBall.demo has observation shapes \[\(8,\)\], but behavior "
-    ):
-        BehavioralCloning(
-            BehavioralCloningSettings(demo_path=str(DEMOS / "Expert3DBall.demo")),
-            basic_policy(), "Basic", 1e-3, 16, "ppo",
-        )  # fmt: skip
-
-
 def test_a_policy_without_an_action_distribution_is_refused():
     q_network = torch.nn.Linear(20, 3)
     policy = ValueBasedPolicy(BASIC_SPEC, q_network, torch.device("cpu"))
@@ -109,14 +101,26 @@ def test_cloning_alone_solves_basic_from_expert_basic_demo(tmp_path):
     assert checkpoint["behavioral_cloning"]["state"]  # its Adam's moments, for --resume
 
 
-def basic_config(folder: Path, demo_path: str, trainer_type: str = "ppo", max_steps: int = 64) -> Path:
+IMITATION = {  # how a config uses a demonstration
+    "behavioral_cloning": lambda demo_path: {"behavioral_cloning": {"demo_path": demo_path}},
+    "gail": lambda demo_path: {"reward_signals": {"gail": {"demo_path": demo_path}}},
+}
+
+
+def basic_config(
+    folder: Path,
+    demo_path: str,
+    trainer_type: str = "ppo",
+    max_steps: int = 64,
+    imitation: str = "behavioral_cloning",
+) -> Path:
     config = {
         "behaviors": {
             "Basic": {
                 "trainer_type": trainer_type,
                 "hyperparameters": {"batch_size": 16, "buffer_size": 32},
                 "network_settings": {"hidden_units": 8, "num_layers": 1},
-                "behavioral_cloning": {"demo_path": demo_path},
+                **IMITATION[imitation](demo_path),
                 "max_steps": max_steps,
                 "time_horizon": 8,
                 "summary_freq": max_steps // 2,
@@ -136,8 +140,11 @@ def test_sac_clones_after_its_updates(tmp_path):
     assert losses[400].mean < losses[200].mean
 
 
-def test_cli_demo_that_does_not_match_the_behavior_exits_2_in_one_line(tmp_path, monkeypatch, capsys):
-    basic_config(tmp_path, str(DEMOS / "Expert3DBall.demo"))
+@pytest.mark.parametrize("imitation", sorted(IMITATION))
+def test_cli_demo_that_does_not_match_the_behavior_exits_2_in_one_line(
+    imitation, tmp_path, monkeypatch, capsys
+):
+    basic_config(tmp_path, str(DEMOS / "Expert3DBall.demo"), imitation=imitation)
     monkeypatch.chdir(tmp_path)
     assert main(["learn", "run.yaml", "--run-id", "r"]) == 2
     error = capsys.readouterr().err
@@ -148,8 +155,11 @@ def test_cli_demo_that_does_not_match_the_behavior_exits_2_in_one_line(tmp_path,
     ), error
 
 
-def test_cli_demo_path_that_names_nothing_exits_2_before_anything_is_written(tmp_path, monkeypatch, capsys):
-    basic_config(tmp_path, "demos")
+@pytest.mark.parametrize("imitation", sorted(IMITATION))
+def test_cli_demo_path_that_names_nothing_exits_2_before_anything_is_written(
+    imitation, tmp_path, monkeypatch, capsys
+):
+    basic_config(tmp_path, "demos", imitation=imitation)
     (tmp_path / "demos").mkdir()
     monkeypatch.chdir(tmp_path)
     assert main(["learn", "run.yaml", "--run-id", "r"]) == 2

@@ -67,9 +67,12 @@ class _VisualProcessor(nn.Module):
 
 
 class ObservationEncoder(nn.Module):
-    """Encodes the list of observations of one agent batch into ``hidden_units`` features."""
+    """Encodes the list of observations of one agent batch into ``hidden_units`` features; ``extra_inputs``
+    more features (a discriminator's actions) may join the processed observations before the dense layers."""
 
-    def __init__(self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings):
+    def __init__(
+        self, observation_specs: Sequence[ObservationSpec], settings: NetworkSettings, extra_inputs: int = 0
+    ):
         super().__init__()
         kind = settings.vis_encode_type.value
         processors: list[_VectorProcessor | _VisualProcessor] = []
@@ -87,13 +90,15 @@ class ObservationEncoder(nn.Module):
                     "(variable-length observations need an attention encoder)"
                 )
         self.processors = nn.ModuleList(processors)
-        input_size = sum(processor.size for processor in processors)
+        input_size = sum(processor.size for processor in processors) + extra_inputs
         self.body = dense_stack(input_size, settings.hidden_units, settings.num_layers, settings.activation)
         self.output_size = settings.hidden_units
 
-    def forward(self, observations: Sequence[torch.Tensor]) -> torch.Tensor:
+    def forward(
+        self, observations: Sequence[torch.Tensor], extra: torch.Tensor | None = None
+    ) -> torch.Tensor:
         encoded = [processor(obs) for processor, obs in zip(self.processors, observations, strict=True)]
-        return self.body(torch.cat(encoded, dim=1))
+        return self.body(torch.cat(encoded if extra is None else [*encoded, extra], dim=1))
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         for processor, obs in zip(self.processors, observations, strict=True):

@@ -1,7 +1,7 @@
 """Reward signals (ML-Agents' reward providers): what a behavior's ``reward_signals:`` block builds.
 
 Each signal is a plugin of the ``rldojo.reward_signal`` entry-point group; the core registers ``extrinsic``,
-``curiosity`` and ``rnd``. The classes load on first use, so that the settings module
+``curiosity``, ``rnd`` and ``gail``. The classes load on first use, so that the settings module
 (``rldojo.reward_signals.settings``) imports without torch.
 """
 
@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from rldojo.reward_signals.base import RewardSignal, create_reward_signals, transition_batch
     from rldojo.reward_signals.curiosity import CuriosityRewardSignal
     from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
+    from rldojo.reward_signals.gail import GAILRewardSignal
     from rldojo.reward_signals.rnd import RNDRewardSignal
-    from rldojo.reward_signals.settings import CuriositySettings, RNDSettings
+    from rldojo.reward_signals.settings import CuriositySettings, GAILSettings, RNDSettings
 
 __all__ = [
     "CuriosityRewardSignal",
     "CuriositySettings",
     "ExtrinsicRewardSignal",
+    "GAILRewardSignal",
+    "GAILSettings",
     "RNDRewardSignal",
     "RNDSettings",
     "RewardSignal",
@@ -33,6 +36,8 @@ __getattr__ = lazy_exports(
         "CuriosityRewardSignal": "rldojo.reward_signals.curiosity",
         "CuriositySettings": "rldojo.reward_signals.settings",
         "ExtrinsicRewardSignal": "rldojo.reward_signals.extrinsic",
+        "GAILRewardSignal": "rldojo.reward_signals.gail",
+        "GAILSettings": "rldojo.reward_signals.settings",
         "RNDRewardSignal": "rldojo.reward_signals.rnd",
         "RNDSettings": "rldojo.reward_signals.settings",
         "RewardSignal": "rldojo.reward_signals.base",

@@ -22,7 +22,7 @@ from rldojo.settings.base import (
 TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
 """Trainer-type name prefixes and the distribution that provides them."""
 
-PLANNED_REWARD_SIGNALS = ("gail",)
+PLANNED_REWARD_SIGNALS: tuple[str, ...] = ()
 """ML-Agents reward signals that rldojo means to ship but which are not installed yet."""
 
 MEMORYLESS_TRAINER_TYPES = ("dqn", "poca", "sb3_")

@@ -51,7 +51,7 @@ class BehavioralCloning:
                 "distribution to fit; use ppo, a2c or sac, or remove behavioral_cloning"
             )
         self.network: DistributionNetwork = policy.actor
-        self.demonstration = load_expert_demonstration(settings.demo_path, policy, behavior_name)
+        self.demonstration = load_expert_demonstration(settings.demo_path, policy.device)
         self.batch_size = min(settings.batch_size or default_batch_size, len(self.demonstration))
         self.num_epoch = settings.num_epoch or DEFAULT_NUM_EPOCH
         self.batches_per_epoch = len(self.demonstration) // self.batch_size

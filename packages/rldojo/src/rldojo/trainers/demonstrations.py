@@ -1,4 +1,4 @@
-"""Expert demonstrations on the policy's device, for behavioral cloning and GAIL."""
+"""Expert demonstrations on a device, for behavioral cloning and GAIL; checked against the behavior first."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from mlagents_envs.base_env import BehaviorSpec
 
-from rldojo.policy import Policy
 from rldojo_unity.demonstrations import check_demonstration_spec, read_demonstrations
 
-__all__ = ["ExpertDemonstration", "load_expert_demonstration"]
+__all__ = ["ExpertDemonstration", "check_demonstrations", "load_expert_demonstration"]
 
 
 @dataclass
@@ -24,7 +24,7 @@ class ExpertDemonstration:
     discrete_actions: torch.Tensor
     """[n, num_branches] int64."""
     dones: torch.Tensor
-    """[n] 1.0 where the decision ended the episode."""
+    """[n] 1.0 where the decision ended the episode (not where the episode was cut at its step limit)."""
 
     def __len__(self) -> int:
         return len(self.dones)
@@ -39,17 +39,20 @@ class ExpertDemonstration:
         )
 
 
-def load_expert_demonstration(
-    demo_path: str | Path, policy: Policy[torch.nn.Module], behavior_name: str
-) -> ExpertDemonstration:
-    """Read ``demo_path`` (a ``.demo`` file or a folder of them) for ``policy``'s behavior; a
-    DemonstrationError (exit 2) names the files when their observations or actions do not match it."""
+def check_demonstrations(demo_paths: list[str], behavior_spec: BehaviorSpec, behavior_name: str) -> None:
+    """DemonstrationError (exit 2) naming the files and ``behavior_name`` when the observations or actions
+    of a demonstration differ from the behavior's."""
+    for demo_path in demo_paths:
+        check_demonstration_spec(read_demonstrations(demo_path), behavior_spec, behavior_name)
+
+
+def load_expert_demonstration(demo_path: str | Path, device: torch.device) -> ExpertDemonstration:
+    """The decisions of ``demo_path`` (a ``.demo`` file or a folder of them); episodes that were cut at
+    their step limit do not count as done."""
     demo = read_demonstrations(demo_path)
-    check_demonstration_spec(demo, policy.behavior_spec, behavior_name)
-    device = policy.device
     return ExpertDemonstration(
-        observations=policy.to_tensors(demo.observations),
+        observations=[torch.as_tensor(obs, dtype=torch.float32, device=device) for obs in demo.observations],
         continuous_actions=torch.as_tensor(demo.actions.continuous, dtype=torch.float32, device=device),
         discrete_actions=torch.as_tensor(demo.actions.discrete, dtype=torch.int64, device=device),
-        dones=torch.as_tensor(demo.dones, dtype=torch.float32, device=device),
+        dones=torch.as_tensor(demo.dones & ~demo.interrupted, dtype=torch.float32, device=device),
     )

@@ -27,6 +27,7 @@ from rldojo.reward_signals.base import transition_batch
 from rldojo.settings import CoreHyperparamSettings, TrainerSettings
 from rldojo.stats import StatsAggregationMethod, StatsPropertyType, StatsReporter
 from rldojo.trainers.behavioral_cloning import BehavioralCloning
+from rldojo.trainers.demonstrations import check_demonstrations
 from rldojo.trainers.optimizer import Optimizer, PolicyT, SettingsT, UpdateStats
 from rldojo.trainers.reward_normalization import ReturnNormalizer
 from rldojo.trajectory import Trajectory
@@ -159,9 +160,10 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
 
     # ----- lifecycle -----
     def add_policy(self, parsed_behavior_id: str, policy: PolicyT) -> None:
-        """Adopt ``policy``, create the optimizer (and behavioral cloning, when set), then resume or
-        initialise from a checkpoint if asked."""
+        """Adopt ``policy``, check the behavior's demonstrations against its spec, create the optimizer (and
+        behavioral cloning, when set), then resume or initialise from a checkpoint if asked."""
         self.policy = policy
+        check_demonstrations(self.trainer_settings.demo_paths(), policy.behavior_spec, self.behavior_name)
         self.optimizer = self.create_optimizer()
         cloning = self.trainer_settings.behavioral_cloning
         if cloning is not None and self.is_training:

@@ -1,0 +1,135 @@
+"""The ``gail`` reward signal: its discriminator on real ML-Agents demonstrations (with actions, with VAIL),
+GAIL alone improving 3DBall over random play, and its state in checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from mlagents_envs.base_env import (
+    ActionSpec,
+    BehaviorSpec,
+    DimensionProperty,
+    ObservationSpec,
+    ObservationType,
+)
+
+import rldojo_sim
+from rldojo.checkpoint import load_checkpoint
+from rldojo.reward_signals.gail import GAILRewardSignal
+from rldojo.reward_signals.settings import GAILSettings
+from rldojo_sim.play import episode_returns
+
+from .training_runs import CONFIGS, train
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+DEMOS = Path("/work/shared/reference-data/mlagents/demos")
+BASIC_SPEC = BehaviorSpec(
+    [ObservationSpec((20,), (DimensionProperty.UNSPECIFIED,), ObservationType.DEFAULT, "")],
+    ActionSpec(0, (3,)),
+)
+
+
+def signal(**settings: object) -> GAILRewardSignal:
+    torch.manual_seed(0)
+    gail = GAILSettings(demo_path=str(DEMOS / "ExpertBasic.demo"), learning_rate=3e-3, **settings)
+    return GAILRewardSignal("gail", gail, BASIC_SPEC, torch.device("cpu"))
+
+
+def left_walker_batch(size: int = 64) -> dict[str, torch.Tensor]:
+    """Transitions of a policy that walks left from the start (the expert walks right)."""
+    positions = torch.randint(3, 11, (size,))
+    obs = torch.nn.functional.one_hot(positions, 20).float()
+    return {
+        "obs_0": obs,
+        "next_obs_0": torch.nn.functional.one_hot(positions - 1, 20).float(),
+        "continuous_actions": torch.zeros(size, 0),
+        "discrete_actions": torch.ones(size, 1, dtype=torch.int64),
+        "action_masks": torch.ones(size, 3),
+        "rewards": torch.full((size,), -0.01),
+        "dones": torch.zeros(size),
+    }
+
+
+@pytest.mark.parametrize("settings", [{}, {"use_actions": True}, {"use_actions": True, "use_vail": True}])
+def test_discriminator_learns_to_reward_expert_transitions_over_the_policys(settings):
+    gail = signal(**settings)
+    policy = left_walker_batch()
+    expert = gail.discriminator.expert_inputs(gail.expert)
+    for _ in range(60):
+        stats = gail.update(policy)
+    with torch.no_grad():
+        expert_estimate, _ = gail.discriminator.estimate(*expert, sample_latent=False)
+        policy_rewards = gail.rewards(policy)
+    expert_rewards = -torch.log(1.0 - expert_estimate)
+    assert expert_rewards.mean() > 2 * policy_rewards.mean()
+    assert stats["Policy/GAIL Expert Estimate"] > 0.6 > 0.4 > stats["Policy/GAIL Policy Estimate"]
+    assert stats["Losses/GAIL Loss"] < 1.0 and np.isfinite(stats["Policy/GAIL Grad Mag Loss"])
+    assert ("Policy/GAIL Beta" in stats) == bool(settings.get("use_vail"))
+
+
+def test_vail_beta_follows_the_codes_kl_divergence_over_its_bound():
+    gail = signal(use_vail=True)
+    beta = 0.0
+    for _ in range(40):
+        stats = gail.update(left_walker_batch())
+        step = 5e-4 * (stats["Losses/GAIL KL Loss"] - 0.5)
+        assert stats["Policy/GAIL Beta"] == pytest.approx(max(0.0, beta + step), abs=1e-6)
+        beta = stats["Policy/GAIL Beta"]
+    assert beta > 0.0  # the discriminator spread its codes past the bound
+    assert gail.discriminator.beta.item() == pytest.approx(beta)  # a buffer: checkpoints keep it
+
+
+def test_use_actions_tells_apart_transitions_that_differ_only_in_the_action():
+    gail = signal(use_actions=True)
+    expert = gail.expert
+    batch = {"obs_0": expert.observations[0], "continuous_actions": torch.zeros(len(expert), 0),
+             "dones": expert.dones}  # fmt: skip
+    wrong = batch | {"discrete_actions": torch.ones(len(expert), 1, dtype=torch.int64)}
+    for _ in range(60):
+        gail.update(wrong)
+    right = batch | {"discrete_actions": expert.discrete_actions}
+    assert gail.rewards(right).mean() > 3 * gail.rewards(wrong).mean()
+
+
+@pytest.mark.slow
+def test_gail_alone_improves_3dball_over_random_play(tmp_path):
+    """No extrinsic reward: the policy learns only from the discriminator of Expert3DBall.demo."""
+    env = rldojo_sim.make_env("3DBall", seed=0)
+    random_play = float(np.mean(episode_returns(env, "3DBall", "random", 2000)["3DBall?team=0"]))
+    demo = "behaviors.3DBall.reward_signals.gail.demo_path"
+    recorder = train(
+        CONFIGS / "imitation" / "3dball_gail.yaml", tmp_path, **{demo: str(DEMOS / "Expert3DBall.demo")}
+    )
+    rewards = recorder.rewards
+    assert rewards[max(rewards)] > 2.5 * random_play, (random_play, rewards)
+    assert "Policy/Gail Reward" in recorder.summaries and "Losses/GAIL Loss" in recorder.summaries
+    checkpoint = load_checkpoint(tmp_path / "run" / "3DBall" / "checkpoint.pt")
+    assert set(checkpoint["reward_signals"]["gail"]) == {"discriminator", "optimizer"}
+
+
+def test_sac_learns_with_gail_next_to_the_extrinsic_reward(tmp_path):
+    config = tmp_path / "sac.yaml"
+    config.write_text(
+        yaml.safe_dump({
+            "behaviors": {"Basic": {
+                "trainer_type": "sac",
+                "hyperparameters": {"batch_size": 16, "buffer_size": 256},
+                "network_settings": {"hidden_units": 16, "num_layers": 1},
+                "reward_signals": {"extrinsic": {}, "gail": {"demo_path": str(DEMOS / "ExpertBasic.demo"),
+                                                             "use_actions": True}},
+                "max_steps": 160,
+                "time_horizon": 8,
+                "summary_freq": 80,
+            }},
+            "env_settings": {"env_path": "sim:Basic"},
+        })
+    )  # fmt: skip
+    recorder = train(config, tmp_path)
+    estimates = recorder.summaries["Policy/GAIL Expert Estimate"]
+    assert sorted(estimates) == [80, 160] and "Policy/Gail Reward" in recorder.summaries
+    assert recorder.summaries["Losses/GAIL Loss"][160].mean < recorder.summaries["Losses/GAIL Loss"][80].mean
