@@ -128,7 +128,7 @@ CASES: dict[str, Case] = {
     "unknown checkpoint key": config(top("checkpoint_settings: {run_idd: x}\n")),
     "unknown torch key": config(top("torch_settings: {devices: cpu}\n")),
     "unknown reward signal": config(behavior("    reward_signals: {extrinsik: {}}\n")),
-    "unsupported reward signal": config(behavior("    reward_signals: {gail: {demo_path: x}}\n")),
+    "gail demo missing": config(behavior("    reward_signals: {gail: {demo_path: x}}\n")),
     "no reward signal": config(behavior("    reward_signals: {}\n")),
     "unknown trainer type": config(GOOD.replace("trainer_type: ppo", "trainer_type: ppo2")),
     "trainer type a number": config(GOOD.replace("trainer_type: ppo", "trainer_type: 3")),
