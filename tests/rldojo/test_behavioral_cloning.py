@@ -9,13 +9,6 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from mlagents_envs.base_env import (
-    ActionSpec,
-    BehaviorSpec,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
-)
 
 from rldojo.checkpoint import load_checkpoint
 from rldojo.cli import main
@@ -26,16 +19,11 @@ from rldojo.settings import BehavioralCloningSettings, NetworkSettings
 from rldojo.trainers.behavioral_cloning import LOSS_STAT, BehavioralCloning
 from rldojo.value_based_policy import ValueBasedPolicy
 
+from .expert_demos import BASIC_DEMO, BASIC_SPEC, DEMOS
 from .training_runs import CONFIGS, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-DEMOS = Path("/work/shared/reference-data/mlagents/demos")
-BASIC_DEMO = DEMOS / "ExpertBasic.demo"
-BASIC_SPEC = BehaviorSpec(
-    [ObservationSpec((20,), (DimensionProperty.UNSPECIFIED,), ObservationType.DEFAULT, "")],
-    ActionSpec(0, (3,)),
-)
 RIGHT = 2  # ExpertBasic.demo walks right, to the large goal, at every decision
 
 

@@ -3,19 +3,10 @@ GAIL alone improving 3DBall over random play, and its state in checkpoints."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import yaml
-from mlagents_envs.base_env import (
-    ActionSpec,
-    BehaviorSpec,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
-)
 
 import rldojo_sim
 from rldojo.checkpoint import load_checkpoint
@@ -23,20 +14,15 @@ from rldojo.reward_signals.gail import GAILRewardSignal
 from rldojo.reward_signals.settings import GAILSettings
 from rldojo_sim.play import episode_returns
 
+from .expert_demos import BASIC_DEMO, BASIC_SPEC, DEMOS
 from .training_runs import CONFIGS, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-DEMOS = Path("/work/shared/reference-data/mlagents/demos")
-BASIC_SPEC = BehaviorSpec(
-    [ObservationSpec((20,), (DimensionProperty.UNSPECIFIED,), ObservationType.DEFAULT, "")],
-    ActionSpec(0, (3,)),
-)
-
 
 def signal(**settings: object) -> GAILRewardSignal:
     torch.manual_seed(0)
-    gail = GAILSettings(demo_path=str(DEMOS / "ExpertBasic.demo"), learning_rate=3e-3, **settings)
+    gail = GAILSettings(demo_path=str(BASIC_DEMO), learning_rate=3e-3, **settings)
     return GAILRewardSignal("gail", gail, BASIC_SPEC, torch.device("cpu"))
 
 
@@ -123,7 +109,7 @@ def test_sac_learns_with_gail_next_to_the_extrinsic_reward(tmp_path):
                 "trainer_type": "sac",
                 "hyperparameters": {"batch_size": 16, "buffer_size": 256},
                 "network_settings": {"hidden_units": 16, "num_layers": 1},
-                "reward_signals": {"extrinsic": {}, "gail": {"demo_path": str(DEMOS / "ExpertBasic.demo"),
+                "reward_signals": {"extrinsic": {}, "gail": {"demo_path": str(BASIC_DEMO),
                                                              "use_actions": True}},
                 "max_steps": 160,
                 "time_horizon": 8,
