@@ -23,8 +23,8 @@ PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector Gr
 PushBlock Pyramids PyramidsRND Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump
 WallJump_curriculum Worm"""
 POCA_LOADS = "DungeonEscape PushBlockCollab SoccerTwos StrikersVsGoalie"
-SAC_LOADS = """3DBall 3DBallHard Basic Crawler FoodCollector GridWorld Hallway PushBlock Pyramids Walker WallJump
-Worm"""
+SAC_LOADS = """3DBall 3DBallHard Basic Crawler FoodCollector GridWorld Hallway PushBlock Pyramids Walker
+WallJump Worm"""
 IMITATION_LOADS = "Crawler Hallway PushBlock Pyramids"
 LOADS = (
     {f"ppo/{name}.yaml": "ppo" for name in PPO_LOADS.split()}
