@@ -155,3 +155,17 @@ def test_cli_demo_path_that_names_nothing_exits_2_before_anything_is_written(
         "rldojo: No .demo files in folder demos; record some or point demo_path at a file.\n"
     )
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_cloning_plus_extrinsic_reaches_basics_optimum_before_extrinsic_alone(tmp_path):
+    """scripts/bench_imitation.py over five seeds: 1000 steps to a mean reward of 0.9 with cloning, 1750-4750
+    without; here one seed and the first 1000 steps."""
+    budget = {"env_settings.seed": 1, "behaviors.Basic.max_steps": 1000, "behaviors.Basic.summary_freq": 250}
+    settings = {"demo_path": str(BASIC_DEMO), "strength": 1.0, "batch_size": 8}
+    cloning = {f"behaviors.Basic.behavioral_cloning.{key}": value for key, value in settings.items()}
+    with_cloning = train(CONFIGS / "basic_ppo.yaml", tmp_path, "bc", **budget, **cloning)
+    extrinsic_alone = train(CONFIGS / "basic_ppo.yaml", tmp_path, "extrinsic", **budget)
+    assert max(with_cloning.rewards.values()) >= 0.9 > max(extrinsic_alone.rewards.values()), (
+        with_cloning.rewards, extrinsic_alone.rewards,
+    )  # fmt: skip
