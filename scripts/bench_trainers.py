@@ -354,9 +354,13 @@ def cleanrl_python() -> Path:
         raise SystemExit("CleanRL's runs need uv to create .bench/cleanrl-venv: install uv, or pass --libs")
     torch_version = torch.__version__.split("+")[0]
     print(f"creating {CLEANRL_VENV.relative_to(ROOT)} (torch {torch_version}) ...", flush=True)
-    subprocess.run([uv, "venv", "-q", str(CLEANRL_VENV), "--python", sys.executable], check=True)
+    # --no-config: this workspace's [tool.uv] overrides (numpy for mlagents-envs) must not apply here
+    subprocess.run(
+        [uv, "venv", "-q", "--no-config", str(CLEANRL_VENV), "--python", sys.executable], check=True
+    )
     requirements = [f"torch=={torch_version}", *CLEANRL_REQUIREMENTS]
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(python), *requirements], check=True)
+    install = [uv, "pip", "install", "-q", "--no-config", "--python", str(python), *requirements]
+    subprocess.run(install, check=True)
     return python
 
 
