@@ -134,6 +134,25 @@ def test_asymmetric_teams_take_turns_to_learn_with_poca_and_sac(tmp_path, sim_bu
     assert (tmp_path / "svg" / "Striker.onnx").is_file() and (tmp_path / "svg" / "Goalie.onnx").is_file()
 
 
+@pytest.mark.timeout(600)
+def test_a_team_that_reached_max_steps_hands_its_turn_on_so_the_run_ends(tmp_path):
+    """team_change far beyond max_steps: the Striker learns to its max_steps, then the Goalie learns to its
+    own, and the run ends (before, the Striker went on learning until team_change, 100k steps here)."""
+    self_play = {"save_steps": 100, "swap_steps": 100, "team_change": 100000}
+    base = {"trainer_type": "ppo", "time_horizon": 16, "summary_freq": 200, "max_steps": 300}
+    behavior = {**base, "self_play": self_play, "hyperparameters": {"batch_size": 32, "buffer_size": 128}}
+    settings = {
+        "behaviors": {"Striker": behavior, "Goalie": behavior},
+        "env_settings": {"env_path": "sim:StrikersVsGoalie", "seed": 2},
+    }
+    config = tmp_path / "svg.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    train(config, tmp_path, "svg")
+    for name in ("Striker", "Goalie"):
+        state = load_checkpoint(tmp_path / "svg" / name / "checkpoint.pt")
+        assert 300 <= state["step"] < 1000, name
+
+
 @pytest.mark.slow
 def test_self_play_on_tennis_raises_elo_and_beats_random_play(tmp_path):
     """Seed 1 at 16k steps (measured: ELO 1199.6 -> 1212.5, 77 of 100 games won against random play);

@@ -237,15 +237,30 @@ class SelfPlay:
         if step - window.last_save >= window.settings.save_steps:
             window.save(_weights(trainer.policy), step)
         learns = any(self._behavior_name(b) == name and team_of(b) == self.learning_team for b in self.ghosts)
-        if learns and len(self.teams) > 1 and step - window.last_team_change >= window.settings.team_change:
+        due = step - window.last_team_change >= window.settings.team_change
+        turn_over = due or step >= trainer.get_max_steps
+        if learns and turn_over and self._next_learning_team() is not None:
             self._change_team()
         elif window.ghost_steps - window.last_swap >= window.settings.swap_steps:
             window.choose_opponent()
             self._load_opponents(name)
 
+    def _team_finished(self, team: int) -> bool:
+        """Whether every trainer of ``team`` reached its ``max_steps``."""
+        names = {self._behavior_name(b) for b in self.ghosts if team_of(b) == team}
+        trainers = [self.trainers[name] for name in names if name is not None]
+        return all(trainer.get_step >= trainer.get_max_steps for trainer in trainers)
+
+    def _next_learning_team(self) -> int | None:
+        """The next team with steps left to learn (a team that reached ``max_steps`` hands its turn on, so
+        a run whose ``max_steps`` is below ``team_change`` still ends); None when there is none."""
+        return next((team for team in self.teams[1:] if not self._team_finished(team)), None)
+
     def _change_team(self) -> None:
-        """The next team learns; every behavior's ghosts choose a new opponent."""
-        self.teams.append(self.teams.pop(0))
+        """The next team with steps left learns; every behavior's ghosts choose a new opponent."""
+        next_team = self._next_learning_team()
+        while self.learning_team != next_team:
+            self.teams.append(self.teams.pop(0))
         for name, window in self.windows.items():
             window.last_team_change = self.trainers[name].get_step
             window.choose_opponent()
