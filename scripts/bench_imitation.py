@@ -21,7 +21,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "basic_ppo.yaml"
-DEMO = Path("/work/shared/reference-data/mlagents/demos/ExpertBasic.demo")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "mlagents"
+DEMO = REFERENCE_DATA / "demos" / "ExpertBasic.demo"
 REWARD = "Environment/Cumulative Reward"
 TARGET = 0.9
 SUMMARY_FREQ = 250

@@ -50,7 +50,9 @@ MLAGENTS_VENV = ROOT / ".bench" / "mlagents-venv"
 MLAGENTS_REQUIREMENTS = ("mlagents==1.1.0", "setuptools<70")
 EXPORT_CALL = "opset_version=SerializationSettings.onnx_opset,"
 """The argument line of ML-Agents' ``torch.onnx.export`` call that ``dynamo=False`` is added after."""
-DEFAULT_CONFIGS = Path("/work/shared/reference-data/mlagents/configs")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "mlagents"
+DEFAULT_CONFIGS = REFERENCE_DATA / "configs"
 
 SUMMARY = re.compile(r"(?P<behavior>[\w-]+)\. Step: (?P<step>\d+)\.")
 MEAN_REWARD = re.compile(r"Mean Reward: (?P<reward>-?\d+(?:\.\d+)?)")

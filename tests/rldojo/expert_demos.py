@@ -12,7 +12,9 @@ from mlagents_envs.base_env import (
     ObservationType,
 )
 
-DEMOS = Path("/work/shared/reference-data/mlagents/demos")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[3] / "shared" / "reference-data" / "mlagents"
+DEMOS = REFERENCE_DATA / "demos"
 BASIC_DEMO = DEMOS / "ExpertBasic.demo"
 BASIC_SPEC = BehaviorSpec(
     [ObservationSpec((20,), (DimensionProperty.UNSPECIFIED,), ObservationType.DEFAULT, "")],

@@ -34,7 +34,9 @@ from .training_runs import CONFIGS, train
 
 pytestmark = pytest.mark.smoke
 
-REFERENCE_MODELS = Path("/work/shared/reference-data/mlagents/models")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[3] / "shared" / "reference-data" / "mlagents"
+REFERENCE_MODELS = REFERENCE_DATA / "models"
 CONTINUOUS_TOLERANCE = 1e-5
 """Absolute tolerance between onnxruntime's and torch's deterministic continuous actions (float32)."""
 CONSTANT_OUTPUTS = (

@@ -17,7 +17,9 @@ from rldojo.settings import load_run_options
 
 pytestmark = pytest.mark.smoke
 
-CORPUS = Path("/work/shared/reference-data/mlagents/configs")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[3] / "shared" / "reference-data" / "mlagents"
+CORPUS = REFERENCE_DATA / "configs"
 
 PPO_LOADS = """3DBall 3DBallHard 3DBall_randomize Basic Crawler FoodCollector GridWorld Hallway Match3
 PushBlock Pyramids PyramidsRND Sorter_curriculum Visual3DBall VisualFoodCollector Walker WallJump

@@ -16,7 +16,9 @@ from rldojo_unity.demonstrations import DemonstrationError, check_demonstration_
 
 pytestmark = pytest.mark.smoke
 
-DEMOS = Path("/work/shared/reference-data/mlagents/demos")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[3] / "shared" / "reference-data" / "mlagents"
+DEMOS = REFERENCE_DATA / "demos"
 
 
 def _spec(scene: str, behavior: str):

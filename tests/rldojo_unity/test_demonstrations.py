@@ -27,7 +27,9 @@ from rldojo_unity.demonstrations import (
 
 pytestmark = pytest.mark.smoke
 
-DEMOS = Path("/work/shared/reference-data/mlagents/demos")
+# ML-Agents' configs, demos and models, in ../shared beside the checkout
+REFERENCE_DATA = Path(__file__).resolve().parents[3] / "shared" / "reference-data" / "mlagents"
+DEMOS = REFERENCE_DATA / "demos"
 needs_demos = pytest.mark.skipif(not DEMOS.is_dir(), reason=f"ML-Agents' demos are not in {DEMOS}")
 
 # file -> (behavior, records in the file, episodes ended by a final record, observation shapes,
