@@ -63,7 +63,7 @@ def test_bad_reward_signals_are_one_line_naming_the_yaml_path():
     assert "reward_signals.rnd.learning_rat: unknown key 'learning_rat', did you mean 'learning_rate'?" in (
         config_error({"rnd": {"learning_rat": 1e-3}})
     )
-    assert "not supported yet: reward signal gail" in config_error({"gail": {"demo_path": "x.demo"}})
+    assert "reward_signals.gail.demo_path: Field required" in config_error({"gail": {}})
 
 
 def transitions(count: int, seed: int) -> dict[str, torch.Tensor]:
