@@ -26,6 +26,7 @@ from rldojo.envs import create_env
 from rldojo.run_directory import RunDirectory, model_file
 from rldojo.saving import save_trainer
 from rldojo.settings import EvaluationSettings
+from rldojo.settings.run import behavior_name_of
 from rldojo.trainers import RLTrainer
 
 __all__ = ["EVAL_LENGTH_KEY", "EVAL_REWARD_KEY", "EVAL_SEED_OFFSET", "Evaluator"]
@@ -114,7 +115,7 @@ class Evaluator:
     def _act_functions(env: BaseEnv, trainers: Mapping[str, RLTrainer]) -> dict[str, ActFunction] | None:
         functions: dict[str, ActFunction] = {}
         for behavior_id in env.behavior_specs:
-            trainer = trainers.get(behavior_id.partition("?")[0])
+            trainer = trainers.get(behavior_name_of(behavior_id))
             if trainer is None or trainer.policy is None:
                 return None
             functions[behavior_id] = policy_act_function(trainer.get_policy(behavior_id))

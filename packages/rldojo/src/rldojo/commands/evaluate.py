@@ -14,6 +14,7 @@ from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionS
 
 from rldojo.commands.checkpoint_arguments import add_checkpoint_arguments
 from rldojo.errors import ConfigError
+from rldojo.settings.run import behavior_name_of
 from rldojo.video import VideoRecorder
 
 if TYPE_CHECKING:
@@ -94,13 +95,13 @@ def _act_functions(args: argparse.Namespace, env: BaseEnv) -> dict[str, ActFunct
         s.behavior: s.policy
         for s in load_saved_policies(find_run(args.model, args.results_dir), args.step, args.deterministic)
     }
-    missing = sorted({bid.partition("?")[0] for bid in specs} - saved.keys())
+    missing = sorted({behavior_name_of(bid) for bid in specs} - saved.keys())
     if missing:
         raise ConfigError(
             f"the environment has behaviors {missing} that run '{args.model}' has no checkpoint for "
             f"(it has {sorted(saved)}); evaluate it in the environment it was trained in"
         )
-    return {bid: policy_act_function(saved[bid.partition("?")[0]]) for bid in specs}
+    return {bid: policy_act_function(saved[behavior_name_of(bid)]) for bid in specs}
 
 
 def policy_act_function(policy: Policy) -> ActFunction:
@@ -140,25 +141,25 @@ def run_episodes(
     finished: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], []))
     running_return: dict[tuple[str, int], float] = defaultdict(float)
     running_length: dict[tuple[str, int], int] = defaultdict(int)
-    names = {bid.partition("?")[0] for bid in act_functions}
+    names = {behavior_name_of(bid) for bid in act_functions}
     if after_step is not None:
         after_step()
     while any(len(finished[name][0]) < episodes for name in names):
-        for behavior_name, act in act_functions.items():
-            decision_steps, terminal_steps = env.get_steps(behavior_name)
-            returns, lengths = finished[behavior_name.partition("?")[0]]
+        for behavior_id, act in act_functions.items():
+            decision_steps, terminal_steps = env.get_steps(behavior_id)
+            returns, lengths = finished[behavior_name_of(behavior_id)]
             for agent_id in terminal_steps.agent_id:
-                key = (behavior_name, int(agent_id))
+                key = (behavior_id, int(agent_id))
                 returns.append(running_return.pop(key, 0.0) + float(terminal_steps[agent_id].reward))
                 lengths.append(running_length.pop(key, 0))
             if isinstance(act, AgentMemories):
                 act.end_episodes(terminal_steps.agent_id)
             for agent_id in decision_steps.agent_id:
-                key = (behavior_name, int(agent_id))
+                key = (behavior_id, int(agent_id))
                 running_return[key] += float(decision_steps[agent_id].reward)
                 running_length[key] += 1
             if len(decision_steps):
-                env.set_actions(behavior_name, act(decision_steps))
+                env.set_actions(behavior_id, act(decision_steps))
         env.step()
         if after_step is not None:
             after_step()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from rldojo import plugins
 
@@ -23,6 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--debug", action="store_true", help="log the traceback of a plugin that fails")
     parser.set_defaults(command_function=run)
+
+
+UNITY_BUILDS = "any other --env is a path to a Unity build"
 
 
 def _qualified_name(obj: object) -> str:
@@ -42,20 +46,26 @@ def _broken(broken: Sequence[plugins.BrokenPlugin], clashes: Sequence[str] = ())
     return [f"  BROKEN: {plugin.message}" for plugin in broken] + [f"  BROKEN: {clash}" for clash in clashes]
 
 
+def _class_rows(entries: Mapping[str, Any], class_path: Callable[[Any], str]) -> list[tuple[str, ...]]:
+    """Rows of plugins registered as a class (by import path, not imported) with a settings class."""
+    return [
+        (name, class_path(entry), f"settings {_qualified_name(entry.settings_class)}",
+         f"from {entry.source.distribution}")
+        for name, entry in sorted(entries.items())
+    ]  # fmt: skip
+
+
+def _section(heading: str, rows: Sequence[tuple[str, ...]], registry: Any) -> list[str]:
+    """A plugin group's heading, its rows, then its broken and clashing plugins."""
+    return [heading, *_table(rows), *_broken(registry.broken, list(registry.clashes.values()))]
+
+
 def run(args: argparse.Namespace) -> int:
     """Print each plugin group; exit 1 when a plugin is broken."""
     trainer_types = plugins.trainer_type_registry()
-    trainers = [
-        (name, entry.trainer_path, f"settings {_qualified_name(entry.settings_class)}",
-         f"from {entry.source.distribution}")
-        for name, entry in sorted(trainer_types.entries.items())
-    ]  # fmt: skip
+    trainers = _class_rows(trainer_types.entries, lambda entry: entry.trainer_path)
     signal_registry = plugins.reward_signal_registry()
-    signals = [
-        (name, entry.signal_path, f"settings {_qualified_name(entry.settings_class)}",
-         f"from {entry.source.distribution}")
-        for name, entry in sorted(signal_registry.entries.items())
-    ]  # fmt: skip
+    signals = _class_rows(signal_registry.entries, lambda entry: entry.signal_path)
     writer_registry = plugins.stats_writer_registry()
     writers = [
         (name, _qualified_name(entry.factory), f"from {entry.source.distribution}")
@@ -73,18 +83,15 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(add_parser, plugins.BrokenPlugin)
     ]
     broken_commands = [found for _, found in cli_plugins if isinstance(found, plugins.BrokenPlugin)]
-    lines = [f"Trainer types ({plugins.TRAINER_TYPE_GROUP}):", *_table(trainers)]
-    lines += _broken(trainer_types.broken, list(trainer_types.clashes.values()))
-    lines += [f"Reward signals ({plugins.REWARD_SIGNAL_GROUP}):", *_table(signals)]
-    lines += _broken(signal_registry.broken, list(signal_registry.clashes.values()))
-    lines += [f"Stats writers ({plugins.STATS_WRITER_GROUP}):", *_table(writers)]
-    lines += _broken(writer_registry.broken, list(writer_registry.clashes.values()))
-    lines += [
-        f"Env providers ({plugins.ENV_GROUP}; any other --env is a path to a Unity build):",
-        *_table(envs),
+    lines = [
+        *_section(f"Trainer types ({plugins.TRAINER_TYPE_GROUP}):", trainers, trainer_types),
+        *_section(f"Reward signals ({plugins.REWARD_SIGNAL_GROUP}):", signals, signal_registry),
+        *_section(f"Stats writers ({plugins.STATS_WRITER_GROUP}):", writers, writer_registry),
+        *_section(f"Env providers ({plugins.ENV_GROUP}; {UNITY_BUILDS}):", envs, env_registry),
+        f"Commands ({plugins.CLI_GROUP}):",
+        *_table(commands),
+        *_broken(broken_commands),
     ]
-    lines += _broken(env_registry.broken, list(env_registry.clashes.values()))
-    lines += [f"Commands ({plugins.CLI_GROUP}):", *_table(commands), *_broken(broken_commands)]
     print("\n".join(lines))
     broken = sum(line.startswith("  BROKEN: ") for line in lines)
     if broken:
