@@ -63,6 +63,8 @@ class GymObservationEncoder:
             value = observation[key] if key else observation
             if _is_image(space):
                 encoded.append(np.asarray(value, dtype=np.float32).transpose(2, 0, 1) / 255.0)
+            elif isinstance(space, spaces.Box):  # what spaces.flatten does to a Box, without its dispatch
+                encoded.append(np.asarray(value, dtype=space.dtype).astype(np.float32).reshape(-1))
             else:
                 encoded.append(np.asarray(spaces.flatten(space, value), dtype=np.float32))
         return encoded

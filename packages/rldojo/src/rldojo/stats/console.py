@@ -94,7 +94,7 @@ class ConsoleWriter(StatsWriter):
         value: float,
         aggregation: StatsAggregationMethod = StatsAggregationMethod.AVERAGE,
     ) -> None:
-        if key == "Step" and category in self.tasks:
+        if key == "Step" and category in self.tasks and not self.progress.disable:
             task_id = self.tasks[category]
             total = self.progress.tasks[task_id].total
             # the last trajectories may take a trainer past max_steps (60220/60000): show it as done
