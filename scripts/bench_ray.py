@@ -1,10 +1,12 @@
-"""Env-bound throughput: agent steps per second with 1, 2 and 4 env runners on a Ray cluster (``--ray``)
-against the same number of local worker processes (``--num-envs``).
+"""Env-bound throughput: agent steps per second with 1, 2 and 4 env runners on a Ray cluster (``--ray``),
+acting on the learner and acting themselves (``--ray-acting runner``), against the same number of local
+worker processes (``--num-envs``).
 
     .venv/bin/python scripts/bench_ray.py [--runners 1 2 4] [--step-delay-ms 20] [--steps 12000]
 
 The scene is the launched 3DBall build with ``--step-delay-ms`` (each step costs what a heavy Unity scene's
-physics would), run in inference mode so the numbers are the envs' and the acting's, not PPO updates'.
+physics would), run in inference mode so the numbers are the envs' and the acting's, not PPO updates'
+(``time_horizon`` 64: a runner that acts sends a piece every 64 env steps).
 The Ray cluster (two nodes, started here) stays on loopback: the script re-runs itself inside a new
 network namespace with only ``lo`` up (needs root and ``unshare``). Goal: >= 1.8x from 1 to 2 runners.
 """
@@ -60,6 +62,7 @@ def measure(
             "checkpoint_settings.run_id": run_id,
             "behaviors.3DBall.max_steps": steps,
             "behaviors.3DBall.summary_freq": steps // 6,
+            "behaviors.3DBall.time_horizon": 64,
             **overrides,
         },
     )
@@ -82,17 +85,32 @@ def main(args: argparse.Namespace) -> None:
                 args.step_delay_ms,
                 **{"env_settings.num_envs": count},
             )
-            ray_rate = measure(
-                build, Path(folder), f"ray{count}", args.steps, args.step_delay_ms,
-                **{"ray.address": cluster.address, "ray.num_runners": count, "ray.num_cpus_per_runner": 1},
-            )  # fmt: skip
-            rows.append((count, local, ray_rate))
-    base = rows[0][2]
+            ray_rates = [
+                measure(
+                    build,
+                    Path(folder),
+                    f"ray-{acting}{count}",
+                    args.steps,
+                    args.step_delay_ms,
+                    **{
+                        "ray.address": cluster.address,
+                        "ray.num_runners": count,
+                        "ray.num_cpus_per_runner": 1,
+                        "ray.acting": acting,
+                    },
+                )
+                for acting in ("learner", "runner")
+            ]
+            rows.append((count, local, *ray_rates))
+    base_learner, base_runner = rows[0][2], rows[0][3]
     print(f"\n3DBall build, --step-delay-ms {args.step_delay_ms}, inference, agent steps/s")
-    print("| envs / runners | --num-envs | --ray | --ray speed-up over 1 runner |")
-    print("|---:|---:|---:|---:|")
-    for count, local, ray_rate in rows:
-        print(f"| {count} | {local:.0f} | {ray_rate:.0f} | {ray_rate / base:.2f}x |")
+    print("| envs / runners | --num-envs | --ray, learner acts | speed-up | --ray, runners act | speed-up |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for count, local, learner, runner in rows:
+        print(
+            f"| {count} | {local:.0f} | {learner:.0f} | {learner / base_learner:.2f}x "
+            f"| {runner:.0f} | {runner / base_runner:.2f}x |"
+        )
     ray.shutdown()  # the runs left this driver connected; Cluster refuses to remove a connected head node
     cluster.shutdown()
 

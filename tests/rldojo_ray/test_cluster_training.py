@@ -65,13 +65,18 @@ def test_ppo_on_two_nodes_matches_a_local_run_and_survives_losing_a_node(loopbac
     output = tmp_path / "cluster.json"
     cluster_budget = {**budget, "ray.num_runners": 2, "checkpoint_settings.run_id": "cluster"}
     finished = run_in_loopback_namespace(
-        [sys.executable, str(HELPER), str(CONFIG), json.dumps(cluster_budget), str(KILL_AT), str(output)],
+        [
+            sys.executable,
+            str(HELPER),
+            json.dumps([{"config": str(CONFIG), "overrides": cluster_budget, "kill_at": KILL_AT}]),
+            str(output),
+        ],
         timeout_s=1500,
         capture_output=True,
         text=True,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    result = json.loads(output.read_text())
+    (result,) = json.loads(output.read_text())
     record = result["ray"]
     runner_nodes = {runner["node_id"] for runner in record["runners"]}
     replacement = record["replacements"][0]

@@ -58,6 +58,10 @@ class RayEnvManager(EnvManager):
     """``ray_settings.num_runners`` env runners; slot ``i`` reports as worker ``i``. A replacement gets a
     fresh worker id (so a fresh seed and port), recorded with the node it runs on."""
 
+    runner_class: type[EnvRunner] = EnvRunner
+    lost = "the env step in flight and its agents' unfinished trajectories"
+    """What a run loses with a runner, in the warning and in ``replacements``."""
+
     def __init__(self, launcher: EnvLauncher, env_settings: EnvironmentSettings, ray_settings: RaySettings):
         assert ray_settings.address is not None
         self.launcher = launcher
@@ -67,7 +71,7 @@ class RayEnvManager(EnvManager):
         self._connected_here = connect(ray_settings.address)
         self._actor_class = ray.remote(
             num_cpus=ray_settings.num_cpus_per_runner, max_restarts=0, scheduling_strategy="SPREAD"
-        )(EnvRunner)
+        )(self.runner_class)
         self._behavior_specs: dict[str, BehaviorSpec] = {}
         self._runners = [self._start(worker_id) for worker_id in range(ray_settings.num_runners)]
         self._next_worker_id = ray_settings.num_runners
@@ -82,9 +86,10 @@ class RayEnvManager(EnvManager):
         actor: ActorHandle = self._actor_class.remote(self.launcher, worker_id)  # type: ignore[assignment]
         return _Runner(actor, worker_id)
 
-    def _answer(self, slot: int, reference: Any, deadline: float) -> WorkerReport:
+    def _get(self, slot: int, reference: Any, deadline: float) -> Any:
+        """The runner's answer; RunnerFailure when it raised, died or missed ``deadline``."""
         try:
-            report: WorkerReport = ray.get(reference, timeout=max(0.0, deadline - time.monotonic()))
+            return ray.get(reference, timeout=max(0.0, deadline - time.monotonic()))
         except ray.exceptions.GetTimeoutError:
             raise RunnerFailure(slot, f"no answer within {self.answer_timeout_s:.0f} s") from None
         except ray.exceptions.RayTaskError as error:
@@ -95,6 +100,9 @@ class RayEnvManager(EnvManager):
             ) from None
         except ray.exceptions.RayActorError as error:
             raise RunnerFailure(slot, f"runner died ({str(error).splitlines()[0]})") from None
+
+    def _answer(self, slot: int, reference: Any, deadline: float) -> WorkerReport:
+        report: WorkerReport = self._get(slot, reference, deadline)
         self._behavior_specs.update(report.behavior_specs)
         return report
 
@@ -118,7 +126,7 @@ class RayEnvManager(EnvManager):
             if refusal is not None:
                 raise EnvWorkerFailed(f"env runner {slot} failed ({failure.cause}), not replaced: {refusal}")
             lost = self._runners[slot]
-            logger.warning("%s; replacing it (its unfinished trajectories are dropped)", failure)
+            logger.warning("%s; replacing it (lost: %s)", failure, self.lost)
             with contextlib.suppress(Exception):
                 ray.kill(lost.actor, no_restart=True)
             self._runners[slot] = self._start(self._next_worker_id)
@@ -136,6 +144,7 @@ class RayEnvManager(EnvManager):
                     "cause": failure.cause,
                     "lost_node": lost.node_id,
                     "lost_worker_id": lost.worker_id,
+                    "lost": self.lost,
                 }
             )
             self._record()
@@ -195,5 +204,9 @@ class RayEnvManager(EnvManager):
 def create_ray_env_manager(
     launcher: EnvLauncher, env_settings: EnvironmentSettings, ray_settings: RaySettings
 ) -> RayEnvManager:
-    """The ``rldojo.env_manager`` entry point ``ray``."""
+    """The ``rldojo.env_manager`` entry point ``ray``: runners that act themselves with ``acting: runner``."""
+    if ray_settings.acting == "runner":
+        from rldojo_ray.acting_manager import RayActingEnvManager  # it imports this module
+
+        return RayActingEnvManager(launcher, env_settings, ray_settings)
     return RayEnvManager(launcher, env_settings, ray_settings)

@@ -274,6 +274,21 @@ class AgentProcessor:
         agent.rewards, agent.memories, agent.group_rewards, agent.mates = [], [], [], []
         self.on_trajectory(trajectory)
 
+    def cut_trajectories(self) -> list[str]:
+        """Emit the completed steps of every agent that awaits a decision as a trajectory that goes on (its
+        pending observation is the next one), as ``time_horizon`` does; returns the agents whose completed
+        steps stay (their next decision is not asked for yet)."""
+        uncut = []
+        for key, agent in self._agents.items():
+            if not agent.rewards:
+                continue
+            if agent.pending_obs is None or agent.pending_action is not None:
+                uncut.append(key)
+                continue
+            next_obs = [obs[None] for obs in agent.pending_obs]
+            self._emit(agent, key, next_obs, done=False, truncated=False, group=None)
+        return uncut
+
     def end_episodes(self, worker_id: int) -> None:
         """Forget the partial trajectories of worker ``worker_id``'s agents (its env was restarted)."""
         prefix = f"agent_{worker_id}-"

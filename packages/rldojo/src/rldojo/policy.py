@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -64,6 +65,14 @@ class Policy(Generic[NetworkT]):
         self.actor = actor.to(device)
         self.deterministic = deterministic
         self.branch_sizes = tuple(int(size) for size in behavior_spec.action_spec.discrete_branches)
+
+    def cpu_copy(self) -> Policy[NetworkT]:
+        """A copy that acts on the CPU with its own copy of the network (an env runner's policy); what
+        the policy keeps besides the network (a DQN's epsilon) comes along."""
+        policy = copy.copy(self)
+        policy.device = torch.device("cpu")
+        policy.actor = copy.deepcopy(self.actor).to(policy.device)
+        return policy
 
     def to_tensors(self, observations: Sequence[np.ndarray]) -> list[torch.Tensor]:
         return [torch.as_tensor(obs, dtype=torch.float32, device=self.device) for obs in observations]

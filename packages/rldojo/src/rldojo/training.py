@@ -9,18 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from mlagents_envs import timers
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 
+from rldojo.acting import choose_actions
 from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import load_latest_checkpoint
 from rldojo.curriculum import BehaviorProgress, EnvironmentParameterManager, save_lessons
 from rldojo.envs import EnvironmentStep, EnvManager
-from rldojo.envs.batching import concatenate_decision_steps
 from rldojo.evaluation import Evaluator
 from rldojo.plugins import trainer_class
-from rldojo.policy import ActionInfo
 from rldojo.run_directory import RunDirectory, latest_checkpoint_file
 from rldojo.saving import save_trainer
 from rldojo.self_play import SelfPlay
@@ -35,23 +33,6 @@ __all__ = ["TrainerController", "run_training", "train_run"]
 import them from here too."""
 
 REWARD_BUFFER_CAPACITY = 100
-
-
-def _action_rows(action_info: ActionInfo, rows: slice) -> ActionInfo:
-    """The part of ``action_info`` that belongs to ``rows`` of its batch."""
-    action = action_info.env_action
-    return dataclasses.replace(
-        action_info,
-        env_action=ActionTuple(continuous=action.continuous[rows], discrete=action.discrete[rows]),
-        continuous=action_info.continuous[rows],
-        discrete=action_info.discrete[rows],
-        log_probs=action_info.log_probs[rows],
-        action_masks=action_info.action_masks[rows],
-        entropy=action_info.entropy[rows],
-        agent_ids=action_info.agent_ids[rows],
-        memories=None if action_info.memories is None else action_info.memories[rows],
-        next_memories=None if action_info.next_memories is None else action_info.next_memories[rows],
-    )
 
 
 @dataclass
@@ -138,12 +119,7 @@ class TrainerController:
         """One trainer per behavior name; every ``?team=N`` of it shares that trainer's policy, or with
         ``self_play`` takes turns with the other teams to learn (see :mod:`rldojo.self_play`)."""
         name = behavior_name_of(behavior_id)
-        if name not in self.trainers:
-            trainer = self._create_trainer(name)
-            trainer.add_policy(behavior_id, trainer.create_policy(behavior_id, spec))
-            self.trainers[name] = trainer
-            self.schedules[name] = TrainerSchedule.of(trainer)
-        trainer = self.trainers[name]
+        trainer = self._trainer(behavior_id, spec)
         if trainer.trainer_settings.self_play is not None:
             self.self_play.add(behavior_id, trainer, spec, self._saved_self_play(name))
         processor = AgentProcessor(
@@ -154,6 +130,16 @@ class TrainerController:
         )
         self.processors[behavior_id] = processor
         return processor
+
+    def _trainer(self, behavior_id: str, spec: BehaviorSpec) -> RLTrainer[Any, Any]:
+        """The trainer of ``behavior_id``'s behavior name, created with its policy on first use."""
+        name = behavior_name_of(behavior_id)
+        if name not in self.trainers:
+            trainer = self._create_trainer(name)
+            trainer.add_policy(behavior_id, trainer.create_policy(behavior_id, spec))
+            self.trainers[name] = trainer
+            self.schedules[name] = TrainerSchedule.of(trainer)
+        return self.trainers[name]
 
     def _saved_self_play(self, name: str) -> dict[str, Any] | None:
         """The self-play state the checkpoint of ``name`` kept, when resuming."""
@@ -190,21 +176,9 @@ class TrainerController:
         actions: dict[int, dict[str, ActionTuple]] = {}
         for behavior_id, worker_steps in awaiting.items():
             policy = self.self_play.policy(behavior_id, self.trainers[behavior_name_of(behavior_id)])
-            processor = self.processors[behavior_id]
-            memories = (
-                np.concatenate([processor.memories(s, w, policy.memory_size) for w, s in worker_steps])
-                if policy.memory_size
-                else None
-            )
-            action_info = policy.get_action(
-                concatenate_decision_steps([steps for _, steps in worker_steps]), memories
-            )
-            start = 0
-            for worker_id, steps in worker_steps:
-                worker_info = _action_rows(action_info, slice(start, start + len(steps)))
-                start += len(steps)
-                processor.add_actions(worker_info, worker_id)
-                actions.setdefault(worker_id, {})[behavior_id] = worker_info.env_action
+            chosen = choose_actions(policy, self.processors[behavior_id], worker_steps)
+            for worker_id, action in chosen.items():
+                actions.setdefault(worker_id, {})[behavior_id] = action
         return actions
 
     def _update_lessons(self, env_steps: list[EnvironmentStep]) -> list[EnvironmentStep]:
@@ -253,9 +227,9 @@ class TrainerController:
             if self.parameters.curriculum_parameters:
                 env_steps = self._update_lessons(env_steps)
 
-    def _advance(self, name: str, trainer: RLTrainer[Any, Any]) -> None:
+    def _advance(self, name: str, trainer: RLTrainer[Any, Any]) -> bool:
         """Hand the trainer its new trajectories, writing summaries and checkpoints as they fall due, then
-        let it update its policy."""
+        let it update its policy; whether the policy changed."""
         schedule = self.schedules[name]
         while trainer.trajectory_queue:
             trajectory = trainer.trajectory_queue.popleft()
@@ -268,8 +242,9 @@ class TrainerController:
             if schedule.checkpoint.crossed(step, step_after) is not None and self.training:
                 save_trainer(self.run_dir, name, trainer, self_play=self.self_play.state(name))
             trainer.process_trajectory(trajectory)
-        trainer.update_when_ready()
+        updated = trainer.update_when_ready()
         self.self_play.advance(name)
+        return updated
 
     def save_models(self) -> None:
         """The final checkpoint and ONNX model of every trainer (when training)."""

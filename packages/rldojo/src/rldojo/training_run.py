@@ -161,11 +161,13 @@ def _start_and_train(
         with timers.hierarchical_timer("env_reset"):
             env_steps = env_manager.reset()
         torch_imported.result()
-        from rldojo.training import TrainerController
+        from rldojo.runner_training import controller_class
 
         configure_torch(seed, device)
         evaluator = _evaluator(options, seed, run_dir)
-        controller = TrainerController(options, run_dir, env_manager, seed, parameters, reporter, evaluator)
+        controller = controller_class(env_manager)(
+            options, run_dir, env_manager, seed, parameters, reporter, evaluator
+        )
         controller.run(stop, env_steps)
     except UnityException as error:
         raise RldojoError(f"the environment failed: {error}".splitlines()[0]) from error

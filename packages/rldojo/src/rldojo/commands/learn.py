@@ -80,6 +80,10 @@ SETTING_FLAGS: dict[str, list[tuple[tuple[str, ...], str, dict[str, Any]]]] = {
          "help": "run the env workers as Ray actors (rldojo-ray): on a local Ray instance, or on the "
          "cluster at ADDRESS (auto: the one this machine belongs to)"}),
         (("--num-runners",), "ray.num_runners", {"type": int, "help": "env runners (Ray actors) with --ray"}),
+        (("--ray-acting",), "ray.acting", {"choices": ["learner", "runner"],
+         "help": "with --ray, who acts: the learner for every runner (default) or each runner itself"}),
+        (("--policy-lag",), "ray.policy_lag", {"type": int,
+         "help": "with --ray-acting runner: updates an on-policy trainer's pieces may lag (default 0)"}),
         (("--env-args",), "env_settings.env_args", {"nargs": argparse.REMAINDER, "metavar": "ARG",
          "help": "arguments passed to the Unity build (must come last)"}),
     ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -189,6 +189,24 @@ class RaySettings(SettingsModel):
     num_runners: YamlInt = Field(default=2, ge=1)
     """Env runners (Ray actors), each owning one env (``num_areas`` areas) on the node Ray places it on."""
     num_cpus_per_runner: YamlFloat = Field(default=1.0, gt=0.0)
+    acting: Literal["learner", "runner"] = "learner"
+    """Who chooses the actions: ``learner`` (one round trip per env step, every config) or ``runner`` (each
+    runner acts with a CPU copy of the policy and sends ``time_horizon``-step trajectory pieces)."""
+    policy_lag: YamlInt = Field(default=0, ge=0)
+    """With ``acting: runner``: on-policy trainers drop pieces acted by a policy more than this many updates
+    old (0: the learner waits for fresh pieces after each update); off-policy trainers take every piece."""
+
+
+def runner_acting_refusal(settings: TrainerSettings) -> str | None:
+    """What of ``settings`` ``ray.acting: runner`` cannot serve yet (None: nothing); such runs act on the
+    learner."""
+    if settings.self_play is not None:
+        return "self-play"
+    if settings.network_settings.memory is not None:
+        return "network_settings.memory (LSTM)"
+    if settings.trainer_type == "poca" or settings.trainer_type.startswith("sb3_"):
+        return f"trainer_type {settings.trainer_type}"
+    return None
 
 
 class RunOptions(SettingsModel):
@@ -229,6 +247,23 @@ class RunOptions(SettingsModel):
             f"the environment has a behavior '{name}' that the configuration does not set up "
             f"(configured: {configured}); add it under behaviors: or set default_settings"
         )
+
+    @model_validator(mode="after")
+    def _runner_acting_serves_the_behaviors(self) -> RunOptions:
+        if self.ray.acting != "runner":
+            return self
+        named = dict(self.behaviors)
+        if self.default_settings is not None:
+            named["default_settings"] = self.default_settings
+        for name, settings in named.items():
+            refusal = runner_acting_refusal(settings)
+            if refusal is not None:
+                raise PydanticCustomError(
+                    "runner_acting_refused",
+                    "runner does not serve {feature} yet (behavior {name}); use ray.acting: learner",
+                    {"feature": refusal, "name": name, "at": ("ray", "acting")},
+                )
+        return self
 
     @model_validator(mode="after")
     def _curriculum_behaviors_exist(self) -> RunOptions:

@@ -195,15 +195,30 @@ class StatsReporter:
                 self._run.aggregation[self.category].get(key, StatsAggregationMethod.AVERAGE),
             )
 
-    def write_stats(self, step: int) -> None:
-        """Summarise every key of this category, hand the summaries to all writers, start a new period."""
+    def take_pending(self) -> dict[str, StatsSummary]:
+        """This category's values of the current period, taken out (an env runner sends them on)."""
         with self._run.lock:
-            summaries = {
+            pending = {
                 key: StatsSummary(values, self._run.aggregation[self.category][key])
                 for key, values in self._run.values[self.category].items()
                 if values
             }
             self._run.values[self.category].clear()
+            return pending
+
+    def add_pending(self, pending: dict[str, StatsSummary]) -> None:
+        """Add values another reporter took out with :meth:`take_pending` to the current period."""
+        for key, summary in pending.items():
+            if summary.aggregation_method == StatsAggregationMethod.MOST_RECENT:
+                self.set_stat(key, summary.full_dist[-1])
+                continue
+            for value in summary.full_dist:
+                self.add_stat(key, value, summary.aggregation_method)
+
+    def write_stats(self, step: int) -> None:
+        """Summarise every key of this category, hand the summaries to all writers, start a new period."""
+        with self._run.lock:
+            summaries = self.take_pending()
             now = time.perf_counter()
             last_step, last_time = self._run.last_write.get(self.category, (step, now))
             if step > last_step and now > last_time:  # from the second summary on (CleanRL's charts/SPS)

@@ -213,13 +213,16 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             self._episode_signal_rewards[name][trajectory.agent_id] += float(rewards[name].sum())
         return rewards
 
-    def update_when_ready(self) -> None:
+    def update_when_ready(self) -> bool:
         """:meth:`_update_policy` while training, once :meth:`_is_ready_update`; behavioral cloning follows
-        every update that changed the policy."""
+        every update that changed the policy. Whether the policy changed."""
         if not (self.should_still_train and self._is_ready_update()):
-            return
-        if self._update_policy() and self.behavioral_cloning is not None:
+            return False
+        if not self._update_policy():
+            return False
+        if self.behavioral_cloning is not None:
             self._report_update_stats([self.behavioral_cloning.update(self._step)])
+        return True
 
     def _report_episode(self, trajectory: Trajectory) -> None:
         """The episode's return (the agent processor totals it), in the reward buffer and the stats; each

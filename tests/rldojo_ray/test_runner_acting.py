@@ -1,0 +1,95 @@
+"""Runners that act themselves (``ray.acting: runner``) on a two-node Ray cluster started by the test (on
+loopback only): SAC takes their asynchronous stream and learns; PPO with policy lag 0 trains only on
+pieces of its current policy, reaches the reward of a local run of the same budget, and finishes after
+losing a node, reporting what it lost."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import yaml
+
+from rldojo.settings import load_run_options
+from rldojo.training import train_run
+from rldojo_ray.loopback import run_in_loopback_namespace
+
+from ..rldojo.test_a2c_and_sac_learning import BASIC_SAC
+from .test_cluster_training import CONFIG, HELPER, RewardRecorder, final_reward, loopback  # noqa: F401
+
+PPO_BUDGET = {
+    "env_settings.seed": 1,
+    "behaviors.3DBall.max_steps": 30000,
+    "behaviors.3DBall.summary_freq": 3000,
+    "behaviors.3DBall.time_horizon": 64,
+    "behaviors.3DBall.hyperparameters.buffer_size": 3000,
+}
+KILL_AT = 12000
+RUNNERS = {"ray.num_runners": 2, "ray.acting": "runner"}
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster"), pytest.mark.timeout(1800)]
+
+
+def test_runner_acting_sac_and_ppo_on_two_nodes(loopback, tmp_path, sim_build):  # noqa: F811
+    budget = {
+        **PPO_BUDGET,
+        "env_settings.env_path": str(sim_build("3DBall")),
+        "checkpoint_settings.results_dir": str(tmp_path),
+    }
+    local = RewardRecorder()
+    options = load_run_options(
+        CONFIG, {**budget, "env_settings.num_envs": 2, "checkpoint_settings.run_id": "local"}
+    )
+    train_run(options, [local])
+
+    sac_config = tmp_path / "basic_sac.yaml"
+    sac_config.write_text(yaml.safe_dump(BASIC_SAC))
+    runs = [
+        {
+            "config": str(sac_config),
+            "overrides": {
+                **RUNNERS,
+                "env_settings.seed": 1,
+                "checkpoint_settings.results_dir": str(tmp_path),
+                "checkpoint_settings.run_id": "sac",
+            },
+            "kill_at": -1,
+        },
+        {
+            "config": str(CONFIG),
+            "overrides": {**budget, **RUNNERS, "checkpoint_settings.run_id": "ppo"},
+            "kill_at": KILL_AT,
+        },
+    ]
+    output = tmp_path / "runs.json"
+    finished = run_in_loopback_namespace(
+        [sys.executable, str(HELPER), json.dumps(runs), str(output)],
+        timeout_s=1500,
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    sac, ppo = json.loads(output.read_text())
+    print(f"sac {sac['rewards']} piece lags {sorted(set(sac['piece_lags']))}")
+    print(
+        f"local ppo {local.rewards}\nrunner ppo {ppo['rewards']}\nreplacements {ppo['ray']['replacements']}"
+    )
+
+    # SAC: the runners' stream is asynchronous (some pieces were acted by an older policy) and it learns
+    sac_rewards = {int(step): reward for step, reward in sac["rewards"].items()}
+    assert max(sac["piece_lags"]) >= 1, sac["piece_lags"]
+    assert sac_rewards[max(sac_rewards)] >= 0.8, sac_rewards  # optimum 0.93, random below 0.5
+
+    # PPO, policy lag 0: every trained piece was acted by the policy it trained
+    assert ppo["piece_lags"] and set(ppo["piece_lags"]) == {0.0}
+    # the runner on the removed worker node was replaced on the head, and the run says what it lost
+    (replacement,) = ppo["ray"]["replacements"]
+    assert replacement["lost_node"] == ppo["nodes"]["worker"], ppo["ray"]
+    assert "trajectory piece" in replacement["lost"]
+    assert {runner["node_id"] for runner in ppo["ray"]["runners"]} == {ppo["nodes"]["head"]}
+    # runners on both nodes, then on one, reach the reward of the local run of the same budget
+    runner_rewards = {int(step): reward for step, reward in ppo["rewards"].items()}
+    assert max(runner_rewards) >= PPO_BUDGET["behaviors.3DBall.max_steps"] - 3000
+    assert final_reward(local.rewards) >= 8, local.rewards
+    assert final_reward(runner_rewards) >= max(8, final_reward(local.rewards) / 2), runner_rewards
