@@ -1,4 +1,5 @@
-"""rldojo on a Ray cluster: env runners as Ray actors, acting on the learner or themselves (``rldojo learn --ray``), sweeps (``rldojo sweep``).
+"""rldojo on a Ray cluster: env runners as Ray actors that the learner acts for or that act themselves
+(``rldojo learn --ray``), sweeps (``rldojo sweep``).
 
 The names in ``__all__`` are imported on first use: the ``rldojo sweep`` command's entry point imports
 this package, and ``rldojo --help`` must not import Ray or torch.
