@@ -18,6 +18,7 @@ from mlagents_envs.base_env import (
 )
 
 from rldojo.buffer import as_tensors
+from rldojo.errors import RldojoError
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.sac import SACSettings, SACTrainer
 
@@ -197,3 +198,23 @@ def test_a_target_entropy_above_the_policy_entropy_raises_alpha(tmp_path):
 def test_bad_entropy_settings_are_errors(tmp_path, hyperparameters, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make_trainer(tmp_path, SPECS["continuous"], **hyperparameters)
+
+
+def test_q_networks_take_the_continuous_actions_at_the_input_of_their_dense_layers(tmp_path):
+    """ML-Agents' Q network: observations and continuous actions into the dense stack, one linear head."""
+    trainer = make_trainer(tmp_path, SPECS["hybrid"])
+    for q in trainer.optimizer.q_networks.children():
+        first = next(m for m in q.encoder.body if isinstance(m, torch.nn.Linear))
+        assert first.in_features == 4 + 2  # observation + continuous actions
+        assert isinstance(q.head, torch.nn.Linear) and q.head.out_features == 3  # one stream, branch of 3
+
+
+def test_a_checkpoint_whose_q_networks_do_not_fit_is_one_clear_error(tmp_path):
+    """Checkpoints written before the Q networks took their actions at the input had a two-layer head."""
+    trainer = make_trainer(tmp_path, SPECS["continuous"])
+    state = trainer.checkpoint_state()
+    q_state = dict(state["modules"]["Optimizer:q_network"])
+    q_state["q1.head.2.weight"] = q_state.pop("q1.head.weight")
+    state = {**state, "modules": {**state["modules"], "Optimizer:q_network": q_state}}
+    with pytest.raises(RldojoError, match=r"^the checkpoint's 'Optimizer:q_network' of Agent does not fit"):
+        make_trainer(tmp_path / "again", SPECS["continuous"]).load_state(state, full=False)

@@ -293,7 +293,14 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
                     f"(it has {sorted(state['modules'])}); was it written by another trainer type?"
                 )
             if full or isinstance(module, nn.Module):
-                module.load_state_dict(state["modules"][name])
+                try:
+                    module.load_state_dict(state["modules"][name])
+                except (RuntimeError, ValueError) as error:
+                    raise RldojoError(
+                        f"the checkpoint's '{name}' of {self.behavior_name} does not fit this network: it "
+                        "was written with other network_settings or by an rldojo whose network differs "
+                        f"({str(error).splitlines()[0]}); train afresh or give its settings back"
+                    ) from error
         saved_signals = state.get("reward_signals", {})
         for name, signal in self._optimizer().reward_signals.items():
             if name in saved_signals:

@@ -99,7 +99,8 @@ class SACActor(MemoryNetwork):
 
 
 class ActionValueNetwork(MemoryNetwork):
-    """Q(s, a) per reward signal: observations and continuous actions in; for each signal one value per
+    """Q(s, a) per reward signal, built as ML-Agents builds it: the continuous actions join the processed
+    observations at the input of the dense layers, and one linear head gives for each signal one value per
     discrete action of every branch (discrete or hybrid actions) or a single value (continuous only).
     With memory, sequences of ``sequence_length`` start from zero memories."""
 
@@ -112,22 +113,19 @@ class ActionValueNetwork(MemoryNetwork):
     ):
         super().__init__()
         self.stream_names = list(stream_names)
-        self.encoder = ObservationEncoder(observation_specs, settings)
+        continuous = action_spec.continuous_size
+        self.encoder = ObservationEncoder(observation_specs, settings, extra_inputs=continuous)
         self.memory = optional_memory(self.encoder.output_size, settings)
         hidden = self.memory.output_size if self.memory is not None else self.encoder.output_size
         self.outputs = sum(action_spec.discrete_branches) or 1
-        self.head = nn.Sequential(
-            nn.Linear(hidden + action_spec.continuous_size, hidden),
-            nn.SiLU(),
-            nn.Linear(hidden, self.outputs * len(self.stream_names)),
-        )
+        self.head = nn.Linear(hidden, self.outputs * len(self.stream_names))
 
     def forward(
         self, observations: Sequence[torch.Tensor], continuous: torch.Tensor, sequence_length: int = 1
     ) -> dict[str, torch.Tensor]:
         """Per signal: [batch, outputs]."""
-        hidden, _ = self.remember(self.encoder(observations), None, sequence_length)
-        q_values = self.head(torch.cat([hidden, continuous], dim=1))
+        hidden, _ = self.remember(self.encoder(observations, continuous), None, sequence_length)
+        q_values = self.head(hidden)
         return dict(zip(self.stream_names, q_values.split(self.outputs, dim=1), strict=True))
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
