@@ -19,9 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 IMPORT_NAMES = sorted(path.name for path in REPO.glob("packages/*/src/*") if (path / "__init__.py").exists())
 
 INTERNAL_SIGNALS = {
-    "rldojo.envs.subprocess_manager.WorkerFailure": "a worker's failure, handled by supervision",
+    "rldojo.envs.supervision.WorkerFailure": "an env worker's (or Ray runner's) failure, supervised",
     "rldojo.envs.worker.NanObservationError": "a worker's NaN observation, handled by supervision",
-    "rldojo_ray.manager.RunnerFailure": "a Ray env runner's failure, handled by its manager's supervision",
 }
 """Exceptions that never reach a user: raised and handled inside rldojo, so outside the tree."""
 

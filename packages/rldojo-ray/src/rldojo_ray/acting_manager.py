@@ -17,9 +17,10 @@ import ray
 
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.runner_acting import ActingPolicy, RunnerActingManager, RunnerReport
+from rldojo.envs.supervision import WorkerFailure
 from rldojo.settings import EnvironmentSettings, RaySettings
 from rldojo_ray.acting_runner import ActingEnvRunner
-from rldojo_ray.manager import RayEnvManager, RunnerFailure
+from rldojo_ray.manager import RayEnvManager
 
 __all__ = ["RayActingEnvManager"]
 
@@ -64,13 +65,13 @@ class RayActingEnvManager(RunnerActingManager, RayEnvManager):
                 late = min(self._in_flight, key=lambda slot: self._in_flight[slot][1])
                 del self._in_flight[late]
                 self._replace(
-                    RunnerFailure(late, f"no trajectory piece within {self._piece_timeout_s:.0f} s")
+                    self._failure(late, f"no trajectory piece within {self._piece_timeout_s:.0f} s")
                 )
                 continue
             slot = slots[ready[0]]
             del self._in_flight[slot]
             try:
                 reports.append(self._get(slot, ready[0], time.monotonic() + self.answer_timeout_s))
-            except RunnerFailure as failure:
+            except WorkerFailure as failure:
                 self._replace(failure)
         return reports

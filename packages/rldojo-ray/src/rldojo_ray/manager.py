@@ -22,7 +22,7 @@ from mlagents_envs.base_env import ActionTuple, BehaviorSpec
 from ray.actor import ActorHandle
 
 from rldojo.envs import EnvironmentStep, EnvLauncher, EnvManager, EnvWorkerFailed
-from rldojo.envs.supervision import RestartBudget
+from rldojo.envs.supervision import RestartBudget, WorkerFailure
 from rldojo.envs.worker import WorkerReport
 from rldojo.errors import ConfigError
 from rldojo.settings import EnvironmentSettings, RaySettings
@@ -36,15 +36,6 @@ logger = logging.getLogger(__name__)
 
 ANSWER_GRACE_S = 15.0  # a runner's env gives up after timeout_wait; its answer may take this much longer
 CLOSE_TIMEOUT_S = 10.0
-
-
-class RunnerFailure(Exception):
-    """A runner did not answer: it raised, timed out, or died with its node."""
-
-    def __init__(self, slot: int, cause: str):
-        super().__init__(f"env runner {slot}: {cause}")
-        self.slot = slot
-        self.cause = cause
 
 
 @dataclass
@@ -86,20 +77,24 @@ class RayEnvManager(EnvManager):
         actor: ActorHandle = self._actor_class.remote(self.launcher, worker_id)  # type: ignore[assignment]
         return _Runner(actor, worker_id)
 
+    @staticmethod
+    def _failure(slot: int, cause: str) -> WorkerFailure:
+        return WorkerFailure(slot, cause, "env runner")
+
     def _get(self, slot: int, reference: Any, deadline: float) -> Any:
-        """The runner's answer; RunnerFailure when it raised, died or missed ``deadline``."""
+        """The runner's answer; WorkerFailure when it raised, died or missed ``deadline``."""
         try:
             return ray.get(reference, timeout=max(0.0, deadline - time.monotonic()))
         except ray.exceptions.GetTimeoutError:
-            raise RunnerFailure(slot, f"no answer within {self.answer_timeout_s:.0f} s") from None
+            raise self._failure(slot, f"no answer within {self.answer_timeout_s:.0f} s") from None
         except ray.exceptions.RayTaskError as error:
             if isinstance(error.cause, ConfigError):
                 raise error.cause from None
-            raise RunnerFailure(
+            raise self._failure(
                 slot, f"{type(error.cause).__name__}: {error.cause}".splitlines()[0]
             ) from None
         except ray.exceptions.RayActorError as error:
-            raise RunnerFailure(slot, f"runner died ({str(error).splitlines()[0]})") from None
+            raise self._failure(slot, f"runner died ({str(error).splitlines()[0]})") from None
 
     def _answer(self, slot: int, reference: Any, deadline: float) -> WorkerReport:
         report: WorkerReport = self._get(slot, reference, deadline)
@@ -113,14 +108,15 @@ class RayEnvManager(EnvManager):
             try:
                 report = self._answer(slot, reference, deadline)
                 results.append(EnvironmentStep(slot, report.steps, report.env_stats))
-            except RunnerFailure as failure:
+            except WorkerFailure as failure:
                 results.append(self._replace(failure))
                 deadline = time.monotonic() + self.answer_timeout_s  # the replacement's time is not theirs
         return results
 
-    def _replace(self, failure: RunnerFailure) -> EnvironmentStep:
-        """A new runner in ``failure.slot`` (on any node with room), reset; within the restart budget."""
-        slot = failure.slot
+    def _replace(self, failure: WorkerFailure) -> EnvironmentStep:
+        """A new runner in ``failure.worker_id``'s slot (on any node with room), reset; within the restart
+        budget."""
+        slot = failure.worker_id
         while True:
             refusal = self.budget.spend(slot)
             if refusal is not None:
@@ -135,7 +131,7 @@ class RayEnvManager(EnvManager):
                 report = self._answer(
                     slot, self._runners[slot].actor.reset.remote(), time.monotonic() + self.answer_timeout_s
                 )
-            except RunnerFailure as next_failure:
+            except WorkerFailure as next_failure:
                 failure = next_failure
                 continue
             self.replacements.append(

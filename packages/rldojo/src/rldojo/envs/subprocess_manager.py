@@ -18,7 +18,7 @@ from mlagents_envs.base_env import ActionTuple, BehaviorSpec
 
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.manager import EnvironmentStep, EnvManager
-from rldojo.envs.supervision import EnvWorkerFailed, RestartBudget, last_lines
+from rldojo.envs.supervision import EnvWorkerFailed, RestartBudget, WorkerFailure, last_lines
 from rldojo.envs.worker import CLOSE, PARAMETERS, RESET, STEP, WorkerReport, run_worker
 from rldojo.settings import EnvironmentSettings
 from rldojo.settings.environment_parameters import SamplerSettings
@@ -30,15 +30,6 @@ logger = logging.getLogger(__name__)
 # A worker's env gives up after timeout_wait on its own; its first answer may come this much later.
 ANSWER_GRACE_S = 15.0
 CLOSE_TIMEOUT_S = 10.0
-
-
-class WorkerFailure(Exception):
-    """One worker did not answer properly; ``cause`` says how."""
-
-    def __init__(self, worker_id: int, cause: str):
-        super().__init__(f"env worker {worker_id}: {cause}")
-        self.worker_id = worker_id
-        self.cause = cause
 
 
 @dataclass

@@ -9,13 +9,23 @@ from pathlib import Path
 from rldojo.errors import RldojoError
 from rldojo.settings import EnvironmentSettings
 
-__all__ = ["EnvWorkerFailed", "RestartBudget", "last_lines"]
+__all__ = ["EnvWorkerFailed", "RestartBudget", "WorkerFailure", "last_lines"]
 
 PLAYER_LOG_LINES = 5
 
 
 class EnvWorkerFailed(RldojoError):
     """An env worker failed more often than ``max_lifetime_restarts`` / ``restarts_rate_limit_*`` allow."""
+
+
+class WorkerFailure(Exception):
+    """An env worker (or a Ray env runner: ``kind``) did not answer properly; ``cause`` says how. Its
+    supervisor restarts it within the :class:`RestartBudget`."""
+
+    def __init__(self, worker_id: int, cause: str, kind: str = "env worker"):
+        super().__init__(f"{kind} {worker_id}: {cause}")
+        self.worker_id = worker_id
+        self.cause = cause
 
 
 class RestartBudget:
