@@ -19,8 +19,6 @@ CONFIG = Path(__file__).parents[2] / "configs" / "ppo.yaml"
 BEHAVIOR = "3DBall?team=0"
 HORIZON = 20
 
-pytestmark = pytest.mark.smoke
-
 
 @pytest.fixture
 def setup(tmp_path):

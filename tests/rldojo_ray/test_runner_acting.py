@@ -1,5 +1,6 @@
 """Runners that act themselves (``ray.acting: runner``) on a two-node Ray cluster started by the test (on
-loopback only): SAC takes their asynchronous stream and learns; PPO with policy lag 0 trains only on
+loopback only): SAC takes their asynchronous stream and learns; PPO with policy lag 1 trains on pieces at
+most one update old without waiting for fresh ones; PPO with policy lag 0 trains only on
 pieces of its current policy, reaches the reward of a local run of the same budget, and finishes after
 losing a node, reporting what it lost."""
 
@@ -26,6 +27,7 @@ PPO_BUDGET = {
     "behaviors.3DBall.hyperparameters.buffer_size": 3000,
 }
 KILL_AT = 12000
+LAGGED_STEPS = 9000
 RUNNERS = {"ray.num_runners": 2, "ray.acting": "runner"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster"), pytest.mark.timeout(1800)]
@@ -58,6 +60,17 @@ def test_runner_acting_sac_and_ppo_on_two_nodes(loopback, tmp_path, sim_build): 
         },
         {
             "config": str(CONFIG),
+            "overrides": {
+                **budget,
+                **RUNNERS,
+                "ray.policy_lag": 1,
+                "behaviors.3DBall.max_steps": LAGGED_STEPS,
+                "checkpoint_settings.run_id": "ppo-lag-1",
+            },
+            "kill_at": -1,
+        },
+        {
+            "config": str(CONFIG),
             "overrides": {**budget, **RUNNERS, "checkpoint_settings.run_id": "ppo"},
             "kill_at": KILL_AT,
         },
@@ -70,8 +83,9 @@ def test_runner_acting_sac_and_ppo_on_two_nodes(loopback, tmp_path, sim_build): 
         text=True,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    sac, ppo = json.loads(output.read_text())
+    sac, lagged, ppo = json.loads(output.read_text())
     print(f"sac {sac['rewards']} piece lags {sorted(set(sac['piece_lags']))}")
+    print(f"ppo, policy lag 1: piece lags {sorted(set(lagged['piece_lags']))}")
     print(
         f"local ppo {local.rewards}\nrunner ppo {ppo['rewards']}\nreplacements {ppo['ray']['replacements']}"
     )
@@ -80,6 +94,9 @@ def test_runner_acting_sac_and_ppo_on_two_nodes(loopback, tmp_path, sim_build): 
     sac_rewards = {int(step): reward for step, reward in sac["rewards"].items()}
     assert max(sac["piece_lags"]) >= 1, sac["piece_lags"]
     assert sac_rewards[max(sac_rewards)] >= 0.8, sac_rewards  # optimum 0.93, random below 0.5
+
+    # PPO, policy lag 1: the learner did not wait for fresh pieces, and trained on none older than 1 update
+    assert set(lagged["piece_lags"]) <= {0.0, 1.0} and 1.0 in lagged["piece_lags"], lagged["piece_lags"]
 
     # PPO, policy lag 0: every trained piece was acted by the policy it trained
     assert ppo["piece_lags"] and set(ppo["piece_lags"]) == {0.0}

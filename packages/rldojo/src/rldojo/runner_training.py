@@ -14,6 +14,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from mlagents_envs import timers
+
 from rldojo.envs import EnvironmentStep
 from rldojo.envs.runner_acting import ActingPolicy, RunnerActingManager, RunnerReport
 from rldojo.errors import ConfigError
@@ -51,15 +53,20 @@ class RunnerActingController(TrainerController):
         lag = self.options.ray.policy_lag
         synchronous = lag == 0 and any(isinstance(t, OnPolicyTrainer) for t in self.trainers.values())
         while True:
-            for report in self.runners.collect(wait_for_all=synchronous):
+            with timers.hierarchical_timer("collect"):
+                reports = self.runners.collect(wait_for_all=synchronous)
+            for report in reports:
                 self._take(report)
             if self.evaluator is not None:
-                self.evaluator.maybe_evaluate(self.trainers, self.self_play.state)
-            updated = [name for name, trainer in self.trainers.items() if self._advance(name, trainer)]
+                with timers.hierarchical_timer("evaluate"):
+                    self.evaluator.maybe_evaluate(self.trainers, self.self_play.state)
+            with timers.hierarchical_timer("trainer_advance"):
+                updated = [name for name, trainer in self.trainers.items() if self._advance(name, trainer)]
             for behavior_id in self.versions:
                 self.versions[behavior_id] += behavior_name_of(behavior_id) in updated
             if updated:
-                self._publish()
+                with timers.hierarchical_timer("publish"):
+                    self._publish()
             if self._finished() or stop:
                 return
             if self.parameters.curriculum_parameters:
