@@ -116,7 +116,9 @@ class Policy(Generic[NetworkT]):
         """Choose actions for all agents in ``decision_steps`` with one forward pass; with memory,
         ``memories`` [n, memory_size] are theirs (zeros, an episode's start, when None)."""
         masks = allowed_action_mask(decision_steps, self.branch_sizes)
-        observations, mask_tensor = self.to_tensors(decision_steps.obs), self.mask_tensor(masks)
+        observations = self.to_tensors(decision_steps.obs)
+        # without masks from the environment every action is allowed: the network skips masking
+        mask_tensor = None if decision_steps.action_mask is None else self.mask_tensor(masks)
         if not self.memory_size:
             sample = self.sample_actions(observations, mask_tensor, self.deterministic)
         else:

@@ -89,9 +89,9 @@ class ActionHead(nn.Module):
         logits = self.logits(hidden)
         if masks is not None:
             logits = logits.masked_fill(masks < 0.5, MASKED_LOGIT)
-        return [
-            torch.log_softmax(branch, dim=1) for branch in torch.split(logits, list(self.branch_sizes), dim=1)
-        ]
+        # one branch (most discrete envs) needs no split: every op saved is also a backward node saved
+        branches = [logits] if len(self.branch_sizes) == 1 else logits.split(self.branch_sizes, dim=1)
+        return [torch.log_softmax(branch, dim=1) for branch in branches]
 
     @staticmethod
     def _log_probs_and_entropy(
@@ -111,6 +111,8 @@ class ActionHead(nn.Module):
         for index, branch in enumerate(branches):
             log_probs.append(branch.gather(1, discrete[:, index : index + 1]))
             entropy_terms.append(-(branch.exp() * branch).sum(dim=1, keepdim=True))
+        if len(log_probs) == 1:  # the same values without a concatenation of one tensor
+            return log_probs[0], entropy_terms[0].squeeze(1)
         return torch.cat(log_probs, dim=1), torch.cat(entropy_terms, dim=1).sum(dim=1)
 
     def sample(

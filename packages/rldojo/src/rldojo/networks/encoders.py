@@ -98,7 +98,9 @@ class ObservationEncoder(nn.Module):
         self, observations: Sequence[torch.Tensor], extra: torch.Tensor | None = None
     ) -> torch.Tensor:
         encoded = [processor(obs) for processor, obs in zip(self.processors, observations, strict=True)]
-        return self.body(torch.cat(encoded if extra is None else [*encoded, extra], dim=1))
+        if extra is not None:
+            encoded.append(extra)
+        return self.body(encoded[0] if len(encoded) == 1 else torch.cat(encoded, dim=1))
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         for processor, obs in zip(self.processors, observations, strict=True):
