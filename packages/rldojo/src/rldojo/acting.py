@@ -51,7 +51,8 @@ def choose_actions(
     actions = {}
     start = 0
     for worker_id, steps in worker_steps:
-        worker_info = _action_rows(action_info, slice(start, start + len(steps)))
+        rows = slice(start, start + len(steps))
+        worker_info = action_info if len(worker_steps) == 1 else _action_rows(action_info, rows)
         start += len(steps)
         processor.add_actions(worker_info, worker_id)
         actions[worker_id] = worker_info.env_action

@@ -14,8 +14,9 @@ starts (or restarts) an episode, carried across trajectories of the same episode
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from mlagents_envs.base_env import DecisionSteps, TerminalSteps
@@ -26,6 +27,11 @@ from rldojo.stats import StatsAggregationMethod, StatsReporter
 from rldojo.trajectory import GroupSteps, Trajectory
 
 __all__ = ["AgentProcessor"]
+
+
+def _numbers(column: np.ndarray | Sequence[Any]) -> list[Any]:
+    """A per-agent column as Python numbers: one conversion per step, not one numpy scalar per agent."""
+    return list(np.asarray(column).tolist())
 
 
 @dataclass
@@ -161,46 +167,50 @@ class AgentProcessor:
     def add_steps(self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int) -> None:
         """Record what the environment reported: finished episodes first, then agents awaiting a decision."""
         groups = self._groups(decision_steps, terminal_steps, worker_id)
-        for row, agent_id in enumerate(terminal_steps.agent_id):
+        rewards, group_rewards = _numbers(terminal_steps.reward), _numbers(terminal_steps.group_reward)
+        for row, agent_id in enumerate(_numbers(terminal_steps.agent_id)):
             key = f"agent_{worker_id}-{agent_id}"
             agent = self._agents.pop(key, None)
             if agent is None or agent.pending_action is None:
                 continue
-            group = groups.get(agent.group_id) if agent.group_id else None
-            agent.complete_pending(
-                float(terminal_steps.reward[row]),
-                float(terminal_steps.group_reward[row]),
-                group.mates_of(key) if group else None,
-            )
+            group = self._complete(agent, key, groups, rewards[row], group_rewards[row])
             next_obs = [obs[row : row + 1] for obs in terminal_steps.obs]
             self._emit(
                 agent, key, next_obs, done=True, truncated=bool(terminal_steps.interrupted[row]), group=group
             )
             self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
 
-        for row, agent_id in enumerate(decision_steps.agent_id):
+        rewards, group_rewards = _numbers(decision_steps.reward), _numbers(decision_steps.group_reward)
+        group_ids = _numbers(decision_steps.group_id)
+        for row, agent_id in enumerate(_numbers(decision_steps.agent_id)):
             key = f"agent_{worker_id}-{agent_id}"
-            agent = self._agents.setdefault(key, _AgentSteps())
+            agent = self._agents.get(key)
+            if agent is None:
+                agent = self._agents[key] = _AgentSteps()
             obs_row = [obs[row] for obs in decision_steps.obs]
             if agent.pending_action is not None:
-                group = groups.get(agent.group_id) if agent.group_id else None
-                agent.complete_pending(
-                    float(decision_steps.reward[row]),
-                    float(decision_steps.group_reward[row]),
-                    group.mates_of(key) if group else None,
-                )
+                group = self._complete(agent, key, groups, rewards[row], group_rewards[row])
                 if len(agent.rewards) >= self.max_trajectory_length:
                     next_obs = [obs[None] for obs in obs_row]
                     self._emit(agent, key, next_obs, done=False, truncated=False, group=group)
             agent.pending_obs = obs_row
-            agent.group_id = int(decision_steps.group_id[row])
+            agent.group_id = group_ids[row]
+
+    @staticmethod
+    def _complete(
+        agent: _AgentSteps, key: str, groups: dict[int, _GroupStep], reward: float, group_reward: float
+    ) -> _GroupStep | None:
+        """Complete the pending decision of ``agent`` (``key``); returns its group on this step, if any."""
+        group = groups.get(agent.group_id) if agent.group_id else None
+        agent.complete_pending(reward, group_reward, group.mates_of(key) if group else None)
+        return group
 
     def _groups(
         self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int
     ) -> dict[int, _GroupStep]:
         """Group id -> the members that acted on the step now reported, before any of them is completed
         (nothing when the behavior has no groups)."""
-        if not (np.any(decision_steps.group_id) or np.any(terminal_steps.group_id)):  # may be lists
+        if not (any(decision_steps.group_id) or any(terminal_steps.group_id)):  # lists (or arrays)
             return {}
         prefix = f"agent_{worker_id}-"
         decision_rows = {f"{prefix}{agent_id}": row for row, agent_id in enumerate(decision_steps.agent_id)}
@@ -223,13 +233,13 @@ class AgentProcessor:
 
     def add_actions(self, action_info: ActionInfo, worker_id: int) -> None:
         """Remember which action each agent took on its pending decision (and its next memory)."""
-        for row, agent_id in enumerate(action_info.agent_ids):
+        for row, agent_id in enumerate(_numbers(action_info.agent_ids)):
             agent = self._agents[f"agent_{worker_id}-{agent_id}"]
             agent.pending_action = (action_info, row)
             if action_info.next_memories is not None:
                 agent.memory = action_info.next_memories[row]
         if len(action_info.entropy):
-            self.stats_reporter.add_stat("Policy/Entropy", float(np.mean(action_info.entropy)))
+            self.stats_reporter.add_stat("Policy/Entropy", float(action_info.entropy.mean()))
 
     def record_environment_stats(self, env_stats: EnvironmentStats) -> None:
         """Forward values the environment sent through the StatsSideChannel."""
