@@ -67,7 +67,9 @@ def _concatenate_padded(chunks: list[np.ndarray]) -> np.ndarray:
 class ReplayBuffer:
     """A ring of ``capacity`` transitions in preallocated numpy arrays; the oldest are overwritten first.
 
-    Columns are allocated on the first :meth:`add`, from the dtypes and shapes it receives.
+    Columns are allocated on the first :meth:`add`, from the dtypes and shapes it receives (float64 stored
+    as float32, what the networks take). Samples are torch tensors gathered straight from the arrays (torch
+    views of them, made once), with no copy beyond the sampled rows.
     """
 
     def __init__(self, capacity: int):
@@ -76,6 +78,7 @@ class ReplayBuffer:
 
     def _clear(self) -> None:
         self._arrays: dict[str, np.ndarray] = {}
+        self._tensors: dict[str, torch.Tensor] = {}
         self._next = 0
         self.num_experiences = 0
 
@@ -83,9 +86,10 @@ class ReplayBuffer:
         """Append rows (every column [n, ...]); keeps only the last ``capacity`` when n is larger."""
         if not self._arrays:
             self._arrays = {
-                key: np.zeros((self.capacity, *column.shape[1:]), dtype=column.dtype)
+                key: np.zeros((self.capacity, *column.shape[1:]), dtype=_stored_dtype(column.dtype))
                 for key, column in columns.items()
             }
+            self._tensors = {key: torch.from_numpy(array) for key, array in self._arrays.items()}
         if set(columns) != set(self._arrays):
             raise ValueError(f"expected columns {sorted(self._arrays)}, got {sorted(columns)}")
         rows = len(next(iter(columns.values())))
@@ -98,20 +102,20 @@ class ReplayBuffer:
         self._next = int((self._next + rows) % self.capacity)
         self.num_experiences = min(self.capacity, self.num_experiences + rows)
 
-    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> dict[str, np.ndarray]:
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """``batch_size`` transitions drawn uniformly with replacement."""
-        indices = torch.randint(self.num_experiences, (batch_size,), generator=generator).numpy()
-        return {key: array[indices] for key, array in self._arrays.items()}
+        indices = torch.randint(self.num_experiences, (batch_size,), generator=generator)
+        return {key: column[indices] for key, column in self._tensors.items()}
 
     def sample_sequences(
         self, count: int, sequence_length: int, generator: torch.Generator | None = None
-    ) -> dict[str, np.ndarray]:
+    ) -> dict[str, torch.Tensor]:
         """``count`` whole sequences drawn uniformly with replacement, as [count * sequence_length] rows
         sequence by sequence. The buffer must be filled in whole sequences (see :func:`padded_sequences`)
         and its capacity be a multiple of ``sequence_length``, so sequences never straddle two."""
         starts = torch.randint(self.num_experiences // sequence_length, (count, 1), generator=generator)
-        indices = (starts * sequence_length + torch.arange(sequence_length)).reshape(-1).numpy()
-        return {key: array[indices] for key, array in self._arrays.items()}
+        indices = (starts * sequence_length + torch.arange(sequence_length)).reshape(-1)
+        return {key: column[indices] for key, column in self._tensors.items()}
 
     def state_dict(self) -> dict[str, Any]:
         """The filled rows in insertion order, as tensors (loadable with ``weights_only=True``)."""
@@ -127,6 +131,10 @@ class ReplayBuffer:
         columns = {key: tensor.numpy() for key, tensor in state["columns"].items()}
         if columns and len(next(iter(columns.values()))):
             self.add(columns)
+
+
+def _stored_dtype(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float32) if dtype == np.float64 else dtype
 
 
 def as_tensors(arrays: Mapping[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from rldojo.buffer import ReplayBuffer, as_tensors, padded_sequences
+from rldojo.buffer import ReplayBuffer, padded_sequences
 from rldojo.settings import OffPolicyHyperparamSettings, TrainFrequencyUnit
 from rldojo.trainers.optimizer import PolicyT
 from rldojo.trainers.rl_trainer import RLTrainer
@@ -103,7 +103,7 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
             sample = self.replay_buffer.sample_sequences(sequences, self.sequence_length)
         else:
             sample = self.replay_buffer.sample(batch_size)
-        return as_tensors(sample, self.policy.device)
+        return {key: column.to(self.policy.device) for key, column in sample.items()}
 
     def _due_updates(self) -> int:
         """Without ``train_freq``: one per ``steps_per_update`` steps since ``buffer_init_steps``. With it:
