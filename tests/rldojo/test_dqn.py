@@ -202,3 +202,17 @@ def test_exploration_schedule_and_greedy_inference(tmp_path):
     constant._set_exploration()
     assert constant.policy.epsilon == 0.3
     assert make_trainer(tmp_path, training=False).policy.epsilon == 0.0
+
+
+def test_actions_are_uniformly_random_until_buffer_init_steps(tmp_path):
+    """SB3 acts at random before learning_starts; the epsilon schedule takes over from there."""
+    trainer = make_trainer(
+        tmp_path, buffer_init_steps=300, exploration_initial_eps=0.2, exploration_final_eps=0.2
+    )
+    assert trainer.policy.epsilon == 1.0
+    trainer._step = 299
+    trainer._set_exploration()
+    assert trainer.policy.epsilon == 1.0
+    trainer._step = 300
+    trainer._set_exploration()
+    assert trainer.policy.epsilon == pytest.approx(0.2)

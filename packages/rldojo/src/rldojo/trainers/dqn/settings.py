@@ -22,7 +22,8 @@ class DQNSettings(OffPolicyHyperparamSettings):
     builds_actor_critic: ClassVar[bool] = False
 
     exploration_schedule: ScheduleType = ScheduleType.LINEAR
-    """How epsilon goes from ``exploration_initial_eps`` to ``exploration_final_eps``."""
+    """How epsilon goes from ``exploration_initial_eps`` to ``exploration_final_eps``. Before
+    ``buffer_init_steps`` every action is uniformly random (SB3's ``learning_starts``), whatever epsilon."""
     exploration_initial_eps: YamlFloat = Field(0.1, ge=0.0, le=1.0)
     """Probability of a random (allowed) action at step 0."""
     exploration_final_eps: YamlFloat = Field(0.05, ge=0.0, le=1.0)

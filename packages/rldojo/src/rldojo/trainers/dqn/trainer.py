@@ -167,9 +167,15 @@ class DQNTrainer(OffPolicyTrainer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self._set_exploration()
 
     def _set_exploration(self) -> None:
-        """Epsilon of the current step while training; greedy actions otherwise (``--inference``)."""
+        """While training: uniformly random actions before ``buffer_init_steps`` (as SB3 acts before
+        ``learning_starts``), then the epsilon of the current step; greedy otherwise (``--inference``)."""
         assert self.policy is not None
-        epsilon = self.exploration(self._step) if self.is_training else 0.0
+        if not self.is_training:
+            epsilon = 0.0
+        elif self._step < self.hyperparameters.buffer_init_steps:
+            epsilon = 1.0
+        else:
+            epsilon = self.exploration(self._step)
         self.policy.epsilon = epsilon
         self.stats_reporter.add_stat("Policy/Exploration Epsilon", epsilon)
 
