@@ -87,6 +87,27 @@ def test_time_horizon_cuts_and_bootstraps_from_the_next_observation(processor, e
     assert not trajectory.done_reached and trajectory.agent_id == "agent_0-7"
 
 
+def test_rollout_cuts_every_agent_of_a_worker_together(emitted):
+    """SB3's rollouts: every 3 steps of the worker all trajectories end, whatever their length; together
+    they hold exactly agents x rollout_length rows."""
+    processor = AgentProcessor("Basic?team=0", StatsReporter("rollout-test"), 100, emitted.append, 3)
+    processor.add_steps(decisions([1, 2], [0.0, 0.0], [0, 0]), no_terminals(), 0)  # the reset: step 0
+    processor.add_actions(actions([1, 2], [0, 0]), 0)
+    processor.add_steps(decisions([1, 2], [1.0, 1.0], [1, 1]), no_terminals(), 0)
+    processor.add_actions(actions([1, 2], [0, 0]), 0)
+    # step 2: agent 1's episode ends and agent 3 starts in its place
+    processor.add_steps(decisions([2, 3], [2.0, 0.0], [1, 0]), terminals([1], [2.0], [1.0], [False]), 0)
+    assert [len(t) for t in emitted] == [2]
+    processor.add_actions(actions([2, 3], [0, 0]), 0)
+    processor.add_steps(decisions([2, 3], [3.0, 1.0], [1, 1]), no_terminals(), 0)  # step 3 ends the rollout
+    assert [(t.agent_id, len(t), t.done_reached) for t in emitted[1:]] == [
+        ("agent_0-2", 3, False),
+        ("agent_0-3", 1, False),
+    ]
+    assert sum(len(t) for t in emitted) == 2 * 3
+    np.testing.assert_array_equal(emitted[2].next_obs[0], [[1.0]])  # bootstraps from where it stands
+
+
 def test_episode_end_emits_done_trajectory_with_terminal_observation(processor, emitted):
     processor.add_steps(decisions([1, 2], [0.0, 5.0], [0, 0]), no_terminals(), 0)
     processor.add_actions(actions([1, 2], [0, 2], masks=[[1.0, 0.0, 1.0]] * 2), 0)

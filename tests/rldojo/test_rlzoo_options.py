@@ -275,6 +275,20 @@ def test_clip_obs_is_part_of_the_exported_model(tmp_path):
     assert not np.allclose(*actions[1.0e6])
 
 
+@pytest.mark.parametrize("trainer_type", ["ppo", "a2c"])
+@pytest.mark.parametrize(("rollout_cuts", "rows_to_update"), [(False, 17), (True, 16)])
+def test_rollout_cuts_update_on_exactly_buffer_size_rows(
+    tmp_path, trainer_type, rollout_cuts, rows_to_update
+):
+    """ML-Agents updates once the buffer holds more than buffer_size rows; with rollout_cuts, SB3's rule:
+    once it holds buffer_size rows (one rollout of n_envs x n_steps)."""
+    trainer = make_trainer(tmp_path, trainer_type, batch_size=16, buffer_size=16, rollout_cuts=rollout_cuts)
+    fill_update_buffer(trainer, np.ones(rows_to_update - 1))
+    assert not trainer._is_ready_update()
+    fill_update_buffer(trainer, np.ones(1))
+    assert trainer._is_ready_update()
+
+
 def test_every_new_option_survives_a_dump_and_reload(tmp_path):
     """A run's configuration.yaml holds every key with its value; it must load again as it was."""
     import yaml
@@ -289,7 +303,7 @@ def test_every_new_option_survives_a_dump_and_reload(tmp_path):
         "  Basic:\n    trainer_type: dqn\n    hyperparameters: {target_update_interval: 10, adam_eps: 1e-5}\n"
         "  Walker:\n    trainer_type: ppo\n    network_settings: {ortho_init: true, log_std_init: -0.5}\n"
         "    hyperparameters: {epsilon_final: 0, target_kl: 0.02, vf_coef: 1,\n"
-        "                      advantage_normalization: minibatch}\n"
+        "                      advantage_normalization: minibatch, rollout_cuts: true}\n"
     )
     options = load_run_options(config)
     dumped = tmp_path / "configuration.yaml"

@@ -157,16 +157,22 @@ class AgentProcessor:
         stats_reporter: StatsReporter,
         max_trajectory_length: int,
         on_trajectory: Callable[[Trajectory], None],
+        rollout_length: int | None = None,
     ):
         self.behavior_id = behavior_id
         self.stats_reporter = stats_reporter
         self.max_trajectory_length = max_trajectory_length
         self.on_trajectory = on_trajectory
+        self.rollout_length = rollout_length
+        """When set, every ``rollout_length`` steps of a worker all its agents' trajectories are cut
+        together (SB3's rollouts; see the ``rollout_cuts`` hyperparameter)."""
         self._agents: dict[str, _AgentSteps] = {}
+        self._worker_steps: dict[int, int] = {}  # steps reported per worker since its (re)start
 
     def add_steps(self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int) -> None:
         """Record what the environment reported: finished episodes first, then agents awaiting a decision."""
         groups = self._groups(decision_steps, terminal_steps, worker_id)
+        rollout_ends = self._count_step(worker_id)
         rewards, group_rewards = _numbers(terminal_steps.reward), _numbers(terminal_steps.group_reward)
         for row, agent_id in enumerate(_numbers(terminal_steps.agent_id)):
             key = f"agent_{worker_id}-{agent_id}"
@@ -190,7 +196,7 @@ class AgentProcessor:
             obs_row = [obs[row] for obs in decision_steps.obs]
             if agent.pending_action is not None:
                 group = self._complete(agent, key, groups, rewards[row], group_rewards[row])
-                if len(agent.rewards) >= self.max_trajectory_length:
+                if rollout_ends or len(agent.rewards) >= self.max_trajectory_length:
                     next_obs = [obs[None] for obs in obs_row]
                     self._emit(agent, key, next_obs, done=False, truncated=False, group=group)
             agent.pending_obs = obs_row
@@ -204,6 +210,13 @@ class AgentProcessor:
         group = groups.get(agent.group_id) if agent.group_id else None
         agent.complete_pending(reward, group_reward, group.mates_of(key) if group else None)
         return group
+
+    def _count_step(self, worker_id: int) -> bool:
+        """Count a step of worker ``worker_id`` (its first report, the reset, is step 0); whether it ends a
+        rollout."""
+        step = self._worker_steps.get(worker_id, -1) + 1
+        self._worker_steps[worker_id] = step
+        return self.rollout_length is not None and step > 0 and step % self.rollout_length == 0
 
     def _groups(
         self, decision_steps: DecisionSteps, terminal_steps: TerminalSteps, worker_id: int
@@ -304,3 +317,4 @@ class AgentProcessor:
         prefix = f"agent_{worker_id}-"
         for key in [key for key in self._agents if key.startswith(prefix)]:
             del self._agents[key]
+        self._worker_steps.pop(worker_id, None)

@@ -22,7 +22,7 @@ from rldojo.plugins import trainer_class
 from rldojo.run_directory import RunDirectory, latest_checkpoint_file
 from rldojo.saving import save_trainer
 from rldojo.self_play import SelfPlay
-from rldojo.settings import RunOptions
+from rldojo.settings import OnPolicyHyperparamSettings, RunOptions
 from rldojo.settings.run import behavior_name_of
 from rldojo.stats import StatsReporter
 from rldojo.trainers import RLTrainer
@@ -122,11 +122,15 @@ class TrainerController:
         trainer = self._trainer(behavior_id, spec)
         if trainer.trainer_settings.self_play is not None:
             self.self_play.add(behavior_id, trainer, spec, self._saved_self_play(name))
+        settings = trainer.trainer_settings
+        hp = settings.hyperparameters
+        rollout_cuts = isinstance(hp, OnPolicyHyperparamSettings) and hp.rollout_cuts
         processor = AgentProcessor(
             behavior_id,
             trainer.stats_reporter,
-            trainer.trainer_settings.time_horizon,
+            settings.time_horizon,
             trainer.trajectory_queue.append,
+            rollout_length=settings.time_horizon if rollout_cuts else None,
         )
         self.processors[behavior_id] = processor
         return processor

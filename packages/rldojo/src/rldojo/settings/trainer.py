@@ -177,6 +177,12 @@ class OnPolicyHyperparamSettings(CoreHyperparamSettings):
     """GAE lambda: how far advantages look ahead before trusting the critic (1.0: Monte Carlo returns)."""
     advantage_normalization: AdvantageNormalization = AdvantageNormalization.BUFFER
     """``buffer`` (ML-Agents), ``minibatch`` (SB3's ``normalize_advantage: true``) or ``none``."""
+    rollout_cuts: bool = False
+    """SB3's rollouts: every ``time_horizon`` steps of an env worker all its agents' trajectories are cut
+    together, and an update starts once the buffer holds ``buffer_size`` rows (RL Zoo's ``n_steps`` is
+    ``time_horizon``, ``n_envs * n_steps`` is ``buffer_size``: each update sees exactly one rollout). Off
+    (ML-Agents): an agent's trajectory is cut ``time_horizon`` steps after its own last cut, and an update
+    starts once the buffer holds more than ``buffer_size`` rows."""
 
 
 class TrainFrequencyUnit(str, Enum):

@@ -210,7 +210,8 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
 
 class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     """Base of on-policy trainers (PPO, A2C). Each trajectory gets value estimates and per-signal GAE and
-    joins :attr:`update_buffer`; once it holds more than ``buffer_size`` steps, ``num_epoch`` epochs of
+    joins :attr:`update_buffer`; once it holds more than ``buffer_size`` steps (with ``rollout_cuts``:
+    ``buffer_size`` steps), ``num_epoch`` epochs of
     ``batch_size`` minibatches (advantages normalised as ``advantage_normalization`` says) go to
     ``optimizer.update``, until the optimizer :meth:`~OnPolicyOptimizer.stops_epochs`.
 
@@ -293,8 +294,10 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         return values, bootstrap, starts
 
     def _is_ready_update(self) -> bool:
-        """More than ``buffer_size`` steps in the update buffer."""
-        return self.update_buffer.num_experiences > self.hyperparameters.buffer_size
+        """More than ``buffer_size`` steps in the update buffer (ML-Agents' rule); with ``rollout_cuts``, at
+        least ``buffer_size`` (SB3's)."""
+        size, buffer_size = self.update_buffer.num_experiences, self.hyperparameters.buffer_size
+        return size >= buffer_size if self.hyperparameters.rollout_cuts else size > buffer_size
 
     def _minibatches(self, batch: dict[str, torch.Tensor]) -> Iterator[dict[str, torch.Tensor]]:
         """``num_epoch`` shuffled passes over the update buffer's rows in ``batch``, ``batch_size`` rows at a
