@@ -6,8 +6,10 @@
 ``rldojo learn`` trains the config (ML-Agents' ``ppo/3DBall.yaml``, shortened to ``--max-steps``) on the
 launched build ``unity_builds/3DBall/3DBall.x86_64`` (12 agents, one env worker, CPU) under py-spy, which
 samples the trainer, its env worker process and the build (cProfile cannot follow the worker, a forkserver
-child). py-spy runs through ``uvx`` (uv on PATH fetches it on first use). Only samples of running threads
-count (py-spy's default), so the table is close to CPU time; its buckets, outermost match first:
+child). py-spy runs through ``uvx`` (uv on PATH fetches it on first use). Only samples of threads py-spy sees
+as running count (its default), so the table is close to CPU time, except that py-spy counts a thread in some
+waits as running (the trainer's wait for the env worker's answer, pipe writes, lock hand-offs between the
+gRPC server's threads): those buckets include waiting. The buckets, outermost match first:
 
 - trainer, training loop: the PPO update; trajectory processing (value estimates, GAE); summaries and
   checkpoints; acting (the policy's forward pass); the agent processor; receiving env steps (pipe and
@@ -53,7 +55,10 @@ TRAINER_LOOP = {
     ("rldojo/agent_processor.py", "AgentProcessor.add_steps"): "agent processor",
     ("rldojo/agent_processor.py", "AgentProcessor.add_actions"): "agent processor",
     ("rldojo/agent_processor.py", "AgentProcessor.memories"): "agent processor",
-    ("rldojo/envs/subprocess_manager.py", "SubprocessEnvManager.finish_step"): "receiving env steps",
+    (
+        "rldojo/envs/subprocess_manager.py",
+        "SubprocessEnvManager.finish_step",
+    ): "receiving env steps (and waiting)",
 }
 WORKER = {
     ("mlagents_envs/rpc_communicator.py", "RpcCommunicator.exchange"): "gRPC exchange",
@@ -70,7 +75,7 @@ ORDER = (
     "trainer: summaries and checkpoints",
     "trainer: acting (policy forward)",
     "trainer: agent processor",
-    "trainer: receiving env steps",
+    "trainer: receiving env steps (waiting included)",
     "trainer: rest of the loop",
     "trainer: start-up and end (main thread)",
     "trainer: torch import (background thread)",

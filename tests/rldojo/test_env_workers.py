@@ -51,6 +51,7 @@ def test_workers_are_seeded_by_index_and_receive_environment_parameters(tmp_path
                 assert not step.restarted
                 dropped += step.env_stats.get("3DBall/Ball Dropped", [])
         assert dropped  # the scene's StatsSideChannel values come back through the workers
+        assert set(manager.behavior_specs) == {BALL}  # sent with the first report only, and kept
     finally:
         manager.close()
 

@@ -39,6 +39,8 @@ class WorkerReport:
     steps: dict[str, tuple[DecisionSteps, TerminalSteps]]
     env_stats: EnvironmentStats
     behavior_specs: dict[str, BehaviorSpec]
+    """At least the specs of the behaviors the worker reports for the first time (a process worker sends each
+    spec once: they do not change, and pickling them every step was a fifth of a 3DBall report's cost)."""
 
 
 class NanObservationError(RuntimeError):
@@ -61,6 +63,7 @@ def _serve(
     parameters_channel: EnvironmentParametersChannel,
     connection: Connection,
 ) -> None:
+    specs_sent: set[str] = set()
     while True:
         command, payload = connection.recv()
         if command == CLOSE:
@@ -75,7 +78,12 @@ def _serve(
             env.step()
         else:
             env.reset()
-        connection.send(("steps", report_steps(env, stats_channel)))
+        report = report_steps(env, stats_channel)
+        report.behavior_specs = {
+            name: spec for name, spec in report.behavior_specs.items() if name not in specs_sent
+        }
+        specs_sent.update(report.behavior_specs)
+        connection.send(("steps", report))
 
 
 def run_worker(connection: Connection, launcher: EnvLauncher, worker_id: int) -> None:
