@@ -142,6 +142,16 @@ CASES: dict[str, Case] = {
     ),
     "odd memory_size": config(GOOD.replace("num_layers: 1", "num_layers: 1, memory: {memory_size: 7}")),
     "behavioral cloning demo missing": config(behavior("    behavioral_cloning: {demo_path: x.demo}\n")),
+    "curiosity with sb3_ppo": config(
+        behavior("    reward_signals: {extrinsic: {}, curiosity: {}}\n").replace(
+            "trainer_type: ppo", "trainer_type: sb3_ppo"
+        )
+    ),
+    "behavioral cloning with sb3_dqn": config(
+        behavior("    behavioral_cloning: {demo_path: x.demo}\n").replace(
+            "trainer_type: ppo", "trainer_type: sb3_dqn"
+        )
+    ),
     "unknown activation": config(GOOD.replace("num_layers: 1", "num_layers: 1, activation: sigmoid")),
     "unknown encoder": config(GOOD.replace("num_layers: 1", "num_layers: 1, vis_encode_type: vit")),
     "unknown schedule": config(hyper("batch_size: 16, buffer_size: 64, learning_rate_schedule: cosine")),

@@ -68,6 +68,7 @@ class SB3HyperparamSettings(HyperparamSettings):
     learning_rate_schedule: ScheduleType = ScheduleType.CONSTANT
     rldojo_keys: ClassVar[tuple[str, ...]] = ("learning_rate_schedule",)
     builds_actor_critic: ClassVar[bool] = False  # SB3 builds its policy (``policy_kwargs``)
+    extrinsic_reward_only: ClassVar[str | None] = "use ppo, a2c or sac, which take it"
 
     @model_validator(mode="before")
     @classmethod

@@ -135,6 +135,9 @@ class HyperparamSettings(SettingsModel):
     builds_actor_critic: ClassVar[bool] = True
     """Whether the trainer's networks are :class:`~rldojo.networks.Actor` and ``Critic`` (which take
     ``network_settings.ortho_init`` and ``log_std_init``)."""
+    extrinsic_reward_only: ClassVar[str | None] = None
+    """Set (to what to use instead) by trainer types that learn from the extrinsic reward alone: other
+    ``reward_signals`` and ``behavioral_cloning`` are then config errors."""
 
     @model_validator(mode="after")
     def _batch_fits_buffer(self) -> HyperparamSettings:
@@ -467,6 +470,20 @@ class TrainerSettings(SettingsModel):
                 "network_settings.{key} sets up the policy and critic of ppo and a2c; trainer_type {name} "
                 "does not use it, so remove it",
                 {"key": given[0], "name": self.trainer_type, "at": ("network_settings", given[0])},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _reward_signals_are_used(self) -> TrainerSettings:
+        instead = self.hyperparameters.extrinsic_reward_only
+        unused = [name for name in self.reward_signals if name != "extrinsic"]
+        at = ("reward_signals", unused[0]) if unused else ("behavioral_cloning",)
+        if instead is not None and (unused or self.behavioral_cloning is not None):
+            raise PydanticCustomError(
+                "reward_signal_unused",
+                "trainer_type {name} learns from the extrinsic reward alone and would ignore this; remove "
+                "it or {instead}",
+                {"name": self.trainer_type, "instead": instead, "at": at},
             )
         return self
 
