@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rldojo.cli import main, outcome
+from rldojo.cli import build_parser, main, outcome
 from rldojo.errors import ConfigError, RldojoError, TrainingInterrupted
 from rldojo.run_directory import EXISTING_RUN_MESSAGE
 
@@ -62,6 +63,10 @@ BAD_COMMAND_LINES = {
         ["--max-steps", "5"],
         "rldojo learn: error: unrecognized arguments: --max-steps 5 (see 'rldojo learn --help')",
     ),
+    "abbreviated flag": (
+        ["--num-env", "2"],
+        "rldojo learn: error: unrecognized arguments: --num-env 2 (see 'rldojo learn --help')",
+    ),
     "missing config": (["missing.yaml"], "rldojo: config file not found: missing.yaml"),
     "unknown key in the file": (
         ["bad.yaml"],
@@ -81,6 +86,24 @@ def test_bad_command_line_exits_2_with_one_line(case, config):
     assert result.stderr.splitlines()[0].startswith(message)
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (config.parent / "results").exists()
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every subcommand parser below it."""
+    below = [
+        child
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for child in action.choices.values()
+    ]
+    return [parser, *(nested for child in below for nested in all_parsers(child))]
+
+
+@pytest.mark.smoke
+def test_no_command_takes_an_abbreviated_flag():
+    parsers = all_parsers(build_parser())
+    assert len(parsers) > 8  # rldojo, its commands (plugins' too) and builds' and docker's actions
+    assert [parser.prog for parser in parsers if parser.allow_abbrev] == []
 
 
 @pytest.mark.smoke

@@ -15,7 +15,7 @@ import threading
 import traceback
 from collections.abc import Sequence
 from importlib import metadata
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rldojo import plugins as plugin_registry
 from rldojo.commands import builds, docker, evaluate, export, learn, plugins
@@ -53,7 +53,13 @@ class _VersionAction(argparse.Action):
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
-    """Reports a bad flag in one line (exit 2) instead of argparse's usage block."""
+    """Reports a bad flag in one line (exit 2) instead of argparse's usage block, and takes flags only as
+    spelled in full: a typo such as ``--res`` is an error, not ``--resume``. Every subcommand's parser
+    (plugins' included) is one of these."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
