@@ -14,23 +14,18 @@ network namespace with only ``lo`` up (needs root and ``unshare``). Goal: >= 1.8
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-import ray
 
 import rldojo_sim
 from rldojo.settings import load_run_options
 from rldojo.stats import StatsSummary, StatsWriter
 from rldojo.training import train_run
-from rldojo_ray.loopback import loopback_unavailable_reason, run_in_loopback_namespace, start_local_cluster
+from rldojo_ray.loopback import local_cluster, run_script_in_loopback_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "ppo.yaml"
-INSIDE = "RLDOJO_BENCH_RAY_INSIDE_NAMESPACE"
 
 
 class StepRate(StatsWriter):
@@ -72,47 +67,47 @@ def measure(
 
 
 def main(args: argparse.Namespace) -> None:
-    cluster = start_local_cluster(num_nodes=2, cpus_per_node=max(args.runners))
-    with tempfile.TemporaryDirectory() as folder:
-        build = rldojo_sim.build("3DBall", Path(folder) / "3DBall")
-        rows = []
-        for count in args.runners:
-            local = measure(
-                build,
-                Path(folder),
-                f"envs{count}",
-                args.steps,
-                args.step_delay_ms,
-                **{"env_settings.num_envs": count},
-            )
-            ray_rates = [
-                measure(
+    with local_cluster(num_nodes=2, cpus_per_node=max(args.runners)) as cluster:
+        with tempfile.TemporaryDirectory() as folder:
+            build = rldojo_sim.build("3DBall", Path(folder) / "3DBall")
+            rows = []
+            for count in args.runners:
+                local = measure(
                     build,
                     Path(folder),
-                    f"ray-{acting}{count}",
+                    f"envs{count}",
                     args.steps,
                     args.step_delay_ms,
-                    **{
-                        "ray.address": cluster.address,
-                        "ray.num_runners": count,
-                        "ray.num_cpus_per_runner": 1,
-                        "ray.acting": acting,
-                    },
+                    **{"env_settings.num_envs": count},
                 )
-                for acting in ("learner", "runner")
-            ]
-            rows.append((count, local, *ray_rates))
-    base_learner, base_runner = rows[0][2], rows[0][3]
-    print(f"\n3DBall build, --step-delay-ms {args.step_delay_ms}, inference, agent steps/s")
-    print("| envs / runners | --num-envs | --ray, learner acts | speed-up | --ray, runners act | speed-up |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for count, local, learner, runner in rows:
+                ray_rates = [
+                    measure(
+                        build,
+                        Path(folder),
+                        f"ray-{acting}{count}",
+                        args.steps,
+                        args.step_delay_ms,
+                        **{
+                            "ray.address": cluster.address,
+                            "ray.num_runners": count,
+                            "ray.num_cpus_per_runner": 1,
+                            "ray.acting": acting,
+                        },
+                    )
+                    for acting in ("learner", "runner")
+                ]
+                rows.append((count, local, *ray_rates))
+        base_learner, base_runner = rows[0][2], rows[0][3]
+        print(f"\n3DBall build, --step-delay-ms {args.step_delay_ms}, inference, agent steps/s")
         print(
-            f"| {count} | {local:.0f} | {learner:.0f} | {learner / base_learner:.2f}x "
-            f"| {runner:.0f} | {runner / base_runner:.2f}x |"
+            "| envs / runners | --num-envs | --ray, learner acts | speed-up | --ray, runners act | speed-up |"
         )
-    ray.shutdown()  # the runs left this driver connected; Cluster refuses to remove a connected head node
-    cluster.shutdown()
+        print("|---:|---:|---:|---:|---:|---:|")
+        for count, local, learner, runner in rows:
+            print(
+                f"| {count} | {local:.0f} | {learner:.0f} | {learner / base_learner:.2f}x "
+                f"| {runner:.0f} | {runner / base_runner:.2f}x |"
+            )
 
 
 if __name__ == "__main__":
@@ -123,13 +118,4 @@ if __name__ == "__main__":
     parser.add_argument("--step-delay-ms", type=float, default=20.0)
     parser.add_argument("--steps", type=int, default=12000, help="agent steps per measurement")
     arguments = parser.parse_args()
-    if os.environ.get(INSIDE):
-        main(arguments)
-    else:
-        reason = loopback_unavailable_reason()
-        if reason is not None:
-            sys.exit(f"bench_ray: {reason}")
-        inside = run_in_loopback_namespace(
-            [sys.executable, *sys.argv], timeout_s=24 * 3600, env_extra={INSIDE: "1"}
-        )
-        sys.exit(inside.returncode)
+    run_script_in_loopback_namespace(lambda: main(arguments), "bench_ray")

@@ -7,20 +7,23 @@ every node then runs on 127.0.0.1 and nothing is reachable from outside.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from rldojo_ray.cluster import RAY_ENVIRONMENT
 
 __all__ = [
     "CLUSTER_START_FAILED",
+    "local_cluster",
     "loopback_unavailable_reason",
     "run_in_loopback_namespace",
+    "run_script_in_loopback_namespace",
     "start_local_cluster",
 ]
 
@@ -28,6 +31,7 @@ CLUSTER_START_FAILED = 75
 """Exit status of a script whose cluster did not start (Ray gives a node 30 s to register, which a busy
 small machine can miss); :func:`run_in_loopback_namespace` runs such a script again."""
 START_ATTEMPTS = 3
+INSIDE = "RLDOJO_INSIDE_LOOPBACK_NAMESPACE"
 
 
 def _namespace_command(argv: Sequence[str]) -> list[str]:
@@ -64,6 +68,21 @@ def run_in_loopback_namespace(
     return finished
 
 
+def run_script_in_loopback_namespace(main: Callable[[], None], script: str) -> None:
+    """For scripts: ``main()`` when this process runs in the loopback-only namespace, else run this script
+    again (same arguments) inside a new one and exit with its status, or with why none can be made."""
+    if os.environ.get(INSIDE):
+        main()
+        return
+    reason = loopback_unavailable_reason()
+    if reason is not None:
+        sys.exit(f"{script}: {reason}")
+    inside = run_in_loopback_namespace(
+        [sys.executable, *sys.argv], timeout_s=24 * 3600, env_extra={INSIDE: "1"}
+    )
+    sys.exit(inside.returncode)
+
+
 def start_local_cluster(num_nodes: int, cpus_per_node: int) -> Any:
     """A ``ray.cluster_utils.Cluster`` of ``num_nodes`` nodes (the first is the head), no dashboard,
     connected to; call inside :func:`run_in_loopback_namespace`. A node that does not start ends the
@@ -85,3 +104,16 @@ def start_local_cluster(num_nodes: int, cpus_per_node: int) -> Any:
         sys.exit(CLUSTER_START_FAILED)
     ray.init(address=cluster.address, logging_level=logging.WARNING)
     return cluster
+
+
+@contextlib.contextmanager
+def local_cluster(num_nodes: int, cpus_per_node: int) -> Iterator[Any]:
+    """:func:`start_local_cluster`, disconnected and shut down at the end (for scripts)."""
+    cluster = start_local_cluster(num_nodes, cpus_per_node)
+    try:
+        yield cluster
+    finally:
+        import ray
+
+        ray.shutdown()  # Cluster refuses to remove a head node this driver is still connected to
+        cluster.shutdown()
