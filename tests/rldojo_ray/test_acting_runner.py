@@ -73,5 +73,7 @@ def test_a_runner_acts_with_its_own_seed(setup):
         report = runner.collect(acting(trainer, 0))
         runner.close()
         pieces[name] = np.concatenate([piece.trajectory.continuous_actions for piece in report.pieces])
+        # agents are named after their runner's worker id, apart from other runners' agents on the learner
+        assert all(piece.trajectory.agent_id.startswith(f"agent_{worker_id}-") for piece in report.pieces)
     np.testing.assert_array_equal(pieces["first"], pieces["again"])
     assert not np.array_equal(pieces["first"], pieces["other"])

@@ -26,15 +26,13 @@ from rldojo_ray.runner import EnvRunner
 
 __all__ = ["ActingEnvRunner"]
 
-WORKER = 0  # the runner's one env, as the agent processor names its agents
-
 
 class ActingEnvRunner(EnvRunner):
     """Env ``worker_id`` of ``launcher``, acting with the policies :meth:`collect` brings."""
 
     def __init__(self, launcher: EnvLauncher, worker_id: int):
         super().__init__(launcher, worker_id)
-        self.worker_id = worker_id
+        self.worker_id = worker_id  # also names its agents in trajectories, apart from other runners' agents
         seed = launcher.seed + worker_id
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)
@@ -67,10 +65,9 @@ class ActingEnvRunner(EnvRunner):
         for _ in range(max(policy.time_horizon for policy in self.policies.values())):
             for behavior_id, decision_steps in self.awaiting.items():
                 acting = self.policies[behavior_id]
-                actions = choose_actions(
-                    acting.policy, self._processor(behavior_id), [(WORKER, decision_steps)]
-                )
-                self.env.set_actions(behavior_id, actions[WORKER])
+                processor = self._processor(behavior_id)
+                actions = choose_actions(acting.policy, processor, [(self.worker_id, decision_steps)])
+                self.env.set_actions(behavior_id, actions[self.worker_id])
             self.env.step()
             self._record(report_steps(self.env, self.stats_channel))
         for behavior_id, processor in self.processors.items():
@@ -103,7 +100,7 @@ class ActingEnvRunner(EnvRunner):
         self.awaiting.clear()
         for behavior_id, (decision_steps, terminal_steps) in report.steps.items():
             processor = self._processor(behavior_id)
-            processor.add_steps(decision_steps, terminal_steps, WORKER)
+            processor.add_steps(decision_steps, terminal_steps, self.worker_id)
             if len(decision_steps) > 0:
                 self.awaiting[behavior_id] = decision_steps
         recorded = set()
