@@ -47,6 +47,8 @@ def test_acting_and_policy_lag_flags():
     args = parser.parse_args(["learn", str(CONFIG), "--ray", "--ray-acting", "runner", "--policy-lag", "2"])
     options = load_run_options(CONFIG, overrides_from(args))
     assert (options.ray.acting, options.ray.policy_lag) == ("runner", 2)
+    with pytest.raises(ConfigError, match=r"ray.acting: runner needs Ray: set ray.address too \(--ray"):
+        load_run_options(CONFIG, {"ray.acting": "runner"})
     assert (load_run_options(CONFIG).ray.acting, load_run_options(CONFIG).ray.policy_lag) == ("learner", 0)
 
 
@@ -60,6 +62,6 @@ def test_acting_and_policy_lag_flags():
 def test_runner_acting_refuses_what_it_cannot_serve_in_one_line(overrides, feature):
     message = f"ray.acting: runner does not serve {feature}.*use ray.acting: learner$"
     with pytest.raises(ConfigError, match=message) as raised:
-        load_run_options(CONFIG, {**overrides, "ray.acting": "runner"})
+        load_run_options(CONFIG, {**overrides, "ray.acting": "runner", "ray.address": "auto"})
     assert len(str(raised.value).splitlines()) == 1
     assert load_run_options(CONFIG, overrides).ray.acting == "learner"  # acting on the learner serves it

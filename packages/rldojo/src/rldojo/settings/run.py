@@ -196,6 +196,16 @@ class RaySettings(SettingsModel):
     """With ``acting: runner``: on-policy trainers drop pieces acted by a policy more than this many updates
     old (0: the learner waits for fresh pieces after each update); off-policy trainers take every piece."""
 
+    @model_validator(mode="after")
+    def _runners_need_ray(self) -> RaySettings:
+        if self.acting == "runner" and self.address is None:
+            raise PydanticCustomError(
+                "runner_acting_without_ray",
+                "runner needs Ray: set ray.address too (--ray [ADDRESS])",
+                {"at": ("acting",)},
+            )
+        return self
+
 
 def runner_acting_refusal(settings: TrainerSettings) -> str | None:
     """What of ``settings`` ``ray.acting: runner`` cannot serve yet (None: nothing); such runs act on the
