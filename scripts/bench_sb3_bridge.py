@@ -4,8 +4,11 @@ Plain SB3 drives rldojo-sim's 3DBall through rldojo_gym's vector env and SB3 ada
 agent, ``n_steps`` per slot); rldojo's sb3_ppo gets the same rollout size as rows over all agents
 (``n_steps * 12``, SB3 with ``n_envs=1``) and every other hyperparameter unchanged. For each seed both
 report the mean episode reward of the episodes that ended in each window of ``--window`` agent steps,
-and their agent-steps per second after the first window (environment + acting + training; the start-up
-of rldojo's env worker process and SB3's first rollout are left out of both).
+their agent-steps per second after the first window (environment + acting + training; the start-up
+of rldojo's env worker process and SB3's first rollout are left out of both), and the CPU time per 1000
+agent steps over the same span, summed over the process and every process below it (rldojo's env
+worker), which a loaded machine distorts far less than wall-clock speed. Both sides train with the
+same number of torch threads (rldojo's choice: half the cores).
 
     .venv/bin/python scripts/bench_sb3_bridge.py --seeds 1 2 3 --steps 24000
 """
@@ -13,6 +16,7 @@ of rldojo's env worker process and SB3's first rollout are left out of both).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -20,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import yaml
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
 from rldojo.settings import load_run_options
 from rldojo.stats import StatsSummary, StatsWriter
+from rldojo.torch_startup import torch_threads
 from rldojo.training import train_run
 from rldojo_gym.registration import make_scene_vector_env
 from rldojo_gym.sb3 import to_sb3_vec_env
@@ -44,15 +50,53 @@ PPO_ARGS: dict[str, Any] = {
 N_STEPS_PER_AGENT = 176  # 2112 rows per rollout, 33 minibatches of 64
 
 
+def process_tree_cpu() -> float:
+    """CPU seconds (user + system) of this process and every live process below it (Linux /proc)."""
+    ticks: dict[int, tuple[int, int]] = {}  # pid -> (parent pid, CPU ticks)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        ticks[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, total = {os.getpid()}, 0
+    for pid in sorted(ticks):  # children have larger pids than their parents unless pids wrapped
+        if pid in tree or ticks[pid][0] in tree:
+            tree.add(pid)
+            total += ticks[pid][1]
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class Speed:
+    """Agent steps per wall-clock second, and CPU seconds per 1000 agent steps, from a first mark."""
+
+    def __init__(self) -> None:
+        self.first: tuple[int, float, float] | None = None  # steps, wall time, CPU time
+
+    def mark(self, steps: int) -> None:
+        if self.first is None:
+            self.first = (steps, time.perf_counter(), process_tree_cpu())
+
+    def since_first(self, steps: int) -> tuple[float, float]:
+        assert self.first is not None
+        first_steps, first_time, first_cpu = self.first
+        done = steps - first_steps
+        return done / (time.perf_counter() - first_time), 1000 * (process_tree_cpu() - first_cpu) / done
+
+
 class WindowRewards(StatsWriter):
     """rldojo: the mean cumulative reward reported at each summary (one per window)."""
 
     def __init__(self) -> None:
         self.rewards: dict[int, float] = {}
-        self.times: dict[int, float] = {}
+        self.speed = Speed()
+        self.measured = (0.0, 0.0)  # taken at each summary, while the env worker still runs
 
     def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
-        self.times[step] = time.perf_counter()
+        if self.speed.first is None:
+            self.speed.mark(step)
+        else:
+            self.measured = self.speed.since_first(step)
         if "Environment/Cumulative Reward" in values:
             self.rewards[step] = values["Environment/Cumulative Reward"].mean
 
@@ -64,11 +108,11 @@ class EpisodeWindows(BaseCallback):
         super().__init__()
         self.window = window
         self.returns: dict[int, list[float]] = {}
-        self.first_window_end: tuple[int, float] | None = None
+        self.speed = Speed()
 
     def _on_step(self) -> bool:
-        if self.first_window_end is None and self.num_timesteps >= self.window:
-            self.first_window_end = (self.num_timesteps, time.perf_counter())
+        if self.num_timesteps >= self.window:
+            self.speed.mark(self.num_timesteps)
         end = (self.num_timesteps + self.window - 1) // self.window * self.window
         for info in self.locals["infos"]:
             if "episode" in info:
@@ -76,7 +120,11 @@ class EpisodeWindows(BaseCallback):
         return True
 
 
-def run_bridge(seed: int, steps: int, window: int, results: Path) -> tuple[dict[int, float], float]:
+Measured = tuple[dict[int, float], float, float]
+"""Mean episode reward by window end, agent steps/s and CPU seconds per 1000 agent steps."""
+
+
+def run_bridge(seed: int, steps: int, window: int, results: Path) -> Measured:
     config = {
         "behaviors": {
             "3DBall": {
@@ -100,21 +148,19 @@ def run_bridge(seed: int, steps: int, window: int, results: Path) -> tuple[dict[
     options = load_run_options(path, {})
     recorder = WindowRewards()
     train_run(options, [recorder])
-    first, last = min(recorder.times), max(recorder.times)
-    return recorder.rewards, (last - first) / (recorder.times[last] - recorder.times[first])
+    return recorder.rewards, *recorder.measured
 
 
-def run_plain(seed: int, steps: int, window: int) -> tuple[dict[int, float], float]:
+def run_plain(seed: int, steps: int, window: int) -> Measured:
     venv = to_sb3_vec_env(make_scene_vector_env("3DBall", seed=seed))
+    torch.set_num_threads(torch_threads())  # as rldojo's trainer has them
     model = PPO("MlpPolicy", venv, n_steps=N_STEPS_PER_AGENT, seed=seed, device="cpu", **PPO_ARGS)
     callback = EpisodeWindows(window)
     model.learn(steps, callback=callback)
-    elapsed = time.perf_counter()
+    speed = callback.speed.since_first(model.num_timesteps)
     venv.close()
-    assert callback.first_window_end is not None
-    first_steps, first_time = callback.first_window_end
     rewards = {end: float(np.mean(r)) for end, r in callback.returns.items() if end <= steps}
-    return rewards, (model.num_timesteps - first_steps) / (elapsed - first_time)
+    return rewards, *speed
 
 
 def summary(runs: list[dict[int, float]], step: int) -> str:
@@ -133,15 +179,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--window", type=int, default=6000)
     args = parser.parse_args()
-    bridge, plain, bridge_speed, plain_speed = [], [], [], []
+    bridge: list[Measured] = []
+    plain: list[Measured] = []
     with tempfile.TemporaryDirectory() as scratch:
-        for seed in args.seeds:
-            rewards, speed = run_bridge(seed, args.steps, args.window, Path(scratch))
-            bridge.append(rewards)
-            bridge_speed.append(speed)
-            rewards, speed = run_plain(seed, args.steps, args.window)
-            plain.append(rewards)
-            plain_speed.append(speed)
+        for seed in args.seeds:  # interleaved, so a change in the machine's load hits both sides
+            bridge.append(run_bridge(seed, args.steps, args.window, Path(scratch)))
+            plain.append(run_plain(seed, args.steps, args.window))
     print(
         f"3DBall, PPO n_steps {N_STEPS_PER_AGENT} x {AGENTS} agents, seeds {args.seeds}: mean episode reward"
     )
@@ -149,12 +192,15 @@ def main() -> None:
     print()
     print("| agent steps | rldojo sb3_ppo | plain SB3 PPO |")
     print("|---|---|---|")
+    rewards = ([run[0] for run in bridge], [run[0] for run in plain])
     for step in range(args.window, args.steps + 1, args.window):
-        print(f"| {step} | {summary(bridge, step)} | {summary(plain, step)} |")
-    print(
-        f"| agent steps/s after the first window | {statistics.mean(bridge_speed):.0f} "
-        f"| {statistics.mean(plain_speed):.0f} |"
-    )
+        print(f"| {step} | {summary(rewards[0], step)} | {summary(rewards[1], step)} |")
+    speeds = [statistics.mean(run[1] for run in runs) for runs in (bridge, plain)]
+    cpu = [statistics.mean(run[2] for run in runs) for runs in (bridge, plain)]
+    print(f"| agent steps/s after the first window | {speeds[0]:.0f} | {speeds[1]:.0f} |")
+    print(f"| CPU s per 1000 agent steps after the first window | {cpu[0]:.3f} | {cpu[1]:.3f} |")
+    ratios = ", ".join(f"{theirs[2] / ours[2]:.2f}" for ours, theirs in zip(bridge, plain, strict=True))
+    print(f"\nthe bridge's speed relative to plain SB3 (its CPU time / the bridge's), per seed: {ratios}")
 
 
 if __name__ == "__main__":
