@@ -82,3 +82,12 @@ def test_replay_buffer_state_loads_with_weights_only():
     assert restored.state_dict()["columns"]["id"].tolist() == [2, 3, 4, 5]
     restored.add(rows(6, 1))  # the ring continues where it was: 2 is the oldest
     assert restored.state_dict()["columns"]["id"].tolist() == [3, 4, 5, 6]
+
+
+def test_replay_buffer_samples_tensors_and_stores_float64_as_float32():
+    buffer = ReplayBuffer(8)
+    buffer.add({"id": np.arange(6), "reward": np.linspace(0.0, 1.0, 6)})  # float64 rewards
+    batch = buffer.sample(50, torch.Generator().manual_seed(0))
+    assert batch["reward"].dtype == torch.float32 and batch["id"].dtype == torch.int64
+    torch.testing.assert_close(batch["reward"], batch["id"].float() / 5)
+    assert buffer.state_dict()["columns"]["reward"].dtype == torch.float32
