@@ -7,10 +7,6 @@ import pytest
 import torch
 from mlagents_envs.base_env import (
     ActionSpec,
-    BehaviorSpec,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
 )
 
 from rldojo.errors import ConfigError
@@ -18,12 +14,11 @@ from rldojo.settings import ScheduleType, TrainerSettings, load_run_options
 from rldojo.trainers.a2c import A2CSettings, A2CTrainer
 from rldojo.trajectory import Trajectory
 
+from .specs import vector_spec
+
 pytestmark = pytest.mark.smoke
 
-SPEC = BehaviorSpec(
-    [ObservationSpec((4,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")],
-    ActionSpec(1, (3,)),
-)
+SPEC = vector_spec(4, ActionSpec(1, (3,)))
 
 
 def test_defaults_are_ml_agents_a2c_defaults():

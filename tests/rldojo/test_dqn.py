@@ -11,9 +11,6 @@ from mlagents_envs.base_env import (
     ActionSpec,
     BehaviorSpec,
     DecisionSteps,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
 )
 
 from rldojo.errors import ConfigError
@@ -22,15 +19,13 @@ from rldojo.trainers.dqn import DQNSettings, DQNTrainer
 from rldojo.trainers.dqn.trainer import td_targets
 from rldojo.trajectory import Trajectory
 
+from .specs import vector_spec
 from .trajectories import discrete_trajectory
 
 pytestmark = pytest.mark.smoke
 
 BRANCHES = (3, 4)
-SPEC = BehaviorSpec(
-    [ObservationSpec((5,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")],
-    ActionSpec.create_discrete(BRANCHES),
-)
+SPEC = vector_spec(5, ActionSpec.create_discrete(BRANCHES))
 
 
 def make_trainer(tmp_path, spec=SPEC, training=True, **hyperparameters) -> DQNTrainer:

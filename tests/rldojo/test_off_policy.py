@@ -7,10 +7,6 @@ import pytest
 import torch
 from mlagents_envs.base_env import (
     ActionSpec,
-    BehaviorSpec,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
 )
 
 from rldojo.checkpoint import save_trainer_checkpoint
@@ -20,12 +16,11 @@ from rldojo.settings import OffPolicyHyperparamSettings, TrainerSettings
 from rldojo.trainers import OffPolicyTrainer, Optimizer
 from rldojo.trajectory import Trajectory
 
+from .specs import vector_spec
+
 pytestmark = pytest.mark.smoke
 
-SPEC = BehaviorSpec(
-    [ObservationSpec((2,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")],
-    ActionSpec.create_discrete((2,)),
-)
+SPEC = vector_spec(2, ActionSpec.create_discrete((2,)))
 
 
 class ValueRegression(Optimizer):

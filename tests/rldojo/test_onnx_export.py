@@ -15,9 +15,7 @@ import yaml
 from mlagents_envs.base_env import (
     ActionSpec,
     BehaviorSpec,
-    DimensionProperty,
     ObservationSpec,
-    ObservationType,
 )
 from torch import nn
 
@@ -30,6 +28,7 @@ from rldojo.trainers.poca import POCASettings, POCATrainer
 from rldojo.trainers.sac.networks import SACActor
 from rldojo.value_based_policy import ValueBasedPolicy
 
+from .specs import observation
 from .training_runs import CONFIGS, train
 
 pytestmark = pytest.mark.smoke
@@ -53,8 +52,7 @@ MEMORY_NETWORK = NetworkSettings(
 
 
 def obs(*shape: int) -> ObservationSpec:
-    properties = (DimensionProperty.NONE,) * len(shape)
-    return ObservationSpec(shape, properties, ObservationType.DEFAULT, f"obs{len(shape)}")
+    return observation(*shape, name=f"obs{len(shape)}")
 
 
 BASIC = BehaviorSpec([obs(20)], ActionSpec.create_discrete((3,)))

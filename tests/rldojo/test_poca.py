@@ -8,21 +8,17 @@ import pytest
 import torch
 from mlagents_envs.base_env import (
     ActionSpec,
-    BehaviorSpec,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
 )
 
 from rldojo.settings import NetworkSettings, ScheduleType, TrainerSettings
 from rldojo.trainers.poca import GroupCritic, Groupmates, POCASettings, POCATrainer
 from rldojo.trajectory import GroupSteps, Trajectory
 
+from .specs import vector_spec
+
 pytestmark = pytest.mark.smoke
 
-SPEC = BehaviorSpec(
-    [ObservationSpec((4,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")], ActionSpec(1, (3,))
-)
+SPEC = vector_spec(4, ActionSpec(1, (3,)))
 GAMMA = 0.9
 
 

@@ -12,10 +12,6 @@ import torch
 import yaml
 from mlagents_envs.base_env import (
     ActionSpec,
-    BehaviorSpec,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
 )
 
 from rldojo.checkpoint import load_checkpoint, save_checkpoint
@@ -23,12 +19,10 @@ from rldojo.errors import ConfigError
 from rldojo.reward_signals import CuriosityRewardSignal, CuriositySettings, RNDRewardSignal, RNDSettings
 from rldojo.settings import NetworkSettings, run_options_from_dict
 
+from .specs import vector_spec
 from .training_runs import CONFIGS, train
 
-SPEC = BehaviorSpec(
-    [ObservationSpec((6,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")],
-    ActionSpec(1, (3,)),
-)
+SPEC = vector_spec(6, ActionSpec(1, (3,)))
 SMALL = NetworkSettings(hidden_units=32, num_layers=1)
 
 

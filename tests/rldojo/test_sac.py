@@ -12,9 +12,6 @@ from mlagents_envs.base_env import (
     ActionSpec,
     BehaviorSpec,
     DecisionSteps,
-    DimensionProperty,
-    ObservationSpec,
-    ObservationType,
 )
 
 from rldojo.buffer import as_tensors
@@ -22,9 +19,11 @@ from rldojo.errors import RldojoError
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.sac import SACSettings, SACTrainer
 
+from .specs import observation
+
 pytestmark = pytest.mark.smoke
 
-OBS = [ObservationSpec((4,), (DimensionProperty.NONE,), ObservationType.DEFAULT, "obs")]
+OBS = [observation(4)]
 SPECS = {
     "continuous": BehaviorSpec(OBS, ActionSpec.create_continuous(2)),
     "discrete": BehaviorSpec(OBS, ActionSpec.create_discrete((3, 2))),
