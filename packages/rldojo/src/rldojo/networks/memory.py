@@ -15,18 +15,32 @@ from torch import nn
 
 from rldojo.settings import NetworkSettings
 
-__all__ = ["LSTMMemory", "MemoryNetwork", "optional_memory"]
+__all__ = ["FORGET_BIAS", "LSTMMemory", "MemoryNetwork", "optional_memory"]
+
+FORGET_BIAS = 1.0
+"""Added to each forget-gate bias at initialisation (ML-Agents' and TensorFlow's ``forget_bias``): a fresh
+LSTM keeps most of its cell state from step to step, so a cue seen early still moves later outputs (with
+torch's default initialisation about half the cell state is forgotten at every step)."""
 
 
 class LSTMMemory(nn.Module):
     """Features [n * T, input_size] and initial memories [n, memory_size] -> outputs [n * T, memory_size / 2]
-    and the memories after the last step of each sequence."""
+    and the memories after the last step of each sequence. Initialised as ML-Agents does: Xavier-uniform
+    weights per gate, zero biases plus :data:`FORGET_BIAS` on the forget gate's."""
 
     def __init__(self, input_size: int, memory_size: int):
         super().__init__()
         self.memory_size = memory_size
         self.output_size = memory_size // 2
         self.lstm = nn.LSTM(input_size, self.output_size, batch_first=True)
+        for name, parameter in self.lstm.named_parameters():  # ML-Agents' initialisation
+            gates = parameter.data.chunk(4)  # input, forget, cell, output
+            if name.startswith("weight"):
+                for gate in gates:
+                    nn.init.xavier_uniform_(gate)
+            else:
+                parameter.data.zero_()
+                gates[1].add_(FORGET_BIAS)
 
     def forward(
         self, features: torch.Tensor, memories: torch.Tensor, sequence_length: int = 1
