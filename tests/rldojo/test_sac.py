@@ -3,6 +3,7 @@ targets, the soft-updated target network, and updates for continuous, discrete a
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -15,9 +16,11 @@ from mlagents_envs.base_env import (
 )
 
 from rldojo.buffer import as_tensors
+from rldojo.checkpoint import rng_state, save_trainer_checkpoint
 from rldojo.errors import RldojoError
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.sac import SACSettings, SACTrainer
+from rldojo.trajectory import Trajectory
 
 from .specs import observation
 
@@ -39,7 +42,7 @@ def test_defaults_are_ml_agents_sac_defaults():
     assert SACSettings(steps_per_update=10).reward_signal_steps_per_update == 10
 
 
-def make_trainer(tmp_path, spec: BehaviorSpec, **hyperparameters) -> SACTrainer:
+def make_trainer(tmp_path, spec: BehaviorSpec, resume: bool = False, **hyperparameters) -> SACTrainer:
     settings = TrainerSettings.model_validate(
         {
             "trainer_type": "sac",
@@ -48,7 +51,7 @@ def make_trainer(tmp_path, spec: BehaviorSpec, **hyperparameters) -> SACTrainer:
         },
         context={"trainer_settings": {"sac": SACSettings}},
     )
-    trainer = SACTrainer("Agent", 1, settings, True, False, 0, tmp_path / "Agent")
+    trainer = SACTrainer("Agent", 1, settings, True, resume, 0, tmp_path / "Agent")
     trainer.add_policy("Agent?team=0", trainer.create_policy("Agent?team=0", spec))
     return trainer
 
@@ -217,3 +220,42 @@ def test_a_checkpoint_whose_q_networks_do_not_fit_is_one_clear_error(tmp_path):
     state = {**state, "modules": {**state["modules"], "Optimizer:q_network": q_state}}
     with pytest.raises(RldojoError, match=r"^the checkpoint's 'Optimizer:q_network' of Agent does not fit"):
         make_trainer(tmp_path / "again", SPECS["continuous"]).load_state(state, full=False)
+
+
+def episode(length: int, first_obs: float) -> Trajectory:
+    """One whole episode of the continuous spec: observations ``first_obs``, ``first_obs + 1``, ..."""
+    obs = (first_obs + np.arange(length, dtype=np.float32))[:, None].repeat(4, axis=1)
+    return Trajectory(
+        obs=[obs],
+        next_obs=[obs[-1:] + 1.0],
+        continuous_actions=np.zeros((length, 2), np.float32),
+        discrete_actions=np.zeros((length, 0), np.int64),
+        log_probs=np.zeros((length, 2), np.float32),
+        action_masks=np.ones((length, 0), np.float32),
+        rewards=np.ones(length, np.float32),
+        done_reached=True,
+        truncated=False,
+        episode_return=float(length),
+        episode_length=length,
+        agent_id="agent_0-1",
+        behavior_id="Agent?team=0",
+    )
+
+
+def test_a_replay_buffer_saved_before_group_rewards_existed_resumes_with_zeros_there(tmp_path, caplog):
+    spec = SPECS["continuous"]
+    trainer = make_trainer(tmp_path, spec, save_replay_buffer=True, buffer_init_steps=100)
+    trainer.process_trajectory(episode(5, first_obs=0.0))
+    state = trainer.checkpoint_state()
+    del state["trainer_state"]["replay_buffer"]["columns"]["group_rewards"]  # the layout of older versions
+    save_trainer_checkpoint(
+        tmp_path / "Agent", "Agent", trainer.get_step, {**state, "rng": rng_state()}, 5, None
+    )
+
+    resumed = make_trainer(tmp_path, spec, resume=True, save_replay_buffer=True, buffer_init_steps=100)
+    with caplog.at_level(logging.WARNING):
+        resumed.process_trajectory(episode(3, first_obs=10.0))
+    assert "saved without the column(s) group_rewards; its 5 stored transitions get zeros" in caplog.text
+    columns = resumed.replay_buffer.state_dict()["columns"]
+    assert columns["obs_0"][:, 0].tolist() == [0, 1, 2, 3, 4, 10, 11, 12]  # nothing stored was lost
+    assert columns["group_rewards"].tolist() == [0.0] * 8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +22,8 @@ __all__ = [
     "observations",
     "padded_sequences",
 ]
+
+logger = logging.getLogger(__name__)
 
 SEQUENCE_MASK = "sequence_mask"
 """Column of sequence-padded buffers: 1 for real steps, 0 for the padding after a trajectory's last step."""
@@ -68,8 +71,9 @@ class ReplayBuffer:
     """A ring of ``capacity`` transitions in preallocated numpy arrays; the oldest are overwritten first.
 
     Columns are allocated on the first :meth:`add`, from the dtypes and shapes it receives (float64 stored
-    as float32, what the networks take). Samples are torch tensors gathered straight from the arrays (torch
-    views of them, made once), with no copy beyond the sampled rows.
+    as float32, what the networks take); columns that a buffer loaded from an older checkpoint lacks are
+    added (zeros for the stored rows) with a warning. Samples are torch tensors gathered straight from the
+    arrays (torch views of them, made once), with no copy beyond the sampled rows.
     """
 
     def __init__(self, capacity: int):
@@ -84,12 +88,8 @@ class ReplayBuffer:
 
     def add(self, columns: Mapping[str, np.ndarray]) -> None:
         """Append rows (every column [n, ...]); keeps only the last ``capacity`` when n is larger."""
-        if not self._arrays:
-            self._arrays = {
-                key: np.zeros((self.capacity, *column.shape[1:]), dtype=_stored_dtype(column.dtype))
-                for key, column in columns.items()
-            }
-            self._tensors = {key: torch.from_numpy(array) for key, array in self._arrays.items()}
+        if set(self._arrays) < set(columns):  # the first add, or a buffer saved by an older version
+            self._allocate(columns)
         if set(columns) != set(self._arrays):
             raise ValueError(f"expected columns {sorted(self._arrays)}, got {sorted(columns)}")
         rows = len(next(iter(columns.values())))
@@ -101,6 +101,22 @@ class ReplayBuffer:
             self._arrays[key][positions] = column
         self._next = int((self._next + rows) % self.capacity)
         self.num_experiences = min(self.capacity, self.num_experiences + rows)
+
+    def _allocate(self, columns: Mapping[str, np.ndarray]) -> None:
+        """Arrays for the ``columns`` not stored yet. A buffer that holds rows already (loaded from a
+        checkpoint of an older version, without ``group_rewards``) gets zeros there, with a warning."""
+        missing = sorted(set(columns) - set(self._arrays))
+        if self._arrays:
+            logger.warning(
+                "the replay buffer was saved without the column(s) %s; its %d stored transitions get zeros "
+                "there",
+                ", ".join(missing),
+                self.num_experiences,
+            )
+        for key in missing:
+            column = columns[key]
+            array = np.zeros((self.capacity, *column.shape[1:]), dtype=_stored_dtype(column.dtype))
+            self._arrays[key], self._tensors[key] = array, torch.from_numpy(array)
 
     def sample(self, batch_size: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """``batch_size`` transitions drawn uniformly with replacement."""
