@@ -11,13 +11,16 @@ import torch
 import yaml
 
 import rldojo_sim
+from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import load_checkpoint
 from rldojo.commands.evaluate import policy_act_function
 from rldojo.export.saved_policy import load_saved_policies
 from rldojo.self_play import LATEST, SnapshotWindow, elo_change, game_result, team_of
 from rldojo.settings import SelfPlaySettings
+from rldojo.stats import StatsReporter
 from rldojo_sim.play import game_results, random_actions
 
+from .test_agent_processor import actions, decisions, no_terminals, terminals
 from .training_runs import CONFIGS, train
 
 ELO = "Self-play/ELO"
@@ -174,3 +177,36 @@ def test_self_play_on_tennis_raises_elo_and_beats_random_play(tmp_path):
     wins, draws, losses = game_results(env, players, "Tennis?team=0", 100)
     env.close()
     assert wins > 65, (wins, draws, losses)
+
+
+def test_a_ghosts_actions_and_episodes_feed_no_policy_or_episode_stats():
+    """Agents of a team that plays a ghost share the learner's stats reporter; only the learner's own play
+    reaches Policy/Entropy and Environment/Episode Length."""
+    learning = {"team": 0}
+    reporter = StatsReporter("ghost-stats")
+    processors = {
+        team: AgentProcessor(
+            f"B?team={team}",
+            reporter,
+            100,
+            lambda _: None,
+            reports_policy=lambda t=team: t == learning["team"],
+        )
+        for team in (0, 1)
+    }
+    for team, processor in processors.items():  # one step, one action, then the episode ends
+        processor.add_steps(decisions([1], [0.0], [0.0]), no_terminals(), worker_id=0)
+        info = actions([1], [0])
+        info.entropy = np.full(1, 0.5 + team, np.float32)  # the ghost's entropy would show as 1.5
+        processor.add_actions(info, worker_id=0)
+        processor.add_steps(decisions([], [], []), terminals([1], [0.0], [1.0], [False]), worker_id=0)
+    entropy, length = (
+        reporter.get_stats_summaries("Policy/Entropy"),
+        reporter.get_stats_summaries("Environment/Episode Length"),
+    )
+    assert (entropy.num, entropy.mean, length.num) == (1, 0.5, 1)
+
+    learning["team"] = 1  # the teams swap: now team 1's play is the learner's
+    processors[1].add_steps(decisions([2], [0.0], [0.0]), no_terminals(), worker_id=0)
+    processors[1].add_actions(actions([2], [0]), worker_id=0)
+    assert reporter.get_stats_summaries("Policy/Entropy").num == 2

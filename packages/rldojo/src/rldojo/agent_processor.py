@@ -158,7 +158,11 @@ class AgentProcessor:
         max_trajectory_length: int,
         on_trajectory: Callable[[Trajectory], None],
         rollout_length: int | None = None,
+        reports_policy: Callable[[], bool] = lambda: True,
     ):
+        """``reports_policy`` says whether the agents now act with the trainer's policy: when not (a
+        self-play ghost acts), their actions and episodes feed no ``Policy/Entropy`` or episode-length
+        stats."""
         self.behavior_id = behavior_id
         self.stats_reporter = stats_reporter
         self.max_trajectory_length = max_trajectory_length
@@ -166,6 +170,7 @@ class AgentProcessor:
         self.rollout_length = rollout_length
         """When set, every ``rollout_length`` steps of a worker all its agents' trajectories are cut
         together (SB3's rollouts; see the ``rollout_cuts`` hyperparameter)."""
+        self.reports_policy = reports_policy
         self._agents: dict[str, _AgentSteps] = {}
         self._worker_steps: dict[int, int] = {}  # steps reported per worker since its (re)start
 
@@ -184,7 +189,8 @@ class AgentProcessor:
             self._emit(
                 agent, key, next_obs, done=True, truncated=bool(terminal_steps.interrupted[row]), group=group
             )
-            self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
+            if self.reports_policy():
+                self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
 
         rewards, group_rewards = _numbers(decision_steps.reward), _numbers(decision_steps.group_reward)
         group_ids = _numbers(decision_steps.group_id)
@@ -251,7 +257,7 @@ class AgentProcessor:
             agent.pending_action = (action_info, row)
             if action_info.next_memories is not None:
                 agent.memory = action_info.next_memories[row]
-        if len(action_info.entropy):
+        if len(action_info.entropy) and self.reports_policy():
             self.stats_reporter.add_stat("Policy/Entropy", float(action_info.entropy.mean()))
 
     def record_environment_stats(self, env_stats: EnvironmentStats) -> None:

@@ -137,7 +137,8 @@ class SnapshotWindow:
 class SelfPlay:
     """The self-play of one run: which team learns, each behavior's snapshot window and the ghosts' policies.
 
-    The controller asks it which policy acts for a behavior id (:meth:`policy`), whether a trajectory trains
+    The controller asks it which policy acts for a behavior id (:meth:`policy`, :meth:`learns`), whether a
+    trajectory trains
     (:meth:`trains_on`), tells it how games ended (:meth:`record_games`) and lets it save, swap and change
     teams after each trainer advanced (:meth:`advance`). Behaviors without ``self_play`` pass through.
     """
@@ -189,10 +190,14 @@ class SelfPlay:
         name = behavior_name_of(behavior_id)
         return name if name in self.windows else None
 
+    def learns(self, behavior_id: str) -> bool:
+        """Whether ``behavior_id``'s agents act with their trainer's policy now (not with a ghost)."""
+        return behavior_id not in self.ghosts or team_of(behavior_id) == self.learning_team
+
     def policy(self, behavior_id: str, trainer: RLTrainer[Any, Any]) -> Policy[Any]:
         """The policy ``behavior_id``'s agents act with: ``trainer``'s own while their team learns, else
         the ghost."""
-        if behavior_id in self.ghosts and team_of(behavior_id) != self.learning_team:
+        if not self.learns(behavior_id):
             return self.ghosts[behavior_id]
         policy: Policy[Any] = trainer.get_policy(behavior_id)
         return policy

@@ -131,6 +131,7 @@ class TrainerController:
             settings.time_horizon,
             trainer.trajectory_queue.append,
             rollout_length=settings.time_horizon if rollout_cuts else None,
+            reports_policy=lambda: self.self_play.learns(behavior_id),  # ghosts' play is not the learner's
         )
         self.processors[behavior_id] = processor
         return processor
