@@ -129,15 +129,21 @@ def test_graph_interface_matches_the_mlagents_model(reference, spec, network_cla
 @pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
 def test_poca_policy_matches_the_mlagents_poca_model(tmp_path):
     """GridWorldColab.onnx is ML-Agents' POCA model; a POCA trainer's policy exports the same interface."""
+    network = poca_policy_network(GRID_WORLD, NETWORK, tmp_path)
+    path = export_onnx(network, GRID_WORLD, tmp_path / "GridWorld.onnx")
+    assert_interface_matches(path, "GridWorldColab.onnx")
+
+
+def poca_policy_network(spec: BehaviorSpec, network: NetworkSettings, tmp_path: Path) -> nn.Module:
+    """The policy network a POCA trainer (with its group critic) exports."""
     settings = TrainerSettings.model_validate(
-        {"trainer_type": "poca", "network_settings": NETWORK.model_dump()},
+        {"trainer_type": "poca", "network_settings": network.model_dump()},
         context={"trainer_settings": {"poca": POCASettings}},
     )
-    trainer = POCATrainer("GridWorld", 1, settings, True, False, 0, tmp_path / "GridWorld")
-    trainer.add_policy("GridWorld?team=0", trainer.create_policy("GridWorld?team=0", GRID_WORLD))
+    trainer = POCATrainer("Group", 1, settings, True, False, 0, tmp_path / "Group")
+    trainer.add_policy("Group?team=0", trainer.create_policy("Group?team=0", spec))
     assert trainer.policy is not None
-    path = export_onnx(trainer.policy.export_network(), GRID_WORLD, tmp_path / "GridWorld.onnx")
-    assert_interface_matches(path, "GridWorldColab.onnx")
+    return trainer.policy.export_network()
 
 
 @pytest.mark.slow
@@ -184,10 +190,13 @@ def assert_interface_matches(ours_path: Path, reference: str) -> None:
 
 
 @pytest.mark.skipif(not REFERENCE_MODELS.is_dir(), reason=f"ML-Agents' models are not in {REFERENCE_MODELS}")
-@pytest.mark.parametrize("network_class", [Actor, SACActor])
+@pytest.mark.parametrize("network_class", [Actor, SACActor, POCATrainer])
 def test_memory_interface_matches_mlagents_hallway_model(network_class, tmp_path):
     torch.manual_seed(0)
-    network = network_class(HALLWAY.observation_specs, MEMORY_NETWORK, HALLWAY.action_spec)
+    if network_class is POCATrainer:  # POCA's policy with memory, built by the trainer
+        network = poca_policy_network(HALLWAY, MEMORY_NETWORK, tmp_path)
+    else:
+        network = network_class(HALLWAY.observation_specs, MEMORY_NETWORK, HALLWAY.action_spec)
     path = export_onnx(network, HALLWAY, tmp_path / "model.onnx")
     ours, theirs = onnx.load(path), onnx.load(REFERENCE_MODELS / "Hallway.onnx")
     mine, reference = signature(ours, left_out=()), signature(theirs, left_out=())

@@ -10,6 +10,7 @@ from mlagents_envs.base_env import (
     ActionSpec,
 )
 
+from rldojo.checkpoint import rng_state
 from rldojo.settings import NetworkSettings, ScheduleType, TrainerSettings
 from rldojo.trainers.poca import GroupCritic, Groupmates, POCASettings, POCATrainer
 from rldojo.trajectory import GroupSteps, Trajectory
@@ -143,4 +144,25 @@ def test_update_reports_ml_agents_stats_and_checkpoints_restore_the_critic(tmp_p
             restored.optimizer.critic.state_dict().values(),
             strict=True,
         )
+    )
+
+
+def test_adam_is_saved_under_mlagents_poca_name_and_older_checkpoints_still_resume(tmp_path):
+    trainer = make_trainer(tmp_path, batch_size=4, buffer_size=8)
+    for index in range(10):
+        trainer.trajectory_queue.append(one_step(str(index), 1.0, [2.0], next_mate_obs=[], all_done=True))
+    trainer.advance()  # the Adam has moments to restore
+    state = {**trainer.checkpoint_state(), "step": 10, "rng": rng_state()}
+    assert set(state["modules"]) == {"Policy", "Optimizer:adam", "Optimizer:critic"}  # as ML-Agents' POCA
+
+    # checkpoints written before the rename kept the Adam under PPO's name
+    modules = dict(state["modules"])
+    older = {**state, "modules": modules | {"Optimizer:value_optimizer": modules.pop("Optimizer:adam")}}
+    assert "Optimizer:adam" not in older["modules"]
+    restored = make_trainer(tmp_path / "restored", batch_size=4, buffer_size=8)
+    restored.load_state(older, full=True)
+    saved_moments = state["modules"]["Optimizer:adam"]["state"]
+    restored_moments = restored.optimizer.optimizer.state_dict()["state"]
+    assert saved_moments and all(
+        torch.equal(saved_moments[key]["exp_avg"], restored_moments[key]["exp_avg"]) for key in saved_moments
     )

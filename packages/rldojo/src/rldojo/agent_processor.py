@@ -9,7 +9,8 @@ the groupmates that acted on the same step (their observations and actions), for
 (POCA); a trajectory that ends says whether the rest of the group is still playing.
 
 For a policy with memory it also keeps each agent's memory from decision to decision: zeros when the agent
-starts (or restarts) an episode, carried across trajectories of the same episode.
+starts (or restarts) an episode, carried across trajectories of the same episode. An agent that joins or
+leaves a group mid-episode ends its trajectory there (not its episode) and starts with zero memory.
 """
 
 from __future__ import annotations
@@ -200,13 +201,17 @@ class AgentProcessor:
             if agent is None:
                 agent = self._agents[key] = _AgentSteps()
             obs_row = [obs[row] for obs in decision_steps.obs]
+            group_id = group_ids[row]
             if agent.pending_action is not None:
                 group = self._complete(agent, key, groups, rewards[row], group_rewards[row])
-                if rollout_ends or len(agent.rewards) >= self.max_trajectory_length:
+                changes_group = group_id != agent.group_id
+                if rollout_ends or changes_group or len(agent.rewards) >= self.max_trajectory_length:
                     next_obs = [obs[None] for obs in obs_row]
                     self._emit(agent, key, next_obs, done=False, truncated=False, group=group)
+                if changes_group:
+                    agent.memory = None
             agent.pending_obs = obs_row
-            agent.group_id = group_ids[row]
+            agent.group_id = group_id
 
     @staticmethod
     def _complete(

@@ -25,7 +25,7 @@ TRAINER_TYPE_PREFIXES = {"sb3_": "rldojo-sb3"}
 PLANNED_REWARD_SIGNALS: tuple[str, ...] = ()
 """ML-Agents reward signals that rldojo means to ship but which are not installed yet."""
 
-MEMORYLESS_TRAINER_TYPES = ("dqn", "poca", "sb3_")
+MEMORYLESS_TRAINER_TYPES = ("dqn", "sb3_")
 """Trainer types (``sb3_``: a prefix) that do not train an LSTM memory (``network_settings.memory``) yet."""
 
 
@@ -491,7 +491,7 @@ class TrainerSettings(SettingsModel):
     def _memory_is_built(self) -> TrainerSettings:
         memory, trainer_type = self.network_settings.memory, self.trainer_type
         if memory is not None and trainer_type.startswith(MEMORYLESS_TRAINER_TYPES):
-            feature = f"memory with trainer_type {trainer_type} (use ppo, a2c or sac)"
+            feature = f"memory with trainer_type {trainer_type} (use ppo, a2c, sac or poca)"
             raise not_supported_error(feature, "network_settings", "memory")
         return self
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "OnPolicyTrainer",
     "discounted_cumsum",
     "gae",
+    "in_sequences",
     "normalized",
 ]
 
@@ -58,6 +59,29 @@ def normalized(advantages: torch.Tensor, sequence_mask: torch.Tensor | None = No
     of sequences, where ``sequence_mask`` is 0, is left out)."""
     real = advantages if sequence_mask is None else advantages[sequence_mask > 0]
     return (advantages - real.mean()) / (real.std() + 1e-10)
+
+
+Estimate = Callable[[slice, torch.Tensor], tuple[dict[str, torch.Tensor], torch.Tensor | None]]
+"""Estimates per name of some rows of a trajectory from the memory before them, and the memory after."""
+
+
+def in_sequences(
+    estimate: Estimate, steps: int, sequence_length: int, memory: torch.Tensor
+) -> tuple[dict[str, np.ndarray], np.ndarray, torch.Tensor]:
+    """``estimate`` over ``steps`` rows, sequence by sequence of ``sequence_length`` (the last may be
+    shorter), each from the memory the one before left: the estimates [steps] per name, the memory at each
+    sequence's start [sequences, memory_size] and the memory after the last row."""
+    chunks: dict[str, list[torch.Tensor]] = {}
+    starts = []
+    for start in range(0, steps, sequence_length):
+        starts.append(memory)
+        values, next_memory = estimate(slice(start, start + sequence_length), memory)
+        assert next_memory is not None, "estimates in sequences come from a network with memory"
+        memory = next_memory
+        for name, value in values.items():
+            chunks.setdefault(name, []).append(value)
+    estimates = {name: torch.cat(parts).cpu().numpy() for name, parts in chunks.items()}
+    return estimates, torch.cat(starts).cpu().numpy(), memory
 
 
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
@@ -132,23 +156,16 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         """With memory: :meth:`value_estimates` from the critic's ``memory`` [1, memory_size] before the first
         step, run sequence by sequence; also the critic's memory at the start of each sequence
         [sequences, memory_size] and after the last step."""
-        chunks: dict[str, list[torch.Tensor]] = {name: [] for name in self.critic.stream_names}
-        starts = []
-        for start in range(0, len(obs[0]), self.sequence_length):
-            starts.append(memory)
-            chunk = [o[start : start + self.sequence_length] for o in obs]
-            values, next_memory = self.critic.values_and_memories(chunk, memory, len(chunk[0]))
-            assert next_memory is not None
-            memory = next_memory
-            for name, value in values.items():
-                chunks[name].append(value)
-        after, _ = self.critic.values_and_memories(next_obs, memory)
-        return (
-            {name: torch.cat(parts).cpu().numpy() for name, parts in chunks.items()},
-            self._bootstrap(after, terminated),
-            torch.cat(starts).cpu().numpy(),
+        values, starts, memory = in_sequences(
+            lambda rows, start: self.critic.values_and_memories(
+                [o[rows] for o in obs], start, len(obs[0][rows])
+            ),
+            len(obs[0]),
+            self.sequence_length,
             memory,
         )
+        after, _ = self.critic.values_and_memories(next_obs, memory)
+        return values, self._bootstrap(after, terminated), starts, memory
 
     def critic_values(
         self, obs: list[torch.Tensor], batch: dict[str, torch.Tensor]
@@ -282,16 +299,27 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     ) -> tuple[dict[str, np.ndarray], dict[str, float], np.ndarray]:
         """Value estimates with the critic's memory carried over from the episode's previous trajectory
         (zeros when this one starts the episode)."""
-        assert self.policy is not None
-        memory = self._critic_memories.pop(trajectory.agent_id, None)
-        if memory is None or trajectory.episode_length == len(trajectory):
-            memory = torch.zeros(1, self.optimizer.critic.memory_size, device=self.policy.device)
+        memory = self._carried_memory(self._critic_memories, trajectory)
         values, bootstrap, starts, after = self.optimizer.sequence_value_estimates(
             obs, next_obs, trajectory.terminated, memory
         )
-        if not trajectory.done_reached:
-            self._critic_memories[trajectory.agent_id] = after
+        self._carry_memory(self._critic_memories, trajectory, after)
         return values, bootstrap, starts
+
+    def _carried_memory(self, memories: dict[str, torch.Tensor], trajectory: Trajectory) -> torch.Tensor:
+        """[1, memory_size]: the critic memory ``memories`` kept for the agent after its episode's previous
+        trajectory, or zeros when ``trajectory`` starts the episode."""
+        assert self.policy is not None
+        memory = memories.pop(trajectory.agent_id, None)
+        if memory is None or trajectory.episode_length == len(trajectory):
+            memory = torch.zeros(1, self.optimizer.critic.memory_size, device=self.policy.device)
+        return memory
+
+    @staticmethod
+    def _carry_memory(memories: dict[str, torch.Tensor], trajectory: Trajectory, after: torch.Tensor) -> None:
+        """Keep ``after`` for the agent's next trajectory if its episode goes on."""
+        if not trajectory.done_reached:
+            memories[trajectory.agent_id] = after
 
     def _is_ready_update(self) -> bool:
         """More than ``buffer_size`` steps in the update buffer (ML-Agents' rule); with ``rollout_cuts``, at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import torch
 from torch import nn
@@ -83,3 +83,6 @@ class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
         """What a checkpoint stores besides the policy, by ML-Agents' names (``Optimizer:critic``, ...)."""
         return {}
+
+    former_module_names: ClassVar[dict[str, str]] = {}
+    """Module name -> the name checkpoints of older versions stored it under (still loaded)."""

@@ -286,15 +286,17 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
 
     def load_state(self, state: dict[str, Any], full: bool) -> None:
         """Load a checkpoint: networks only (``--initialize-from``) or everything (``--resume``)."""
+        saved, former_names = state["modules"], self._optimizer().former_module_names
         for name, module in self.get_modules().items():
-            if name not in state["modules"]:
+            key = name if name in saved else former_names.get(name, name)
+            if key not in saved:
                 raise RldojoError(
                     f"the checkpoint of {self.behavior_name} has no '{name}' "
-                    f"(it has {sorted(state['modules'])}); was it written by another trainer type?"
+                    f"(it has {sorted(saved)}); was it written by another trainer type?"
                 )
             if full or isinstance(module, nn.Module):
                 try:
-                    module.load_state_dict(state["modules"][name])
+                    module.load_state_dict(saved[key])
                 except (RuntimeError, ValueError) as error:
                     raise RldojoError(
                         f"the checkpoint's '{name}' of {self.behavior_name} does not fit this network: it "

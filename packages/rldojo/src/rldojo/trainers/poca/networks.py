@@ -4,7 +4,9 @@ Each member is an entity: its observations through the critic's encoder (and, fo
 baseline, the groupmates' actions too), one residual self-attention layer over the entities with absent
 members masked out, a mean over the present ones, then the value heads. ``value`` sees every member's
 observations; ``baseline`` sees the agent's own observations and its groupmates' observations and actions,
-so it estimates the group's return with the agent's own action marginalised out.
+so it estimates the group's return with the agent's own action marginalised out. With
+``network_settings.memory`` an LSTM follows the pooled group encoding; value and baseline run through it
+with memories of their own (as in ML-Agents).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class Groupmates:
     discrete: torch.Tensor  # [B, M, num_branches]
     present: torch.Tensor  # [B, M], 1 where a groupmate fills the slot
 
+    def rows(self, rows: slice) -> Groupmates:
+        """The groupmates of some ``rows`` of the batch."""
+        return Groupmates(
+            [obs[rows] for obs in self.obs], self.continuous[rows], self.discrete[rows], self.present[rows]
+        )
+
 
 class GroupCritic(Critic):
     """Value and counterfactual baseline of an agent in its group, one head per reward signal.
@@ -65,21 +73,47 @@ class GroupCritic(Critic):
     def forward(
         self, observations: Sequence[torch.Tensor], mates: Groupmates | None = None
     ) -> dict[str, torch.Tensor]:
-        """The value of the group's state: attention over the agent's and its groupmates' observations."""
+        """The value of the group's state (with memory: each row from zero memories; see
+        :meth:`values_and_memories`)."""
+        return self.values_and_memories(observations, mates=mates)[0]
+
+    def values_and_memories(
+        self,
+        observations: Sequence[torch.Tensor],
+        memories: torch.Tensor | None = None,
+        sequence_length: int = 1,
+        mates: Groupmates | None = None,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """The value of the group's state: attention over the agent's and its groupmates' observations; with
+        memory, the value memories after each sequence too."""
         own = self.observation_entity(self.encoder(observations)).unsqueeze(1)
         if mates is None:
-            return self._pooled_values(own, own.new_ones(own.shape[:2]))
+            return self._pooled_values(own, own.new_ones(own.shape[:2]), memories, sequence_length)
         others = self.observation_entity(self._encode_mates(mates))
-        return self._pooled_values(torch.cat([own, others], dim=1), self._present(own, mates))
+        entities = torch.cat([own, others], dim=1)
+        return self._pooled_values(entities, self._present(own, mates), memories, sequence_length)
 
     def baseline(self, observations: Sequence[torch.Tensor], mates: Groupmates) -> dict[str, torch.Tensor]:
+        """The agent's counterfactual baseline (with memory: each row from zero memories; see
+        :meth:`baseline_and_memories`)."""
+        return self.baseline_and_memories(observations, mates)[0]
+
+    def baseline_and_memories(
+        self,
+        observations: Sequence[torch.Tensor],
+        mates: Groupmates,
+        memories: torch.Tensor | None = None,
+        sequence_length: int = 1,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         """The agent's counterfactual baseline: its own observations, its groupmates' observations and
-        actions."""
+        actions; with memory, the baseline memories after each sequence too (the LSTM is the value's, its
+        memories are the baseline's own)."""
         own = self.observation_entity(self.encoder(observations)).unsqueeze(1)
         others = self.observation_action_entity(
             torch.cat([self._encode_mates(mates), self._encode_actions(mates)], dim=2)
         )
-        return self._pooled_values(torch.cat([own, others], dim=1), self._present(own, mates))
+        entities = torch.cat([own, others], dim=1)
+        return self._pooled_values(entities, self._present(own, mates), memories, sequence_length)
 
     @staticmethod
     def _present(own: torch.Tensor, mates: Groupmates) -> torch.Tensor:
@@ -100,9 +134,16 @@ class GroupCritic(Critic):
             )
         return torch.cat(parts, dim=2)
 
-    def _pooled_values(self, entities: torch.Tensor, present: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _pooled_values(
+        self,
+        entities: torch.Tensor,
+        present: torch.Tensor,
+        memories: torch.Tensor | None,
+        sequence_length: int,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         """Residual self-attention over ``entities`` [B, N, hidden] (absent ones masked), mean over the
-        present ones with their count, then the value heads."""
+        present ones with their count, through the memory (if any) from ``memories``, then the value
+        heads."""
         attended, _ = self.attention(
             entities, entities, entities, key_padding_mask=present < 0.5, need_weights=False
         )
@@ -110,5 +151,7 @@ class GroupCritic(Critic):
         weights = present.unsqueeze(2)
         count = weights.sum(dim=1)
         pooled = (encoded * weights).sum(dim=1) / count
-        values = self.value_heads(self.pooled_body(torch.cat([pooled, count / MEMBER_COUNT_SCALE], dim=1)))
-        return {name: values[:, index] for index, name in enumerate(self.stream_names)}
+        hidden = self.pooled_body(torch.cat([pooled, count / MEMBER_COUNT_SCALE], dim=1))
+        hidden, next_memories = self.remember(hidden, memories, sequence_length)
+        values = self.value_heads(hidden)
+        return {name: values[:, index] for index, name in enumerate(self.stream_names)}, next_memories

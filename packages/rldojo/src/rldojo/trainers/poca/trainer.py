@@ -5,32 +5,46 @@ Every member's return includes the group reward. The value (over all members' ob
 lambda returns; the advantage of an agent's action is that return minus its baseline (its own observations
 and its groupmates' observations and actions). An agent whose episode ends while its group plays on
 bootstraps from the group's value, so an agent that leaves still shares in what the group earns later.
+
+With ``network_settings.memory`` the policy, the value and the baseline each carry a memory per agent:
+trajectories join the update buffer as padded sequences with the value's and the baseline's memory at
+each sequence's start (``critic_memories``, ``baseline_memories``), and the losses are means over the
+real steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch
+from torch import nn
 
-from rldojo.buffer import observations
+from rldojo.buffer import observations, padded_sequences
 from rldojo.networks import Actor
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.stats import StatsAggregationMethod
-from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer, gae
+from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer, gae, in_sequences
 from rldojo.trainers.optimizer import UpdateStats
 from rldojo.trainers.poca.networks import GroupCritic, Groupmates
 from rldojo.trainers.poca.settings import TRAINER_NAME, POCASettings
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import GroupSteps, Trajectory
 
-__all__ = ["POCAOptimizer", "POCATrainer"]
+__all__ = ["GroupMemories", "POCAOptimizer", "POCATrainer"]
 
 MATE_CONTINUOUS = "mate_continuous_actions"
 MATE_DISCRETE = "mate_discrete_actions"
 MATES_PRESENT = "mates_present"
+
+
+class GroupMemories(NamedTuple):
+    """The value's and the baseline's memory of one agent [1, memory_size]."""
+
+    value: torch.Tensor
+    baseline: torch.Tensor
 
 
 def mate_obs_key(index: int) -> str:
@@ -38,16 +52,20 @@ def mate_obs_key(index: int) -> str:
     return f"mate_obs_{index}"
 
 
+BASELINE_MEMORIES = "baseline_memories"
+
+
 def clipped_value_loss(
     estimates: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], old_prefix: str, epsilon: float
 ) -> torch.Tensor:
-    """Mean over reward signals of the squared error to the returns, each update clipped to ``epsilon``
-    around the estimate stored under ``old_prefix``."""
+    """Mean over reward signals of the squared error to the returns (over the real steps), each update
+    clipped to ``epsilon`` around the estimate stored under ``old_prefix``."""
     losses = []
     for name, estimate in estimates.items():
         old, returns = batch[f"{old_prefix}_{name}"], batch[f"returns_{name}"]
         clipped = old + torch.clamp(estimate - old, -epsilon, epsilon)
-        losses.append(torch.max((returns - estimate) ** 2, (returns - clipped) ** 2).mean())
+        error = torch.max((returns - estimate) ** 2, (returns - clipped) ** 2)
+        losses.append(OnPolicyOptimizer.masked_mean(error, batch))
     return torch.stack(losses).mean()
 
 
@@ -56,6 +74,7 @@ class POCAOptimizer(OnPolicyOptimizer[POCASettings]):
     their schedules over ``max_steps``."""
 
     critic: GroupCritic
+    former_module_names: ClassVar[dict[str, str]] = {"Optimizer:adam": "Optimizer:value_optimizer"}
 
     def __init__(self, policy: Policy[Actor], trainer_settings: TrainerSettings):
         hp = trainer_settings.hyperparameters
@@ -86,10 +105,59 @@ class POCAOptimizer(OnPolicyOptimizer[POCASettings]):
         return values, baselines
 
     @torch.no_grad()
-    def bootstrap_values(self, next_obs: Sequence[torch.Tensor], next_mates: Groupmates) -> dict[str, float]:
+    def sequence_group_estimates(
+        self, obs: Sequence[torch.Tensor], mates: Groupmates, memories: GroupMemories
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], GroupMemories]:
+        """With memory: :meth:`group_estimates` sequence by sequence from the value's and the baseline's
+        ``memories`` [1, memory_size] before the first step; also their memories at each sequence's start
+        (update-buffer columns ``critic_memories`` and ``baseline_memories``, one row per sequence) and
+        after the last step."""
+        steps, length = len(obs[0]), self.sequence_length
+        values, value_starts, value_after = in_sequences(
+            lambda rows, memory: self.critic.values_and_memories(
+                [o[rows] for o in obs], memory, len(obs[0][rows]), mates.rows(rows)
+            ),
+            steps,
+            length,
+            memories.value,
+        )
+        baselines, baseline_starts, baseline_after = in_sequences(
+            lambda rows, memory: self.critic.baseline_and_memories(
+                [o[rows] for o in obs], mates.rows(rows), memory, len(obs[0][rows])
+            ),
+            steps,
+            length,
+            memories.baseline,
+        )
+        starts = {"critic_memories": value_starts, BASELINE_MEMORIES: baseline_starts}
+        return values, baselines, starts, GroupMemories(value_after, baseline_after)
+
+    @torch.no_grad()
+    def bootstrap_values(
+        self, next_obs: Sequence[torch.Tensor], next_mates: Groupmates, memory: torch.Tensor | None = None
+    ) -> dict[str, float]:
         """The group's value after the last step (the agent's next observation and its groupmates still
-        playing)."""
-        return {name: float(v[0]) for name, v in self.critic(next_obs, next_mates).items()}
+        playing; with memory, from the value's ``memory`` after the last step)."""
+        values, _ = self.critic.values_and_memories(next_obs, memory, mates=next_mates)
+        return {name: float(v[0]) for name, v in values.items()}
+
+    def _current_estimates(
+        self, obs: list[torch.Tensor], mates: Groupmates, batch: dict[str, torch.Tensor]
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Values and baselines of a minibatch under the current weights (with memory: from each sequence's
+        stored memories)."""
+        if "critic_memories" not in batch:
+            return self.critic(obs, mates), self.critic.baseline(obs, mates)
+        length = self.sequence_length
+        values, _ = self.critic.values_and_memories(obs, batch["critic_memories"][::length], length, mates)
+        baselines, _ = self.critic.baseline_and_memories(
+            obs, mates, batch[BASELINE_MEMORIES][::length], length
+        )
+        return values, baselines
+
+    def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
+        """The Adam and the critic, by ML-Agents' POCA names."""
+        return {"Optimizer:adam": self.optimizer, "Optimizer:critic": self.critic}
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
@@ -104,11 +172,13 @@ class POCAOptimizer(OnPolicyOptimizer[POCASettings]):
         ratio = torch.exp(log_probs - batch["log_probs"])
         advantages = batch["advantages"].unsqueeze(1)
         clipped = torch.clamp(ratio, 1.0 - epsilon, 1.0 + epsilon)
-        policy_loss = -torch.min(ratio * advantages, clipped * advantages).mean()
-        value_loss = clipped_value_loss(self.critic(obs, mates), batch, "values", epsilon)
-        baseline_loss = clipped_value_loss(self.critic.baseline(obs, mates), batch, "baselines", epsilon)
+        policy_loss = -self.masked_mean(torch.min(ratio * advantages, clipped * advantages), batch)
+        values, baselines = self._current_estimates(obs, mates, batch)
+        value_loss = clipped_value_loss(values, batch, "values", epsilon)
+        baseline_loss = clipped_value_loss(baselines, batch, "baselines", epsilon)
 
-        loss = policy_loss + 0.5 * (value_loss + 0.5 * baseline_loss) - beta * entropy.mean()
+        entropy_bonus = beta * self.masked_mean(entropy, batch)
+        loss = policy_loss + 0.5 * (value_loss + 0.5 * baseline_loss) - entropy_bonus
         self.apply_gradients(loss, lr)
         return {
             "Losses/Policy Loss": policy_loss.detach().abs(),
@@ -126,6 +196,10 @@ class POCATrainer(OnPolicyTrainer[POCASettings]):
     ``mate_discrete_actions``, ``mates_present`` and, per reward signal, ``baselines_<signal>``."""
 
     optimizer: POCAOptimizer
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._baseline_memories: dict[str, torch.Tensor] = {}  # per agent, as the critic's memories
 
     def create_optimizer(self) -> POCAOptimizer:
         assert self.policy is not None
@@ -146,14 +220,28 @@ class POCATrainer(OnPolicyTrainer[POCASettings]):
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(obs)
         mates = self._groupmates(group)
-        values, baselines = self.optimizer.group_estimates(obs, mates)
         next_mates = Groupmates(
             [obs[None] for obs in self.policy.to_tensors(group.next_mate_obs)],
             torch.zeros(0),  # the value needs no actions
             torch.zeros(0),
             torch.ones(1, len(group.next_mate_obs[0]), device=self.policy.device),
         )
-        bootstrap = self.optimizer.bootstrap_values(self.policy.to_tensors(trajectory.next_obs), next_mates)
+        next_obs = self.policy.to_tensors(trajectory.next_obs)
+        memory_starts: dict[str, np.ndarray] = {}
+        if trajectory.memories is None:
+            values, baselines = self.optimizer.group_estimates(obs, mates)
+            bootstrap = self.optimizer.bootstrap_values(next_obs, next_mates)
+        else:
+            memories = GroupMemories(
+                self._carried_memory(self._critic_memories, trajectory),
+                self._carried_memory(self._baseline_memories, trajectory),
+            )
+            values, baselines, memory_starts, after = self.optimizer.sequence_group_estimates(
+                obs, mates, memories
+            )
+            bootstrap = self.optimizer.bootstrap_values(next_obs, next_mates, after.value)
+            self._carry_memory(self._critic_memories, trajectory, after.value)
+            self._carry_memory(self._baseline_memories, trajectory, after.baseline)
         group_terminated = trajectory.terminated and group.all_done
         for name, signal in self.optimizer.reward_signals.items():
             if group_terminated and not signal.ignore_done:
@@ -182,6 +270,10 @@ class POCATrainer(OnPolicyTrainer[POCASettings]):
                 f"Policy/{name.title()} Baseline Estimate", float(baselines[name].mean())
             )
         columns["advantages"] = np.mean(advantages, axis=0)
+        if trajectory.memories is not None:
+            length = self.optimizer.sequence_length
+            columns = padded_sequences(columns | {"memories": trajectory.memories}, length)
+            columns |= {key: np.repeat(starts, length, axis=0) for key, starts in memory_starts.items()}
         if self.is_training:
             self.update_buffer.append(columns)
         if trajectory.done_reached and group.all_done:
