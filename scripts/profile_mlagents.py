@@ -75,7 +75,7 @@ ORDER = (
     "trainer: summaries and checkpoints",
     "trainer: acting (policy forward)",
     "trainer: agent processor",
-    "trainer: receiving env steps (waiting included)",
+    "trainer: receiving env steps (and waiting)",
     "trainer: rest of the loop",
     "trainer: start-up and end (main thread)",
     "trainer: torch import (background thread)",
@@ -148,7 +148,7 @@ def print_table(counts: collections.Counter[str], rate: int, agent_steps: int) -
     print(f"rldojo learn, 3DBall PPO (ML-Agents' config), launched build, {agent_steps} agent steps, py-spy")
     print("| where | seconds | ms per 1000 agent steps |")
     print("|---|---:|---:|")
-    for bucket in ORDER:
+    for bucket in [*ORDER, *(bucket for bucket in counts if bucket not in ORDER)]:
         seconds = counts[bucket] / rate
         print(f"| {bucket} | {seconds:.2f} | {1000 * seconds / agent_steps * 1000:.1f} |")
     loop = sum(
