@@ -1,9 +1,11 @@
-"""rldojo sweep: a 2 x 2 grid with 2 seeds per trial, as local processes and as Ray tasks on a two-node
-cluster (loopback only); every run an ordinary run folder, the table best first, report grouping by trial."""
+"""rldojo sweep: a 2 x 2 grid with 2 seeds per trial, as local processes and as Ray Tune trials on a two-node
+cluster (loopback only); every run an ordinary run folder, the table best first, report grouping by trial;
+early stopping (median, ASHA) stops a trial that cannot learn."""
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -58,6 +60,21 @@ def check_grid_results(sweep_dir: Path) -> None:
             assert (run_dir / "run_manifest.json").is_file()
 
 
+def check_report_groups_the_trials(sweep_dir: Path, out: Path) -> None:
+    """``rldojo report`` over the sweep's runs: four groups (one per trial) of two seeds each."""
+    print((sweep_dir / "results.md").read_text())
+    report = subprocess.run(
+        [*RLDOJO, "report", *map(str, sorted((sweep_dir / "runs").glob("trial-*/"))), "--out", str(out),
+         "--format", "svg"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    summary = (out / "summary.md").read_text()
+    print(summary)
+    groups = next(line for line in summary.splitlines() if line.startswith("Groups:"))
+    assert groups.count("=") == 4 and groups.count("seed-") == 8, groups
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
@@ -66,22 +83,13 @@ def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
     assert len(results) == 4
     check_grid_results(settings.sweep_dir)
     assert "| rank | trial |" in (settings.sweep_dir / "results.md").read_text()
-    report = subprocess.run(
-        [*RLDOJO, "report",
-         *map(str, sorted((settings.sweep_dir / "runs").glob("trial-*/"))), "--out", str(tmp_path / "report"),
-         "--format", "svg"],
-        capture_output=True, text=True, check=False, timeout=600,
-    )  # fmt: skip
-    assert report.returncode == 0, report.stderr
-    summary = (tmp_path / "report" / "summary.md").read_text()
-    groups = next(line for line in summary.splitlines() if line.startswith("Groups:"))
-    assert groups.count("=") == 4 and groups.count("seed-") == 8, groups
+    check_report_groups_the_trials(settings.sweep_dir, tmp_path / "report")
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray_cluster")  # one cluster at a time on a small machine
 @pytest.mark.timeout(1800)  # about 3 minutes on an idle 2-core machine; much more under load
-def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
+def test_grid_sweep_runs_as_ray_tune_trials_on_two_nodes(tmp_path):
     reason = loopback_unavailable_reason()
     if reason is not None:
         pytest.skip(reason)
@@ -93,7 +101,49 @@ def test_grid_sweep_runs_as_ray_tasks_on_two_nodes(tmp_path):
         text=True,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    check_grid_results(tmp_path / "results" / "grid")
+    sweep_dir = tmp_path / "results" / "grid"
+    check_grid_results(sweep_dir)
+    trial_results = sorted((sweep_dir / "tune").glob("SweepTrial_*/result.json"))
+    assert len(trial_results) == 4, "Tune's experiment files are in the sweep folder"
+    check_report_groups_the_trials(sweep_dir, tmp_path / "report")
+
+
+def final_checkpoint(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run_logs" / "training_status.json").read_text())["Basic"][
+        "final_checkpoint"
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("early_stopping", ["median", "asha"])
+def test_early_stopping_stops_the_trial_that_cannot_learn_and_keeps_the_one_that_does(
+    tmp_path, early_stopping
+):
+    """Learning rate 0.003 learns Basic; 1e-7 keeps the random policy. The good trial runs first to the end;
+    the pruner then stops the bad one at a checkpoint step before max_steps, and its run saves."""
+    max_steps = 1500
+    sweep_file = write_sweep(
+        tmp_path,
+        seeds=[1],
+        early_stopping=early_stopping,
+        fixed={"behaviors.Basic.max_steps": max_steps, "behaviors.Basic.checkpoint_interval": 300},
+        search_space={LEARNING_RATE: {"values": [0.003, 1.0e-7]}},
+    )
+    settings = load_sweep_settings(sweep_file)
+    good, bad = run_sweep(settings)
+    runs = settings.sweep_dir / "runs"
+    good_end, bad_end = final_checkpoint(runs / good.run_ids[0]), final_checkpoint(runs / bad.run_ids[0])
+    print(f"{early_stopping}: lr 1e-7 stopped at step {bad_end['steps']} (reward {bad_end['reward']:.3f}); "
+          f"lr 0.003 ran to step {good_end['steps']} (reward {good_end['reward']:.3f})")  # fmt: skip
+    assert (good.state, bad.state) == ("complete", "pruned"), (good, bad)
+    assert good_end["steps"] >= max_steps
+    assert bad_end["steps"] < max_steps, bad_end
+    assert Path(bad_end["file_path"]).is_file(), "the stopped run saved a checkpoint"
+    assert [row["state"] for row in csv.DictReader((settings.sweep_dir / "results.csv").open())] == [
+        "complete",
+        "pruned",
+    ]
 
 
 @pytest.mark.smoke

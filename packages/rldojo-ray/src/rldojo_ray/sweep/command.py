@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         nargs="?",
         const="local",
         metavar="ADDRESS",
-        help="run the trials as Ray tasks: on a local Ray instance, or on the cluster at ADDRESS",
+        help="run the trials as Ray Tune trials: on a local Ray instance, or on the cluster at ADDRESS",
     )
     parser.add_argument(
         "--results-dir", help="folder for the sweep's folder (default: the file's results_dir)"

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["RunSpec", "checkpoint_rewards", "final_reward", "run_process"]
+if TYPE_CHECKING:
+    from rldojo_ray.sweep.settings import SweepSettings
+
+__all__ = ["RunSpec", "checkpoint_rewards", "final_reward", "run_process", "trial_runs"]
 
 POLL_S = 1.0
 STOP_GRACE_S = 60.0
@@ -49,12 +52,23 @@ class RunSpec:
         ]  # fmt: skip
 
 
+def trial_runs(settings: SweepSettings, trial: str, overrides: dict[str, Any]) -> list[RunSpec]:
+    """The runs of ``trial`` (one per seed) in the sweep's ``runs/`` folder: ``trial-<trial>-seed-S``."""
+    runs_dir = settings.sweep_dir.resolve() / "runs"
+    run_overrides = {**settings.fixed, **overrides}
+    return [
+        RunSpec(settings.base, run_overrides, seed, runs_dir, f"trial-{trial}-seed-{seed}")
+        for seed in settings.seeds
+    ]
+
+
 def run_process(spec: RunSpec) -> int:
     """Run ``spec`` to its end (or until its stop file appears: then SIGTERM, which saves); its exit code.
 
     Runs wherever it is called: in a thread of the sweep, or as a Ray task on a cluster node.
     """
     spec.results_dir.mkdir(parents=True, exist_ok=True)
+    spec.stop_file.unlink(missing_ok=True)  # from an earlier sweep into the same folder
     with spec.log_file.open("w") as log:
         process = subprocess.Popen(spec.command(), stdout=log, stderr=subprocess.STDOUT)
         while True:

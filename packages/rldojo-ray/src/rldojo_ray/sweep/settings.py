@@ -67,7 +67,9 @@ class SweepSettings(SettingsModel):
     """Every trial runs once per seed (at the same time)."""
     early_stopping: EarlyStopping = EarlyStopping.NONE
     ray: str | None = None
-    """Run the trials' runs as Ray tasks on the cluster at this address (``local``: a Ray instance here)."""
+    """Run the trials as Ray Tune trials on the cluster at this address (``local``: a Ray instance here)."""
+    max_concurrent_trials: YamlInt | None = Field(default=None, ge=1)
+    """With ``ray``: trials at once (default: as many as the cluster's CPUs hold); local ones run in turn."""
 
     @model_validator(mode="after")
     def _budget(self) -> SweepSettings:

@@ -1,5 +1,6 @@
 """``run_sweep``: an Optuna study over a sweep's search space; each trial's runs (one per seed) are ordinary
-``rldojo learn`` runs, as local processes or as Ray tasks on a cluster, stopped early when the pruner says so.
+``rldojo learn`` runs, as local processes, stopped early when the pruner says so (with ``ray``: Ray Tune
+trials, see :mod:`rldojo_ray.sweep.tune_trials`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 import optuna
 
+from rldojo.errors import ConfigError
 from rldojo.settings import load_run_options
-from rldojo_ray.sweep.runs import RunSpec, checkpoint_rewards, final_reward, run_process
+from rldojo_ray.sweep.runs import RunSpec, checkpoint_rewards, run_process, trial_runs
 from rldojo_ray.sweep.settings import EarlyStopping, Sampler, SweepSettings
 from rldojo_ray.sweep.table import TrialResult, write_results
 
@@ -86,16 +88,18 @@ class _Trial:
         return False
 
 
+_STATES = {
+    "complete": optuna.trial.TrialState.COMPLETE,
+    "pruned": optuna.trial.TrialState.PRUNED,
+    "fail": optuna.trial.TrialState.FAIL,
+}
+
+
 def _run_trial(study: optuna.Study, settings: SweepSettings, launch: RunLauncher) -> TrialResult:
     trial = study.ask()
     overrides = _suggest(trial, settings)
-    run_overrides = {**settings.fixed, **overrides}
-    load_run_options(settings.base, run_overrides)  # a key the base config cannot take fails before any run
-    runs_dir = settings.sweep_dir.resolve() / "runs"
-    specs = [
-        RunSpec(settings.base, run_overrides, seed, runs_dir, f"trial-{trial.number:03d}-seed-{seed}")
-        for seed in settings.seeds
-    ]
+    load_run_options(settings.base, {**settings.fixed, **overrides})  # a bad key fails before any run
+    specs = trial_runs(settings, f"{trial.number:03d}", overrides)
     current = _Trial(trial, overrides, specs, [launch(spec) for spec in specs])
     pruned = False
     while not all(future.done() for future in current.futures):
@@ -105,51 +109,43 @@ def _run_trial(study: optuna.Study, settings: SweepSettings, launch: RunLauncher
             logger.info("trial %d stopped early (%s)", trial.number, settings.early_stopping.value)
             for spec in specs:
                 spec.stop_file.touch()
-    exit_codes = [future.result() for future in current.futures]
-    rewards = [final_reward(spec.run_dir) for spec in specs]
-    if pruned:
-        state = optuna.trial.TrialState.PRUNED
-    elif any(code != 0 for code in exit_codes) or None in rewards:
-        state = optuna.trial.TrialState.FAIL
-    else:
-        state = optuna.trial.TrialState.COMPLETE
-    value = sum(r for r in rewards if r is not None) / len(rewards) if None not in rewards else None
-    study.tell(trial, value if state == optuna.trial.TrialState.COMPLETE else None, state=state)
-    return TrialResult(trial.number, overrides, state.name.lower(), value, rewards, [s.run_id for s in specs])
+    failed = any(future.result() != 0 for future in current.futures)
+    result = TrialResult.of_runs(trial.number, overrides, specs, failed)
+    study.tell(trial, result.reward if result.state == "complete" else None, state=_STATES[result.state])
+    return result
 
 
-def _local_launcher(executor: concurrent.futures.Executor) -> RunLauncher:
-    return lambda spec: executor.submit(run_process, spec)
-
-
-def _ray_launcher() -> RunLauncher:
-    import ray
-
-    remote_run = ray.remote(num_cpus=1)(run_process)
-    return lambda spec: remote_run.remote(spec).future()
-
-
-def run_sweep(settings: SweepSettings) -> list[TrialResult]:
-    """Run up to ``trial_budget`` trials, then write the results table (best first); the results."""
-    settings.sweep_dir.mkdir(parents=True, exist_ok=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = _create_study(settings)
-    results: list[TrialResult] = []
-    connected_here = False
-    if settings.ray:
-        from rldojo_ray.cluster import connect
-
-        connected_here = connect(settings.ray)
+def _tune_sweep(settings: SweepSettings) -> list[TrialResult]:
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(settings.seeds)) as executor:
-            launch = _ray_launcher() if settings.ray else _local_launcher(executor)
-            for _ in range(settings.trial_budget):
-                results.append(_run_trial(study, settings, launch))
-                write_results(settings.sweep_dir, results)
-                logger.info("trial %d: %s", results[-1].number, results[-1].state)
+        from rldojo_ray.sweep.tune_trials import run_tune_sweep
+    except ImportError:
+        raise ConfigError(
+            "ray: a sweep on Ray runs Ray Tune trials, which need: pip install 'rldojo-ray[tune]'"
+        ) from None
+    from rldojo_ray.cluster import connect
+
+    connected_here = connect(settings.ray or "")
+    try:
+        return list(run_tune_sweep(settings))
     finally:
         if connected_here:
             import ray
 
             ray.shutdown()
+
+
+def run_sweep(settings: SweepSettings) -> list[TrialResult]:
+    """Run up to ``trial_budget`` trials (as Ray Tune trials with ``ray``), writing the results table (best
+    first) after each; the results."""
+    settings.sweep_dir.mkdir(parents=True, exist_ok=True)
+    if settings.ray:
+        return _tune_sweep(settings)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = _create_study(settings)
+    results: list[TrialResult] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(settings.seeds)) as executor:
+        for _ in range(settings.trial_budget):
+            results.append(_run_trial(study, settings, lambda spec: executor.submit(run_process, spec)))
+            write_results(settings.sweep_dir, results)
+            logger.info("trial %d: %s", results[-1].number, results[-1].state)
     return results

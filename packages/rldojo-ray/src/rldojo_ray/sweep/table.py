@@ -10,18 +10,36 @@ from pathlib import Path
 from typing import Any
 
 from rldojo.checkpoint import atomic_write
+from rldojo_ray.sweep.runs import RunSpec, final_reward
 
 __all__ = ["TrialResult", "format_table", "write_results"]
 
 
 @dataclass
 class TrialResult:
-    number: int
+    number: int | str  # the trial's number (local sweeps) or Tune's trial id (Ray Tune sweeps)
     overrides: dict[str, Any]
     state: str  # complete, pruned (stopped early) or fail
     reward: float | None  # mean over the seeds of the final mean reward
     seed_rewards: list[float | None]
     run_ids: list[str]
+
+    @classmethod
+    def of_runs(
+        cls, number: int | str, overrides: dict[str, Any], runs: Sequence[RunSpec], failed: bool
+    ) -> TrialResult:
+        """Score a trial whose runs are over: the mean over its seeds of each run's final reward. Runs the
+        sweep stopped early (their stop file exists) make it ``pruned``; ``failed`` (a run exited non-zero)
+        or a run without a final reward make it ``fail``."""
+        rewards = [final_reward(run.run_dir) for run in runs]
+        reward = None if None in rewards else sum(r for r in rewards if r is not None) / len(rewards)
+        if any(run.stop_file.exists() for run in runs):
+            state = "pruned"
+        elif failed or reward is None:
+            state = "fail"
+        else:
+            state = "complete"
+        return cls(number, overrides, state, reward, rewards, [run.run_id for run in runs])
 
 
 def _ranked(results: Sequence[TrialResult]) -> list[TrialResult]:
