@@ -189,3 +189,14 @@ def test_the_table_lists_complete_trials_best_first_then_stopped_and_failed_ones
     )
     ranked = [line.split(" | ")[1] for line in table.splitlines()[2:]]
     assert ranked == ["3", "1", "0", "2"], table
+
+
+@pytest.mark.smoke
+def test_tune_ranges_cover_the_same_values_as_the_local_sampler():
+    from rldojo_ray.sweep.settings import ParameterSpace
+    from rldojo_ray.sweep.tune_trials import _distribution
+
+    integers = _distribution(ParameterSpace(low=16, high=18, integer=True))
+    logs = _distribution(ParameterSpace(low=1e-4, high=1e-2, log=True))
+    assert {integers.sample() for _ in range(200)} == {16, 17, 18}, "both ends included, as Optuna's"
+    assert all(1e-4 <= logs.sample() <= 1e-2 for _ in range(200))

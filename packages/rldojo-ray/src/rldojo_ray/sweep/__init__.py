@@ -1,4 +1,5 @@
-"""``rldojo sweep``: hyperparameter sweeps of ordinary rldojo runs, locally or as Ray Tune trials on a cluster.
+"""``rldojo sweep``: hyperparameter sweeps of ordinary rldojo runs, locally or as Ray Tune trials on a
+cluster.
 
 The names in ``__all__`` are imported on first use, so that adding the command to ``rldojo`` is cheap.
 """

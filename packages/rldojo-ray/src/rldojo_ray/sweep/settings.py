@@ -3,6 +3,7 @@ how to search it."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from enum import Enum
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from rldojo.errors import ConfigError
-from rldojo.settings import YamlFloat, YamlInt, read_yaml
+from rldojo.settings import TrainerSettings, YamlFloat, YamlInt, load_run_options, read_yaml
 from rldojo.settings.base import SettingsModel
 
 __all__ = ["EarlyStopping", "ParameterSpace", "Sampler", "SweepSettings", "load_sweep_settings"]
@@ -89,12 +90,30 @@ class SweepSettings(SettingsModel):
     def grid_size(self) -> int:
         return math.prod(len(space.values or ()) for space in self.search_space.values())
 
+    def grid_points(self) -> list[dict[str, Any]]:
+        """Every configuration of a grid, in order (the last key changes fastest)."""
+        keys = list(self.search_space)
+        values = (self.search_space[key].values or () for key in keys)
+        return [dict(zip(keys, point, strict=True)) for point in itertools.product(*values)]
+
     @property
     def trial_budget(self) -> int:
         if self.sampler == Sampler.GRID:
             return min(self.num_trials or self.grid_size, self.grid_size)
         assert self.num_trials is not None
         return self.num_trials
+
+    def checkpoint_steps(self) -> tuple[int, int]:
+        """The base config's (first checkpoint step, max_steps) with the ``fixed`` keys, over its behaviors:
+        where ASHA's first rung is, and how long a trial runs."""
+        options = load_run_options(self.base, self.fixed)
+        behaviors: list[TrainerSettings | None] = [*options.behaviors.values()] or [options.default_settings]
+        budgets = [(min(b.checkpoint_interval, b.max_steps), b.max_steps) for b in behaviors if b is not None]
+        if not budgets:
+            raise ConfigError(
+                f"{self.base}: early_stopping: asha needs max_steps in behaviors or default_settings"
+            )
+        return min(first for first, _ in budgets), max(steps for _, steps in budgets)
 
     @property
     def sweep_dir(self) -> Path:

@@ -6,7 +6,6 @@ trials, see :mod:`rldojo_ray.sweep.tune_trials`).
 from __future__ import annotations
 
 import concurrent.futures
-import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -40,9 +39,8 @@ def _create_study(settings: SweepSettings) -> optuna.Study:
         sampler = optuna.samplers.RandomSampler(seed=seed)
     study = optuna.create_study(direction="maximize", sampler=sampler, pruner=_pruner(settings))
     if settings.sampler == Sampler.GRID:
-        keys = list(settings.search_space)
-        for point in itertools.product(*(settings.search_space[key].values or () for key in keys)):
-            study.enqueue_trial(dict(zip(keys, point, strict=True)))
+        for point in settings.grid_points():
+            study.enqueue_trial(point)
     return study
 
 
@@ -50,7 +48,8 @@ def _pruner(settings: SweepSettings) -> optuna.pruners.BasePruner:
     if settings.early_stopping == EarlyStopping.MEDIAN:
         return optuna.pruners.MedianPruner(n_startup_trials=1)
     if settings.early_stopping == EarlyStopping.ASHA:
-        return optuna.pruners.SuccessiveHalvingPruner()
+        # the first rung at the first checkpoint, so the first trial's rewards are there to compare against
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=settings.checkpoint_steps()[0])
     return optuna.pruners.NopPruner()
 
 

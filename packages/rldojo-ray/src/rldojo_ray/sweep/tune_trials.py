@@ -5,7 +5,6 @@ step; Tune's searchers and schedulers choose the trials and stop the bad ones ea
 from __future__ import annotations
 
 import concurrent.futures
-import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +17,6 @@ from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from rldojo.errors import ConfigError
-from rldojo.settings import TrainerSettings, load_run_options
 from rldojo_ray.sweep.runs import checkpoint_rewards, run_process, trial_runs
 from rldojo_ray.sweep.settings import EarlyStopping, ParameterSpace, Sampler, SweepSettings
 from rldojo_ray.sweep.table import TrialResult, write_results
@@ -117,21 +115,12 @@ def _search(settings: SweepSettings) -> tuple[dict[str, Any], Searcher | BasicVa
     """Tune's search space, search algorithm and number of samples for the sweep's sampler."""
     seed = settings.seeds[0]
     if settings.sampler == Sampler.GRID:
-        keys = list(settings.search_space)
-        values = [settings.search_space[key].values or [] for key in keys]
+        values = {key: list(space.values or ()) for key, space in settings.search_space.items()}
         if settings.trial_budget == settings.grid_size:
-            return (
-                {key: tune.grid_search(list(v)) for key, v in zip(keys, values, strict=True)},
-                (BasicVariantGenerator()),
-                1,
-            )
-        points = [dict(zip(keys, point, strict=True)) for point in itertools.product(*values)]
-        space = {key: tune.choice(list(v)) for key, v in zip(keys, values, strict=True)}
-        return (
-            space,
-            BasicVariantGenerator(points_to_evaluate=points[: settings.trial_budget]),
-            settings.trial_budget,
-        )
+            return {key: tune.grid_search(v) for key, v in values.items()}, BasicVariantGenerator(), 1
+        first_points = settings.grid_points()[: settings.trial_budget]
+        choices = {key: tune.choice(v) for key, v in values.items()}
+        return choices, BasicVariantGenerator(points_to_evaluate=first_points), settings.trial_budget
     space = {key: _distribution(parameter) for key, parameter in settings.search_space.items()}
     if settings.sampler == Sampler.TPE:
         import optuna
@@ -145,17 +134,7 @@ def _scheduler(settings: SweepSettings) -> TrialScheduler:
         return FIFOScheduler()
     if settings.early_stopping == EarlyStopping.MEDIAN:
         return MedianStoppingRule(time_attr=STEPS, grace_period=0, min_samples_required=1)
-    options = load_run_options(settings.base, settings.fixed)
-    behaviors: list[TrainerSettings | None] = [*options.behaviors.values()] or [options.default_settings]
-    budgets = [
-        (behavior.max_steps, behavior.checkpoint_interval) for behavior in behaviors if behavior is not None
-    ]
-    if not budgets:
-        raise ConfigError(
-            f"{settings.base}: early_stopping: asha needs max_steps in behaviors or default_settings"
-        )
-    max_steps = max(steps for steps, _ in budgets)
-    first_checkpoint = min(min(interval, steps) for steps, interval in budgets)
+    first_checkpoint, max_steps = settings.checkpoint_steps()
     # max_t beyond the budget: ASHA never stops a trial whose runs reached their end (the last checkpoint
     # step can pass max_steps by a few steps)
     return ASHAScheduler(time_attr=STEPS, max_t=2 * max_steps, grace_period=first_checkpoint)
@@ -191,7 +170,12 @@ def run_tune_sweep(settings: SweepSettings) -> Sequence[TrialResult]:
             max_concurrent_trials=settings.max_concurrent_trials,
         ),
         run_config=tune.RunConfig(
-            name=TUNE_DIR, storage_path=str(settings.sweep_dir.resolve()), callbacks=[table], verbose=1
+            name=TUNE_DIR,
+            storage_path=str(settings.sweep_dir.resolve()),
+            callbacks=[table],
+            # the runs save their own checkpoints; a trial is not restored from Tune's
+            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
+            verbose=1,
         ),
     )
     tuner.fit()
