@@ -47,13 +47,14 @@ class SweepTrial(tune.Trainable):
 
     def step(self) -> dict[str, Any]:
         while True:
+            ended = all(future.done() for future in self.futures)  # before reading: then nothing is missed
             per_run = [checkpoint_rewards(run.run_dir) for run in self.runs]
             passed = set.intersection(*(set(rewards) for rewards in per_run)) - self.reported
             if passed:
                 step = min(passed)
                 self.reported.add(step)
                 return {REWARD: sum(rewards[step] for rewards in per_run) / len(per_run), STEPS: step}
-            if all(future.done() for future in self.futures):
+            if ended:
                 break
             time.sleep(POLL_S)
         exit_codes = [future.result() for future in self.futures]
@@ -64,7 +65,7 @@ class SweepTrial(tune.Trainable):
             )
         return {
             REWARD: result.reward,
-            STEPS: max(self.reported, default=0),
+            STEPS: max((step for rewards in per_run for step in rewards), default=0),  # the last checkpoint
             EXIT_CODES: exit_codes,
             "done": True,
         }
