@@ -65,7 +65,7 @@ def trial_runs(settings: SweepSettings, trial: str, overrides: dict[str, Any]) -
 def run_process(spec: RunSpec) -> int:
     """Run ``spec`` to its end (or until its stop file appears: then SIGTERM, which saves); its exit code.
 
-    Runs wherever it is called: in a thread of the sweep, or as a Ray task on a cluster node.
+    Runs wherever it is called: in a thread of the sweep, or of a Ray Tune trial on a cluster node.
     """
     spec.results_dir.mkdir(parents=True, exist_ok=True)
     spec.stop_file.unlink(missing_ok=True)  # from an earlier sweep into the same folder
