@@ -6,9 +6,10 @@ agent, ``n_steps`` per slot); rldojo's sb3_ppo gets the same rollout size as row
 report the mean episode reward of the episodes that ended in each window of ``--window`` agent steps,
 their agent-steps per second after the first window (environment + acting + training; the start-up
 of rldojo's env worker process and SB3's first rollout are left out of both), and the CPU time per 1000
-agent steps over the same span, summed over the process and every process below it (rldojo's env
-worker), which a loaded machine distorts far less than wall-clock speed. Both sides train with the
-same number of torch threads (rldojo's choice: half the cores).
+agent steps over the same span outside SB3's ``train()`` and per ``train()``, summed over the process
+and every process below it (rldojo's env worker), which a loaded machine distorts far less than
+wall-clock speed. Both sides train with the same number of torch threads (rldojo's choice: half the
+cores).
 
     .venv/bin/python scripts/bench_sb3_bridge.py --seeds 1 2 3 --steps 24000
 """
@@ -67,21 +68,44 @@ def process_tree_cpu() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+class TrainCost:
+    """CPU seconds spent in SB3's ``PPO.train`` and its calls, counted for both sides (wraps the class)."""
+
+    seconds = 0.0
+    calls = 0
+
+    @classmethod
+    def install(cls) -> None:
+        train = PPO.train
+
+        def timed_train(model: PPO) -> None:
+            start = time.process_time()
+            train(model)
+            cls.seconds += time.process_time() - start
+            cls.calls += 1
+
+        PPO.train = timed_train  # type: ignore[method-assign,assignment]
+
+
 class Speed:
-    """Agent steps per wall-clock second, and CPU seconds per 1000 agent steps, from a first mark."""
+    """From a first mark: agent steps per wall-clock second, CPU seconds per 1000 agent steps outside
+    ``train()`` and CPU seconds per ``train()`` (the two sides may run different numbers of updates)."""
 
     def __init__(self) -> None:
-        self.first: tuple[int, float, float] | None = None  # steps, wall time, CPU time
+        self.first: tuple[int, float, float, float, int] | None = None
 
     def mark(self, steps: int) -> None:
         if self.first is None:
-            self.first = (steps, time.perf_counter(), process_tree_cpu())
+            marks = (time.perf_counter(), process_tree_cpu(), TrainCost.seconds, TrainCost.calls)
+            self.first = (steps, *marks)
 
-    def since_first(self, steps: int) -> tuple[float, float]:
+    def since_first(self, steps: int) -> tuple[float, float, float]:
         assert self.first is not None
-        first_steps, first_time, first_cpu = self.first
-        done = steps - first_steps
-        return done / (time.perf_counter() - first_time), 1000 * (process_tree_cpu() - first_cpu) / done
+        first_steps, first_time, first_cpu, first_train, first_calls = self.first
+        done, train = steps - first_steps, TrainCost.seconds - first_train
+        outside_train = process_tree_cpu() - first_cpu - train
+        per_update = train / max(1, TrainCost.calls - first_calls)
+        return done / (time.perf_counter() - first_time), 1000 * outside_train / done, per_update
 
 
 class WindowRewards(StatsWriter):
@@ -90,7 +114,7 @@ class WindowRewards(StatsWriter):
     def __init__(self) -> None:
         self.rewards: dict[int, float] = {}
         self.speed = Speed()
-        self.measured = (0.0, 0.0)  # taken at each summary, while the env worker still runs
+        self.measured = (0.0, 0.0, 0.0)  # taken at each summary, while the env worker still runs
 
     def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
         if self.speed.first is None:
@@ -120,8 +144,8 @@ class EpisodeWindows(BaseCallback):
         return True
 
 
-Measured = tuple[dict[int, float], float, float]
-"""Mean episode reward by window end, agent steps/s and CPU seconds per 1000 agent steps."""
+Measured = tuple[dict[int, float], tuple[float, float, float]]
+"""Mean episode reward by window end, and what :meth:`Speed.since_first` measured."""
 
 
 def run_bridge(seed: int, steps: int, window: int, results: Path) -> Measured:
@@ -148,7 +172,7 @@ def run_bridge(seed: int, steps: int, window: int, results: Path) -> Measured:
     options = load_run_options(path, {})
     recorder = WindowRewards()
     train_run(options, [recorder])
-    return recorder.rewards, *recorder.measured
+    return recorder.rewards, recorder.measured
 
 
 def run_plain(seed: int, steps: int, window: int) -> Measured:
@@ -160,7 +184,7 @@ def run_plain(seed: int, steps: int, window: int) -> Measured:
     speed = callback.speed.since_first(model.num_timesteps)
     venv.close()
     rewards = {end: float(np.mean(r)) for end, r in callback.returns.items() if end <= steps}
-    return rewards, *speed
+    return rewards, speed
 
 
 def summary(runs: list[dict[int, float]], step: int) -> str:
@@ -179,6 +203,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--window", type=int, default=6000)
     args = parser.parse_args()
+    TrainCost.install()
     bridge: list[Measured] = []
     plain: list[Measured] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -195,12 +220,16 @@ def main() -> None:
     rewards = ([run[0] for run in bridge], [run[0] for run in plain])
     for step in range(args.window, args.steps + 1, args.window):
         print(f"| {step} | {summary(rewards[0], step)} | {summary(rewards[1], step)} |")
-    speeds = [statistics.mean(run[1] for run in runs) for runs in (bridge, plain)]
-    cpu = [statistics.mean(run[2] for run in runs) for runs in (bridge, plain)]
-    print(f"| agent steps/s after the first window | {speeds[0]:.0f} | {speeds[1]:.0f} |")
-    print(f"| CPU s per 1000 agent steps after the first window | {cpu[0]:.3f} | {cpu[1]:.3f} |")
-    ratios = ", ".join(f"{theirs[2] / ours[2]:.2f}" for ours, theirs in zip(bridge, plain, strict=True))
-    print(f"\nthe bridge's speed relative to plain SB3 (its CPU time / the bridge's), per seed: {ratios}")
+    means = [[statistics.mean(run[1][i] for run in runs) for runs in (bridge, plain)] for i in range(3)]
+    print(f"| agent steps/s after the first window | {means[0][0]:.0f} | {means[0][1]:.0f} |")
+    print(f"| CPU s per 1000 agent steps outside train() | {means[1][0]:.3f} | {means[1][1]:.3f} |")
+    print(f"| CPU s per train() | {means[2][0]:.3f} | {means[2][1]:.3f} |")
+    print()
+    for i, what in ((1, "outside train()"), (2, "per train()")):
+        ratios = [theirs[1][i] / ours[1][i] for ours, theirs in zip(bridge, plain, strict=True)]
+        print(
+            f"plain SB3's CPU time / the bridge's, {what}, per seed: {', '.join(f'{r:.2f}' for r in ratios)}"
+        )
 
 
 if __name__ == "__main__":
