@@ -3,7 +3,7 @@ ONNX check of a finished run's model."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -14,17 +14,17 @@ from rldojo.checkpoint import load_checkpoint
 from rldojo.export import behavior_spec_from_state, input_names, output_names
 
 CORE_TESTS = Path(__file__).parents[1] / "rldojo"
+PACKAGE = "rldojo_core_tests"
 
 
 def _load(name: str) -> ModuleType:
-    module_name = f"rldojo_core_tests.{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, CORE_TESTS / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
+    """Module ``name`` of the core tests, imported as ``rldojo_core_tests.<name>`` (its relative imports
+    of other core test helpers, such as ``.specs``, resolve in that package)."""
+    if PACKAGE not in sys.modules:
+        package = ModuleType(PACKAGE)
+        package.__path__ = [str(CORE_TESTS)]
+        sys.modules[PACKAGE] = package
+    return importlib.import_module(f"{PACKAGE}.{name}")
 
 
 training_runs = _load("training_runs")
