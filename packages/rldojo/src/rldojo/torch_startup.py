@@ -40,6 +40,9 @@ __all__ = [
 
 IMPORT_SWITCH_INTERVAL_S = 0.0002
 """``sys.setswitchinterval`` while torch imports in the background (see the module docstring)."""
+_SWITCH_INTERVAL_S = sys.getswitchinterval()
+"""The interval restored after it: the process's own (read here, so that imports overlapping in one process,
+as runs in one test process may, never restore each other's short one)."""
 
 OPTIMIZER_METHODS = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")
 """``torch.optim.Optimizer`` methods wrapped in ``torch._disable_dynamo`` (torch 2.5 to 2.9)."""
@@ -70,7 +73,6 @@ def import_torch_in_background(module: str) -> Future[None]:
     imported: Future[None] = Future()
 
     def import_modules() -> None:
-        default_interval = sys.getswitchinterval()
         sys.setswitchinterval(IMPORT_SWITCH_INTERVAL_S)
         try:
             try:
@@ -82,7 +84,7 @@ def import_torch_in_background(module: str) -> Future[None]:
             imported.set_result(None)
             importlib.import_module("torch._dynamo")
         finally:
-            sys.setswitchinterval(default_interval)
+            sys.setswitchinterval(_SWITCH_INTERVAL_S)
 
     threading.Thread(target=import_modules, name="import torch", daemon=True).start()
     return imported
