@@ -62,7 +62,7 @@ def test_vail_beta_follows_the_codes_kl_divergence_over_its_bound():
     gail = signal(use_vail=True)
     beta = 0.0
     for _ in range(40):
-        stats = gail.update(left_walker_batch())
+        stats = {key: float(value) for key, value in gail.update(left_walker_batch()).items()}
         step = 5e-4 * (stats["Losses/GAIL KL Loss"] - 0.5)
         assert stats["Policy/GAIL Beta"] == pytest.approx(max(0.0, beta + step), abs=1e-6)
         beta = stats["Policy/GAIL Beta"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rldojo.lazy_imports import lazy_exports
 
 if TYPE_CHECKING:
-    from rldojo.reward_signals.base import RewardSignal, create_reward_signals, transition_batch
+    from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_signals, transition_batch
     from rldojo.reward_signals.curiosity import CuriosityRewardSignal
     from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
     from rldojo.reward_signals.gail import GAILRewardSignal
@@ -26,6 +26,7 @@ __all__ = [
     "RNDRewardSignal",
     "RNDSettings",
     "RewardSignal",
+    "SignalStats",
     "create_reward_signals",
     "transition_batch",
 ]
@@ -41,6 +42,7 @@ __getattr__ = lazy_exports(
         "RNDRewardSignal": "rldojo.reward_signals.rnd",
         "RNDSettings": "rldojo.reward_signals.settings",
         "RewardSignal": "rldojo.reward_signals.base",
+        "SignalStats": "rldojo.reward_signals.base",
         "create_reward_signals": "rldojo.reward_signals.base",
         "transition_batch": "rldojo.reward_signals.base",
     },

@@ -14,10 +14,13 @@ from rldojo.buffer import as_tensors
 from rldojo.settings import RewardSignalSettings
 from rldojo.trajectory import Trajectory
 
-__all__ = ["RewardSignal", "SignalSettingsT", "create_reward_signals", "transition_batch"]
+__all__ = ["RewardSignal", "SignalSettingsT", "SignalStats", "create_reward_signals", "transition_batch"]
 
 SignalSettingsT = TypeVar("SignalSettingsT", bound=RewardSignalSettings)
 """A signal's settings class (what its registration function pairs with it)."""
+SignalStats = dict[str, float | torch.Tensor]
+"""What :meth:`RewardSignal.update` reports, by stat name: floats, or 0-d tensors that the trainer reads back
+together once per update (no device synchronisation per batch)."""
 
 
 class RewardSignal(abc.ABC, Generic[SignalSettingsT]):
@@ -58,8 +61,9 @@ class RewardSignal(abc.ABC, Generic[SignalSettingsT]):
         """[batch] the reward of each transition, before ``strength`` (the trainer applies it). Called
         without gradients."""
 
-    def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
-        """Learn from one batch; returns the stats to report (ML-Agents' names, ``Losses/...``)."""
+    def update(self, batch: Mapping[str, torch.Tensor]) -> SignalStats:
+        """Learn from one batch; returns the stats to report (ML-Agents' names, ``Losses/...``), as
+        detached 0-d tensors rather than ``.item()`` floats to spare a synchronisation per batch."""
         return {}
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:

@@ -17,7 +17,7 @@ from torch import nn
 from rldojo.buffer import next_obs_key, observations
 from rldojo.networks import ObservationEncoder, clip_continuous
 from rldojo.networks.encoders import dense_stack
-from rldojo.reward_signals.base import RewardSignal
+from rldojo.reward_signals.base import RewardSignal, SignalStats
 from rldojo.reward_signals.settings import CuriositySettings
 
 __all__ = ["CuriosityNetwork", "CuriosityRewardSignal"]
@@ -109,7 +109,7 @@ class CuriosityRewardSignal(RewardSignal[CuriositySettings]):
         errors = self.network.forward_errors(batch).clamp(max=1.0 / self.strength)
         return errors * self.network.has_updated
 
-    def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
+    def update(self, batch: Mapping[str, torch.Tensor]) -> SignalStats:
         self.network.encoder.update_normalization(observations(batch, self.network.num_obs))
         forward_loss = self.network.forward_errors(batch).mean()
         inverse_loss = self.network.inverse_loss(batch)
@@ -119,8 +119,8 @@ class CuriosityRewardSignal(RewardSignal[CuriositySettings]):
         self.optimizer.step()
         self.network.has_updated.fill_(True)
         return {
-            "Losses/Curiosity Forward Loss": forward_loss.item(),
-            "Losses/Curiosity Inverse Loss": inverse_loss.item(),
+            "Losses/Curiosity Forward Loss": forward_loss.detach(),
+            "Losses/Curiosity Inverse Loss": inverse_loss.detach(),
         }
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:

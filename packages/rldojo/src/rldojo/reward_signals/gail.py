@@ -17,7 +17,7 @@ from torch import nn
 
 from rldojo.buffer import observations
 from rldojo.networks import ObservationEncoder, clip_continuous
-from rldojo.reward_signals.base import RewardSignal
+from rldojo.reward_signals.base import RewardSignal, SignalStats
 from rldojo.reward_signals.settings import GAILSettings
 from rldojo.trainers.demonstrations import ExpertDemonstration, load_expert_demonstration
 
@@ -138,7 +138,7 @@ class GAILRewardSignal(RewardSignal[GAILSettings]):
         )
         return -torch.log(1.0 - estimate * (1.0 - EPSILON))
 
-    def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
+    def update(self, batch: Mapping[str, torch.Tensor]) -> SignalStats:
         """One discriminator step: the policy's batch against as many demonstrated decisions."""
         discriminator = self.discriminator
         sample = torch.randint(len(self.expert), (len(batch["dones"]),), device=self.device)
@@ -152,11 +152,11 @@ class GAILRewardSignal(RewardSignal[GAILSettings]):
         ).mean()
         penalty = GRADIENT_PENALTY_WEIGHT * discriminator.gradient_penalty(policy, expert)
         loss = gail_loss + penalty
-        stats = {
-            "Policy/GAIL Policy Estimate": policy_estimate.mean().item(),
-            "Policy/GAIL Expert Estimate": expert_estimate.mean().item(),
-            "Losses/GAIL Loss": gail_loss.item(),
-            "Policy/GAIL Grad Mag Loss": penalty.item(),
+        stats: SignalStats = {
+            "Policy/GAIL Policy Estimate": policy_estimate.detach().mean(),
+            "Policy/GAIL Expert Estimate": expert_estimate.detach().mean(),
+            "Losses/GAIL Loss": gail_loss.detach(),
+            "Policy/GAIL Grad Mag Loss": penalty.detach(),
         }
         if policy_latent is not None and expert_latent is not None:
             variance = discriminator.latent_std**2
@@ -170,7 +170,7 @@ class GAILRewardSignal(RewardSignal[GAILSettings]):
                 discriminator.beta.copy_(
                     (discriminator.beta + BETA_STEP * (kl - INFORMATION_BOUND)).clamp(min=0.0)
                 )
-            stats |= {"Policy/GAIL Beta": discriminator.beta.item(), "Losses/GAIL KL Loss": kl.item()}
+            stats |= {"Policy/GAIL Beta": discriminator.beta.clone(), "Losses/GAIL KL Loss": kl.detach()}
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()

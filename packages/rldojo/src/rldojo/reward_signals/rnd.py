@@ -15,7 +15,7 @@ from torch import nn
 
 from rldojo.buffer import observations
 from rldojo.networks import ObservationEncoder
-from rldojo.reward_signals.base import RewardSignal
+from rldojo.reward_signals.base import RewardSignal, SignalStats
 from rldojo.reward_signals.settings import RNDSettings
 
 __all__ = ["RNDRewardSignal"]
@@ -42,7 +42,7 @@ class RNDRewardSignal(RewardSignal[RNDSettings]):
     def rewards(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         return self.errors(batch)
 
-    def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
+    def update(self, batch: Mapping[str, torch.Tensor]) -> SignalStats:
         obs = observations(batch, self.num_obs)
         self.predictor.update_normalization(obs)
         self.target.update_normalization(obs)
@@ -50,7 +50,7 @@ class RNDRewardSignal(RewardSignal[RNDSettings]):
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        return {"Losses/RND Loss": loss.item()}
+        return {"Losses/RND Loss": loss.detach()}
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
         return {"predictor": self.predictor, "target": self.target, "optimizer": self.optimizer}

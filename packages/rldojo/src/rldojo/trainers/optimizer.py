@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from rldojo.policy import Policy
-from rldojo.reward_signals.base import RewardSignal, create_reward_signals
+from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_signals
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
 from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
@@ -65,9 +65,9 @@ class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):
         """Whether a signal other than ``extrinsic`` is configured (one that learns from batches)."""
         return any(not isinstance(signal, ExtrinsicRewardSignal) for signal in self.reward_signals.values())
 
-    def update_reward_signals(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    def update_reward_signals(self, batch: dict[str, torch.Tensor]) -> SignalStats:
         """Each reward signal learns from ``batch``; their stats together."""
-        stats: dict[str, float] = {}
+        stats: SignalStats = {}
         for signal in self.reward_signals.values():
             stats |= signal.update(batch)
         return stats
