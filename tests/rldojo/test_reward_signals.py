@@ -17,7 +17,8 @@ from mlagents_envs.base_env import (
 from rldojo.checkpoint import load_checkpoint, save_checkpoint
 from rldojo.errors import ConfigError
 from rldojo.reward_signals import CuriosityRewardSignal, CuriositySettings, RNDRewardSignal, RNDSettings
-from rldojo.settings import NetworkSettings, run_options_from_dict
+from rldojo.settings import NetworkSettings, TrainerSettings, run_options_from_dict
+from rldojo.trainers.ppo import PPOSettings, PPOTrainer
 
 from .specs import vector_spec
 from .training_runs import CONFIGS, train
@@ -100,6 +101,30 @@ def test_rnd_rewards_observations_it_was_not_trained_on():
         last = rnd.update(batch)["Losses/RND Loss"]
     assert last < 0.2 * first
     assert rnd.rewards(batch).mean() < 0.2 * rnd.rewards({"obs_0": batch["obs_0"] + 3.0}).mean()
+
+
+def test_curiosity_and_rnd_values_bootstrap_past_the_end_of_an_episode(tmp_path):
+    """As ML-Agents' ``ignore_done``: an episode that terminated ends the extrinsic return, but curiosity's
+    and RND's returns go on from the critic's value of the last observation."""
+    settings = TrainerSettings.model_validate(
+        {
+            "network_settings": {"hidden_units": 8, "num_layers": 1},
+            "reward_signals": {"extrinsic": {}, "curiosity": {"gamma": 0.9}, "rnd": {}},
+        },
+        context={"trainer_settings": {"ppo": PPOSettings}},
+    )
+    trainer = PPOTrainer("B", 1, settings, True, False, 0, str(tmp_path))
+    trainer.add_policy("B?team=0", trainer.create_policy("B?team=0", SPEC))
+    obs, next_obs = [torch.rand(5, 6)], [torch.rand(1, 6)]
+    with torch.no_grad():
+        last_values = trainer.optimizer.critic(next_obs)
+    for terminated in (True, False):
+        _, bootstrap = trainer.optimizer.value_estimates(obs, next_obs, terminated)
+        assert bootstrap["extrinsic"] == (
+            0.0 if terminated else pytest.approx(float(last_values["extrinsic"]))
+        )
+        for name in ("curiosity", "rnd"):
+            assert bootstrap[name] == pytest.approx(float(last_values[name])) != 0.0
 
 
 def pyramids_with_intrinsic_signals(tmp_path: Path, max_steps: int) -> Path:
