@@ -7,7 +7,9 @@ import pytest
 from mlagents_envs.base_env import BaseEnv
 
 import rldojo_sim
+from rldojo_sim.errors import SceneOptionError
 from rldojo_sim.play import episode_returns, random_actions
+from rldojo_sim.provider import create_sim_env
 from rldojo_sim.scenes import scene_class
 from rldojo_sim.scenes.dungeon_escape import BEHAVIOR as DUNGEON
 from rldojo_sim.scenes.hallway import BEHAVIOR as HALLWAY
@@ -43,6 +45,25 @@ def test_pyramids_hides_the_pyramid_until_the_switch_is_pressed():
         env.set_actions("Pyramids?team=0", policy("Pyramids?team=0", decisions))
         env.step()
     assert seen_hidden and seen_shown
+
+
+def test_pyramids_corners_placement_from_a_configs_env_args_in_process(caplog):
+    """``env_settings.env_args`` reach the in-process scene as they reach a build: switch top-left, pyramid
+    bottom-right in every episode, which the scripted policy reaches and random play almost never does."""
+    args = ["--room-size", "7", "--placement", "corners", "--max-steps", "50", "--step-delay-ms", "5"]
+    env = create_sim_env("Pyramids", seed=3, num_areas=32, additional_args=args)
+    assert "not scene options of Pyramids: --step-delay-ms 5" in caplog.text
+    env.reset()
+    decisions, _ = env.get_steps("Pyramids?team=0")
+    size = 7
+    switch = decisions.obs[0][:, 2 * size : 4 * size]
+    assert (switch.argmax(axis=1) == 0).all() and (switch[:, size:].argmax(axis=1) == 0).all()
+    scripted = episode_returns(env, "Pyramids", "scripted", 100)["Pyramids?team=0"]
+    assert len(scripted) >= 32 and min(scripted) == 1.0
+    random = episode_returns(env, "Pyramids", "random", 500)["Pyramids?team=0"]
+    assert len(random) >= 250 and np.mean(random) < 0.02
+    with pytest.raises(SceneOptionError, match="placement must be one of random, corners"):
+        create_sim_env("Pyramids", additional_args=["--placement", "middle"])
 
 
 def _hallway_correct_doors(policy_kind: str) -> list[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -9,7 +10,9 @@ from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo_sim.environment import make_env
-from rldojo_sim.scenes import scene_class
+from rldojo_sim.scenes import parse_scene_options, scene_class
+
+logger = logging.getLogger(__name__)
 
 IGNORED_OPTIONS = ("log_folder", "timeout_wait", "no_graphics", "additional_args", "base_port")
 
@@ -22,7 +25,8 @@ def create_sim_env(
     side_channels: Sequence[SideChannel] = (),
     **options: Any,
 ) -> BaseEnv:
-    """Create scene ``name`` in process; options meant for launched builds are ignored.
+    """Create scene ``name`` in process; options meant for launched builds are ignored, except scene
+    options among a build's ``additional_args`` (``env_settings.env_args``, e.g. ``--room-size 7``).
 
     The environment is seeded with ``seed`` exactly as a Unity player receiving ``seed`` in the
     handshake would be, so ``worker_id`` does not change it (give workers distinct seeds to decorrelate
@@ -30,7 +34,10 @@ def create_sim_env(
     """
     del worker_id
     scene_options = {key: value for key, value in options.items() if key not in IGNORED_OPTIONS}
-    return make_env(name, seed=seed, side_channels=side_channels, **scene_options)
+    build_options, ignored = parse_scene_options(scene_class(name), options.get("additional_args") or [])
+    if ignored:
+        logger.warning("Ignoring arguments that are not scene options of %s: %s", name, " ".join(ignored))
+    return make_env(name, seed=seed, side_channels=side_channels, **(build_options | scene_options))
 
 
 create_sim_env.check_name = scene_class  # type: ignore[attr-defined]  # rldojo's env-spec check

@@ -18,6 +18,7 @@ import numpy as np
 from mlagents_envs.base_env import ActionSpec, ActionTuple, BehaviorSpec
 
 from rldojo_sim.drawing import Canvas
+from rldojo_sim.errors import SceneOptionError
 from rldojo_sim.scenes.base import (
     Outcome,
     Scene,
@@ -31,6 +32,7 @@ from rldojo_sim.scenes.base import (
 BEHAVIOR = "Pyramids?team=0"
 MOVES = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]])  # row, column deltas
 GOAL_REWARD = 1.0
+PLACEMENTS = ("random", "corners")
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,17 @@ class PyramidsOptions(SceneOptions):
     max_steps: int = 100
     room_size: int = 11
     """Cells per side of the square room (at least 3)."""
+    placement: str = "random"
+    """Where each episode puts the switch and the pyramid: ``random`` (two random cells) or ``corners`` (the
+    switch in the top-left corner, the pyramid in the opposite one: the longest way there)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_minimum("room_size", self.room_size, 3)
+        if self.placement not in PLACEMENTS:
+            raise SceneOptionError(
+                f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}."
+            )
 
 
 class Pyramids(Scene):
@@ -55,6 +64,7 @@ class Pyramids(Scene):
         super().__init__(*args, **kwargs)
         assert isinstance(self.options, PyramidsOptions)
         self.size = self.options.room_size
+        self.placement = self.options.placement
         self.behavior_specs = {
             BEHAVIOR: BehaviorSpec(
                 [vector_observation(6 * self.size + 1, "VectorSensor")], ActionSpec.create_discrete((5,))
@@ -68,6 +78,13 @@ class Pyramids(Scene):
         self.reached = np.zeros(n, dtype=bool)
 
     def reset_areas(self, areas: np.ndarray) -> None:
+        self.agent[areas] = self.size // 2
+        self.pressed[areas] = False
+        self.reached[areas] = False
+        if self.placement == "corners":
+            self.switch[areas] = 0
+            self.pyramid[areas] = self.size - 1
+            return
         count = int(areas.sum())
         cells = self.size * self.size
         centre = (self.size // 2) * self.size + self.size // 2
@@ -75,11 +92,8 @@ class Pyramids(Scene):
         scores = self.rng.random((count, cells))
         scores[:, centre] = np.inf
         picks = np.argsort(scores, axis=1)[:, :2]
-        self.agent[areas] = self.size // 2
         self.switch[areas] = np.stack([picks[:, 0] // self.size, picks[:, 0] % self.size], axis=1)
         self.pyramid[areas] = np.stack([picks[:, 1] // self.size, picks[:, 1] % self.size], axis=1)
-        self.pressed[areas] = False
-        self.reached[areas] = False
 
     def act(self, actions: Mapping[str, ActionTuple]) -> Outcome:
         self.agent = clamp(self.agent + MOVES[actions[BEHAVIOR].discrete[:, 0]], 0, self.size - 1)
