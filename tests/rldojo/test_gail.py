@@ -54,7 +54,7 @@ def test_discriminator_learns_to_reward_expert_transitions_over_the_policys(sett
     expert_rewards = -torch.log(1.0 - expert_estimate)
     assert expert_rewards.mean() > 2 * policy_rewards.mean()
     assert stats["Policy/GAIL Expert Estimate"] > 0.6 > 0.4 > stats["Policy/GAIL Policy Estimate"]
-    assert stats["Losses/GAIL Loss"] < 1.0 and np.isfinite(stats["Policy/GAIL Grad Mag Loss"])
+    assert stats["Losses/GAIL Loss"] < 1.0 and torch.isfinite(stats["Policy/GAIL Grad Mag Loss"])
     assert ("Policy/GAIL Beta" in stats) == bool(settings.get("use_vail"))
 
 
