@@ -2,11 +2,12 @@
 at the same budget (extrinsic-only vs curiosity vs RND by default).
 
     .venv/bin/python scripts/bench_sparse.py [--configs configs/pyramids_ppo.yaml ...] [--seeds 1 2 3]
-        [--max-steps 20000] [--jobs 1] [--out results/bench_sparse]
+        [--max-steps 30000] [--jobs 1] [--out results/bench_sparse]
 
 Pyramids rewards only the pyramid (+1), so an episode's return is 1 when it reached the pyramid and 0
-otherwise. Each run goes through ``rldojo learn``; per run the table gives the episodes that reached the
-pyramid out of all episodes, and the success rate of the last summary, read back from the run's
+otherwise. Random play runs in the room of the first config's scene options (``env_settings.env_args``).
+Each run goes through ``rldojo learn``; per run the table gives the episodes that reached the pyramid out
+of all episodes, and the success rate of the last summary, read back from the run's
 TensorBoard events (the episode-return histogram of every summary).
 """
 
@@ -25,6 +26,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import rldojo_sim
 from rldojo_sim.play import episode_returns
+from rldojo_sim.scenes import parse_scene_options, scene_class
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "configs" / f"pyramids_{name}.yaml" for name in ("ppo", "curiosity", "rnd")]
@@ -37,9 +39,11 @@ class RunResult(NamedTuple):
     last_rate: float
 
 
-def random_success_rate(decisions: int = 3000, num_areas: int = 32) -> tuple[float, int]:
-    """Share of random-play episodes that reach the pyramid, and how many episodes ended."""
-    env = rldojo_sim.make_env("Pyramids", seed=0, num_areas=num_areas)
+def random_success_rate(config: Path, decisions: int = 10000, num_areas: int = 32) -> tuple[float, int]:
+    """Share of random-play episodes that reach the pyramid in ``config``'s room, and how many ended."""
+    env_args = yaml.safe_load(config.read_text())["env_settings"].get("env_args") or []
+    options, _ = parse_scene_options(scene_class("Pyramids"), env_args)
+    env = rldojo_sim.make_env("Pyramids", seed=0, **(options | {"num_areas": num_areas}))
     returns = episode_returns(env, "Pyramids", "random", decisions)["Pyramids?team=0"]
     return float(np.mean(returns)), len(returns)
 
@@ -79,8 +83,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_sparse")
     args = parser.parse_args()
-    rate, episodes = random_success_rate()
-    print(f"random play: success rate {rate:.3f} over {episodes} episodes")
+    rate, episodes = random_success_rate(args.configs[0])
+    print(f"random play: {round(rate * episodes)}/{episodes} episodes reached the pyramid ({rate:.2%})")
     runs = [(config, seed) for config in args.configs for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda job: run(*job, args.max_steps, args.out), runs))
