@@ -114,36 +114,68 @@ def final_checkpoint(run_dir: Path) -> dict:
     ]
 
 
+EARLY_STOPPING_MAX_STEPS = 3000  # the bad trial is stopped from step 600 on: room for the stop to arrive
+
+
+def write_early_stopping_sweep(tmp_path: Path, early_stopping: str, **changes: object) -> Path:
+    """Learning rate 0.003 learns Basic; 1e-7 keeps the random policy. The good trial runs first."""
+    return write_sweep(
+        tmp_path,
+        sweep_id=early_stopping,
+        seeds=[1],
+        early_stopping=early_stopping,
+        fixed={
+            "behaviors.Basic.max_steps": EARLY_STOPPING_MAX_STEPS,
+            "behaviors.Basic.checkpoint_interval": 300,
+        },
+        search_space={LEARNING_RATE: {"values": [0.003, 1.0e-7]}},
+        **changes,
+    )
+
+
+def check_the_bad_trial_stopped_early(sweep_dir: Path) -> None:
+    """The good trial ran to the end; the bad one was stopped before max_steps, and its run saved."""
+    with (sweep_dir / "results.csv").open() as file:
+        good, bad = csv.DictReader(file)
+    good_end = final_checkpoint(sweep_dir / "runs" / good["runs"])
+    bad_end = final_checkpoint(sweep_dir / "runs" / bad["runs"])
+    print(f"{sweep_dir.name}: lr {bad[LEARNING_RATE]} stopped at step {bad_end['steps']} "
+          f"(reward {bad['reward']}); lr {good[LEARNING_RATE]} ran to step {good_end['steps']} "
+          f"(reward {good['reward']})")  # fmt: skip
+    assert (good[LEARNING_RATE], good["state"]) == ("0.003", "complete"), good
+    assert (bad[LEARNING_RATE], bad["state"]) == ("1e-07", "pruned"), bad
+    assert good_end["steps"] >= EARLY_STOPPING_MAX_STEPS
+    assert bad_end["steps"] < EARLY_STOPPING_MAX_STEPS, bad_end
+    assert Path(bad_end["file_path"]).is_file(), "the stopped run saved a checkpoint"
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("early_stopping", ["median", "asha"])
 def test_early_stopping_stops_the_trial_that_cannot_learn_and_keeps_the_one_that_does(
     tmp_path, early_stopping
 ):
-    """Learning rate 0.003 learns Basic; 1e-7 keeps the random policy. The good trial runs first to the end;
-    the pruner then stops the bad one at a checkpoint step before max_steps, and its run saves."""
-    max_steps = 1500
-    sweep_file = write_sweep(
-        tmp_path,
-        seeds=[1],
-        early_stopping=early_stopping,
-        fixed={"behaviors.Basic.max_steps": max_steps, "behaviors.Basic.checkpoint_interval": 300},
-        search_space={LEARNING_RATE: {"values": [0.003, 1.0e-7]}},
+    settings = load_sweep_settings(write_early_stopping_sweep(tmp_path, early_stopping))
+    run_sweep(settings)
+    check_the_bad_trial_stopped_early(settings.sweep_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray_cluster")  # one cluster at a time on a small machine
+@pytest.mark.timeout(1200)
+def test_tunes_asha_stops_the_trial_that_cannot_learn_on_two_nodes(tmp_path):
+    reason = loopback_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    sweep_file = write_early_stopping_sweep(tmp_path, "asha", max_concurrent_trials=1)  # the good one first
+    finished = run_in_loopback_namespace(
+        [sys.executable, str(Path(__file__).with_name("two_node_sweep.py")), str(sweep_file)],
+        timeout_s=1000,
+        capture_output=True,
+        text=True,
     )
-    settings = load_sweep_settings(sweep_file)
-    good, bad = run_sweep(settings)
-    runs = settings.sweep_dir / "runs"
-    good_end, bad_end = final_checkpoint(runs / good.run_ids[0]), final_checkpoint(runs / bad.run_ids[0])
-    print(f"{early_stopping}: lr 1e-7 stopped at step {bad_end['steps']} (reward {bad_end['reward']:.3f}); "
-          f"lr 0.003 ran to step {good_end['steps']} (reward {good_end['reward']:.3f})")  # fmt: skip
-    assert (good.state, bad.state) == ("complete", "pruned"), (good, bad)
-    assert good_end["steps"] >= max_steps
-    assert bad_end["steps"] < max_steps, bad_end
-    assert Path(bad_end["file_path"]).is_file(), "the stopped run saved a checkpoint"
-    assert [row["state"] for row in csv.DictReader((settings.sweep_dir / "results.csv").open())] == [
-        "complete",
-        "pruned",
-    ]
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    check_the_bad_trial_stopped_early(tmp_path / "results" / "asha")
 
 
 @pytest.mark.smoke

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RunSpec", "checkpoint_rewards", "final_reward", "run_process", "trial_runs"]
 
-POLL_S = 1.0
+POLL_S = 0.25
 STOP_GRACE_S = 60.0
 
 

@@ -24,7 +24,7 @@ __all__ = ["run_sweep"]
 
 logger = logging.getLogger(__name__)
 
-POLL_S = 2.0
+POLL_S = 0.5  # how soon a stopped trial's runs hear of it
 RunLauncher = Callable[[RunSpec], "concurrent.futures.Future[int]"]
 
 

@@ -30,7 +30,7 @@ STEPS = "agent_steps"
 EXIT_CODES = "exit_codes"
 TUNE_DIR = "tune"
 """Tune's experiment folder, inside the sweep folder."""
-POLL_S = 2.0
+POLL_S = 0.5  # how soon a stopped trial's runs hear of it
 
 
 class SweepTrial(tune.Trainable):
