@@ -75,6 +75,20 @@ def check_report_groups_the_trials(sweep_dir: Path, out: Path) -> None:
     assert groups.count("=") == 4 and groups.count("seed-") == 8, groups
 
 
+def sweep_on_two_nodes(sweep_file: Path, timeout_s: float) -> None:
+    """Run the sweep as Ray Tune trials on a two-node cluster in a loopback-only namespace (else skip)."""
+    reason = loopback_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    finished = run_in_loopback_namespace(
+        [sys.executable, str(Path(__file__).with_name("two_node_sweep.py")), str(sweep_file)],
+        timeout_s=timeout_s,
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
@@ -90,17 +104,7 @@ def test_grid_sweep_runs_locally_and_report_groups_its_trials(tmp_path):
 @pytest.mark.xdist_group("ray_cluster")  # one cluster at a time on a small machine
 @pytest.mark.timeout(1800)  # about 3 minutes on an idle 2-core machine; much more under load
 def test_grid_sweep_runs_as_ray_tune_trials_on_two_nodes(tmp_path):
-    reason = loopback_unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    sweep_file = write_sweep(tmp_path)
-    finished = run_in_loopback_namespace(
-        [sys.executable, str(Path(__file__).with_name("two_node_sweep.py")), str(sweep_file)],
-        timeout_s=1500,
-        capture_output=True,
-        text=True,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    sweep_on_two_nodes(write_sweep(tmp_path), timeout_s=1500)
     sweep_dir = tmp_path / "results" / "grid"
     check_grid_results(sweep_dir)
     trial_results = sorted((sweep_dir / "tune").glob("SweepTrial_*/result.json"))
@@ -164,17 +168,8 @@ def test_early_stopping_stops_the_trial_that_cannot_learn_and_keeps_the_one_that
 @pytest.mark.xdist_group("ray_cluster")  # one cluster at a time on a small machine
 @pytest.mark.timeout(1200)
 def test_tunes_asha_stops_the_trial_that_cannot_learn_on_two_nodes(tmp_path):
-    reason = loopback_unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    sweep_file = write_early_stopping_sweep(tmp_path, "asha", max_concurrent_trials=1)  # the good one first
-    finished = run_in_loopback_namespace(
-        [sys.executable, str(Path(__file__).with_name("two_node_sweep.py")), str(sweep_file)],
-        timeout_s=1000,
-        capture_output=True,
-        text=True,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    # one trial at a time: the good one first
+    sweep_on_two_nodes(write_early_stopping_sweep(tmp_path, "asha", max_concurrent_trials=1), timeout_s=1000)
     check_the_bad_trial_stopped_early(tmp_path / "results" / "asha")
 
 
