@@ -81,6 +81,21 @@ def test_image_runs_as_non_root_user(docker_client: Any, rldojo_image: str) -> N
     assert uid.strip() not in (b"", b"0")
 
 
+def test_image_can_be_a_ray_cluster_node(docker_client: Any, rldojo_image: str) -> None:
+    """One image for the head and the workers: Ray, Tune and rldojo-ray's sweep command are in it."""
+    versions = docker_client.containers.run(
+        rldojo_image,
+        ["python", "-c", "import ray, ray.tune, rldojo_ray; print(ray.__version__)"],
+        remove=True,
+        network_mode="none",
+    )
+    assert versions.decode().strip().startswith("2.")
+    usage = docker_client.containers.run(
+        rldojo_image, ["rldojo", "sweep", "--help"], remove=True, network_mode="none"
+    )
+    assert usage.startswith(b"usage: rldojo sweep")
+
+
 def test_training_in_container_leaves_run_on_host_owned_by_host_user(
     container_results: tuple[Path, Path],
 ) -> None:
