@@ -179,6 +179,7 @@ class AgentProcessor:
         """Record what the environment reported: finished episodes first, then agents awaiting a decision."""
         groups = self._groups(decision_steps, terminal_steps, worker_id)
         rollout_ends = self._count_step(worker_id)
+        reports_policy = self.reports_policy()
         rewards, group_rewards = _numbers(terminal_steps.reward), _numbers(terminal_steps.group_reward)
         for row, agent_id in enumerate(_numbers(terminal_steps.agent_id)):
             key = f"agent_{worker_id}-{agent_id}"
@@ -190,7 +191,7 @@ class AgentProcessor:
             self._emit(
                 agent, key, next_obs, done=True, truncated=bool(terminal_steps.interrupted[row]), group=group
             )
-            if self.reports_policy():
+            if reports_policy:
                 self.stats_reporter.add_stat("Environment/Episode Length", agent.episode_length)
 
         rewards, group_rewards = _numbers(decision_steps.reward), _numbers(decision_steps.group_reward)
