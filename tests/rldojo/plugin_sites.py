@@ -28,3 +28,10 @@ def run_rldojo(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
     command = [str(Path(sys.executable).with_name("rldojo")), *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+def listed_plugins(site: Path, cwd: Path) -> dict[str, list[str]]:
+    """The rows of ``rldojo plugins`` with the plugin site ``site``, by their first word (a plugin name)."""
+    result = run_rldojo("plugins", pythonpath=site, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("  ")}

@@ -9,15 +9,13 @@ import yaml
 
 from rldojo.checkpoint import load_checkpoint
 
-from .plugin_sites import run_rldojo
+from .plugin_sites import listed_plugins, run_rldojo
 
 EXAMPLE_CONFIG = "examples/rldojo-offpolicy-example/nstep_q_basic.yaml"
 
 
 def test_rldojo_plugins_lists_the_offpolicy_example(offpolicy_example_site, tmp_path):
-    result = run_rldojo("plugins", pythonpath=offpolicy_example_site, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("  ")}
+    rows = listed_plugins(offpolicy_example_site, tmp_path)
     assert rows["nstep_q"][1] == "rldojo_offpolicy_example.nstep_q.NStepQTrainer"
     assert rows["nstep_q"][-2:] == ["from", "rldojo-offpolicy-example"]
 

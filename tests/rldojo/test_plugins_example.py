@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from .plugin_sites import listed_plugins, run_rldojo
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rldojo-plugin-example"
 
 
-def rldojo(*args: str, site: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
-    }
-    command = [str(Path(sys.executable).with_name("rldojo")), *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-
-
 def test_rldojo_plugins_lists_the_plugin_example_site(plugin_example_site, tmp_path):
-    result = rldojo("plugins", site=plugin_example_site, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("  ")}
+    rows = listed_plugins(plugin_example_site, tmp_path)
     assert rows["vpg"][1:] == [
         "rldojo_plugin_example.vpg.VPGTrainer", "settings", "rldojo_plugin_example.vpg.VPGSettings",
         "from", "rldojo-plugin-example",
@@ -39,8 +27,8 @@ def test_example_trainer_and_writer_learn_basic(plugin_example_site, tmp_path):
     config = yaml.safe_load((EXAMPLE / "vpg_basic.yaml").read_text())
     config["behaviors"]["Basic"]["max_steps"] = 6000
     (tmp_path / "vpg.yaml").write_text(yaml.safe_dump(config))
-    result = rldojo("learn", "vpg.yaml", "--env", "sim:Basic", "--run-id", "vpg", "--seed", "1",
-                    site=plugin_example_site, cwd=tmp_path)  # fmt: skip
+    result = run_rldojo("learn", "vpg.yaml", "--env", "sim:Basic", "--run-id", "vpg", "--seed", "1",
+                        pythonpath=plugin_example_site, cwd=tmp_path, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr
     header, *rows = (tmp_path / "results" / "vpg" / "reward_log.tsv").read_text().splitlines()
     assert header == "step\tbehavior\tmean_reward\tepisodes"

@@ -7,15 +7,13 @@ import yaml
 
 from rldojo.checkpoint import load_checkpoint
 
-from .plugin_sites import run_rldojo
+from .plugin_sites import listed_plugins, run_rldojo
 
 EXAMPLE_CONFIG = "examples/rldojo-reward-signal-example/pyramids_count_novelty.yaml"
 
 
 def test_rldojo_plugins_lists_the_reward_signal_example(reward_signal_example_site, tmp_path):
-    result = run_rldojo("plugins", pythonpath=reward_signal_example_site, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("  ")}
+    rows = listed_plugins(reward_signal_example_site, tmp_path)
     assert rows["count_novelty"][1] == "rldojo_reward_signal_example.count_novelty.CountNoveltySignal"
     assert rows["count_novelty"][-2:] == ["from", "rldojo-reward-signal-example"]
 
