@@ -216,6 +216,12 @@ CASES: dict[str, Case] = {
     ),
     "resume and force in config": config(top("checkpoint_settings: {resume: true, force: true}\n")),
     # --- flags
+    "rollout_cuts not a bool": config(hyper("batch_size: 16, buffer_size: 64, rollout_cuts: maybe")),
+    "ray.acting unknown": config(top("ray: {acting: remote}\n")),
+    "ray.policy_lag negative": config(top("ray: {policy_lag: -1}\n")),
+    "ray.acting runner without a cluster": config(top("ray: {acting: runner}\n")),
+    "--ray-acting unknown": flags("--ray-acting", "remote"),
+    "--policy-lag -1": flags("--policy-lag", "-1"),
     "--num-envs 0": flags("--num-envs", "0"),
     "--num-envs 100000": flags("--num-envs", "100000"),
     "--num-envs text": flags("--num-envs", "many"),
