@@ -327,7 +327,7 @@ def _minimal_player(folder: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--steps", type=int, default=1000, help="decisions per measurement")
     parser.add_argument("--repeats", type=int, default=3, help="measurements per figure; the fastest is kept")
     parser.add_argument("--scenes", nargs="*", default=rldojo_sim.scene_names())

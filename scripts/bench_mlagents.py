@@ -256,7 +256,7 @@ def print_table(rows: dict[Row, dict[str, list[Result]]], quick: bool, repeats: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     budget = parser.add_mutually_exclusive_group(required=True)
     budget.add_argument("--quick", action="store_true", help="small budgets (minutes per row)")
     budget.add_argument("--full", action="store_true", help="the reference configs' budgets (hours)")

@@ -67,7 +67,7 @@ def run(scene: str, seed: int, env_path: str, out: Path) -> CurveWriter:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--scenes", nargs="+", default=list(BENCHMARKS), choices=list(BENCHMARKS))

@@ -59,7 +59,7 @@ def wins(learner: Policy, opponent: Act, games: int, seed: int) -> tuple[int, in
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "tennis_selfplay.yaml")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])

@@ -75,7 +75,7 @@ def run(config: Path, seed: int, max_steps: int, out: Path) -> RunResult:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--configs", type=Path, nargs="+", default=CONFIGS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])

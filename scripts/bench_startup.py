@@ -187,7 +187,7 @@ def measurements(max_steps: int) -> dict[str, Callable[[Path, Path], float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--baseline", type=Path, required=True, help="another checkout with its own .venv")
     parser.add_argument("--repeats", type=int, default=5, help="runs per checkout and measurement")
     parser.add_argument("--max-steps", type=int, default=12000, help="steps of the peak-RSS runs")

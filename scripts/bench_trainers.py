@@ -405,7 +405,7 @@ def table_row(name: str, library: str, steps: int, runs: list[dict[str, Any]]) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="one seed, short budgets: checks it all runs")
     parser.add_argument("--seeds", type=int, help="seeds 1..N per library and workload (default 5; quick 1)")

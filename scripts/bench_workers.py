@@ -61,7 +61,7 @@ def measure(build: Path, num_envs: int, steps: int, results: Path) -> tuple[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--steps", type=int, default=30_000, help="agent steps per run (all workers)")
     parser.add_argument("--num-envs", type=int, nargs="+", default=[1, 2, 4])
     args = parser.parse_args()

@@ -71,7 +71,7 @@ def run(config: Path, seed: int, steps: int, memory: bool) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--steps", type=int, default=40_000)
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "hallway_ppo.yaml")

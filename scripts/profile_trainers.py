@@ -130,7 +130,7 @@ def launch(library: str, name: str, steps: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--workloads", nargs="+", choices=sorted(DEFAULT_STEPS), default=["dqn-cartpole", "ppo-cartpole"]

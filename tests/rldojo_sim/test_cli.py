@@ -43,3 +43,30 @@ def test_build_needs_a_name_or_all(capsys):
         main(["build"])
     assert exit_info.value.code == 2
     assert "give either a scene name or --all" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["record", "Basic", "--episode", "2", "--out", "{tmp}/basic.demo"],
+            "rldojo-sim record: error: the following arguments are required: --episodes "
+            "(see 'rldojo-sim record --help')",
+        ),
+        (
+            ["record", "Basic", "--episodes", "2", "--ou", "{tmp}/basic.demo"],
+            "rldojo-sim record: error: the following arguments are required: --out "
+            "(see 'rldojo-sim record --help')",
+        ),
+        (
+            ["build", "Basic", "--ou", "{tmp}/Basic"],
+            "rldojo-sim: error: unrecognized arguments: --ou {tmp}/Basic (see 'rldojo-sim --help')",
+        ),
+    ],
+)
+def test_an_abbreviated_flag_is_a_one_line_error(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([arg.format(tmp=tmp_path) for arg in args])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == message.format(tmp=tmp_path) + "\n"
+    assert not list(tmp_path.iterdir())

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from rldojo_sim.builds import build
 from rldojo_sim.errors import SimError
@@ -13,8 +14,20 @@ from rldojo_sim.record import record_demonstration
 from rldojo_sim.scenes import SCENES, parse_scene_options, scene_class, scene_names
 
 
+class _Parser(argparse.ArgumentParser):
+    """Takes flags only as spelled in full (``--episode`` is an error, not ``--episodes``) and reports a bad
+    command line in one line (exit 2) instead of argparse's usage block; its subcommands' parsers are too."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rldojo-sim", description=__doc__)
+    parser = _Parser(prog="rldojo-sim", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the simulated scenes")
     build_parser = commands.add_parser("build", help="write build launchers that UnityEnvironment can start")
