@@ -219,6 +219,24 @@ def test_the_table_lists_complete_trials_best_first_then_stopped_and_failed_ones
 
 
 @pytest.mark.smoke
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},  # the whole grid
+        {"num_trials": 3},  # part of the grid
+        {"sampler": "random", "num_trials": 3, "search_space": {LEARNING_RATE: {"low": 1e-4, "high": 1e-2}}},
+        {"sampler": "tpe", "num_trials": 3, "search_space": {LEARNING_RATE: {"low": 1e-4, "high": 1e-2}}},
+    ],
+)
+def test_every_tune_search_holds_max_concurrent_trials(tmp_path, changes):
+    # Tune ignores TuneConfig.max_concurrent_trials when it is given a search algorithm
+    from rldojo_ray.sweep.tune_trials import _search
+
+    _, search, _ = _search(load_sweep_settings(write_sweep(tmp_path, max_concurrent_trials=1, **changes)))
+    assert search.max_concurrent == 1
+
+
+@pytest.mark.smoke
 def test_tune_ranges_cover_the_same_values_as_the_local_sampler():
     from rldojo_ray.sweep.settings import ParameterSpace
     from rldojo_ray.sweep.tune_trials import _distribution

@@ -13,7 +13,7 @@ import ray
 from ray import tune
 from ray.tune.experiment import Trial
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, MedianStoppingRule, TrialScheduler
-from ray.tune.search import BasicVariantGenerator, Searcher
+from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from rldojo.errors import ConfigError
@@ -113,21 +113,29 @@ def _distribution(space: ParameterSpace) -> Any:
 
 
 def _search(settings: SweepSettings) -> tuple[dict[str, Any], Searcher | BasicVariantGenerator, int]:
-    """Tune's search space, search algorithm and number of samples for the sweep's sampler."""
+    """Tune's search space, search algorithm (holding at most ``max_concurrent_trials`` trials at once) and
+    number of samples for the sweep's sampler."""
     seed = settings.seeds[0]
+    # Tune ignores TuneConfig.max_concurrent_trials for a search algorithm passed in: each one carries it
+    at_once = settings.max_concurrent_trials or 0
     if settings.sampler == Sampler.GRID:
         values = {key: list(space.values or ()) for key, space in settings.search_space.items()}
         if settings.trial_budget == settings.grid_size:
-            return {key: tune.grid_search(v) for key, v in values.items()}, BasicVariantGenerator(), 1
+            grid = {key: tune.grid_search(v) for key, v in values.items()}
+            return grid, BasicVariantGenerator(max_concurrent=at_once), 1
         first_points = settings.grid_points()[: settings.trial_budget]
         choices = {key: tune.choice(v) for key, v in values.items()}
-        return choices, BasicVariantGenerator(points_to_evaluate=first_points), settings.trial_budget
+        search = BasicVariantGenerator(points_to_evaluate=first_points, max_concurrent=at_once)
+        return choices, search, settings.trial_budget
     space = {key: _distribution(parameter) for key, parameter in settings.search_space.items()}
     if settings.sampler == Sampler.TPE:
         import optuna
 
-        return space, OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed)), settings.trial_budget
-    return space, BasicVariantGenerator(random_state=seed), settings.trial_budget
+        searcher: Searcher = OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed))
+        if at_once:
+            searcher = ConcurrencyLimiter(searcher, max_concurrent=at_once)
+        return space, searcher, settings.trial_budget
+    return space, BasicVariantGenerator(random_state=seed, max_concurrent=at_once), settings.trial_budget
 
 
 def _scheduler(settings: SweepSettings) -> TrialScheduler:
@@ -168,7 +176,6 @@ def run_tune_sweep(settings: SweepSettings) -> Sequence[TrialResult]:
             search_alg=search,
             scheduler=_scheduler(settings),
             num_samples=num_samples,
-            max_concurrent_trials=settings.max_concurrent_trials,
         ),
         run_config=tune.RunConfig(
             name=TUNE_DIR,
