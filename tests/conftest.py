@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FIRST_LEASED_TEST_PORT = 20000  # above the runs' leases (from 5005), below the ephemeral ports
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,6 +45,28 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def base_port() -> Iterator[int]:
+    """A base port whose next port is free too (worker ids 0 and 1), both leased in the shared lock folder
+    for the test, so no other run (another xdist worker's included) uses either."""
+    from rldojo_unity.ports import PortInUseError, PortLease, lease_port
+
+    start = FIRST_LEASED_TEST_PORT
+    while True:
+        first = lease_port(start=start)
+        try:
+            second = lease_port(first.port + 1)
+        except PortInUseError:
+            first.release()
+            start = first.port + 2
+            continue
+        leases: list[PortLease] = [first, second]
+        break
+    yield first.port
+    for lease in leases:
+        lease.release()
 
 
 @pytest.fixture(scope="session")

@@ -10,29 +10,6 @@ import pytest
 from mlagents_envs.environment import UnityEnvironment
 from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
-from rldojo_unity.ports import PortInUseError, PortLease, lease_port
-
-FIRST_PORT = 20000
-
-
-@pytest.fixture
-def base_port() -> Iterator[int]:
-    """A base port whose next port is free too (worker ids 0 and 1), both held for the test."""
-    start = FIRST_PORT
-    while True:
-        first = lease_port(start=start)
-        try:
-            second = lease_port(first.port + 1)
-        except PortInUseError:
-            first.release()
-            start = first.port + 2
-            continue
-        leases: list[PortLease] = [first, second]
-        break
-    yield first.port
-    for lease in leases:
-        lease.release()
-
 
 @pytest.fixture
 def launch(base_port: int) -> Iterator[Callable[..., UnityEnvironment]]:

@@ -15,9 +15,13 @@ from rldojo_unity.communicator import LoopbackRpcCommunicator
 from rldojo_unity.ports import PortInUseError, lease_port
 
 
-@pytest.fixture(autouse=True)
-def private_lock_dir(tmp_path, monkeypatch):
+@pytest.fixture
+def private_lock_dir(base_port, tmp_path, monkeypatch) -> int:
+    """A lock folder of the test's own, for tests that plant files in it or need a port to stay unleased by
+    others; it leases only ``base_port`` and ``base_port + 1``, which stay leased in the shared folder, so
+    no other run (another xdist worker's included) binds them meanwhile. Returns ``base_port``."""
     monkeypatch.setenv("RLDOJO_PORT_LOCK_DIR", str(tmp_path / "locks"))
+    return base_port
 
 
 def _decode_proc_address(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -27,30 +31,37 @@ def _decode_proc_address(hex_address: str) -> ipaddress.IPv4Address | ipaddress.
     return ipaddress.ip_address(words)
 
 
-def _listening_addresses(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """Local addresses with a TCP socket in LISTEN state on ``port`` (from /proc/net/tcp{,6})."""
-    addresses = set()
+def _listening_sockets() -> dict[str, tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]]:
+    """Each TCP socket in LISTEN state, by inode: its local address and port (from /proc/net/tcp{,6})."""
+    sockets = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table, encoding="ascii") as rows:
             next(rows)
             for row in rows:
-                local, state = row.split()[1], row.split()[3]
-                address, port_hex = local.split(":")
-                if state == "0A" and int(port_hex, 16) == port:
-                    addresses.add(_decode_proc_address(address))
-    return addresses
+                fields = row.split()
+                address, port_hex = fields[1].split(":")
+                if fields[3] == "0A":
+                    sockets[fields[9]] = (_decode_proc_address(address), int(port_hex, 16))
+    return sockets
+
+
+def _listening_addresses(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Local addresses with a TCP socket in LISTEN state on ``port``."""
+    return {address for address, listening_port in _listening_sockets().values() if listening_port == port}
 
 
 @pytest.mark.smoke
-def test_the_lock_folder_is_private_and_planted_links_are_not_followed(tmp_path, monkeypatch):
-    with lease_port() as lease:
+def test_the_lock_folder_is_private_and_planted_links_are_not_followed(
+    private_lock_dir, tmp_path, monkeypatch
+):
+    with lease_port(start=private_lock_dir) as lease:
         assert (tmp_path / "locks").stat().st_mode & 0o777 == 0o700
         assert (tmp_path / "locks" / f"{lease.port}.lock").stat().st_mode & 0o777 == 0o600
     target = tmp_path / "victim"
     target.write_text("keep")
-    (tmp_path / "locks" / "7001.lock").symlink_to(target)
+    (tmp_path / "locks" / f"{private_lock_dir + 1}.lock").symlink_to(target)
     with pytest.raises(PortInUseError):  # a planted symlink is refused, not opened
-        lease_port(7001)
+        lease_port(private_lock_dir + 1)
     assert target.read_text() == "keep"
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o777)
@@ -68,8 +79,8 @@ def test_two_leases_never_share_a_port():
 
 
 @pytest.mark.smoke
-def test_a_released_port_can_be_leased_again():
-    lease = lease_port()
+def test_a_released_port_can_be_leased_again(private_lock_dir):
+    lease = lease_port(start=private_lock_dir)
     port = lease.port
     lease.release()
     with lease_port(port) as again:
@@ -86,7 +97,7 @@ def test_explicit_port_taken_by_another_program_is_a_clear_error():
             lease_port(port)
 
 
-def test_lease_is_exclusive_across_processes(tmp_path):
+def test_lease_is_exclusive_across_processes(private_lock_dir):
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -95,11 +106,12 @@ def test_lease_is_exclusive_across_processes(tmp_path):
                 """
                 import sys
                 from rldojo_unity.ports import lease_port
-                lease = lease_port()
+                lease = lease_port(int(sys.argv[1]))
                 print(lease.port, flush=True)
                 sys.stdin.read()
                 """
             ),
+            str(private_lock_dir),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -109,8 +121,8 @@ def test_lease_is_exclusive_across_processes(tmp_path):
         held_port = int(holder.stdout.readline())
         with pytest.raises(PortInUseError):
             lease_port(held_port)
-        with lease_port() as mine:
-            assert mine.port != held_port
+        with lease_port(start=held_port) as mine:
+            assert mine.port == held_port + 1
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
