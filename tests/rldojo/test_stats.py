@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rldojo.stats import (
@@ -48,6 +50,16 @@ def run_reporter(writer):
     reporter = StatsReporter()
     reporter.add_writer(writer)
     return reporter
+
+
+def test_writers_get_floats_for_tensor_and_numpy_values(run_reporter, writer):
+    reporter = run_reporter.for_category("Ball")
+    reporter.add_stat("Losses/Q1 Loss", torch.tensor(0.5))  # optimizers report 0-d tensors
+    reporter.set_stat("Policy/Exploration Epsilon", np.float32(0.25))
+    reporter.write_stats(10)
+    assert writer.added == [("Ball", "Losses/Q1 Loss", 0.5), ("Ball", "Policy/Exploration Epsilon", 0.25)]
+    assert all(type(value) is float for _, _, value in writer.added)
+    assert all(type(value) is float for value in writer.summaries[-1][1]["Losses/Q1 Loss"].full_dist)
 
 
 def test_summary_aggregations():

@@ -170,16 +170,19 @@ class StatsReporter:
     def add_stat(
         self, key: str, value: float, aggregation: StatsAggregationMethod = StatsAggregationMethod.AVERAGE
     ) -> None:
-        """Append ``value`` to ``key`` for the current summary period."""
+        """Append ``value`` to ``key`` for the current summary period; writers get it as a float (a 0-d
+        tensor or numpy scalar is read back here)."""
+        value = float(value)
         with self._run.lock:
-            self._run.values[self.category][key].append(float(value))
+            self._run.values[self.category][key].append(value)
             self._run.aggregation[self.category][key] = aggregation
             self._run.call("on_add_stat", self.category, key, value, aggregation)
 
     def set_stat(self, key: str, value: float) -> None:
-        """Replace ``key`` with ``value``: only the most recent value is reported."""
+        """Replace ``key`` with ``value``: only the most recent value is reported (as a float)."""
+        value = float(value)
         with self._run.lock:
-            self._run.values[self.category][key] = [float(value)]
+            self._run.values[self.category][key] = [value]
             self._run.aggregation[self.category][key] = StatsAggregationMethod.MOST_RECENT
             self._run.call("on_add_stat", self.category, key, value, StatsAggregationMethod.MOST_RECENT)
 
