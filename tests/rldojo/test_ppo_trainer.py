@@ -111,3 +111,10 @@ def test_schedules_decay_linearly_over_max_steps(tmp_path):
     assert stats["Policy/Learning Rate"] == pytest.approx(1.5e-4, rel=1e-3)
     assert stats["Policy/Epsilon"] == 0.2
     assert stats["Policy/Beta"] == pytest.approx((5e-3 - 1e-5) / 2 + 1e-5)
+
+
+def test_a_linear_beta_of_zero_keeps_the_entropy_bonus_off(tmp_path):
+    """RL Zoo's ``ent_coef: 0`` is ``beta: 0``; ML-Agents' schedule would raise it towards its 1e-5 floor."""
+    trainer = make_trainer(tmp_path / "Basic", beta=0.0, beta_schedule="linear")
+    for step in (0, trainer.get_max_steps // 2, trainer.get_max_steps):
+        assert trainer.optimizer.update(right_moves_batch(trainer, 1.0), step=step)["Policy/Beta"] == 0.0

@@ -43,6 +43,12 @@ def test_linear_schedule_reaches_its_floor_at_max_steps():
     assert DecayedValue(ScheduleType.CONSTANT, 1.0, 0.1, 100)(50) == 1.0
 
 
+def test_linear_schedule_from_below_its_floor_stays_constant():
+    for initial in (0.0, 0.05):
+        schedule = DecayedValue(ScheduleType.LINEAR, initial, 0.1, 100)
+        assert [schedule(s) for s in (0, 50, 100, 1000)] == [initial] * 4
+
+
 def test_agent_buffer_concatenates_trajectories_and_rejects_ragged_columns():
     buffer = AgentBuffer()
     buffer.append({"a": np.zeros(3), "b": np.ones((3, 2))})
