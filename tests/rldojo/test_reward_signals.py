@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,33 @@ def test_signals_report_ml_agents_stats_and_resume_with_their_state(tmp_path, ca
         in caplog.text
     )
     assert load_checkpoint(checkpoint)["step"] > after["step"]
+
+
+def test_same_seed_runs_learn_the_same_whatever_their_checkpoints(tmp_path):
+    """Two runs with the same seed report the same stats and end with the same weights of policy, critic and
+    signals, though one of them checkpoints (and exports ONNX, whose tracing samples actions) every 250
+    steps: a run's checkpoints do not change what it learns."""
+    results = tmp_path / "results"
+    config = pyramids_with_intrinsic_signals(tmp_path, 1000)
+    quiet = train(config, results, "quiet", **{"env_settings.seed": 3})
+    saving = train(
+        config, results, "saving", **{"env_settings.seed": 3, "behaviors.Pyramids.checkpoint_interval": 250}
+    )
+    assert len(list((results / "saving" / "Pyramids").glob("Pyramids-*.onnx"))) >= 3
+    assert len(quiet.lines) > 20 and quiet.lines == saving.lines
+    ends = [load_checkpoint(results / run / "Pyramids" / "checkpoint.pt") for run in ("quiet", "saving")]
+    for part in ("modules", "reward_signals"):
+        first, second = (dict(flatten(end[part])) for end in ends)
+        assert first.keys() == second.keys()
+        assert all(
+            torch.equal(first[key], second[key]) for key in first if isinstance(first[key], torch.Tensor)
+        )
+
+
+def flatten(state: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """``(dotted key, value)`` of every leaf of a nested state dict."""
+    for key, value in state.items():
+        if isinstance(value, dict):
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value

@@ -46,12 +46,20 @@ def _dummy_inputs(spec: BehaviorSpec, memory_size: int) -> tuple[torch.Tensor, .
 
 
 def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
-    """Write ``network`` (a policy's ``export_network()``) to ``path`` atomically; it stays untouched."""
+    """Write ``network`` (a policy's ``export_network()``) to ``path`` atomically; it stays untouched, and so
+    does torch's random state (a run's checkpoints do not change what it learns)."""
     module = export_module(copy.deepcopy(network).cpu().eval(), spec)
     memory_size = memory_size_of(network)
     inputs, outputs = input_names(spec, memory_size), output_names(spec, memory_size)
     dynamic_axes = {name: {0: "batch"} for name in inputs + [o for o in outputs if o in BATCH_OUTPUTS]}
-    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings(), torch.no_grad():
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        warnings.catch_warnings(),
+        torch.no_grad(),
+        torch.random.fork_rng(
+            devices=[]
+        ),  # tracing samples actions: leave training's random stream as it was
+    ):
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(
             module,
