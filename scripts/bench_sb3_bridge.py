@@ -9,7 +9,8 @@ of rldojo's env worker process and SB3's first rollout are left out of both), an
 agent steps over the same span outside SB3's ``train()`` and per ``train()``, summed over the process
 and every process below it (rldojo's env worker), which a loaded machine distorts far less than
 wall-clock speed. Both sides train with the same number of torch threads (rldojo's choice: half the
-cores).
+cores). The bridge steps the scene in its own process (``in_process: true``), as plain SB3 does;
+``--worker-process`` puts it in an env worker process instead (rldojo's default before ``in_process``).
 
     .venv/bin/python scripts/bench_sb3_bridge.py --seeds 1 2 3 --steps 24000
 """
@@ -148,7 +149,7 @@ Measured = tuple[dict[int, float], tuple[float, float, float]]
 """Mean episode reward by window end, and what :meth:`Speed.since_first` measured."""
 
 
-def run_bridge(seed: int, steps: int, window: int, results: Path) -> Measured:
+def run_bridge(seed: int, steps: int, window: int, results: Path, in_process: bool) -> Measured:
     config = {
         "behaviors": {
             "3DBall": {
@@ -164,7 +165,7 @@ def run_bridge(seed: int, steps: int, window: int, results: Path) -> Measured:
                 "checkpoint_interval": 10 * steps,
             }
         },
-        "env_settings": {"env_path": "sim:3DBall", "seed": seed},
+        "env_settings": {"env_path": "sim:3DBall", "seed": seed, "in_process": in_process},
         "checkpoint_settings": {"results_dir": str(results), "run_id": f"bridge-{seed}"},
     }
     path = results / f"bridge-{seed}.yaml"
@@ -202,13 +203,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--window", type=int, default=6000)
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="step the bridge's scene in an env worker process (in_process: false) instead of its own",
+    )
     args = parser.parse_args()
     TrainCost.install()
     bridge: list[Measured] = []
     plain: list[Measured] = []
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:  # interleaved, so a change in the machine's load hits both sides
-            bridge.append(run_bridge(seed, args.steps, args.window, Path(scratch)))
+            bridge.append(run_bridge(seed, args.steps, args.window, Path(scratch), not args.worker_process))
             plain.append(run_plain(seed, args.steps, args.window))
     print(
         f"3DBall, PPO n_steps {N_STEPS_PER_AGENT} x {AGENTS} agents, seeds {args.seeds}: mean episode reward"

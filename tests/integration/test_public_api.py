@@ -80,6 +80,7 @@ def test_every_user_error_derives_from_the_one_base_and_has_an_exit_code():
     expected = {
         "rldojo.plugins.PluginError",
         "rldojo.envs.supervision.EnvWorkerFailed",
+        "rldojo.envs.supervision.EnvFailedInProcess",
         "rldojo_sim.errors.UnknownSceneError",
         "rldojo_unity.ports.PortInUseError",
         "rldojo_gym.errors.GymEnvError",

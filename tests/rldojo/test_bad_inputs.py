@@ -281,6 +281,14 @@ CASES: dict[str, Case] = {
         {"run.yaml": GOOD, "player.x86_64": "not a program\n"},
         prepare=lambda folder: executable(folder / "player.x86_64"),
     ),
+    "--in-process true with a build": Case(
+        [*LEARN, "--env", "player.x86_64", "--in-process", "true"],
+        {"run.yaml": GOOD, "player.x86_64": "#!/bin/sh\nexit 1\n"},
+        prepare=lambda folder: executable(folder / "player.x86_64"),
+    ),
+    "--in-process true with --num-envs 2": flags("--in-process", "true", "--num-envs", "2"),
+    "--in-process sometimes": flags("--in-process", "sometimes"),
+    "in_process not a choice": config(GOOD.replace("sim:Basic}", "sim:Basic, in_process: 1}")),
     "--env not executable": Case(
         [*LEARN, "--env", "player.x86_64"],
         {"run.yaml": GOOD, "player.x86_64": b"\x7fELF\x02\x01\x01"},

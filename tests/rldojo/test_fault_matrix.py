@@ -39,6 +39,8 @@ CONFIG = {
     "env_settings": {"env_path": "sim:Basic", "seed": 1},
     "torch_settings": {"device": "cpu"},
 }
+WITH_WORKERS = {**CONFIG, "env_settings": {**CONFIG["env_settings"], "in_process": False}}
+"""The config with sim:Basic in an env worker process (``in_process: auto`` steps it in the trainer's)."""
 RUN_TIMEOUT_S = 600
 
 pytestmark = pytest.mark.slow
@@ -156,7 +158,7 @@ def alive(pid: int) -> bool:
 
 
 def kill_trainer_at_start(folder: Path) -> Trial:
-    run = Run(folder)
+    run = Run(folder, WITH_WORKERS)
     process = run.start()
     wait_for(lambda: (run.path / "run_logs").is_dir(), process)
     workers = descendants(process.pid)
@@ -195,7 +197,7 @@ def kill_trainer_in_a_checkpoint_write(folder: Path) -> Trial:
 
 
 def kill_a_worker(folder: Path) -> Trial:
-    run = Run(folder)
+    run = Run(folder, WITH_WORKERS)
     process = run.start()
     wait_for(lambda: run.steps() >= 50, process)
     forkservers = [pid for pid in children(process.pid) if "forkserver" in command_line(pid)]

@@ -31,9 +31,9 @@ def test_gym_scheme_is_registered_with_rldojo() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "in_process"),
-    [("gym:CartPole-v1", True), ("sim:Basic", False), ("builds/Basic/Basic.x86_64", False), (None, False)],
+    [("gym:CartPole-v1", True), ("sim:Basic", True), ("builds/Basic/Basic.x86_64", False), (None, False)],
 )
-def test_only_gym_envs_declare_that_they_run_in_process(spec: str | None, in_process: bool) -> None:
+def test_gym_and_sim_envs_declare_that_they_run_in_process(spec: str | None, in_process: bool) -> None:
     assert runs_in_process(spec) is in_process
 
 

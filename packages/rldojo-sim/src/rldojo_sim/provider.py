@@ -41,6 +41,7 @@ def create_sim_env(
 
 
 create_sim_env.check_name = scene_class  # type: ignore[attr-defined]  # rldojo's env-spec check
+create_sim_env.runs_in_process = True  # type: ignore[attr-defined]  # rldojo's env_settings.in_process: auto
 
 
 def env_providers() -> dict[str, Callable[..., BaseEnv]]:

@@ -16,6 +16,7 @@ RldojoError                  exit 1: a run or command failed; the one-line messa
  |                           that rldojo-gym cannot serve
  +-- PluginError             rldojo.plugins: an installed plugin fails to load or breaks its contract
  +-- EnvWorkerFailed         rldojo.envs.supervision: an env worker failed past its restart budget
+ +-- EnvFailedInProcess      rldojo.envs.supervision: an env stepped in the trainer's process raised
  +-- TrainingInterrupted     rldojo.errors: Ctrl-C / SIGTERM after the state was saved, exit 130
 ```
 """

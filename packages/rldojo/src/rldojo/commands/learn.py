@@ -19,6 +19,7 @@ import yaml
 
 from rldojo.envs.capacity import check_num_envs
 from rldojo.envs.factory import check_env_spec
+from rldojo.envs.selection import steps_in_process
 from rldojo.errors import ConfigError
 from rldojo.plugins import env_providers, uninstalled_plugins
 from rldojo.run_directory import (
@@ -43,6 +44,13 @@ def _device(value: str) -> str:
     if not re.fullmatch(DEVICE_PATTERN, value):
         raise argparse.ArgumentTypeError(f"invalid device '{value}' (use {DEVICE_HELP})")
     return value
+
+
+def _in_process(value: str) -> str | bool:
+    choices: dict[str, str | bool] = {"auto": "auto", "true": True, "false": False}
+    if value not in choices:
+        raise argparse.ArgumentTypeError(f"invalid value '{value}' (use auto, true or false)")
+    return choices[value]
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -73,6 +81,9 @@ SETTING_FLAGS: dict[str, list[tuple[tuple[str, ...], str, dict[str, Any]]]] = {
          {"type": int, "help": "seconds an env may take to start (a Unity build to connect)"}),
         (("--step-timeout",), "env_settings.step_timeout",
          {"type": int, "help": "seconds a started env may take for one step before it is restarted"}),
+        (("--in-process",), "env_settings.in_process", {"type": _in_process, "metavar": "auto|true|false",
+         "help": "step the env in the trainer's process (true) or in worker processes (false); auto "
+         "(default): in process for one sim: or gym: env"}),
         (("--max-lifetime-restarts",), "env_settings.max_lifetime_restarts", {"type": int}),
         (("--restarts-rate-limit-n",), "env_settings.restarts_rate_limit_n", {"type": int}),
         (("--restarts-rate-limit-period-s",), "env_settings.restarts_rate_limit_period_s", {"type": int}),
@@ -281,6 +292,7 @@ def run(args: argparse.Namespace) -> int:
     env_build = env_build_path(options.env_settings.env_path)
     check_env_spec(str(options.env_settings.env_path))
     check_num_envs(options.env_settings.num_envs)
+    steps_in_process(options.env_settings, options.ray)  # refuses in_process: true where it cannot be
     check_demonstrations(options)
     device = options.torch_settings.resolve_device()
     with run_lock(options.checkpoint_settings.write_path):

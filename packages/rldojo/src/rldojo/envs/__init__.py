@@ -5,10 +5,11 @@ from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.manager import EnvironmentStep, EnvManager, InProcessEnvManager
 from rldojo.envs.selection import create_env_manager
 from rldojo.envs.subprocess_manager import SubprocessEnvManager
-from rldojo.envs.supervision import EnvWorkerFailed
+from rldojo.envs.supervision import EnvFailedInProcess, EnvWorkerFailed
 from rldojo.envs.unity_build import launch_unity_build
 
 __all__ = [
+    "EnvFailedInProcess",
     "EnvLauncher",
     "EnvManager",
     "EnvWorkerFailed",

@@ -7,7 +7,8 @@ runs N worker processes behind the same methods.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
@@ -16,6 +17,9 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, StatsSideChannel
 
 from rldojo.envs.side_channels import queue_environment_parameters
+from rldojo.envs.supervision import EnvFailedInProcess
+from rldojo.envs.worker import report_steps
+from rldojo.errors import ConfigError
 from rldojo.settings.environment_parameters import SamplerSettings
 
 __all__ = ["EnvManager", "EnvironmentStep", "InProcessEnvManager"]
@@ -69,33 +73,62 @@ class EnvManager(abc.ABC):
 
 
 class InProcessEnvManager(EnvManager):
-    """One env worker (worker id 0) in this process; ``side_channels`` are served by it, besides its own
-    environment-parameters and stats channels."""
+    """One env (worker id 0) stepped in this process; ``side_channels`` are served by it, besides its own
+    environment-parameters and stats channels.
 
-    def __init__(self, factory: WorkerEnvFactory, side_channels: Sequence[SideChannel] = ()):
+    Nothing isolates the trainer from the env here: an env that raises (or sends a NaN observation) ends
+    the run with :class:`EnvFailedInProcess` (the caller still saves its checkpoints), where a worker
+    process would have been restarted. ``env_spec`` names the env in that error.
+    """
+
+    def __init__(
+        self,
+        factory: WorkerEnvFactory,
+        side_channels: Sequence[SideChannel] = (),
+        env_spec: str | None = None,
+    ):
         self.parameters_channel = EnvironmentParametersChannel()
         self.stats_channel = StatsSideChannel()
+        self.env_spec = env_spec or "the env"
         self.env = factory(0, [*side_channels, self.parameters_channel, self.stats_channel])
 
     @property
     def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
         return self.env.behavior_specs
 
+    @contextmanager
+    def _env_failures(self) -> Iterator[None]:
+        """Any error of the env, but a configuration error, as one EnvFailedInProcess."""
+        try:
+            yield
+        except ConfigError:
+            raise
+        except Exception as error:
+            cause = f"{type(error).__name__}: {error}".splitlines()[0]
+            raise EnvFailedInProcess(
+                f"{self.env_spec} failed in the trainer's process ({cause}); an env stepped in process "
+                "is not restarted: set env_settings.in_process: false (--in-process false) to run it in a "
+                "worker process that is restarted when it fails"
+            ) from error
+
     def _collect(self) -> list[EnvironmentStep]:
-        steps = {name: self.env.get_steps(name) for name in self.env.behavior_specs}
-        return [EnvironmentStep(0, steps, self.stats_channel.get_and_reset_stats())]
+        report = report_steps(self.env, self.stats_channel)
+        return [EnvironmentStep(0, report.steps, report.env_stats)]
 
     def reset(self) -> list[EnvironmentStep]:
-        self.env.reset()
-        return self._collect()
+        with self._env_failures():
+            self.env.reset()
+            return self._collect()
 
     def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
-        for behavior_id, action in actions.get(0, {}).items():
-            self.env.set_actions(behavior_id, action)
+        with self._env_failures():
+            for behavior_id, action in actions.get(0, {}).items():
+                self.env.set_actions(behavior_id, action)
 
     def finish_step(self) -> list[EnvironmentStep]:
-        self.env.step()
-        return self._collect()
+        with self._env_failures():
+            self.env.step()
+            return self._collect()
 
     def set_environment_parameters(self, values: Mapping[str, SamplerSettings]) -> None:
         queue_environment_parameters(self.parameters_channel, values)

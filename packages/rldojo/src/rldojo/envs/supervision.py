@@ -9,13 +9,17 @@ from pathlib import Path
 from rldojo.errors import RldojoError
 from rldojo.settings import EnvironmentSettings
 
-__all__ = ["EnvWorkerFailed", "RestartBudget", "WorkerFailure", "last_lines"]
+__all__ = ["EnvFailedInProcess", "EnvWorkerFailed", "RestartBudget", "WorkerFailure", "last_lines"]
 
 PLAYER_LOG_LINES = 5
 
 
 class EnvWorkerFailed(RldojoError):
     """An env worker failed more often than ``max_lifetime_restarts`` / ``restarts_rate_limit_*`` allow."""
+
+
+class EnvFailedInProcess(RldojoError):
+    """An env stepped in the trainer's process (``in_process``) raised: nothing can restart it there."""
 
 
 class WorkerFailure(Exception):

@@ -48,6 +48,20 @@ class EnvironmentSettings(SettingsModel):
     max_lifetime_restarts: YamlInt = Field(default=10, ge=-1)
     restarts_rate_limit_n: YamlInt = Field(default=1, ge=-1)
     restarts_rate_limit_period_s: YamlInt = Field(default=60, ge=-1)
+    in_process: Literal["auto"] | bool = "auto"
+    """Step the env in the trainer's process (``true``) or in a worker process (``false``); ``auto``: in
+    process for one env (``num_envs: 1``) of a provider that can (``sim:``, ``gym:``), else workers. In
+    process there is no crash isolation: an env that fails ends the run (checkpoints saved), no restart, no
+    ``step_timeout``. A Unity build always runs in its own process."""
+
+    @field_validator("in_process", mode="before")
+    @classmethod
+    def _in_process_choice(cls, value: Any) -> Any:
+        if value != "auto" and not isinstance(value, bool):
+            raise PydanticCustomError(
+                "in_process", "must be auto, true or false, not {value}", {"value": value}
+            )
+        return value
 
 
 class EngineSettings(SettingsModel):
