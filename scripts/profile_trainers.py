@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
+import inspect
 import json
 import os
 import pstats
@@ -38,61 +40,64 @@ import bench_trainers
 DEFAULT_STEPS = {"dqn-cartpole": 20_000, "ppo-cartpole": 20_000, "sac-pendulum": 5_000}
 BUCKETS = ("gradient updates", "acting", "environment")
 LOOPS = {  # the training loop; everything outside it is start-up and the final save
-    "rldojo": [("rldojo/training.py", "run")],
+    "rldojo": ["rldojo.training:TrainerController.run"],
     "sb3": [
-        ("stable_baselines3/common/on_policy_algorithm.py", "learn"),
-        ("stable_baselines3/common/off_policy_algorithm.py", "learn"),
+        "stable_baselines3.common.on_policy_algorithm:OnPolicyAlgorithm.learn",
+        "stable_baselines3.common.off_policy_algorithm:OffPolicyAlgorithm.learn",
     ],
 }
 
-# (path suffix, function name) -> bucket; nested matches are counted once, at the outermost
+# "module:Class.method" -> bucket; nested matches are counted once, at the outermost. Methods are named
+# with their class: SB3's ContinuousCritic.forward (SAC's train() calls it) shares a file and a name with
+# ActorCriticPolicy.forward (PPO's acting), so a file and a name alone misfiled SAC updates as acting.
 RLDOJO_FUNCTIONS = {
-    ("rldojo/trainers/off_policy.py", "_update_policy"): "gradient updates",
-    ("rldojo/trainers/on_policy.py", "_update_policy"): "gradient updates",
-    ("rldojo/policy.py", "get_action"): "acting",
-    ("rldojo/value_based_policy.py", "get_action"): "acting",
+    "rldojo.trainers.off_policy:OffPolicyTrainer._update_policy": "gradient updates",
+    "rldojo.trainers.on_policy:OnPolicyTrainer._update_policy": "gradient updates",
+    "rldojo.policy:Policy.get_action": "acting",
+    "rldojo.value_based_policy:ValueBasedPolicy.get_action": "acting",
 }
 SB3_FUNCTIONS = {
-    ("stable_baselines3/dqn/dqn.py", "train"): "gradient updates",
-    ("stable_baselines3/ppo/ppo.py", "train"): "gradient updates",
-    ("stable_baselines3/sac/sac.py", "train"): "gradient updates",
-    ("stable_baselines3/common/base_class.py", "predict"): "acting",
-    ("stable_baselines3/dqn/dqn.py", "predict"): "acting",
-    ("stable_baselines3/common/off_policy_algorithm.py", "_sample_action"): "acting",
-    ("stable_baselines3/common/policies.py", "forward"): "acting",
-    ("stable_baselines3/common/policies.py", "predict_values"): "acting",
+    "stable_baselines3.dqn.dqn:DQN.train": "gradient updates",
+    "stable_baselines3.ppo.ppo:PPO.train": "gradient updates",
+    "stable_baselines3.sac.sac:SAC.train": "gradient updates",
+    "stable_baselines3.common.base_class:BaseAlgorithm.predict": "acting",
+    "stable_baselines3.dqn.dqn:DQN.predict": "acting",
+    "stable_baselines3.common.off_policy_algorithm:OffPolicyAlgorithm._sample_action": "acting",
+    "stable_baselines3.common.policies:ActorCriticPolicy.forward": "acting",
+    "stable_baselines3.common.policies:ActorCriticPolicy.predict_values": "acting",
 }
 ENV_FUNCTIONS = {
-    ("gymnasium/envs/classic_control/cartpole.py", "step"): "environment",
-    ("gymnasium/envs/classic_control/cartpole.py", "reset"): "environment",
-    ("gymnasium/envs/classic_control/pendulum.py", "step"): "environment",
-    ("gymnasium/envs/classic_control/pendulum.py", "reset"): "environment",
+    "gymnasium.envs.classic_control.cartpole:CartPoleEnv.step": "environment",
+    "gymnasium.envs.classic_control.cartpole:CartPoleEnv.reset": "environment",
+    "gymnasium.envs.classic_control.pendulum:PendulumEnv.step": "environment",
+    "gymnasium.envs.classic_control.pendulum:PendulumEnv.reset": "environment",
 }
+
+
+def profile_key(target: str) -> tuple[str, int, str]:
+    """cProfile's (file, first line, name) of the function ``module:Class.method``."""
+    module_name, _, qualname = target.partition(":")
+    function: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        function = getattr(function, part)
+    code = inspect.unwrap(function).__code__
+    return code.co_filename, code.co_firstlineno, code.co_name
 
 
 def bucket_times(
-    stats: pstats.Stats, functions: dict[tuple[str, str], str], buckets: tuple[str, ...] = BUCKETS
+    stats: pstats.Stats, functions: dict[str, str], buckets: tuple[str, ...] = BUCKETS
 ) -> dict[str, float]:
     """Cumulative seconds per bucket. Where a bucketed function calls another bucketed one (SB3's predict
     calls forward) the inner one's time is already in the outer, so inner calls made from a bucketed
     caller are subtracted."""
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-
-    def bucket_of(key: tuple[str, int, str]) -> str | None:
-        path, _, name = key
-        for (suffix, function), bucket in functions.items():
-            if name == function and path.endswith(suffix):
-                return bucket
-        return None
-
+    bucket_by_key = {profile_key(target): bucket for target, bucket in functions.items()}
     totals = dict.fromkeys(buckets, 0.0)
     for key, (_, _, _, cumulative, callers) in raw.items():
-        bucket = bucket_of(key)
+        bucket = bucket_by_key.get(key)
         if bucket is None:
             continue
-        nested = sum(
-            caller_stats[3] for caller, caller_stats in callers.items() if bucket_of(caller) is not None
-        )
+        nested = sum(caller_stats[3] for caller, caller_stats in callers.items() if caller in bucket_by_key)
         totals[bucket] += cumulative - nested
     return totals
 
