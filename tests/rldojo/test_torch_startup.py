@@ -15,7 +15,7 @@ def test_background_import_gives_the_gil_back_quickly_and_restores_the_switch_in
     (tmp_path / "switch_probe.py").write_text("import sys\nINTERVAL = sys.getswitchinterval()\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     earlier = _importers()
-    for thread in earlier:  # a run of an earlier test in this process may still be loading torch._dynamo
+    for thread in earlier:  # a run of an earlier test in this process may still be importing
         thread.join(timeout=120)
     default_interval = sys.getswitchinterval()
     import_torch_in_background("switch_probe").result(timeout=60)

@@ -6,11 +6,11 @@ importing torch on the machines where the answer is plainly no, so that config c
 do not wait for torch either.
 
 Building a ``torch.optim`` optimizer calls methods that torch wraps in ``torch._disable_dynamo``; the
-wrapper's first call imports ``torch._dynamo`` (with sympy and inductor: about 5 s) only to wrap the
-method in "do not compile this". That was the warm-up of the first ``act`` of a run, when the trainers
-are built: :func:`keep_dynamo_unloaded` removes it. ``Optimizer.step`` imports it too, unconditionally, so
-the first update would pay it next: the background import loads it once torch is in, while the
-environments fill the first buffer.
+wrapper's first call imports ``torch._dynamo`` (with sympy and inductor: about a second of CPU) only to wrap
+the method in "do not compile this". That was the warm-up of the first ``act`` of a run, when the trainers
+are built: :func:`keep_dynamo_unloaded` removes it. ``Optimizer.step`` imports it too, unconditionally:
+rldojo's optimizers are :class:`rldojo.adam.Adam`, whose step does not, so a run never loads the compiler
+(a plugin's own ``torch.optim`` optimizer loads it at its first step).
 
 While that thread imports, the main thread steps the environments: each step it waits on a pipe, and on waking
 it needs the GIL back from the importing thread, which Python hands over only every switch interval (5 ms by
@@ -64,27 +64,24 @@ def keep_dynamo_unloaded() -> None:
 
 
 def import_torch_in_background(module: str) -> Future[None]:
-    """Import ``module`` (which imports torch) in a daemon thread, then ``torch._dynamo``.
+    """Import ``module`` (which imports torch) in a daemon thread.
 
     The future is done once ``module`` is imported and the optimizers no longer need the compiler
-    (:func:`keep_dynamo_unloaded`); its ``result()`` raises what the import raised. ``torch._dynamo`` keeps
-    loading after that, before the first ``optimizer.step()`` needs it.
+    (:func:`keep_dynamo_unloaded`); its ``result()`` raises what the import raised.
     """
     imported: Future[None] = Future()
 
     def import_modules() -> None:
         sys.setswitchinterval(IMPORT_SWITCH_INTERVAL_S)
         try:
-            try:
-                importlib.import_module(module)
-                keep_dynamo_unloaded()
-            except BaseException as error:
-                imported.set_exception(error)
-                return
-            imported.set_result(None)
-            importlib.import_module("torch._dynamo")
+            importlib.import_module(module)
+            keep_dynamo_unloaded()
+        except BaseException as error:
+            imported.set_exception(error)
+            return
         finally:
             sys.setswitchinterval(_SWITCH_INTERVAL_S)
+        imported.set_result(None)
 
     threading.Thread(target=import_modules, name="import torch", daemon=True).start()
     return imported

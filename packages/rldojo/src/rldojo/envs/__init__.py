@@ -1,4 +1,8 @@
-"""Environments: creation from an env spec, and the managers that step env workers."""
+"""Environments: creation from an env spec, and the managers that step env workers.
+
+``launch_unity_build`` is imported on first use: it brings mlagents-envs' gRPC side, which only the
+processes that step a Unity build need.
+"""
 
 from rldojo.envs.factory import create_env
 from rldojo.envs.launcher import EnvLauncher
@@ -6,7 +10,7 @@ from rldojo.envs.manager import EnvironmentStep, EnvManager, InProcessEnvManager
 from rldojo.envs.selection import create_env_manager
 from rldojo.envs.subprocess_manager import SubprocessEnvManager
 from rldojo.envs.supervision import EnvFailedInProcess, EnvWorkerFailed
-from rldojo.envs.unity_build import launch_unity_build
+from rldojo.lazy_imports import lazy_exports
 
 __all__ = [
     "EnvFailedInProcess",
@@ -20,3 +24,5 @@ __all__ = [
     "create_env_manager",
     "launch_unity_build",
 ]
+
+__getattr__ = lazy_exports(__name__, {"launch_unity_build": "rldojo.envs.unity_build"})

@@ -10,7 +10,6 @@ from typing import Any
 from mlagents_envs.base_env import BaseEnv
 from mlagents_envs.side_channel.side_channel import SideChannel
 
-from rldojo.envs.unity_build import launch_unity_build
 from rldojo.errors import ConfigError
 from rldojo.plugins import EnvFactory, env_provider_registry, env_providers
 
@@ -89,6 +88,8 @@ def create_env(
             f"unknown env scheme '{scheme}:' in {spec!r} (installed schemes: {schemes}); "
             f"or give the path to a Unity build{env_provider_registry().broken_hint()}"
         )
+    from rldojo.envs.unity_build import launch_unity_build  # mlagents-envs' gRPC side: only where it runs
+
     return launch_unity_build(
         Path(spec), worker_id=worker_id, seed=seed, side_channels=side_channels, **options
     )

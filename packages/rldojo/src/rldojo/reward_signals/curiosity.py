@@ -14,6 +14,7 @@ import torch
 from mlagents_envs.base_env import ActionSpec, BehaviorSpec
 from torch import nn
 
+from rldojo.adam import Adam
 from rldojo.buffer import next_obs_key, observations
 from rldojo.networks import ObservationEncoder, clip_continuous
 from rldojo.networks.encoders import dense_stack
@@ -103,7 +104,7 @@ class CuriosityRewardSignal(RewardSignal[CuriositySettings]):
     ):
         super().__init__(name, settings, behavior_spec, device)
         self.network = CuriosityNetwork(behavior_spec, settings).to(device)
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=settings.learning_rate)
+        self.optimizer = Adam(self.network.parameters(), lr=settings.learning_rate)
 
     def rewards(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         errors = self.network.forward_errors(batch).clamp(max=1.0 / self.strength)

@@ -15,6 +15,7 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
+from rldojo.adam import Adam
 from rldojo.buffer import observations
 from rldojo.networks import ObservationEncoder, clip_continuous
 from rldojo.reward_signals.base import RewardSignal, SignalStats
@@ -129,7 +130,7 @@ class GAILRewardSignal(RewardSignal[GAILSettings]):
     def __init__(self, name: str, settings: GAILSettings, behavior_spec: BehaviorSpec, device: torch.device):
         super().__init__(name, settings, behavior_spec, device)
         self.discriminator = Discriminator(behavior_spec, settings).to(device)
-        self.optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=settings.learning_rate)
+        self.optimizer = Adam(self.discriminator.parameters(), lr=settings.learning_rate)
         self.expert = load_expert_demonstration(settings.demo_path, device)
 
     def rewards(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
+from rldojo.adam import Adam
 from rldojo.buffer import observations
 from rldojo.networks import ObservationEncoder
 from rldojo.reward_signals.base import RewardSignal, SignalStats
@@ -32,7 +33,7 @@ class RNDRewardSignal(RewardSignal[RNDSettings]):
         self.num_obs = len(specs)
         self.target = ObservationEncoder(specs, network).to(device).requires_grad_(False)
         self.predictor = ObservationEncoder(specs, network).to(device)
-        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=settings.learning_rate)
+        self.optimizer = Adam(self.predictor.parameters(), lr=settings.learning_rate)
 
     def errors(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """[batch] squared distance between the predictor's and the target's outputs."""

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import torch
 
+from rldojo.adam import Adam
 from rldojo.errors import ConfigError
 from rldojo.networks import PolicyDistribution
 from rldojo.policy import Policy
@@ -63,7 +64,7 @@ class BehavioralCloning:
         self.learning_rate = DecayedValue(
             schedule, learning_rate * settings.strength, MIN_LEARNING_RATE, settings.steps
         )
-        self.optimizer = torch.optim.Adam(policy.actor.parameters(), lr=self.learning_rate(0))
+        self.optimizer = Adam(policy.actor.parameters(), lr=self.learning_rate(0))
 
     def loss(self, expert: ExpertDemonstration) -> torch.Tensor:
         """The cloning loss of the policy on a batch of expert decisions."""

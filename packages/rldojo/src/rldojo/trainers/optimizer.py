@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import torch
 from torch import nn
 
+from rldojo.adam import Adam
 from rldojo.policy import Policy
 from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_signals
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
@@ -25,11 +26,10 @@ UpdateStats = Mapping[str, float | torch.Tensor]
 are read back once per update, so that no batch waits on a ``.item()``."""
 
 
-def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSettings) -> torch.optim.Adam:
-    """Fused Adam over ``parameters`` at ``learning_rate`` with ``adam_eps``."""
-    return torch.optim.Adam(
-        parameters, lr=hyperparameters.learning_rate, eps=hyperparameters.adam_eps, fused=True
-    )
+def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSettings) -> Adam:
+    """Fused Adam over ``parameters`` at ``learning_rate`` with ``adam_eps`` (:class:`rldojo.adam.Adam`, whose
+    first step does not import the torch compiler)."""
+    return Adam(parameters, lr=hyperparameters.learning_rate, eps=hyperparameters.adam_eps, fused=True)
 
 
 def clip_grad_norm(parameters: list[nn.Parameter], max_norm: float) -> None:
