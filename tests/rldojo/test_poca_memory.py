@@ -4,6 +4,8 @@ the memory policy's update."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -134,6 +136,21 @@ def test_poca_sequences_are_padded_with_each_members_memories_and_the_critics_ca
     np.testing.assert_allclose(baseline_memories[16], baseline_after_6[0].numpy(), atol=1e-6)
 
 
+def test_the_critics_memories_restart_from_zeros_after_a_group_change(tmp_path):
+    trainer = memory_trainer(tmp_path)
+    trainer.process_trajectory(member_trajectory("1", 0.0, steps=4, episode_length=4, mate=5.0))
+    carried_on = member_trajectory("1", 4.0, steps=4, episode_length=8, mate=5.0)
+    trainer.process_trajectory(carried_on)
+    moved = dataclasses.replace(
+        member_trajectory("1", 8.0, steps=4, episode_length=12, mate=7.0), memory_reset=True
+    )
+    trainer.process_trajectory(moved)
+    buffer = trainer.update_buffer.arrays()
+    for key in ("critic_memories", "baseline_memories"):
+        assert buffer[key][4].any()  # the episode's second trajectory goes on from the first one's memory
+        assert not buffer[key][8].any(), key  # the one after the group change starts from zeros
+
+
 def test_poca_with_memory_updates_over_sequences(tmp_path):
     trainer = memory_trainer(tmp_path, batch_size=8, buffer_size=16)
     for index in range(3):
@@ -161,3 +178,12 @@ def test_an_agent_that_changes_group_ends_its_trajectory_and_starts_with_zero_me
     (moved,) = trajectories
     assert moved.agent_id == "agent_0-2" and not moved.done_reached and len(moved) == 1
     assert moved.group is not None and moved.group.mates_present.tolist() == [[1.0]]  # agent 1 acted with it
+    assert not moved.memory_reset  # it had played in group 1 from its episode's start
+    processor.add_actions(with_memories(actions([1, 2], [0, 0]), [[1, 1], [3, 3]]), worker_id=0)
+    both_again = decisions([1, 2], [2.0, 2.0], [0.0, 0.0])
+    both_again.group_id[:] = [1, 3]  # nobody moves this time
+    processor.add_steps(both_again, no_terminals(), worker_id=0)
+    processor.cut_trajectories()
+    stayed, moved_on = trajectories[1:]
+    assert (stayed.agent_id, moved_on.agent_id) == ("agent_0-1", "agent_0-2")
+    assert not stayed.memory_reset and moved_on.memory_reset  # the critics restart their memories too

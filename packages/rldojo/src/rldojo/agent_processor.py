@@ -10,7 +10,8 @@ the groupmates that acted on the same step (their observations and actions), for
 
 For a policy with memory it also keeps each agent's memory from decision to decision: zeros when the agent
 starts (or restarts) an episode, carried across trajectories of the same episode. An agent that joins or
-leaves a group mid-episode ends its trajectory there (not its episode) and starts with zero memory.
+leaves a group mid-episode ends its trajectory there (not its episode) and starts with zero memory; its
+next trajectory says so (``memory_reset``), so that trainers restart their critics' memories too.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class _AgentSteps:
     mates: list[list[_Mate]] = field(default_factory=list)
     memories: list[np.ndarray] = field(default_factory=list)
     memory: np.ndarray | None = None  # the memory for the next decision; None: the episode's start
+    changed_group: bool = False  # the current trajectory starts after a group change (memories from zeros)
     episode_length: int = 0
     episode_return: float = 0.0
     episode_group_return: float = 0.0
@@ -210,7 +212,7 @@ class AgentProcessor:
                     next_obs = [obs[None] for obs in obs_row]
                     self._emit(agent, key, next_obs, done=False, truncated=False, group=group)
                 if changes_group:
-                    agent.memory = None
+                    agent.memory, agent.changed_group = None, True
             agent.pending_obs = obs_row
             agent.group_id = group_id
 
@@ -304,7 +306,9 @@ class AgentProcessor:
             behavior_id=self.behavior_id,
             group=group_steps,
             memories=np.stack(agent.memories) if agent.memories else None,
+            memory_reset=agent.changed_group,
         )
+        agent.changed_group = False
         agent.obs, agent.continuous, agent.discrete, agent.log_probs, agent.masks = [], [], [], [], []
         agent.rewards, agent.memories, agent.group_rewards, agent.mates = [], [], [], []
         self.on_trajectory(trajectory)

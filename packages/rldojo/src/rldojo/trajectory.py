@@ -62,6 +62,7 @@ class Trajectory:
     behavior_id: str
     group: GroupSteps | None = None  # the agent's group, when it belongs to one (group id other than 0)
     memories: np.ndarray | None = None  # [T, memory_size]: the memory each action was taken with (LSTM)
+    memory_reset: bool = False  # the agent's memories restart from zeros here: it changed group mid-episode
 
     def __len__(self) -> int:
         return len(self.rewards)

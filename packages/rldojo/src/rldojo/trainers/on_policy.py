@@ -308,10 +308,11 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
 
     def _carried_memory(self, memories: dict[str, torch.Tensor], trajectory: Trajectory) -> torch.Tensor:
         """[1, memory_size]: the critic memory ``memories`` kept for the agent after its episode's previous
-        trajectory, or zeros when ``trajectory`` starts the episode."""
+        trajectory, or zeros when ``trajectory`` starts the episode or follows a group change (the policy's
+        memory restarts there too)."""
         assert self.policy is not None
         memory = memories.pop(trajectory.agent_id, None)
-        if memory is None or trajectory.episode_length == len(trajectory):
+        if memory is None or trajectory.memory_reset or trajectory.episode_length == len(trajectory):
             memory = torch.zeros(1, self.optimizer.critic.memory_size, device=self.policy.device)
         return memory
 
