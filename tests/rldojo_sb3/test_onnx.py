@@ -107,3 +107,16 @@ def test_exported_model_has_mlagents_interface_and_the_policys_deterministic_act
         unmasked = dict(feed, action_masks=np.ones_like(feed["action_masks"]))
         greedy = session.run(["deterministic_discrete_actions"], unmasked)[0]
         np.testing.assert_array_equal(greedy, sb3_actions.reshape(len(greedy), -1))
+
+
+def test_the_policy_exports_right_after_an_update(tmp_path):
+    """SB3 leaves the last evaluated batch's distribution (with its autograd graph) on the policy, which
+    export's deep copy cannot copy; the trainer drops it after each ``train()``."""
+    trainer = sb3_trainer("sb3_ppo", tmp_path)
+    policy = trainer.create_policy("Behavior", onnx_checks.BALL)
+    buffer = trainer.model.rollout_buffer
+    buffer.observations[:] = np.random.default_rng(0).normal(size=buffer.observations.shape)
+    buffer.pos, buffer.full = buffer.buffer_size, True
+    buffer.compute_returns_and_advantage(last_values=torch.zeros(1), dones=np.ones(1))
+    trainer._train(trainer.model.train)
+    export_onnx(policy.actor, onnx_checks.BALL, tmp_path / "model.onnx")

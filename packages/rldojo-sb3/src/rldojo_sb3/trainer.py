@@ -40,6 +40,7 @@ from rldojo_sb3.buffers import (
 from rldojo_sb3.model import behavior_layouts_for, build_model
 from rldojo_sb3.network import SB3PolicyNetwork
 from rldojo_sb3.policy import SampledActions, SB3Policy
+from rldojo_sb3.sampling import sample_actor_critic
 from rldojo_sb3.stats_logger import stats_reporter_logger
 
 __all__ = ["SB3OffPolicyTrainer", "SB3OnPolicyTrainer", "SB3Trainer"]
@@ -60,6 +61,16 @@ class SB3Optimizers(Optimizer[Any, SB3Policy]):
         return {
             f"SB3:{name}": operator.attrgetter(name)(self.model) for name in state_dicts if name != "policy"
         }
+
+
+def _forget_last_distributions(policy: nn.Module) -> None:
+    """SB3 keeps, on the policy, the action distribution of the last batch it evaluated: after ``train()``
+    one holding that batch's autograd graph, which cannot be deep-copied (ONNX export copies the policy)
+    and holds memory. Every use builds a new one first, so it is dropped."""
+    for module in policy.modules():
+        action_dist = getattr(module, "action_dist", None)
+        if action_dist is not None and hasattr(action_dist, "distribution"):
+            del action_dist.distribution
 
 
 class SB3Trainer(RLTrainer[Any, SB3Policy]):
@@ -109,6 +120,7 @@ class SB3Trainer(RLTrainer[Any, SB3Policy]):
         """Run one SB3 ``train`` call at the current progress, then pass its logger output on."""
         self.model._update_current_progress_remaining(self.model.num_timesteps, self.get_max_steps)
         train()
+        _forget_last_distributions(self.model.policy)
         self.model.logger.dump(step=self._step)
 
     def _trainer_state(self) -> dict[str, Any]:
@@ -135,15 +147,7 @@ class SB3OnPolicyTrainer(SB3Trainer):
         self.pending: deque[RolloutSegment] = deque()
 
     def sample_actions(self, observations: Any) -> SampledActions:
-        policy = self.model.policy
-        distribution = policy.get_distribution(obs_as_tensor(observations, self.model.device))
-        actions = distribution.get_actions()
-        entropy = distribution.entropy()
-        return SampledActions(
-            actions=actions.cpu().numpy(),
-            log_probs=distribution.log_prob(actions).cpu().numpy().reshape(-1, 1),
-            entropy=np.zeros(0) if entropy is None else entropy.cpu().numpy(),
-        )
+        return sample_actor_critic(self.model.policy, observations)
 
     @torch.no_grad()
     def _values(self, observations: Any) -> np.ndarray:
