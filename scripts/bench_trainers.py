@@ -1,6 +1,7 @@
 """rldojo vs Stable-Baselines3 vs CleanRL, side by side, with RL Zoo's hyperparameters.
 
-    .venv/bin/python scripts/bench_trainers.py [--quick] [--seeds 5] [--workloads ...] [--libs ...]
+    .venv/bin/python scripts/bench_trainers.py [--quick] [--seeds 5 | --seed-list 2 4] [--workloads ...]
+        [--libs ...] [--steps N] [--json runs.json]
 
 Workloads (RL Zoo's budgets unless noted): PPO and DQN on CartPole-v1, SAC on Pendulum-v1 (20k steps),
 PPO on Acrobot-v1 (200k steps of RL Zoo's 1M; LunarLander-v3 needs Box2D, which is not installed).
@@ -27,8 +28,9 @@ across libraries, so a busy spell of the machine hits them all. Measured per run
   model here, so "-"); "last 10" is the mean return of the last 10 training episodes, for all three.
 - peak RSS: the subprocess's own maximum resident set size.
 
-``--quick`` runs one seed with short budgets, to check that everything runs; the full run (5 seeds) is
-for an idle machine.
+``--quick`` runs one seed with short budgets, to check that everything runs; the full run (5 seeds, every
+workload at its budget, printed first) is for an idle machine. ``--workloads``, ``--libs`` and ``--seed-list``
+run a part of it; ``--json`` keeps every run's episodes (the learning curves) and evaluation.
 """
 
 from __future__ import annotations
@@ -408,10 +410,13 @@ def main() -> None:
         allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="one seed, short budgets: checks it all runs")
-    parser.add_argument("--seeds", type=int, help="seeds 1..N per library and workload (default 5; quick 1)")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, help="seeds 1..N per library and workload (default 5; quick 1)")
+    seeds.add_argument("--seed-list", type=int, nargs="+", metavar="SEED", help="these seeds only")
     parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=list(WORKLOADS))
     parser.add_argument("--libs", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
     parser.add_argument("--steps", type=int, help="env steps per run (default: the workload's)")
+    parser.add_argument("--json", type=Path, help="write every run (episodes, evaluation, times) here")
     parser.add_argument(
         "--run-one", nargs=5, metavar=("LIB", "WORKLOAD", "SEED", "STEPS", "OUT"), help=argparse.SUPPRESS
     )
@@ -421,18 +426,24 @@ def main() -> None:
         run_one(library, name, int(seed), int(steps), Path(out))
         return
 
-    seeds = args.seeds or (1 if args.quick else 5)
+    seed_list = args.seed_list or list(range(1, (args.seeds or (1 if args.quick else 5)) + 1))
+    budgets = {
+        name: args.steps or (w.quick_steps if args.quick else w.steps) for name, w in WORKLOADS.items()
+    }
+    for name in args.workloads:
+        print(f"{name}: {budgets[name]:,} env steps per run, seeds {seed_list}, {' '.join(args.libs)}")
     lines = [
         "| workload | library | steps | env steps per CPU-s mean (min-max) | per wall-s "
         "| steps to threshold, mean (runs) | solved (eval) | eval return | last 10 return | peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rates: dict[tuple[str, str], float] = {}
+    every_run: list[dict[str, Any]] = []
     for name in args.workloads:
         workload = WORKLOADS[name]
-        steps = args.steps or (workload.quick_steps if args.quick else workload.steps)
+        steps = budgets[name]
         runs: dict[str, list[dict[str, Any]]] = {library: [] for library in args.libs}
-        for seed in range(1, seeds + 1):
+        for seed in seed_list:
             for library in args.libs:  # interleaved, so a busy spell of the machine hits every library
                 run = launch(library, name, seed, steps)
                 print(
@@ -443,6 +454,9 @@ def main() -> None:
                     flush=True,
                 )
                 runs[library].append(run)
+                every_run.append({"workload": name, "library": library, "seed": seed, "steps": steps, **run})
+                if args.json:
+                    args.json.write_text(json.dumps(every_run))
         for library, library_runs in runs.items():
             rates[name, library] = statistics.fmean(steps / run["cpu_s"] for run in library_runs)
             lines.append(table_row(name, library, steps, library_runs))
