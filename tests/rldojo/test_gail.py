@@ -10,7 +10,7 @@ import yaml
 
 import rldojo_sim
 from rldojo.checkpoint import load_checkpoint
-from rldojo.reward_signals.gail import GAILRewardSignal
+from rldojo.reward_signals.gail import EPSILON, GAILRewardSignal
 from rldojo.reward_signals.settings import GAILSettings
 from rldojo_sim.play import episode_returns
 
@@ -80,6 +80,23 @@ def test_use_actions_tells_apart_transitions_that_differ_only_in_the_action():
         gail.update(wrong)
     right = batch | {"discrete_actions": expert.discrete_actions}
     assert gail.rewards(right).mean() > 3 * gail.rewards(wrong).mean()
+
+
+def test_the_gradient_penalty_is_on_the_first_observation_only():
+    """As in ML-Agents: the actions (and other observations) are interpolated too, but not penalised."""
+    gail = signal(use_actions=True)
+    discriminator = gail.discriminator
+    expert = discriminator.expert_inputs(gail.expert.rows(torch.randint(len(gail.expert), (64,))))
+    policy = discriminator.policy_inputs(left_walker_batch())
+    first_layer = discriminator.encoder.body[0].weight  # its inputs: 20 observation, 3 + 1 action features
+    no_gradient = (EPSILON**0.5 - 1.0) ** 2
+    with torch.no_grad():
+        first_layer[:, :20] = 0.0  # D no longer reads the observation: its gradient there is 0
+    assert discriminator.gradient_penalty(policy, expert).item() == pytest.approx(no_gradient)
+    with torch.no_grad():
+        first_layer[:, :20] = torch.randn(len(first_layer), 20)
+        first_layer[:, 20:] = 0.0
+    assert discriminator.gradient_penalty(policy, expert).item() != pytest.approx(no_gradient, abs=1e-3)
 
 
 @pytest.mark.slow

@@ -106,18 +106,18 @@ class Discriminator(nn.Module):
         return torch.sigmoid(self.estimator(hidden)).squeeze(1), latent_mean
 
     def gradient_penalty(self, policy: Inputs, expert: Inputs) -> torch.Tensor:
-        """(|grad D| - 1)^2 at random points between policy and expert inputs (Gulrajani et al. 2017)."""
-        mixed = [
-            torch.lerp(e, p, torch.rand_like(p)).requires_grad_(True)
-            for p, e in zip(policy[0], expert[0], strict=True)
-        ]
+        """(|grad D| - 1)^2 at random points between policy and expert inputs (Gulrajani et al. 2017). Every
+        input is interpolated (each element by its own random fraction), but, as in ML-Agents, only the
+        gradient with respect to the first observation is penalised, not the other observations' or the
+        actions'."""
+        mixed = [torch.lerp(e, p, torch.rand_like(p)) for p, e in zip(policy[0], expert[0], strict=True)]
+        mixed[0].requires_grad_(True)
         mixed_actions = None
         if policy[1] is not None and expert[1] is not None:
-            mixed_actions = torch.lerp(expert[1], policy[1], torch.rand_like(policy[1])).requires_grad_(True)
+            mixed_actions = torch.lerp(expert[1], policy[1], torch.rand_like(policy[1]))
         estimate, _ = self.estimate(mixed, mixed_actions, sample_latent=True)
-        inputs = mixed if mixed_actions is None else [*mixed, mixed_actions]
-        gradients = torch.autograd.grad(estimate.sum(), inputs, create_graph=True)
-        squared_norm = torch.cat([g.reshape(len(g), -1) for g in gradients], dim=1).pow(2).sum(dim=1)
+        (gradient,) = torch.autograd.grad(estimate.sum(), mixed[0], create_graph=True)
+        squared_norm = gradient.reshape(len(gradient), -1).pow(2).sum(dim=1)
         return ((squared_norm + EPSILON).sqrt() - 1.0).pow(2).mean()
 
     def update_normalization(self, obs: Sequence[torch.Tensor]) -> None:
