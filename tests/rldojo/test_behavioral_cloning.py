@@ -55,6 +55,40 @@ def test_updates_fit_the_policy_to_the_demonstrated_actions():
     assert (chosen == RIGHT).all()
 
 
+def memory_cloning(sequence_length: int, **settings: object) -> BehavioralCloning:
+    """Cloning of a Basic policy with an LSTM memory, replayed in sequences of ``sequence_length``."""
+    torch.manual_seed(0)
+    memory = {"memory_size": 8, "sequence_length": sequence_length}
+    network = NetworkSettings(hidden_units=16, num_layers=1, memory=memory)
+    actor = Actor(BASIC_SPEC.observation_specs, network, BASIC_SPEC.action_spec)
+    bc = BehavioralCloningSettings(demo_path=str(BASIC_DEMO), **settings)
+    policy = Policy(BASIC_SPEC, actor, torch.device("cpu"))
+    return BehavioralCloning(bc, policy, "Basic", 1e-2, 16, "ppo", sequence_length=sequence_length)
+
+
+def test_with_memory_it_replays_consecutive_demonstrated_decisions_from_zero_memory():
+    """ML-Agents' cloning with memory: sequences of ``sequence_length`` demo rows, each from zero memory."""
+    bc = memory_cloning(4, num_epoch=1)
+    actor = bc.network
+    assert isinstance(actor, Actor) and actor.memory is not None
+    replayed = []
+    hook = actor.memory.lstm.register_forward_hook(lambda _, inputs, __: replayed.append(inputs))
+    with torch.no_grad():
+        chunks = actor.encoder(bc.demonstration.observations)[: bc.sequences * 4].reshape(-1, 4, 16)
+    bc.update(step=0)
+    hook.remove()
+    assert len(replayed) == bc.batches_per_epoch == len(bc.demonstration) // 16  # 4 sequences per batch
+    for sequences, (hidden, cell) in replayed:
+        assert sequences.shape == (4, 4, 16) and not hidden.any() and not cell.any()
+    for sequence in replayed[0][0]:  # the first batch went through the encoder before any step
+        assert any(torch.allclose(sequence, chunk) for chunk in chunks)
+
+
+def test_a_demonstration_shorter_than_a_memory_sequence_is_refused():
+    with pytest.raises(ConfigError, match=r"fewer than network_settings\.memory\.sequence_length 64"):
+        memory_cloning(64)
+
+
 def test_strength_anneals_to_zero_over_steps_and_samples_per_update_caps_the_batches():
     bc = cloning(basic_policy(), steps=1000, strength=0.5, samples_per_update=16, batch_size=8)
     assert bc.learning_rate(0) == pytest.approx(5e-3)

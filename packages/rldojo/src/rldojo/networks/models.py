@@ -65,11 +65,11 @@ class Actor(MemoryNetwork):
         return sample
 
     def distribution(
-        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None
+        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, sequence_length: int = 1
     ) -> PolicyDistribution:
         """A differentiable sample of the policy (what behavioral cloning fits to demonstrated actions); with
-        memory, each row from zero memories."""
-        hidden, _ = self.remember(self.encoder(observations), None)
+        memory, the rows are sequences of ``sequence_length``, each from zero memories."""
+        hidden, _ = self.remember(self.encoder(observations), None, sequence_length)
         return self.action_head.distribution(hidden, masks)
 
     def evaluate(

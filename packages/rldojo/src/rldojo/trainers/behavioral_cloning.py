@@ -1,6 +1,11 @@
 """Behavioral cloning (ML-Agents' ``behavioral_cloning:`` block): after each policy update, supervised
 epochs that pull the policy towards the demonstrated actions, with their own Adam over the policy's
-weights at ``strength`` times the trainer's learning rate, annealed to zero over ``steps``."""
+weights at ``strength`` times the trainer's learning rate, annealed to zero over ``steps``.
+
+With memory, as in ML-Agents, the demonstration is cut into consecutive sequences of ``sequence_length``
+decisions (shuffled as wholes; the last partial one is left out), and each is replayed from zero memory:
+the demonstration holds no memories, and a policy acting from a fresh memory must get its actions right
+too."""
 
 from __future__ import annotations
 
@@ -28,8 +33,11 @@ class DistributionNetwork(Protocol):
     """A policy network that behavioral cloning can fit: it gives a differentiable sample of its actions."""
 
     def distribution(
-        self, observations: list[torch.Tensor], masks: torch.Tensor | None
-    ) -> PolicyDistribution: ...
+        self, observations: list[torch.Tensor], masks: torch.Tensor | None, sequence_length: int = 1
+    ) -> PolicyDistribution:
+        """``sequence_length`` is passed only to networks with memory: rows are sequences, each from zero
+        memory."""
+        ...
 
 
 class BehavioralCloning:
@@ -45,6 +53,7 @@ class BehavioralCloning:
         learning_rate: float,
         default_batch_size: int,
         trainer_type: str,
+        sequence_length: int = 1,
     ):
         if not callable(getattr(policy.actor, "distribution", None)):
             raise ConfigError(
@@ -53,9 +62,19 @@ class BehavioralCloning:
             )
         self.network: DistributionNetwork = policy.actor
         self.demonstration = load_expert_demonstration(settings.demo_path, policy.device)
-        self.batch_size = min(settings.batch_size or default_batch_size, len(self.demonstration))
+        self.sequence_length = sequence_length
+        self.sequences = len(self.demonstration) // sequence_length
+        if not self.sequences:
+            raise ConfigError(
+                f"behavioral_cloning of {behavior_name}: the demonstration has {len(self.demonstration)} "
+                f"decisions, fewer than network_settings.memory.sequence_length {sequence_length}; record a "
+                "longer one or shorten the sequences"
+            )
+        batch_size = min(settings.batch_size or default_batch_size, len(self.demonstration))
+        self.sequences_per_batch = max(1, batch_size // sequence_length)
+        self.batch_size = self.sequences_per_batch * sequence_length
         self.num_epoch = settings.num_epoch or DEFAULT_NUM_EPOCH
-        self.batches_per_epoch = len(self.demonstration) // self.batch_size
+        self.batches_per_epoch = self.sequences // self.sequences_per_batch
         if settings.samples_per_update:
             self.batches_per_epoch = min(
                 self.batches_per_epoch, max(1, settings.samples_per_update // self.batch_size)
@@ -68,7 +87,12 @@ class BehavioralCloning:
 
     def loss(self, expert: ExpertDemonstration) -> torch.Tensor:
         """The cloning loss of the policy on a batch of expert decisions."""
-        policy = self.network.distribution(expert.observations, None)
+        if self.sequence_length > 1:
+            policy = self.network.distribution(
+                expert.observations, None, sequence_length=self.sequence_length
+            )
+        else:
+            policy = self.network.distribution(expert.observations, None)
         terms = []
         if policy.continuous.shape[1]:
             terms.append(((policy.continuous - expert.continuous_actions) ** 2).mean())
@@ -85,12 +109,17 @@ class BehavioralCloning:
         learning rate of ``step``; returns the mean loss as ``Losses/Pretraining Loss``."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(step)
-        size, device = len(self.demonstration), self.demonstration.dones.device
+        device = self.demonstration.dones.device
+        steps = torch.arange(self.sequence_length, device=device)
         losses = []
         for _ in range(self.num_epoch):
-            order = torch.randperm(size, device=device)
-            for start in range(0, self.batches_per_epoch * self.batch_size, self.batch_size):
-                loss = self.loss(self.demonstration.rows(order[start : start + self.batch_size]))
+            order = torch.randperm(self.sequences, device=device)
+            for first in range(
+                0, self.batches_per_epoch * self.sequences_per_batch, self.sequences_per_batch
+            ):
+                sequences = order[first : first + self.sequences_per_batch]
+                rows = (sequences[:, None] * self.sequence_length + steps).reshape(-1)
+                loss = self.loss(self.demonstration.rows(rows))
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()

@@ -174,6 +174,7 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
                 self.hyperparameters.learning_rate,
                 self.hyperparameters.batch_size,
                 self.trainer_settings.trainer_type,
+                memory.sequence_length if (memory := self.trainer_settings.network_settings.memory) else 1,
             )
         if self.resume:
             self.load_state(load_latest_checkpoint(self.artifact_path, policy.device), full=True)
