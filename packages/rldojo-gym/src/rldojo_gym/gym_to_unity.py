@@ -69,6 +69,15 @@ class GymObservationEncoder:
                 encoded.append(np.asarray(spaces.flatten(space, value), dtype=np.float32))
         return encoded
 
+    def encode_batch(self, observations: list[Any]) -> list[np.ndarray]:
+        """Per observation spec, the rows of every observation in ``observations`` stacked: [n, *shape]."""
+        if not observations:
+            return [np.zeros((0, *spec.shape), dtype=np.float32) for spec in self.specs]
+        if isinstance(self.space, spaces.Box) and not _is_image(self.space):  # one vector: one conversion
+            stacked = np.asarray(observations, dtype=self.space.dtype).astype(np.float32)
+            return [stacked.reshape(len(observations), -1)]
+        return [np.stack(column) for column in zip(*map(self.encode, observations), strict=True)]
+
 
 class GymActionDecoder:
     """Turns one agent's ML-Agents action (continuous and discrete rows) into a Gymnasium action."""
@@ -86,6 +95,12 @@ class GymActionDecoder:
                 f"gym: envs need a Discrete, 1-D MultiDiscrete or Box action space, not {space}; "
                 "wrap the env in a gymnasium.ActionWrapper that exposes one of those"
             )
+
+    def decode_batch(self, continuous: np.ndarray, discrete: np.ndarray) -> list[Any]:
+        """One Gymnasium action per row of ``continuous`` [n, size] and ``discrete`` [n, branches]."""
+        if isinstance(self.space, spaces.Discrete):  # one conversion for all rows
+            return list((int(self.space.start) + discrete[:, 0].astype(np.int64)).tolist())
+        return [self.decode(c, d) for c, d in zip(continuous, discrete, strict=True)]
 
     def decode(self, continuous: np.ndarray, discrete: np.ndarray) -> Any:
         space = self.space

@@ -5,6 +5,8 @@ are the agents of one behavior (like ML-Agents' replicated training areas). Each
 new agent id, as Unity gives each episode a new id. When a copy's episode ends, the step reports
 it in ``TerminalSteps`` (``interrupted`` = truncated and not terminated) and, in the same step,
 the first decision of the copy's next episode, as Unity does for an agent that restarts at once.
+The same step is also available as arrays (``get_vector_steps``, see :mod:`rldojo_unity.vector_steps`),
+which rldojo's trainer loop reads without building the ML-Agents objects.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from mlagents_envs.side_channel import SideChannel
 from rldojo_gym.env_side_channels import EnvSideChannels
 from rldojo_gym.errors import GymEnvError
 from rldojo_gym.gym_to_unity import GymActionDecoder, GymObservationEncoder, behavior_spec_of
+from rldojo_unity.vector_steps import VectorSteps
 
 __all__ = ["GymnasiumBaseEnv", "area_seeds"]
 
@@ -38,51 +41,6 @@ def area_seeds(seed: int, worker_id: int, num_areas: int) -> list[int]:
     """Independent seeds for each env copy of each worker, derived from (seed, worker_id, area)."""
     sequences = (np.random.SeedSequence([seed, worker_id, area]) for area in range(num_areas))
     return [int(sequence.generate_state(1)[0]) for sequence in sequences]
-
-
-class _StepRecord:
-    """Per-agent rows collected while stepping the copies, turned into Decision/TerminalSteps."""
-
-    def __init__(self) -> None:
-        self.observations: list[list[np.ndarray]] = []
-        self.rewards: list[float] = []
-        self.agent_ids: list[int] = []
-        self.interrupted: list[bool] = []
-
-    def add(
-        self, observation: list[np.ndarray], reward: float, agent_id: int, interrupted: bool = False
-    ) -> None:
-        self.observations.append(observation)
-        self.rewards.append(reward)
-        self.agent_ids.append(agent_id)
-        self.interrupted.append(interrupted)
-
-    def _columns(self, encoder: GymObservationEncoder) -> list[np.ndarray]:
-        if not self.observations:
-            return [np.zeros((0, *spec.shape), dtype=np.float32) for spec in encoder.specs]
-        return [np.stack(column) for column in zip(*self.observations, strict=True)]
-
-    def decision_steps(self, encoder: GymObservationEncoder) -> DecisionSteps:
-        count = len(self.agent_ids)
-        return DecisionSteps(
-            self._columns(encoder),
-            np.asarray(self.rewards, dtype=np.float32),
-            np.asarray(self.agent_ids, dtype=np.int32),
-            None,
-            np.zeros(count, dtype=np.int32),
-            np.zeros(count, dtype=np.float32),
-        )
-
-    def terminal_steps(self, encoder: GymObservationEncoder) -> TerminalSteps:
-        count = len(self.agent_ids)
-        return TerminalSteps(
-            self._columns(encoder),
-            np.asarray(self.rewards, dtype=np.float32),
-            np.asarray(self.interrupted, dtype=bool),
-            np.asarray(self.agent_ids, dtype=np.int32),
-            np.zeros(count, dtype=np.int32),
-            np.zeros(count, dtype=np.float32),
-        )
 
 
 class GymnasiumBaseEnv(BaseEnv):
@@ -120,7 +78,8 @@ class GymnasiumBaseEnv(BaseEnv):
         self._agent_ids = np.full(num_areas, -1, dtype=np.int64)
         self._next_agent_id = 0
         self._actions: ActionTuple | None = None
-        self._steps = (_StepRecord().decision_steps(self._encoder), self._no_terminals())
+        nothing = np.zeros(0, dtype=bool)
+        self._steps = self._vector_steps([], np.zeros(0, dtype=np.float32), nothing, nothing, [], [])
         self._started = False
 
     @property
@@ -138,9 +97,6 @@ class GymnasiumBaseEnv(BaseEnv):
                 f"unknown behavior {behavior_name!r}; this env has only {self._behavior_name!r}"
             )
 
-    def _no_terminals(self) -> TerminalSteps:
-        return _StepRecord().terminal_steps(self._encoder)
-
     def _set_parameter(self, key: str, value: float) -> None:
         for env in self._envs:
             if not hasattr(env.unwrapped, key):
@@ -148,19 +104,41 @@ class GymnasiumBaseEnv(BaseEnv):
                 return
             setattr(env.unwrapped, key, value)
 
-    def _start_episode(self, area: int, record: _StepRecord) -> None:
+    def _start_episode(self, area: int) -> Any:
+        """Reset copy ``area`` for a new episode (a new agent id); its first observation."""
         observation, _ = self._envs[area].reset(seed=self._pending_seeds[area])
         self._pending_seeds[area] = None
         self._agent_ids[area] = self._next_agent_id
         self._next_agent_id += 1
-        record.add(self._encoder.encode(observation), 0.0, int(self._agent_ids[area]))
+        return observation
+
+    def _vector_steps(
+        self,
+        observations: list[Any],
+        rewards: np.ndarray,
+        ended: np.ndarray,
+        truncated: np.ndarray,
+        final_observations: list[Any],
+        ended_agent_ids: list[int],
+    ) -> VectorSteps:
+        return VectorSteps(
+            obs=self._encoder.encode_batch(observations),
+            rewards=rewards,
+            agent_ids=self._agent_ids[: len(observations)].astype(np.int32),
+            ended=ended,
+            truncated=truncated,
+            final_obs=self._encoder.encode_batch(final_observations),
+            ended_agent_ids=np.asarray(ended_agent_ids, dtype=np.int32),
+        )
 
     def reset(self) -> None:
         self._side_channels.deliver()
-        decisions = _StepRecord()
-        for area in range(len(self._envs)):
-            self._start_episode(area, decisions)
-        self._steps = (decisions.decision_steps(self._encoder), self._no_terminals())
+        count = len(self._envs)
+        observations = [self._start_episode(area) for area in range(count)]
+        no_ends = np.zeros(count, dtype=bool)
+        self._steps = self._vector_steps(
+            observations, np.zeros(count, dtype=np.float32), no_ends, no_ends, [], []
+        )
         self._actions = None
         self._started = True
 
@@ -169,20 +147,23 @@ class GymnasiumBaseEnv(BaseEnv):
             self.reset()
             return
         self._side_channels.deliver()
-        action = self._actions or self._specs[self._behavior_name].action_spec.empty_action(len(self._envs))
-        decisions, terminals = _StepRecord(), _StepRecord()
-        for area, env in enumerate(self._envs):
-            gym_action = self._decoder.decode(action.continuous[area], action.discrete[area])
-            observation, reward, terminated, truncated, _ = env.step(gym_action)
-            encoded = self._encoder.encode(observation)
-            agent_id = int(self._agent_ids[area])
-            if terminated or truncated:
-                interrupted = bool(truncated and not terminated)
-                terminals.add(encoded, float(reward), agent_id, interrupted=interrupted)
-                self._start_episode(area, decisions)
-            else:
-                decisions.add(encoded, float(reward), agent_id)
-        self._steps = (decisions.decision_steps(self._encoder), terminals.terminal_steps(self._encoder))
+        count = len(self._envs)
+        action = self._actions or self._specs[self._behavior_name].action_spec.empty_action(count)
+        observations, final_observations, ended_agent_ids = [], [], []
+        rewards = np.empty(count, dtype=np.float32)
+        ended, truncated = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+        gym_actions = self._decoder.decode_batch(action.continuous, action.discrete)
+        for area, (env, gym_action) in enumerate(zip(self._envs, gym_actions, strict=True)):
+            observation, rewards[area], terminated, truncated_now, _ = env.step(gym_action)
+            if terminated or truncated_now:
+                ended[area], truncated[area] = True, truncated_now and not terminated
+                final_observations.append(observation)
+                ended_agent_ids.append(int(self._agent_ids[area]))
+                observation = self._start_episode(area)
+            observations.append(observation)
+        self._steps = self._vector_steps(
+            observations, rewards, ended, truncated, final_observations, ended_agent_ids
+        )
         self._actions = None
 
     def set_actions(self, behavior_name: BehaviorName, action: ActionTuple) -> None:
@@ -205,6 +186,11 @@ class GymnasiumBaseEnv(BaseEnv):
         self._actions.discrete[matches[0]] = action.discrete[0]
 
     def get_steps(self, behavior_name: BehaviorName) -> tuple[DecisionSteps, TerminalSteps]:
+        self._check_behavior(behavior_name)
+        return self._steps.to_steps()
+
+    def get_vector_steps(self, behavior_name: BehaviorName) -> VectorSteps:
+        """What :meth:`get_steps` reports, as arrays (see :mod:`rldojo_unity.vector_steps`)."""
         self._check_behavior(behavior_name)
         return self._steps
 

@@ -5,9 +5,9 @@ Importing this package makes ``mlagents_envs`` work on current Python and protob
 through the ``rldojo_unity.pth`` file, so a plain ``import mlagents_envs`` works too.
 
 Public API: the names in ``__all__`` (the root of rldojo's error tree, :mod:`rldojo_unity.errors`),
-and the modules ``rldojo_unity.ports``, ``rldojo_unity.environment`` and
-``rldojo_unity.demonstrations``. The other modules (``communicator``, ``handoff``,
-``protobuf_compat``, ``varint``) are internal. This package runs at every
+and the modules ``rldojo_unity.ports``, ``rldojo_unity.environment``,
+``rldojo_unity.demonstrations`` and ``rldojo_unity.vector_steps``. The other modules
+(``communicator``, ``handoff``, ``protobuf_compat``, ``varint``) are internal. This package runs at every
 interpreter start, so it imports only what the import hook and the errors need.
 """
 

@@ -28,12 +28,22 @@ from rldojo.policy import ActionInfo
 from rldojo.stats import StatsAggregationMethod, StatsReporter
 from rldojo.trajectory import GroupSteps, Trajectory
 
-__all__ = ["AgentProcessor"]
+__all__ = ["AgentProcessor", "forward_environment_stats"]
 
 
 def _numbers(column: np.ndarray | Sequence[Any]) -> list[Any]:
     """A per-agent column as Python numbers: one conversion per step, not one numpy scalar per agent."""
     return list(np.asarray(column).tolist())
+
+
+def forward_environment_stats(stats_reporter: StatsReporter, env_stats: EnvironmentStats) -> None:
+    """Report the values an environment sent through the StatsSideChannel, each as it asks."""
+    for key, values in env_stats.items():
+        for value, aggregation in values:
+            if aggregation == StatsAggregationMethod.MOST_RECENT:
+                stats_reporter.set_stat(key, value)
+            else:
+                stats_reporter.add_stat(key, value, aggregation)
 
 
 @dataclass
@@ -270,12 +280,7 @@ class AgentProcessor:
 
     def record_environment_stats(self, env_stats: EnvironmentStats) -> None:
         """Forward values the environment sent through the StatsSideChannel."""
-        for key, values in env_stats.items():
-            for value, aggregation in values:
-                if aggregation == StatsAggregationMethod.MOST_RECENT:
-                    self.stats_reporter.set_stat(key, value)
-                else:
-                    self.stats_reporter.add_stat(key, value, aggregation)
+        forward_environment_stats(self.stats_reporter, env_stats)
 
     def _emit(
         self,

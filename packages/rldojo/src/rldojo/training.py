@@ -27,6 +27,7 @@ from rldojo.settings.run import behavior_name_of
 from rldojo.stats import StatsReporter
 from rldojo.trainers import RLTrainer
 from rldojo.training_run import StopRequest, run_training, train_run
+from rldojo.vector_agent_processor import VectorAgentProcessor
 
 __all__ = ["TrainerController", "run_training", "train_run"]
 """``run_training`` and ``train_run`` live in the torch-free :mod:`rldojo.training_run`; scripts and tests
@@ -97,6 +98,9 @@ class TrainerController:
         self.trainers: dict[str, RLTrainer[Any, Any]] = {}
         self.schedules: dict[str, TrainerSchedule] = {}
         self.processors: dict[str, AgentProcessor] = {}
+        self.vector_processors: dict[str, VectorAgentProcessor] = {}
+        """Behaviors whose env reports its steps as arrays and that need nothing else (no memory, no
+        self-play): their trajectories are built by the lean :class:`VectorAgentProcessor`."""
         self.self_play = SelfPlay()
 
     def _create_trainer(self, name: str) -> RLTrainer[Any, Any]:
@@ -115,9 +119,13 @@ class TrainerController:
             stats_reporter=self.stats_reporter.for_category(name),
         )
 
-    def _add_behavior(self, behavior_id: str, spec: BehaviorSpec) -> AgentProcessor:
+    def _add_behavior(
+        self, behavior_id: str, spec: BehaviorSpec, vector: bool
+    ) -> AgentProcessor | VectorAgentProcessor:
         """One trainer per behavior name; every ``?team=N`` of it shares that trainer's policy, or with
-        ``self_play`` takes turns with the other teams to learn (see :mod:`rldojo.self_play`)."""
+        ``self_play`` takes turns with the other teams to learn (see :mod:`rldojo.self_play`). A behavior
+        whose env reports ``vector`` steps gets a :class:`VectorAgentProcessor` when its policy has no
+        memory and it plays no self-play."""
         name = behavior_name_of(behavior_id)
         trainer = self._trainer(behavior_id, spec)
         if trainer.trainer_settings.self_play is not None:
@@ -125,12 +133,23 @@ class TrainerController:
         settings = trainer.trainer_settings
         hp = settings.hyperparameters
         rollout_cuts = isinstance(hp, OnPolicyHyperparamSettings) and hp.rollout_cuts
+        rollout_length = settings.time_horizon if rollout_cuts else None
+        if vector and settings.self_play is None and not trainer.get_policy(behavior_id).memory_size:
+            vector_processor = VectorAgentProcessor(
+                behavior_id,
+                trainer.stats_reporter,
+                settings.time_horizon,
+                trainer.trajectory_queue.append,
+                rollout_length=rollout_length,
+            )
+            self.vector_processors[behavior_id] = vector_processor
+            return vector_processor
         processor = AgentProcessor(
             behavior_id,
             trainer.stats_reporter,
             settings.time_horizon,
             trainer.trajectory_queue.append,
-            rollout_length=settings.time_horizon if rollout_cuts else None,
+            rollout_length=rollout_length,
             reports_policy=lambda: self.self_play.learns(behavior_id),  # ghosts' play is not the learner's
         )
         self.processors[behavior_id] = processor
@@ -155,35 +174,50 @@ class TrainerController:
         )
         return state
 
-    def _processor(self, behavior_id: str) -> AgentProcessor:
-        return self.processors.get(behavior_id) or self._add_behavior(
-            behavior_id, self.env_manager.behavior_specs[behavior_id]
+    def _processor(self, behavior_id: str, vector: bool) -> AgentProcessor | VectorAgentProcessor:
+        return (
+            self.vector_processors.get(behavior_id)
+            or self.processors.get(behavior_id)
+            or self._add_behavior(behavior_id, self.env_manager.behavior_specs[behavior_id], vector)
         )
 
     def _act(self, env_steps: Sequence[EnvironmentStep]) -> dict[int, dict[str, ActionTuple]]:
         """Record every worker's steps, then choose actions for all agents awaiting a decision with one
         forward pass per behavior over all workers."""
         awaiting: dict[str, list[tuple[int, DecisionSteps]]] = {}
+        awaiting_vector: dict[str, tuple[int, VectorAgentProcessor]] = {}
+        processor: AgentProcessor | VectorAgentProcessor
+        restarted: AgentProcessor | VectorAgentProcessor
         for env_step in env_steps:
             if env_step.restarted:  # the worker's partial trajectories end with its old env
-                for processor in self.processors.values():
-                    processor.end_episodes(env_step.worker_id)
+                for restarted in (*self.processors.values(), *self.vector_processors.values()):
+                    restarted.end_episodes(env_step.worker_id)
             stats_recorded = set()
-            for behavior_id, (decision_steps, terminal_steps) in env_step.steps.items():
-                processor = self._processor(behavior_id)
-                processor.add_steps(decision_steps, terminal_steps, env_step.worker_id)
-                self.self_play.record_games(behavior_id, terminal_steps)
+            for behavior_id in env_step.steps:
+                vector_steps = env_step.vector_steps.get(behavior_id)
+                processor = self._processor(behavior_id, vector=vector_steps is not None)
+                if isinstance(processor, VectorAgentProcessor):
+                    assert vector_steps is not None, f"{behavior_id} stopped reporting vector steps"
+                    processor.add_vector_steps(vector_steps, env_step.worker_id)
+                    awaiting_vector[behavior_id] = (env_step.worker_id, processor)
+                else:
+                    decision_steps, terminal_steps = env_step.steps[behavior_id]
+                    processor.add_steps(decision_steps, terminal_steps, env_step.worker_id)
+                    self.self_play.record_games(behavior_id, terminal_steps)
+                    if len(decision_steps) > 0:
+                        awaiting.setdefault(behavior_id, []).append((env_step.worker_id, decision_steps))
                 if processor.stats_reporter.category not in stats_recorded:  # once per trainer
                     processor.record_environment_stats(env_step.env_stats)
                     stats_recorded.add(processor.stats_reporter.category)
-                if len(decision_steps) > 0:
-                    awaiting.setdefault(behavior_id, []).append((env_step.worker_id, decision_steps))
         actions: dict[int, dict[str, ActionTuple]] = {}
         for behavior_id, worker_steps in awaiting.items():
             policy = self.self_play.policy(behavior_id, self.trainers[behavior_name_of(behavior_id)])
             chosen = choose_actions(policy, self.processors[behavior_id], worker_steps)
             for worker_id, action in chosen.items():
                 actions.setdefault(worker_id, {})[behavior_id] = action
+        for behavior_id, (worker_id, vector_processor) in awaiting_vector.items():
+            policy = self.self_play.policy(behavior_id, self.trainers[behavior_name_of(behavior_id)])
+            actions.setdefault(worker_id, {})[behavior_id] = vector_processor.act(policy)
         return actions
 
     def _update_lessons(self, env_steps: list[EnvironmentStep]) -> list[EnvironmentStep]:

@@ -10,6 +10,7 @@ import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import cast
 
 from mlagents_envs.base_env import ActionTuple, BaseEnv, BehaviorSpec, DecisionSteps, TerminalSteps
 from mlagents_envs.side_channel.environment_parameters_channel import EnvironmentParametersChannel
@@ -18,9 +19,10 @@ from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats, Stat
 
 from rldojo.envs.side_channels import queue_environment_parameters
 from rldojo.envs.supervision import EnvFailedInProcess
-from rldojo.envs.worker import report_steps
+from rldojo.envs.worker import check_observations, report_steps
 from rldojo.errors import ConfigError
 from rldojo.settings.environment_parameters import SamplerSettings
+from rldojo_unity.vector_steps import VECTOR_STEPS_METHOD, VectorSteps, VectorStepsEnv
 
 __all__ = ["EnvManager", "EnvironmentStep", "InProcessEnvManager"]
 
@@ -33,9 +35,30 @@ class EnvironmentStep:
     """What one worker reported after a reset or step."""
 
     worker_id: int
-    steps: dict[str, tuple[DecisionSteps, TerminalSteps]]  # by behavior id ("Name?team=0")
+    steps: Mapping[str, tuple[DecisionSteps, TerminalSteps]]  # by behavior id ("Name?team=0")
     env_stats: EnvironmentStats = field(default_factory=dict)
     restarted: bool = False  # the worker failed and was restarted: its agents' earlier steps are void
+    vector_steps: Mapping[str, VectorSteps] = field(default_factory=dict)
+    """The same steps as arrays, for the behaviors of an env that reports them (a ``VectorStepsEnv``)."""
+
+
+class _ConvertedSteps(Mapping[str, tuple[DecisionSteps, TerminalSteps]]):
+    """Each behavior's ``VectorSteps`` as ``DecisionSteps`` and ``TerminalSteps``, converted when read."""
+
+    def __init__(self, vector_steps: Mapping[str, VectorSteps]):
+        self._vector_steps = vector_steps
+        self._converted: dict[str, tuple[DecisionSteps, TerminalSteps]] = {}
+
+    def __getitem__(self, behavior_id: str) -> tuple[DecisionSteps, TerminalSteps]:
+        if behavior_id not in self._converted:
+            self._converted[behavior_id] = self._vector_steps[behavior_id].to_steps()
+        return self._converted[behavior_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vector_steps)
+
+    def __len__(self) -> int:
+        return len(self._vector_steps)
 
 
 class EnvManager(abc.ABC):
@@ -74,7 +97,8 @@ class EnvManager(abc.ABC):
 
 class InProcessEnvManager(EnvManager):
     """One env (worker id 0) stepped in this process; ``side_channels`` are served by it, besides its own
-    environment-parameters and stats channels.
+    environment-parameters and stats channels. An env that reports its steps as arrays (``gym:``) has
+    them passed on as such too (``EnvironmentStep.vector_steps``).
 
     Nothing isolates the trainer from the env here: an env that raises (or sends a NaN observation) ends
     the run with :class:`EnvFailedInProcess` (the caller still saves its checkpoints), where a worker
@@ -91,6 +115,8 @@ class InProcessEnvManager(EnvManager):
         self.stats_channel = StatsSideChannel()
         self.env_spec = env_spec or "the env"
         self.env = factory(0, [*side_channels, self.parameters_channel, self.stats_channel])
+        reports_vectors = callable(getattr(self.env, VECTOR_STEPS_METHOD, None))
+        self._vector_env = cast(VectorStepsEnv, self.env) if reports_vectors else None
 
     @property
     def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
@@ -112,6 +138,12 @@ class InProcessEnvManager(EnvManager):
             ) from error
 
     def _collect(self) -> list[EnvironmentStep]:
+        if self._vector_env is not None:
+            vector = {name: self._vector_env.get_vector_steps(name) for name in self.env.behavior_specs}
+            for name, steps in vector.items():
+                check_observations(name, [*steps.obs, *steps.final_obs])
+            stats = self.stats_channel.get_and_reset_stats()
+            return [EnvironmentStep(0, _ConvertedSteps(vector), stats, vector_steps=vector)]
         report = report_steps(self.env, self.stats_channel)
         return [EnvironmentStep(0, report.steps, report.env_stats)]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -25,7 +25,16 @@ from rldojo.envs.parent_death import end_with_parent
 from rldojo.envs.side_channels import environment_parameters_channel, queue_environment_parameters
 from rldojo.errors import ConfigError
 
-__all__ = ["CLOSE", "PARAMETERS", "RESET", "STEP", "WorkerReport", "report_steps", "run_worker"]
+__all__ = [
+    "CLOSE",
+    "PARAMETERS",
+    "RESET",
+    "STEP",
+    "WorkerReport",
+    "check_observations",
+    "report_steps",
+    "run_worker",
+]
 
 RESET, STEP, PARAMETERS, CLOSE = "reset", "step", "parameters", "close"
 
@@ -47,13 +56,18 @@ class NanObservationError(RuntimeError):
     """The environment sent an observation containing NaN."""
 
 
+def check_observations(behavior_name: str, observations: Sequence[np.ndarray]) -> None:
+    """NanObservationError when one of ``observations`` (of behavior ``behavior_name``) holds a NaN."""
+    for obs in observations:
+        if np.issubdtype(obs.dtype, np.floating) and np.isnan(obs).any():
+            raise NanObservationError(f"NaN observation from behavior {behavior_name}")
+
+
 def report_steps(env: BaseEnv, stats_channel: StatsSideChannel) -> WorkerReport:
     """What ``env`` reports now; raises NanObservationError on a NaN observation."""
     steps = {name: env.get_steps(name) for name in env.behavior_specs}
     for name, (decision_steps, terminal_steps) in steps.items():
-        for obs in (*decision_steps.obs, *terminal_steps.obs):
-            if np.issubdtype(obs.dtype, np.floating) and np.isnan(obs).any():
-                raise NanObservationError(f"NaN observation from behavior {name}")
+        check_observations(name, [*decision_steps.obs, *terminal_steps.obs])
     return WorkerReport(steps, stats_channel.get_and_reset_stats(), dict(env.behavior_specs))
 
 
