@@ -134,21 +134,18 @@ class TrainerController:
         hp = settings.hyperparameters
         rollout_cuts = isinstance(hp, OnPolicyHyperparamSettings) and hp.rollout_cuts
         rollout_length = settings.time_horizon if rollout_cuts else None
-        if vector and settings.self_play is None and not trainer.get_policy(behavior_id).memory_size:
-            vector_processor = VectorAgentProcessor(
-                behavior_id,
-                trainer.stats_reporter,
-                settings.time_horizon,
-                trainer.trajectory_queue.append,
-                rollout_length=rollout_length,
-            )
-            self.vector_processors[behavior_id] = vector_processor
-            return vector_processor
-        processor = AgentProcessor(
+        receiver = (
             behavior_id,
             trainer.stats_reporter,
             settings.time_horizon,
             trainer.trajectory_queue.append,
+        )
+        if vector and settings.self_play is None and not trainer.get_policy(behavior_id).memory_size:
+            vector_processor = VectorAgentProcessor(*receiver, rollout_length=rollout_length)
+            self.vector_processors[behavior_id] = vector_processor
+            return vector_processor
+        processor = AgentProcessor(
+            *receiver,
             rollout_length=rollout_length,
             reports_policy=lambda: self.self_play.learns(behavior_id),  # ghosts' play is not the learner's
         )
@@ -187,11 +184,14 @@ class TrainerController:
         awaiting: dict[str, list[tuple[int, DecisionSteps]]] = {}
         awaiting_vector: dict[str, tuple[int, VectorAgentProcessor]] = {}
         processor: AgentProcessor | VectorAgentProcessor
-        restarted: AgentProcessor | VectorAgentProcessor
         for env_step in env_steps:
             if env_step.restarted:  # the worker's partial trajectories end with its old env
-                for restarted in (*self.processors.values(), *self.vector_processors.values()):
-                    restarted.end_episodes(env_step.worker_id)
+                restarted: list[AgentProcessor | VectorAgentProcessor] = [
+                    *self.processors.values(),
+                    *self.vector_processors.values(),
+                ]
+                for processor in restarted:
+                    processor.end_episodes(env_step.worker_id)
             stats_recorded = set()
             for behavior_id in env_step.steps:
                 vector_steps = env_step.vector_steps.get(behavior_id)
