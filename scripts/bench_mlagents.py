@@ -9,7 +9,7 @@ Each row runs the same ML-Agents YAML (from ``--configs``, ML-Agents' ``config/`
 times, the order of the two tools alternating; the table shows medians), and reports per tool:
 
 - wall time from the command to the first summary whose mean reward reaches the row's target (start-up
-  included; the run is stopped there);
+  included; the run is stopped there), and the step of that summary (where learning, not speed, differs);
 - agent steps per second once running: steps between the first and the last summary over their time;
 - peak RSS of the whole process tree (trainer, env workers, the launched build; sampled every 100 ms).
 
@@ -22,6 +22,15 @@ written for.
 The DQN row runs rldojo only: ``dqn`` is a trainer type of ML-Agents' example plugin
 (``ml-agents-trainer-plugin``), which is not on PyPI (and its source comes only with a checkout of the whole
 ML-Agents repository, which this script does not make).
+
+Both tools are timed the same way. Each writes a summary line (``<Behavior>. Step: N. ... Mean Reward: R.``,
+the mean return of the episodes that ended since the previous summary) to its standard output, flushed as
+it is written (rldojo's console writer; ML-Agents' logging handler), when the trajectory that crosses a
+multiple of ``summary_freq`` is processed, before that trajectory's steps are counted and before the update
+it may complete (rldojo keeps ML-Agents' rule, ``rldojo.training.TrainerSchedule``). One reader thread per
+run stamps every line with the monotonic time it arrives; the time of the first summary at or above the
+target counts. Neither tool writes a summary early or late relative to the other: the same steps get
+a summary, and a run is not stopped before its reward is read.
 
 Budgets and targets (mean reward of a summary), the same for both tools:
 
@@ -97,6 +106,7 @@ ROWS = (
 @dataclass
 class Result:
     seconds_to_target: float | None
+    step_at_target: int | None
     final_step: int
     final_reward: float | None
     steps_per_second: float | None
@@ -172,7 +182,7 @@ def measure(command: list[str], target: float, timeout_s: float) -> Result:
     reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
     reader.start()
     summaries: list[tuple[float, int, float | None]] = []  # (time, step, mean reward)
-    peak, seen, reached = 0, 0, None
+    peak, seen, reached, reached_step = 0, 0, None, None
     try:
         while reached is None and process.poll() is None and time.monotonic() - start < timeout_s:
             peak = max(peak, tree_rss(process.pid))
@@ -183,7 +193,7 @@ def measure(command: list[str], target: float, timeout_s: float) -> Result:
                 if reward and summaries:
                     summaries[-1] = (*summaries[-1][:2], float(reward["reward"]))
                     if float(reward["reward"]) >= target:
-                        reached = summaries[-1][0] - start
+                        reached, reached_step = summaries[-1][0] - start, summaries[-1][1]
             seen = len(lines)
             time.sleep(0.1)
     finally:
@@ -195,7 +205,7 @@ def measure(command: list[str], target: float, timeout_s: float) -> Result:
         raise RuntimeError(f"{command[0]} wrote no summary before it ended:\n{tail}")
     (first_time, first_step, _), (last_time, last_step, last_reward) = summaries[0], summaries[-1]
     rate = (last_step - first_step) / (last_time - first_time) if last_time > first_time else None
-    return Result(reached, last_step, last_reward, rate, peak / 2**30)
+    return Result(reached, reached_step, last_step, last_reward, rate, peak / 2**30)
 
 
 def run_row(row: Row, configs: Path, quick: bool, timeout_s: float, repeats: int) -> dict[str, list[Result]]:
@@ -208,9 +218,16 @@ def run_row(row: Row, configs: Path, quick: bool, timeout_s: float, repeats: int
         config, target = write_config(row, configs, quick, folder)
         for repeat in range(repeats):
             for tool in tools if repeat % 2 == 0 else tools[::-1]:
-                print(f"  {row.name}: {tool} ({repeat + 1}/{repeats}) ...", file=sys.stderr, flush=True)
                 command = _command(tool, config, build, folder / f"{tool}-{repeat}")
-                results[tool].append(measure(command, target, timeout_s))
+                result = measure(command, target, timeout_s)
+                results[tool].append(result)
+                reached = result.seconds_to_target
+                outcome = (
+                    "not reached" if reached is None else f"{reached:.1f} s, step {result.step_at_target}"
+                )
+                print(
+                    f"  {row.name}: {tool} ({repeat + 1}/{repeats}): {outcome}", file=sys.stderr, flush=True
+                )
     return results
 
 
@@ -236,23 +253,24 @@ def print_table(rows: dict[Row, dict[str, list[Result]]], quick: bool, repeats: 
     medians = f", medians of {repeats} runs per tool (order alternating)" if repeats > 1 else ""
     print(f"rldojo vs mlagents-learn 1.1, launched rldojo-sim builds, one env worker, CPU, {budget}{medians}")
     print(
-        "| row | tool | target reward | time to target (s) | last step | last mean reward | agent steps/s "
-        "| peak RSS (GiB) |"
+        "| row | tool | target reward | time to target (s) | step at target | last step | last mean reward "
+        "| agent steps/s | peak RSS (GiB) |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for row, results in rows.items():
         target = row.quick_target_reward if quick else row.target_reward
         for tool, runs in results.items():
             reached = _median([run.seconds_to_target for run in runs], 1)
             print(
                 f"| {row.name} | {tool} | {target:g} | {'not reached' if reached == '-' else reached} "
+                f"| {_median([run.step_at_target for run in runs], 0)} "
                 f"| {_median([run.final_step for run in runs], 0)} "
                 f"| {_median([run.final_reward for run in runs], 3)} "
                 f"| {_median([run.steps_per_second for run in runs], 0)} "
                 f"| {_median([run.peak_rss_gib for run in runs], 2)} |"
             )
         if row.mlagents_missing:
-            print(f"| {row.name} | mlagents-learn | {target:g} | n/a: {row.mlagents_missing} | | | | |")
+            print(f"| {row.name} | mlagents-learn | {target:g} | n/a: {row.mlagents_missing} | | | | | |")
 
 
 def main() -> None:
