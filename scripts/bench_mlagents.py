@@ -1,12 +1,13 @@
 """rldojo against ``mlagents-learn`` 1.1 on rldojo-sim's launched builds, with ML-Agents' reference configs.
 
-    .venv/bin/python scripts/bench_mlagents.py (--quick | --full) [--rows 3DBall-PPO ...] [--repeats N]
-        [--configs DIR]
+    .venv/bin/python scripts/bench_mlagents.py (--quick | --full) [--rows 3DBall-PPO ...]
+        [--repeats N | --seed-list 1 2 3] [--configs DIR]
 
 Each row runs the same ML-Agents YAML (from ``--configs``, ML-Agents' ``config/`` folder) with
 ``rldojo learn`` and with ``mlagents-learn`` on the same launched build
 (``unity_builds/<Scene>/<Scene>.x86_64``, one env worker, CPU), one after the other (``--repeats N``: N
-times, the order of the two tools alternating; the table shows medians), and reports per tool:
+times, the order of the two tools alternating; the table shows medians; ``--seed-list``: one such run per
+seed, both tools given ``--seed``, else each picks its own), and reports per tool:
 
 - wall time from the command to the first summary whose mean reward reaches the row's target (start-up
   included; the run is stopped there), and the step of that summary (where learning, not speed, differs);
@@ -208,32 +209,34 @@ def measure(command: list[str], target: float, timeout_s: float) -> Result:
     return Result(reached, reached_step, last_step, last_reward, rate, peak / 2**30)
 
 
-def run_row(row: Row, configs: Path, quick: bool, timeout_s: float, repeats: int) -> dict[str, list[Result]]:
-    """The results of each tool that can run ``row``, ``repeats`` times, the tools' order alternating."""
+def run_row(
+    row: Row, configs: Path, quick: bool, timeout_s: float, seeds: list[int | None]
+) -> dict[str, list[Result]]:
+    """The results of each tool that can run ``row``, once per seed (None: the tool's own), the tools'
+    order alternating."""
     build = ROOT / "unity_builds" / row.scene / f"{row.scene}.x86_64"
     tools = ["rldojo"] if row.mlagents_missing else ["rldojo", "mlagents-learn"]
     results: dict[str, list[Result]] = {tool: [] for tool in tools}
     with tempfile.TemporaryDirectory(prefix="bench_mlagents_") as scratch:
         folder = Path(scratch)
         config, target = write_config(row, configs, quick, folder)
-        for repeat in range(repeats):
+        for repeat, seed in enumerate(seeds):
             for tool in tools if repeat % 2 == 0 else tools[::-1]:
-                command = _command(tool, config, build, folder / f"{tool}-{repeat}")
+                command = _command(tool, config, build, folder / f"{tool}-{repeat}", seed)
                 result = measure(command, target, timeout_s)
                 results[tool].append(result)
                 reached = result.seconds_to_target
                 outcome = (
                     "not reached" if reached is None else f"{reached:.1f} s, step {result.step_at_target}"
                 )
-                print(
-                    f"  {row.name}: {tool} ({repeat + 1}/{repeats}): {outcome}", file=sys.stderr, flush=True
-                )
+                run = f"seed {seed}" if seed is not None else f"{repeat + 1}/{len(seeds)}"
+                print(f"  {row.name}: {tool} ({run}): {outcome}", file=sys.stderr, flush=True)
     return results
 
 
-def _command(tool: str, config: Path, build: Path, results_dir: Path) -> list[str]:
+def _command(tool: str, config: Path, build: Path, results_dir: Path, seed: int | None) -> list[str]:
     common = [str(config), "--env", str(build), "--results-dir", str(results_dir), "--run-id", "run",
-              "--base-port", str(free_port())]  # fmt: skip
+              "--base-port", str(free_port()), *([] if seed is None else ["--seed", str(seed)])]  # fmt: skip
     if tool == "rldojo":
         return [str(ROOT / ".venv" / "bin" / "rldojo"), "learn", *common]
     return [str(mlagents_learn()), *common, "--no-graphics"]
@@ -279,7 +282,11 @@ def main() -> None:
     budget.add_argument("--quick", action="store_true", help="small budgets (minutes per row)")
     budget.add_argument("--full", action="store_true", help="the reference configs' budgets (hours)")
     parser.add_argument("--rows", nargs="+", choices=[row.name for row in ROWS], help="only these rows")
-    parser.add_argument("--repeats", type=int, default=1, help="runs per tool and row, order alternating")
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument("--repeats", type=int, default=1, help="runs per tool and row, order alternating")
+    runs.add_argument(
+        "--seed-list", type=int, nargs="+", metavar="SEED", help="one run per tool, row and seed"
+    )
     parser.add_argument("--configs", type=Path, default=DEFAULT_CONFIGS, help="ML-Agents' config/ folder")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one run may take at most")
     args = parser.parse_args()
@@ -290,8 +297,9 @@ def main() -> None:
         if not build.is_file() or not (args.configs / row.config).is_file():
             sys.exit(f"needs {build} (make builds) and {args.configs / row.config} (--configs)")
     selected = [row for row in ROWS if not args.rows or row.name in args.rows]
-    results = {row: run_row(row, args.configs, args.quick, args.timeout, args.repeats) for row in selected}
-    print_table(results, args.quick, args.repeats)
+    seeds: list[int | None] = list(args.seed_list) if args.seed_list else [None] * args.repeats
+    results = {row: run_row(row, args.configs, args.quick, args.timeout, seeds) for row in selected}
+    print_table(results, args.quick, len(seeds))
 
 
 if __name__ == "__main__":
