@@ -81,9 +81,11 @@ def test_manifest_keeps_earlier_launches(tmp_path):
     assert [launch["command_line"] for launch in manifest["previous_launches"]] == [["first"], ["second"]]
 
 
-def test_manifest_records_the_build_file_and_its_hash(tmp_path, sim_build):
+def test_manifest_records_the_build_file_and_its_hash(tmp_path, sim_build, monkeypatch):
     build = sim_build("Basic")
-    assert env_build_path(str(build)) == build
+    with monkeypatch.context() as patched:  # a build path loads no env provider (rldojo-gym: gymnasium)
+        patched.setattr("rldojo.commands.learn.env_providers", lambda: pytest.fail("providers loaded"))
+        assert env_build_path(str(build)) == build
     assert env_build_path(str(build.with_suffix(""))) == build  # mlagents-learn also accepts no extension
     assert env_build_path("sim:Basic") is None
     manifest = build_manifest(options(tmp_path), ["rldojo", "learn"], "cpu", build)

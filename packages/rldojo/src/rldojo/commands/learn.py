@@ -189,14 +189,13 @@ def env_build_path(spec: str | None) -> Path | None:
             "no environment given: pass --env SPEC (e.g. sim:3DBall) or set env_settings.env_path"
         )
     scheme, colon, _ = spec.partition(":")
-    providers = env_providers()
-    if colon and scheme in providers:
+    if colon and scheme in env_providers():  # providers are loaded only for a spec that may name one
         return None
     from mlagents_envs.env_utils import validate_environment_path
 
     launch = validate_environment_path(spec)
     if launch is None:
-        schemes = ", ".join(f"{name}:" for name in sorted(providers)) or "none installed"
+        schemes = ", ".join(f"{name}:" for name in sorted(env_providers())) or "none installed"
         raise ConfigError(
             f"--env '{spec}': no such Unity build, and not an env spec of an installed provider "
             f"({schemes}); see `rldojo plugins`"
