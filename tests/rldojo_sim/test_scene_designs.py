@@ -66,6 +66,32 @@ def test_pyramids_corners_placement_from_a_configs_env_args_in_process(caplog):
         create_sim_env("Pyramids", additional_args=["--placement", "middle"])
 
 
+def test_pyramids_state_sensor_is_a_one_hot_of_the_cell_and_the_switch_from_env_args():
+    """``--state-sensor true`` adds a second observation, one-hot over (switch pressed, row, column), which
+    moves with the agent; the scripted policy still solves the room with it."""
+    args = ["--room-size", "5", "--placement", "corners", "--state-sensor", "true"]
+    env = create_sim_env("Pyramids", seed=2, num_areas=4, additional_args=args)
+    env.reset()
+    assert [spec.shape for spec in env.behavior_specs["Pyramids?team=0"].observation_specs] == [(31,), (50,)]
+    policy = scene_class("Pyramids").scripted_policy()
+    size, seen = 5, set()
+    for _ in range(20):
+        decisions, _ = env.get_steps("Pyramids?team=0")
+        vector, states = decisions.obs
+        assert (states.sum(axis=1) == 1).all()
+        row, column, pressed = (
+            vector[:, :size].argmax(1),
+            vector[:, size : 2 * size].argmax(1),
+            vector[:, 4 * size],
+        )
+        assert np.array_equal(states.argmax(axis=1), (pressed * size + row) * size + column)
+        seen |= set(states.argmax(axis=1).tolist())
+        env.set_actions("Pyramids?team=0", policy("Pyramids?team=0", decisions))
+        env.step()
+    assert {12, 25} <= seen and max(seen) > 25  # the middle; the switch pressed, and the way on from it
+    assert scene_class("Pyramids").Options().state_sensor is False  # off unless asked for
+
+
 def _hallway_correct_doors(policy_kind: str) -> list[bool]:
     env = rldojo_sim.make_env("Hallway", seed=5, num_areas=16)
     env.reset()

@@ -62,10 +62,22 @@ def scene_options(scene: type[Scene], **values: Any) -> SceneOptions:
     return scene.Options(**checked)
 
 
+def _truth(text: str) -> bool:
+    """A bool option's value: ``true`` or ``false`` (also ``1`` / ``0``, ``yes`` / ``no``)."""
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def parse_scene_options(scene: type[Scene], argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
     """``--kebab-case`` scene options in ``argv`` as keywords, and the arguments that are not options."""
     parser = argparse.ArgumentParser(prog=f"{scene.name} options", allow_abbrev=False)
     for field in dataclasses.fields(scene.Options):
-        parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=type(field.default))
+        kind = type(field.default)
+        parser.add_argument(
+            f"--{field.name.replace('_', '-')}", dest=field.name, type=_truth if kind is bool else kind
+        )
     options, rest = parser.parse_known_args(argv)
     return {key: value for key, value in vars(options).items() if value is not None}, rest

@@ -6,7 +6,9 @@ cell. Stepping on the switch reveals a pyramid on another random cell; reaching 
 ends the episode. Nothing else is rewarded, so a policy that does not explore finds nothing to
 learn from. Observations: one-hot agent row and column, switch row and column, a switch-pressed
 flag, and pyramid row and column (zeros until the switch is pressed): ``6 * room_size + 1``
-floats. Actions: one branch of 5 (0 stay, 1 up, 2 down, 3 left, 4 right).
+floats. With ``state_sensor``, a second vector observation: the one-hot of the agent's state (its
+cell, and whether the switch is pressed: ``2 * room_size ** 2`` floats), which tells every state
+apart. Actions: one branch of 5 (0 stay, 1 up, 2 down, 3 left, 4 right).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class PyramidsOptions(SceneOptions):
     placement: str = "random"
     """Where each episode puts the switch and the pyramid: ``random`` (two random cells) or ``corners`` (the
     switch in the top-left corner, the pyramid in the opposite one: the longest way there)."""
+    state_sensor: bool = False
+    """Also observe the agent's state (its cell, and whether the switch is pressed) as a one-hot, a second
+    vector observation of ``2 * room_size ** 2`` floats: a novelty signal such as RND then sees each state as
+    one of its own, not as a row, a column and a flag that other states share."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -65,11 +71,11 @@ class Pyramids(Scene):
         assert isinstance(self.options, PyramidsOptions)
         self.size = self.options.room_size
         self.placement = self.options.placement
-        self.behavior_specs = {
-            BEHAVIOR: BehaviorSpec(
-                [vector_observation(6 * self.size + 1, "VectorSensor")], ActionSpec.create_discrete((5,))
-            )
-        }
+        self.state_sensor = self.options.state_sensor
+        sensors = [vector_observation(6 * self.size + 1, "VectorSensor")]
+        if self.state_sensor:
+            sensors.append(vector_observation(2 * self.size * self.size, "StateSensor"))
+        self.behavior_specs = {BEHAVIOR: BehaviorSpec(sensors, ActionSpec.create_discrete((5,)))}
         n = self.num_areas
         self.agent = np.zeros((n, 2), dtype=np.int64)
         self.switch = np.zeros((n, 2), dtype=np.int64)
@@ -114,7 +120,11 @@ class Pyramids(Scene):
         shown = areas[self.pressed]
         obs[shown, 4 * size + 1 + self.pyramid[shown, 0]] = 1.0
         obs[shown, 5 * size + 1 + self.pyramid[shown, 1]] = 1.0
-        return {BEHAVIOR: [obs]}
+        if not self.state_sensor:
+            return {BEHAVIOR: [obs]}
+        states = np.zeros((n, 2 * size * size), dtype=np.float32)
+        states[areas, (self.pressed * size + self.agent[:, 0]) * size + self.agent[:, 1]] = 1.0
+        return {BEHAVIOR: [obs, states]}
 
     def draw(self, area: int) -> np.ndarray:
         """The room from above: switch (red, green once pressed), pyramid once shown (gold), agent (blue)."""
