@@ -2,12 +2,13 @@
 loopback only): SAC takes their asynchronous stream and learns; PPO with policy lag 1 trains on pieces at
 most one update old without waiting for fresh ones; PPO with policy lag 0 trains only on
 pieces of its current policy, reaches the reward of a local run of the same budget, and finishes after
-losing a node, reporting what it lost."""
+losing a node, reporting what it lost. Runners act with each version the learner publishes."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -29,6 +30,7 @@ PPO_BUDGET = {
 KILL_AT = 12000
 LAGGED_STEPS = 9000
 RUNNERS = {"ray.num_runners": 2, "ray.acting": "runner"}
+VERSIONS_HELPER = Path(__file__).with_name("published_versions.py")
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster"), pytest.mark.timeout(1800)]
 
@@ -110,3 +112,31 @@ def test_runner_acting_sac_and_ppo_on_two_nodes(loopback, tmp_path, sim_build): 
     assert max(runner_rewards) >= PPO_BUDGET["behaviors.3DBall.max_steps"] - 3000
     assert final_reward(local.rewards) >= 8, local.rewards
     assert final_reward(runner_rewards) >= max(8, final_reward(local.rewards) / 2), runner_rewards
+
+
+def test_runners_act_with_each_published_version(loopback, tmp_path):  # noqa: F811
+    """Runners fetch the whole policy once and then each new version's weights (and what the policy keeps
+    besides them); every piece after a publication is acted by the new version."""
+    output = tmp_path / "versions.json"
+    finished = run_in_loopback_namespace(
+        [sys.executable, str(VERSIONS_HELPER), str(CONFIG), str(output), str(tmp_path)],
+        timeout_s=300,
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    first, first_again, second, second_again, third, third_again = json.loads(output.read_text())
+    for collected, version in (
+        (first, 0),
+        (first_again, 0),
+        (second, 1),
+        (second_again, 1),
+        (third, 2),
+        (third_again, 2),
+    ):
+        assert collected["versions"] == [version] and collected["runners"] == [0, 1], collected
+    assert abs(first["mean"]) < 0.5 and first["spread"] > 0.3  # the initial policy: means near 0, std 1
+    for collected in (second, second_again):  # weights: means 5, std e^-10
+        assert collected["mean"] == pytest.approx(5.0, abs=1e-3) and collected["spread"] < 1e-3
+    for collected in (third, third_again):  # weights (means -5, std 1) and deterministic: exactly the means
+        assert collected["mean"] == pytest.approx(-5.0, abs=1e-6) and collected["spread"] < 1e-6

@@ -1,14 +1,15 @@
 """``RayActingEnvManager``: env runners that act themselves (``ray.acting: runner``).
 
 Each :class:`~rldojo_ray.acting_runner.ActingEnvRunner` acts ``time_horizon`` env steps with the policies
-published last (one ``ray.put`` per publication: every runner fetches the same object) and answers with its
-trajectory pieces. Start-up, replacement within the restart budget and the cluster record are
-:class:`~rldojo_ray.manager.RayEnvManager`'s; a replaced runner's piece in flight is lost.
+published last and answers with its trajectory pieces. A behavior's whole policy is put in the object store
+once; each publication puts only the new weights (one ``ray.put`` per version, fetched by every runner).
+Start-up, replacement within the restart budget and the cluster record are
+:class:`~rldojo_ray.manager.RayEnvManager`'s; a replaced runner's piece in flight is lost (its replacement
+fetches the whole policy).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +20,7 @@ from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.runner_acting import ActingPolicy, RunnerActingManager, RunnerReport
 from rldojo.envs.supervision import WorkerFailure
 from rldojo.settings import EnvironmentSettings, RaySettings
-from rldojo_ray.acting_runner import ActingEnvRunner
+from rldojo_ray.acting_runner import ActingEnvRunner, PolicyWeights, PublishedPolicy
 from rldojo_ray.manager import RayEnvManager
 
 __all__ = ["RayActingEnvManager"]
@@ -36,16 +37,21 @@ class RayActingEnvManager(RunnerActingManager, RayEnvManager):
 
     def __init__(self, launcher: EnvLauncher, env_settings: EnvironmentSettings, ray_settings: RaySettings):
         super().__init__(launcher, env_settings, ray_settings)
-        self._policies: Any = None  # the object reference of the policies published last
+        self._policies: dict[str, PublishedPolicy] = {}  # by behavior id: the version published last
+        self._whole_policies: dict[str, Any] = {}  # by behavior id: the reference of its whole CPU policy
         self._piece_timeout_s = self.answer_timeout_s
         self._in_flight: dict[int, tuple[Any, float]] = {}  # slot -> (reference, deadline)
 
     def publish(self, policies: Mapping[str, ActingPolicy]) -> None:
-        copies = {
-            behavior_id: dataclasses.replace(acting, policy=acting.policy.cpu_copy())
-            for behavior_id, acting in policies.items()
-        }
-        self._policies = ray.put(copies)
+        for behavior_id, acting in policies.items():
+            if behavior_id not in self._whole_policies:
+                self._whole_policies[behavior_id] = ray.put(acting.policy.cpu_copy())
+            self._policies[behavior_id] = PublishedPolicy(
+                acting.version,
+                acting.time_horizon,
+                self._whole_policies[behavior_id],
+                ray.put(PolicyWeights.of(acting.policy)),
+            )
         horizon = max(acting.time_horizon for acting in policies.values())
         self._piece_timeout_s = self.answer_timeout_s + horizon * STEP_ALLOWANCE_S
 

@@ -1,16 +1,22 @@
 """``ActingEnvRunner``: an env runner that acts itself (``ray.acting: runner``).
 
-It holds the CPU copy of each behavior's policy the learner published last, acts with its own random
-generators (seeded with the runner's seed, the run seed + its worker id), builds trajectories with rldojo's
-agent processing, and after ``time_horizon`` env steps sends every trajectory piece with the policy
-version that acted it, and the stats of those steps.
+It holds a CPU copy of each behavior's policy, brought up to the version the learner published last, acts
+with its own random generators (seeded with the runner's seed, the run seed + its worker id), builds
+trajectories with rldojo's agent processing, and after ``time_horizon`` env steps sends every trajectory
+piece with the policy version that acted it, and the stats of those steps.
+
+A runner fetches a behavior's whole policy (:class:`PublishedPolicy`'s ``policy``) once, when it has none;
+after that, each new version's weights only (``weights``, a :class:`PolicyWeights`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import ray
 import torch
 from mlagents_envs.base_env import DecisionSteps
 
@@ -19,12 +25,43 @@ from rldojo.agent_processor import AgentProcessor
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.runner_acting import ActedPiece, ActingPolicy, RunnerReport
 from rldojo.envs.worker import WorkerReport, report_steps
+from rldojo.policy import Policy
 from rldojo.settings.run import behavior_name_of
 from rldojo.stats import StatsReporter
 from rldojo.trajectory import Trajectory
 from rldojo_ray.runner import EnvRunner
 
-__all__ = ["ActingEnvRunner"]
+__all__ = ["ActingEnvRunner", "PolicyWeights", "PublishedPolicy"]
+
+
+@dataclass
+class PolicyWeights:
+    """One version of a policy without its network's structure: the network's state dict (CPU tensors) and
+    what else the policy keeps (a DQN's epsilon)."""
+
+    state: dict[str, torch.Tensor]
+    attributes: dict[str, Any]
+
+    @classmethod
+    def of(cls, policy: Policy[Any]) -> PolicyWeights:
+        state = {name: tensor.detach().cpu() for name, tensor in policy.actor.state_dict().items()}
+        attributes = {name: value for name, value in vars(policy).items() if name not in ("actor", "device")}
+        return cls(state, attributes)
+
+    def load_into(self, policy: Policy[Any]) -> None:
+        policy.actor.load_state_dict(self.state)
+        vars(policy).update(self.attributes)
+
+
+@dataclass
+class PublishedPolicy:
+    """A version of a behavior's policy as runners fetch it: object references to the whole CPU policy
+    (put once per behavior) and to this version's :class:`PolicyWeights` (put once per version)."""
+
+    version: int
+    time_horizon: int
+    policy: ray.ObjectRef
+    weights: ray.ObjectRef
 
 
 class ActingEnvRunner(EnvRunner):
@@ -56,9 +93,10 @@ class ActingEnvRunner(EnvRunner):
         self.unrecorded = report
         return report
 
-    def collect(self, policies: Mapping[str, ActingPolicy]) -> RunnerReport:
+    def collect(self, policies: Mapping[str, ActingPolicy | PublishedPolicy]) -> RunnerReport:
         """Act ``time_horizon`` env steps with ``policies`` (by behavior id); every piece acted so far."""
-        self.policies.update(policies)
+        for behavior_id, published in policies.items():
+            self.policies[behavior_id] = self._adopt(behavior_id, published)
         if self.unrecorded is not None:
             self._record(self.unrecorded)
             self.unrecorded = None
@@ -76,6 +114,18 @@ class ActingEnvRunner(EnvRunner):
         pieces, self.pieces = self.pieces, []
         stats = {name: self.stats.for_category(name).take_pending() for name in self._categories()}
         return RunnerReport(self.worker_id, pieces, stats)
+
+    def _adopt(self, behavior_id: str, published: ActingPolicy | PublishedPolicy) -> ActingPolicy:
+        """The policy to act with: ``published`` itself, or this runner's copy at ``published``'s version
+        (fetching the whole policy only when it has none, else only the new weights)."""
+        if isinstance(published, ActingPolicy):
+            return published
+        held = self.policies.get(behavior_id)
+        if held is not None and held.version == published.version:
+            return held
+        policy = held.policy if held is not None else ray.get(published.policy)
+        ray.get(published.weights).load_into(policy)
+        return ActingPolicy(published.version, policy, published.time_horizon)
 
     def _categories(self) -> set[str]:
         return {behavior_name_of(behavior_id) for behavior_id in self.processors}
