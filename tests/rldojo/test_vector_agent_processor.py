@@ -1,6 +1,7 @@
-"""The lean path for ``gym:`` envs (their steps as arrays, trajectories built by ``VectorAgentProcessor``)
-against the general one (``DecisionSteps`` / ``TerminalSteps`` through ``AgentProcessor``): the same seed
-gives the same trajectories, the same summaries and the same policy weights after training."""
+"""The lean path for ``gym:`` envs and ``sim:`` scenes of one plain agent per area (their steps as
+arrays, trajectories built by ``VectorAgentProcessor``) against the general one (``DecisionSteps`` /
+``TerminalSteps`` through ``AgentProcessor``): the same seed gives the same trajectories, the same
+summaries and the same policy weights after training."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rldojo.trainers import RLTrainer
 from rldojo.trajectory import Trajectory
 from rldojo.vector_agent_processor import VectorAgentProcessor
 from rldojo_gym.gymnasium_base_env import GymnasiumBaseEnv
+from rldojo_sim.in_process import VectorSimEnv
 
 from .training_runs import CONFIGS, train
 
@@ -31,6 +33,14 @@ def _config(tmp_path: Path, algo: str, env: str, num_areas: int, settings: dict[
     config["behaviors"][env.partition("-")[0]] = behavior
     config["env_settings"] = {"env_path": f"gym:{env}", "seed": 3, "num_areas": num_areas}
     path = tmp_path / f"{algo}-{env}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _sim_config(tmp_path: Path, scene: str, behavior: dict[str, Any]) -> Path:
+    """``behavior``'s settings on sim scene ``scene``, its only behavior."""
+    config = {"behaviors": {scene: behavior}, "env_settings": {"env_path": f"sim:{scene}", "seed": 3}}
+    path = tmp_path / f"{behavior['trainer_type']}-{scene}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -54,6 +64,7 @@ def _train(
     with monkeypatch.context() as patch:
         if not lean:  # the env no longer offers its steps as arrays: the general path runs
             patch.delattr(GymnasiumBaseEnv, "get_vector_steps")
+            patch.delattr(VectorSimEnv, "get_vector_steps")
         patch.setattr(RLTrainer, "process_trajectory", recording_process)
         patch.setattr(VectorAgentProcessor, "act", recording_act)
         run_id = "lean" if lean else "general"
@@ -89,12 +100,48 @@ CASES: dict[str, tuple[str, str, int, dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+SIM_CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    # the sb3 bridge on 3DBall's 12 areas: SB3's rollout buffer filled from the lean path's trajectories
+    "sb3_ppo-3dball": (
+        "3DBall",
+        {
+            "trainer_type": "sb3_ppo",
+            "hyperparameters": {"n_steps": 384, "batch_size": 64, "n_epochs": 2},
+            "network_settings": {"hidden_units": 16, "num_layers": 1},
+            "max_steps": 1200,
+            "time_horizon": 8,
+            "summary_freq": 400,
+        },
+    ),
+    # Basic's discrete actions; its episodes end at the goals or at the step limit
+    "ppo-basic": (
+        "Basic",
+        {
+            "trainer_type": "ppo",
+            "hyperparameters": {"batch_size": 16, "buffer_size": 64},
+            "network_settings": {"hidden_units": 8, "num_layers": 1},
+            "max_steps": 600,
+            "time_horizon": 8,
+            "summary_freq": 200,
+        },
+    ),
+}
+
+
+def _config_of(case: str, tmp_path: Path) -> tuple[Path, str]:
+    if case in SIM_CASES:
+        scene, behavior = SIM_CASES[case]
+        return _sim_config(tmp_path, scene, behavior), scene
+    algo, env, num_areas, settings = CASES[case]
+    return _config(tmp_path, algo, env, num_areas, settings), env.partition("-")[0]
+
+
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(SIM_CASES))
 def test_lean_and_general_paths_train_identically(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    algo, env, num_areas, settings = CASES[case]
-    config, behavior = _config(tmp_path, algo, env, num_areas, settings), env.partition("-")[0]
+    config, behavior = _config_of(case, tmp_path)
+    env = CASES[case][1] if case in CASES else SIM_CASES[case][0]
     lean, lean_lines, lean_weights = _train(config, behavior, tmp_path, monkeypatch, lean=True)
     general, general_lines, general_weights = _train(config, behavior, tmp_path, monkeypatch, lean=False)
 

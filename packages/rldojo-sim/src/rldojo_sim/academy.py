@@ -49,6 +49,10 @@ class Frame:
 
     batches: dict[str, AgentBatch]
     side_channel: bytes
+    ended: np.ndarray
+    """bool [num_areas]: the area's episode ended on this step (its terminal rows are in area order)."""
+    interrupted: np.ndarray
+    """bool [num_areas]: ... at its step limit rather than in a terminal state."""
 
 
 class Academy:
@@ -155,7 +159,7 @@ class Academy:
                 )
                 decisions = _concatenate(terminals, decisions)
             batches[name] = decisions
-        return Frame(batches, self.side_channels.outgoing())
+        return Frame(batches, self.side_channels.outgoing(), ended, interrupted)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

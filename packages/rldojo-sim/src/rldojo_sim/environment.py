@@ -8,7 +8,7 @@ from typing import Any
 from mlagents_envs.side_channel.side_channel import SideChannel
 
 from rldojo_sim.academy import Academy
-from rldojo_sim.in_process import SimEnv
+from rldojo_sim.in_process import SimEnv, VectorSimEnv, reports_vector_steps
 
 
 def make_env(
@@ -17,6 +17,10 @@ def make_env(
     """Create scene ``name`` (see ``scene_names()``) in process, seeded like a build given ``seed``.
 
     ``scene_args`` are the scene's options (``num_areas``, ``max_steps``, ...); ``side_channels``
-    are served exactly as a Unity player serves them.
+    are served exactly as a Unity player serves them. A scene with one plain agent per area gives a
+    ``VectorSimEnv``, which also reports its steps as arrays.
     """
-    return SimEnv(Academy(name, seed, **scene_args), side_channels)
+    academy = Academy(name, seed, **scene_args)
+    if reports_vector_steps(academy.scene):
+        return VectorSimEnv(academy, side_channels)
+    return SimEnv(academy, side_channels)

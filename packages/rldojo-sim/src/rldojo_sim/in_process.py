@@ -4,6 +4,11 @@ It behaves like ``UnityEnvironment`` connected to the scene's build: behavior sp
 first reset, ``step()`` before any reset performs the reset, actions are validated the same way,
 and side channels travel as the same bytes (mlagents_envs' ``SideChannelManager`` on this side,
 ``rldojo_sim.side_channels`` on the scene's side).
+
+A scene that neither masks actions nor groups agents has one plain agent per area and behavior, each
+deciding on every step: its env (``VectorSimEnv``) also reports each step as arrays
+(``get_vector_steps``, see :mod:`rldojo_unity.vector_steps`), which rldojo's trainer loop reads without
+building the ML-Agents objects.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 from mlagents_envs.side_channel.side_channel_manager import SideChannelManager
 
 from rldojo_sim.academy import Academy, AgentBatch, Frame
+from rldojo_sim.scenes.base import Scene
 from rldojo_sim.side_channels import STATS_ID
+from rldojo_unity.vector_steps import VectorSteps
 
 
 class SimEnv(BaseEnv):
@@ -41,6 +48,7 @@ class SimEnv(BaseEnv):
         self._side_channel_manager = SideChannelManager(channels)
         self._specs: dict[str, BehaviorSpec] = {}
         self._state: dict[str, tuple[DecisionSteps, TerminalSteps]] = {}
+        self._frame: Frame | None = None
         self._actions: dict[str, ActionTuple] = {}
         self._closed = False
 
@@ -111,10 +119,39 @@ class SimEnv(BaseEnv):
         return bytes(self._side_channel_manager.generate_side_channel_messages())
 
     def _receive(self, frame: Frame) -> None:
+        self._frame = frame
         specs = self.academy.behavior_specs
         self._state = {name: _split_steps(batch, specs[name]) for name, batch in frame.batches.items()}
         self._actions.clear()
         self._side_channel_manager.process_side_channel_message(frame.side_channel)
+
+
+class VectorSimEnv(SimEnv):
+    """A SimEnv of a scene with one plain agent per area (see :func:`reports_vector_steps`), which also
+    reports its steps as arrays."""
+
+    def get_vector_steps(self, behavior_name: BehaviorName) -> VectorSteps:
+        """What :meth:`get_steps` reports, as arrays (see :mod:`rldojo_unity.vector_steps`)."""
+        self._spec(behavior_name)
+        assert self._frame is not None
+        batch, ended = self._frame.batches[behavior_name], self._frame.ended
+        terminal = batch.num_terminal
+        rewards = batch.reward[terminal:].copy()  # a new episode's first decision has reward 0 ...
+        rewards[ended] = batch.reward[:terminal]  # ... the ended one's last action had this one
+        return VectorSteps(
+            obs=[obs[terminal:] for obs in batch.obs],
+            rewards=rewards,
+            agent_ids=batch.agent_id[terminal:],
+            ended=ended,
+            truncated=self._frame.interrupted,
+            final_obs=[obs[:terminal] for obs in batch.obs],
+            ended_agent_ids=batch.agent_id[:terminal],
+        )
+
+
+def reports_vector_steps(scene: Scene) -> bool:
+    """Whether every behavior of ``scene`` has one agent per area with no action masks and no group."""
+    return type(scene).action_masks is Scene.action_masks and type(scene).group_ids is Scene.group_ids
 
 
 class _StatsSink(SideChannel):
