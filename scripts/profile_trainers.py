@@ -13,6 +13,9 @@ process CPU time, with the same settings as scripts/bench_trainers.py (RL Zoo's)
 - start-up and final save: outside the training loop (creating envs and networks; rldojo also writes its
   final checkpoint, with the replay buffer where the config saves it, and exports ONNX).
 
+A last row gives the gradient updates' CPU ms per gradient step (gradient steps counted as calls of Adam's
+``step``, of which SAC makes three per gradient step in both libraries).
+
 cProfile's own overhead inflates every bucket (most those with many small calls), for both libraries alike;
 compare ratios, not absolute numbers, and run on an idle machine.
 """
@@ -39,6 +42,7 @@ import bench_trainers
 
 DEFAULT_STEPS = {"dqn-cartpole": 20_000, "ppo-cartpole": 20_000, "sac-pendulum": 5_000}
 BUCKETS = ("gradient updates", "acting", "environment")
+ADAM_STEPS_PER_GRADIENT_STEP = {"ppo": 1, "dqn": 1, "sac": 3}  # SAC: policy, Q/value and entropy Adams
 LOOPS = {  # the training loop; everything outside it is start-up and the final save
     "rldojo": ["rldojo.training:TrainerController.run"],
     "sb3": [
@@ -118,6 +122,12 @@ def profile_run(library: str, name: str, steps: int) -> dict[str, float]:
     buckets["total"] = stats.total_tt  # type: ignore[attr-defined]
     loop = sum(bucket_times(stats, dict.fromkeys(LOOPS[library], "loop"), ("loop",)).values())
     buckets["start-up and final save"] = buckets["total"] - loop
+    adam_steps = sum(
+        calls
+        for (path, _, function), (_, calls, *_) in stats.stats.items()  # type: ignore[attr-defined]
+        if function == "step" and path.endswith("torch/optim/adam.py")
+    )
+    buckets["gradient steps"] = adam_steps / ADAM_STEPS_PER_GRADIENT_STEP[bench_trainers.WORKLOADS[name].algo]
     return buckets
 
 
@@ -157,6 +167,9 @@ def main() -> None:
         steps = args.steps or DEFAULT_STEPS[name]
         seconds = launch(library, name, steps)
         per_step[name, library] = {key: 1000 * value / steps for key, value in seconds.items()}
+        per_step[name, library]["per gradient step"] = (
+            1000 * seconds["gradient updates"] / max(seconds["gradient steps"], 1)
+        )
         print(f"{name} {library}: {per_step[name, library]['total']:.2f} CPU ms per env step", flush=True)
     header = " | ".join(f"{library} {name}" for name, library in columns)
     lines = [f"| CPU ms per env step | {header} |", "|---|" + "---:|" * len(columns)]
@@ -168,6 +181,8 @@ def main() -> None:
             value = values["total"] - sum(values[b] for b in parts) if row == "the rest" else values[row]
             cells.append(f"{value:.2f}")
         lines.append(f"| {row} | {' | '.join(cells)} |")
+    cells = [f"{per_step[column]['per gradient step']:.2f}" for column in columns]
+    lines.append(f"| gradient updates, CPU ms per gradient step | {' | '.join(cells)} |")
     print("\n".join(lines))
 
 

@@ -16,7 +16,7 @@ from mlagents_envs.base_env import (
 from rldojo.errors import ConfigError
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
-from rldojo.trainers.dqn.trainer import td_targets
+from rldojo.trainers.dqn.trainer import TD_TARGETS, td_targets
 from rldojo.trajectory import Trajectory
 
 from .specs import vector_spec
@@ -165,6 +165,28 @@ def test_hard_copy_every_target_update_interval_environment_steps(tmp_path):
         parameters(optimizer.q_network), parameters(optimizer.target_network), strict=True
     ):
         assert torch.equal(online, target)  # an exact copy at step 10, normalizer statistics included
+
+
+@pytest.mark.parametrize(
+    ("settings", "in_one_pass"),
+    [
+        ({"target_update_interval": 10, "double_dqn": False}, True),
+        ({"target_update_interval": 10, "double_dqn": True}, False),  # the online net chooses: per update
+        ({}, False),  # the target follows every update
+    ],
+)
+def test_a_burst_computes_its_td_targets_in_one_pass_only_when_its_updates_leave_them(
+    tmp_path, settings, in_one_pass
+):
+    trainer = make_trainer(tmp_path, **settings)
+    burst = terminal_batch(trainer, size=24) | {"dones": torch.zeros(24)}
+    prepared = trainer.optimizer.prepare_burst(burst, steps=3)
+    assert (TD_TARGETS in prepared) == in_one_pass
+    if in_one_pass:
+        per_batch = [
+            trainer.optimizer.targets({k: v[i : i + 8] for k, v in burst.items()}) for i in (0, 8, 16)
+        ]
+        torch.testing.assert_close(prepared[TD_TARGETS], torch.cat(per_batch), rtol=0, atol=0)
 
 
 def test_soft_update_moves_the_target_by_tau_after_every_update(tmp_path):

@@ -134,6 +134,21 @@ def test_train_freq_bursts_of_gradient_steps(tmp_path, train_freq, gradient_step
     assert seen == updates
 
 
+def test_a_burst_draws_the_batches_that_one_draw_per_update_would(tmp_path):
+    trainer = make_trainer(tmp_path, train_freq=8, gradient_steps=3, buffer_size=64)
+    trainer.trajectory_queue.append(trajectory(0, 20, done=True))
+    trainer.advance()
+    torch.manual_seed(5)
+    burst = trainer._sample_burst(3)
+    torch.manual_seed(5)
+    one_by_one = [trainer._sample() for _ in range(3)]
+    assert len(burst) == 3 and set(burst[0]) == set(one_by_one[0])
+    for together, alone in zip(burst, one_by_one, strict=True):
+        for key, column in alone.items():
+            assert torch.equal(together[key], column), key
+    assert burst[0]["obs_0"].shape == (4, 2)
+
+
 def test_gradient_steps_without_train_freq_is_one_line(tmp_path):
     with pytest.raises(ValueError, match="gradient_steps 4 needs train_freq"):
         make_trainer(tmp_path, gradient_steps=4)

@@ -81,8 +81,8 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         assert self.policy is not None and self.optimizer is not None
         hp = self.hyperparameters
         stats = []
-        for _ in range(self._due_updates()):
-            stats.append(self.optimizer.update(self._sample(), self._step))
+        for batch in self._sample_burst(self._due_updates()):
+            stats.append(self.optimizer.update(batch, self._step))
             self.update_steps += 1
         self._report_update_stats(stats)
         if self.optimizer.has_intrinsic_signals:
@@ -94,16 +94,29 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
             self._report_update_stats(signal_stats)
         return bool(stats)
 
-    def _sample(self) -> dict[str, Any]:
-        """``batch_size`` transitions, or with memory ``batch_size // sequence_length`` whole sequences."""
+    def _sample(self, count: int = 1) -> dict[str, Any]:
+        """``count`` batches in one: ``count * batch_size`` transitions, or with memory ``count *
+        (batch_size // sequence_length)`` whole sequences."""
         assert self.policy is not None
         batch_size = self.hyperparameters.batch_size
         if self.policy.memory_size:
             sequences = max(batch_size // self.sequence_length, 1)
-            sample = self.replay_buffer.sample_sequences(sequences, self.sequence_length)
+            sample = self.replay_buffer.sample_sequences(count * sequences, self.sequence_length)
         else:
-            sample = self.replay_buffer.sample(batch_size)
+            sample = self.replay_buffer.sample(count * batch_size)
         return {key: column.to(self.policy.device) for key, column in sample.items()}
+
+    def _sample_burst(self, count: int) -> list[dict[str, Any]]:
+        """The batches of ``count`` gradient steps, drawn together: one index draw and one gather per column
+        for the burst (the replay buffer does not change within it, so each batch is drawn as if on its
+        own), passed once through the optimizer's :meth:`~rldojo.trainers.Optimizer.prepare_burst`, then
+        split into ``count`` batches (views)."""
+        assert self.optimizer is not None
+        if count == 0:
+            return []
+        burst = self.optimizer.prepare_burst(self._sample(count), count)
+        parts = {key: column.chunk(count) for key, column in burst.items()}
+        return [{key: column[index] for key, column in parts.items()} for index in range(count)]
 
     def _due_updates(self) -> int:
         """Without ``train_freq``: one per ``steps_per_update`` steps since ``buffer_init_steps``. With it:

@@ -77,6 +77,13 @@ class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):
         """One gradient step on ``batch`` (columns on the policy's device); returns the stats to report
         (their mean over one update's batches is reported; see :data:`UpdateStats`)."""
 
+    def prepare_burst(self, batch: dict[str, torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
+        """Called with the rows of ``steps`` consecutive gradient steps (an off-policy burst, ``steps``
+        batches one after the other) before they are split into the batches :meth:`update` gets. Add
+        columns computed with weights that no update of the burst changes (DQN's TD targets from a target
+        network copied between bursts) to compute them in one pass; by default the batch as it is."""
+        return batch
+
     def update_normalization(self, observations: list[torch.Tensor]) -> None:
         """Let networks other than the policy's follow the new observations (e.g. a critic's normalizer)."""
 

@@ -24,7 +24,10 @@ from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 from rldojo.value_based_policy import ValueBasedPolicy, greedy_actions
 
-__all__ = ["DQNOptimizer", "DQNTrainer", "branch_offsets", "chosen_q_values", "td_targets"]
+__all__ = ["TD_TARGETS", "DQNOptimizer", "DQNTrainer", "branch_offsets", "chosen_q_values", "td_targets"]
+
+TD_TARGETS = "td_targets"
+"""Batch column of TD targets computed for a whole burst (:meth:`DQNOptimizer.prepare_burst`)."""
 
 
 def branch_offsets(branch_sizes: Sequence[int], device: torch.device | None = None) -> torch.Tensor:
@@ -46,13 +49,16 @@ def td_targets(
     next_q_target: torch.Tensor,
     next_masks: torch.Tensor,
     branch_sizes: Sequence[int],
+    offsets: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One-step targets [batch, num_branches]: r + gamma * (1 - done) * Q_target(s', a'), where a' is the best
     allowed action under the online network (double DQN: ``next_q_online`` given) or under the target network
-    itself (DQN: ``next_q_online`` None)."""
+    itself (DQN: ``next_q_online`` None). ``offsets``: :func:`branch_offsets`, made here when not given."""
     chooser = next_q_target if next_q_online is None else next_q_online
     next_actions = greedy_actions(chooser, next_masks, branch_sizes)
-    next_values = chosen_q_values(next_q_target, next_actions, branch_offsets(branch_sizes, rewards.device))
+    if offsets is None:
+        offsets = branch_offsets(branch_sizes, rewards.device)
+    next_values = chosen_q_values(next_q_target, next_actions, offsets)
     return rewards.unsqueeze(1) + gamma * (1.0 - dones.unsqueeze(1)) * next_values
 
 
@@ -82,21 +88,41 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.num_obs = len(policy.behavior_spec.observation_specs)
         self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
-        branch_sizes = self.q_network.branch_sizes
-        obs = observations(batch, self.num_obs)
+    @property
+    def targets_fixed_in_burst(self) -> bool:
+        """Whether TD targets depend only on weights that no update of a burst changes: the target network
+        is copied between bursts (``target_update_interval``, in environment steps) and the online network
+        does not choose the next actions (no double DQN)."""
+        hp = self.hyperparameters
+        return hp.target_update_interval is not None and not hp.double_dqn
+
+    @torch.no_grad()
+    def targets(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """TD targets [batch, num_branches] of the batch's transitions (see :func:`td_targets`)."""
         next_obs = observations(batch, self.num_obs, next_obs_key)
-        with torch.no_grad():
-            targets = td_targets(
-                batch["rewards"] * self.reward_signal.strength,
-                batch["dones"],
-                self.reward_signal.gamma,
-                self.q_network(next_obs) if self.hyperparameters.double_dqn else None,
-                self.target_network(next_obs),
-                batch["next_action_masks"],
-                branch_sizes,
-            )
-        q_taken = chosen_q_values(self.q_network(obs), batch["discrete_actions"], self.offsets)
+        return td_targets(
+            batch["rewards"] * self.reward_signal.strength,
+            batch["dones"],
+            self.reward_signal.gamma,
+            self.q_network(next_obs) if self.hyperparameters.double_dqn else None,
+            self.target_network(next_obs),
+            batch["next_action_masks"],
+            self.q_network.branch_sizes,
+            self.offsets,
+        )
+
+    def prepare_burst(self, batch: dict[str, torch.Tensor], steps: int) -> dict[str, torch.Tensor]:
+        """With :attr:`targets_fixed_in_burst`, the whole burst's TD targets in one pass of the target
+        network (``td_targets``): the same values as one pass per batch."""
+        if steps > 1 and self.targets_fixed_in_burst:
+            return batch | {TD_TARGETS: self.targets(batch)}
+        return batch
+
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
+        targets = batch[TD_TARGETS] if TD_TARGETS in batch else self.targets(batch)
+        q_taken = chosen_q_values(
+            self.q_network(observations(batch, self.num_obs)), batch["discrete_actions"], self.offsets
+        )
         loss = nn.functional.smooth_l1_loss(q_taken, targets)
 
         lr = self.decay_learning_rate(step)
