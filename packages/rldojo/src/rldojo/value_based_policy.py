@@ -87,6 +87,12 @@ def epsilon_greedy_entropy(allowed: np.ndarray, epsilon: float) -> np.ndarray:
     return entropy.sum(axis=-1).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=1)  # epsilon stays the same once its schedule has ended
+def _unmasked_entropy(branch_sizes: tuple[int, ...], epsilon: float) -> np.ndarray:
+    """:func:`epsilon_greedy_entropy` when every action of every branch is allowed (a 0-d array)."""
+    return epsilon_greedy_entropy(np.asarray(branch_sizes, dtype=np.float64), epsilon)
+
+
 @functools.cache
 def _starts(branch_sizes: tuple[int, ...]) -> list[int]:
     """Where each branch starts in a row of all branches."""
@@ -108,7 +114,6 @@ class ValueBasedPolicy(Policy[NetworkT]):
         super().__init__(behavior_spec, actor, device, deterministic)
         self.epsilon = 0.0
         """Exploration rate; the trainer sets it from its schedule (0 for ``--inference``)."""
-        self._branch_sizes_array = np.asarray(self.branch_sizes, dtype=np.float64)
 
     def choose_actions(
         self, observations: Sequence[np.ndarray | torch.Tensor], masks: np.ndarray, deterministic: bool
@@ -129,7 +134,7 @@ class ValueBasedPolicy(Policy[NetworkT]):
             if explore is not None and explore.any():
                 actions = np.where(explore, random_allowed_actions(masks, self.branch_sizes), actions)
         if unmasked:  # the same for every agent
-            return actions, np.full(n, epsilon_greedy_entropy(self._branch_sizes_array, epsilon))
+            return actions, np.full(n, _unmasked_entropy(self.branch_sizes, epsilon))
         allowed = np.add.reduceat(masks, _starts(self.branch_sizes), axis=1)
         return actions, epsilon_greedy_entropy(allowed, epsilon)
 

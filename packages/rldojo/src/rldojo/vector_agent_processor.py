@@ -79,6 +79,7 @@ class VectorAgentProcessor:
         self._decisions: VectorSteps | None = None  # the step whose decisions are acted on next
         self._acted = False  # the decisions of ``_decisions`` were acted on (the next step completes them)
         self._keys: list[str] = []  # per copy: its agent's key, as AgentProcessor names it
+        self._copies = np.zeros(0, dtype=np.int64)  # 0 .. copies - 1
         self._lengths = np.zeros(0, dtype=np.int64)  # per copy: steps in its current trajectory
         self._episode_lengths = np.zeros(0, dtype=np.int64)
         self._episode_returns = np.zeros(0, dtype=np.float64)
@@ -94,6 +95,7 @@ class VectorAgentProcessor:
         else:  # the env's reset: every copy starts an episode
             copies = len(steps)
             self._keys = [f"agent_{worker_id}-{agent_id}" for agent_id in steps.agent_ids.tolist()]
+            self._copies = np.arange(copies)
             self._lengths = np.zeros(copies, dtype=np.int64)
             self._episode_lengths = np.zeros(copies, dtype=np.int64)
             self._episode_returns = np.zeros(copies, dtype=np.float64)
@@ -102,23 +104,24 @@ class VectorAgentProcessor:
 
     def _complete(self, steps: VectorSteps, worker_id: int) -> None:
         assert self._columns is not None
-        copies = np.arange(len(steps))
-        self._columns.rewards[copies, self._lengths] = steps.rewards
+        self._columns.rewards[self._copies, self._lengths] = steps.rewards
         self._lengths += 1
         self._episode_lengths += 1
         self._episode_returns += steps.rewards
-        ended = np.flatnonzero(steps.ended).tolist()
-        for row, copy in enumerate(ended):
-            final_obs = [obs[row : row + 1] for obs in steps.final_obs]
-            self._emit(copy, final_obs, done=True, truncated=bool(steps.truncated[copy]))
-            self.stats_reporter.add_stat("Environment/Episode Length", int(self._episode_lengths[copy]))
-            self._keys[copy] = f"agent_{worker_id}-{steps.agent_ids[copy]}"
-            self._episode_lengths[copy] = 0
-            self._episode_returns[copy] = 0.0
+        if steps.ended.any():
+            for row, copy in enumerate(np.flatnonzero(steps.ended).tolist()):
+                final_obs = [obs[row : row + 1] for obs in steps.final_obs]
+                self._emit(copy, final_obs, done=True, truncated=bool(steps.truncated[copy]))
+                self.stats_reporter.add_stat("Environment/Episode Length", int(self._episode_lengths[copy]))
+                self._keys[copy] = f"agent_{worker_id}-{steps.agent_ids[copy]}"
+                self._episode_lengths[copy] = 0
+                self._episode_returns[copy] = 0.0
         rollout_ends = self.rollout_length is not None and self._steps_reported % self.rollout_length == 0
-        cut = ~steps.ended & (rollout_ends | (self._lengths >= self.max_trajectory_length))
-        for copy in np.flatnonzero(cut).tolist():
-            self._emit(copy, [obs[copy : copy + 1] for obs in steps.obs], done=False, truncated=False)
+        # an ended copy's trajectory was emitted (length 0 now): only the others are cut
+        cut = ~steps.ended if rollout_ends else self._lengths >= self.max_trajectory_length
+        if cut.any():
+            for copy in np.flatnonzero(cut).tolist():
+                self._emit(copy, [obs[copy : copy + 1] for obs in steps.obs], done=False, truncated=False)
 
     def _emit(self, copy: int, next_obs: list[np.ndarray], done: bool, truncated: bool) -> None:
         """Hand copy ``copy``'s current trajectory on; its next one starts empty."""
@@ -160,7 +163,7 @@ class VectorAgentProcessor:
         )
         if self._columns is None:
             self._columns = _Columns.allocate(self.max_trajectory_length, steps.obs, action)
-        columns, rows, at = self._columns, np.arange(copies), self._lengths
+        columns, rows, at = self._columns, self._copies, self._lengths
         for column, obs in zip(columns.obs, steps.obs, strict=True):
             column[rows, at] = obs
         columns.continuous[rows, at] = action.continuous
