@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import numpy as np
@@ -10,7 +11,7 @@ from mlagents_envs.base_env import ActionTuple, DecisionSteps
 
 from rldojo.envs import EnvLauncher, EnvWorkerFailed, SubprocessEnvManager
 from rldojo.envs.batching import concatenate_decision_steps
-from rldojo.envs.subprocess_manager import ANSWER_GRACE_S
+from rldojo.envs.subprocess_manager import ANSWER_GRACE_S, worker_modules
 from rldojo.envs.supervision import RestartBudget
 from rldojo.errors import ConfigError
 from rldojo.settings import RunOptions
@@ -160,3 +161,16 @@ def test_a_configuration_error_in_a_worker_is_raised_as_is_without_restarts(tmp_
         assert manager.budget.spend(0) is None  # no restart was spent on it
     finally:
         manager.close()
+
+
+@pytest.mark.parametrize(
+    ("spec", "launches_a_build"),
+    [("unity_builds/3DBall/3DBall.x86_64", True), ("sim:3DBall", False), ("gym:CartPole-v1", False)],
+)
+def test_the_forkserver_preloads_mlagents_grpc_side_only_for_unity_builds(spec, launches_a_build):
+    """The trainer no longer imports it; the forkserver imports it once for all workers (and restarts)."""
+    modules = worker_modules(spec)
+    assert modules[0] == "rldojo.envs.worker"
+    assert ("rldojo.envs.unity_build" in modules) == launches_a_build
+    for module in modules:
+        importlib.import_module(module)

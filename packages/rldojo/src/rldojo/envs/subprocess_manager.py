@@ -16,6 +16,7 @@ from typing import Any
 
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec
 
+from rldojo.envs.factory import env_provider
 from rldojo.envs.launcher import EnvLauncher
 from rldojo.envs.manager import EnvironmentStep, EnvManager
 from rldojo.envs.supervision import EnvWorkerFailed, RestartBudget, WorkerFailure, last_lines
@@ -23,7 +24,7 @@ from rldojo.envs.worker import CLOSE, PARAMETERS, RESET, STEP, WorkerReport, run
 from rldojo.settings import EnvironmentSettings
 from rldojo.settings.environment_parameters import SamplerSettings
 
-__all__ = ["SubprocessEnvManager"]
+__all__ = ["SubprocessEnvManager", "worker_modules"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class SubprocessEnvManager(EnvManager):
         self._ever_answered = False
         self.budget = RestartBudget(env_settings)
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload([run_worker.__module__])  # restarts skip the imports
+        self._context.set_forkserver_preload(worker_modules(launcher.env_path))  # restarts skip the imports
         self._behavior_specs: dict[str, BehaviorSpec] = {}
         self._workers: list[_Worker] = []
         try:
@@ -199,6 +200,15 @@ class SubprocessEnvManager(EnvManager):
             worker.process.kill()
             worker.process.join()
         worker.connection.close()
+
+
+def worker_modules(env_spec: str | None) -> list[str]:
+    """What the forkserver imports once for every worker it forks: the worker's module, and mlagents-envs'
+    gRPC side (``rldojo.envs.unity_build``) when the env is a Unity build, not a provider's."""
+    modules = [run_worker.__module__]
+    if env_spec and env_provider(env_spec) is None:
+        modules.append("rldojo.envs.unity_build")
+    return modules
 
 
 def _exit_description(exit_code: int | None) -> str:
