@@ -5,12 +5,12 @@ agent, ``n_steps`` per slot); rldojo's sb3_ppo gets the same rollout size as row
 (``n_steps * 12``, SB3 with ``n_envs=1``) and every other hyperparameter unchanged. For each seed both
 report the mean episode reward of the episodes that ended in each window of ``--window`` agent steps,
 their agent-steps per second after the first window (environment + acting + training; the start-up
-of rldojo's env worker process and SB3's first rollout are left out of both), and the CPU time per 1000
-agent steps over the same span outside SB3's ``train()`` and per ``train()``, summed over the process
-and every process below it (rldojo's env worker), which a loaded machine distorts far less than
-wall-clock speed. Both sides train with the same number of torch threads (rldojo's choice: half the
-cores). The bridge steps the scene in its own process (``in_process: true``), as plain SB3 does;
-``--worker-process`` puts it in an env worker process instead (rldojo's default before ``in_process``).
+and the first window are left out of both), and the CPU time per 1000 agent steps over the same span
+outside SB3's ``train()`` and per ``train()``, summed over the process and every process below it (an
+env worker, with ``--worker-process``), which a loaded machine distorts far less than wall-clock speed.
+Both sides train with the same number of torch threads (rldojo's choice: half the cores). The bridge
+steps the scene in its own process (``in_process: true``), as plain SB3 does; ``--worker-process``
+puts it in an env worker process instead (rldojo's default for ``sim:`` before ``in_process``).
 
     .venv/bin/python scripts/bench_sb3_bridge.py --seeds 1 2 3 --steps 24000
 """
