@@ -1,0 +1,206 @@
+"""rldojo's update arithmetic against Stable-Baselines3's own, step for step: the same weights and the same
+transitions in, the same weights out (RL Zoo's settings; what scripts/bench_trainers.py compares)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mlagents_envs.base_env import ActionSpec
+
+from rldojo.settings import TrainerSettings
+from rldojo.trainers.dqn import DQNSettings, DQNTrainer
+
+from .specs import vector_spec
+
+sb3 = pytest.importorskip("stable_baselines3")
+pytest.importorskip("stable_baselines3.common.logger")
+
+pytestmark = pytest.mark.smoke
+
+OBS_SIZE, ACTIONS, HIDDEN, ROWS = 4, 2, 32, 64
+
+
+def transitions(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``ROWS`` CartPole-shaped transitions; some end the episode, some are cut by its time limit."""
+    ends = rng.random(ROWS) < 0.2
+    truncated = ends & (rng.random(ROWS) < 0.5)
+    return {
+        "obs": rng.normal(size=(ROWS, OBS_SIZE)).astype(np.float32),
+        "next_obs": rng.normal(size=(ROWS, OBS_SIZE)).astype(np.float32),
+        "actions": rng.integers(ACTIONS, size=ROWS),
+        "rewards": rng.normal(size=ROWS).astype(np.float32),
+        "terminated": ends & ~truncated,
+        "truncated": truncated,
+    }
+
+
+def sb3_dqn_step(model, data: dict[str, np.ndarray], gradient_steps: int) -> None:
+    """SB3's DQN.train on ``data`` as its whole replay buffer, every gradient step on all of it in order
+    (its buffer drops the bootstrap of time-limit cuts, ``TimeLimit.truncated``)."""
+    buffer = model.replay_buffer
+    for row in range(ROWS):
+        buffer.add(
+            data["obs"][row : row + 1],
+            data["next_obs"][row : row + 1],
+            np.array([[data["actions"][row]]]),
+            data["rewards"][row : row + 1],
+            np.array([data["terminated"][row] or data["truncated"][row]]),
+            [{"TimeLimit.truncated": bool(data["truncated"][row])}],
+        )
+    samples = buffer._get_samples(np.arange(ROWS))
+    buffer.sample = lambda batch_size, env=None: samples
+    model.set_logger(sb3.common.logger.configure(None, []))
+    model.train(gradient_steps=gradient_steps, batch_size=ROWS)
+
+
+def test_dqn_update_matches_sb3(tmp_path):
+    """RL Zoo's CartPole DQN (lr 2.3e-3, Huber loss, max_grad_norm 10, no double DQN, gamma 0.99): three
+    gradient steps against a fixed target network leave rldojo's Q-network where SB3's leaves its own."""
+    torch.manual_seed(0)
+    model = sb3.DQN(
+        "MlpPolicy",
+        "CartPole-v1",
+        learning_rate=2.3e-3,
+        batch_size=ROWS,
+        gamma=0.99,
+        learning_starts=0,
+        policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
+        device="cpu",
+    )
+    settings = TrainerSettings.model_validate(
+        {
+            "trainer_type": "dqn",
+            "hyperparameters": {
+                "batch_size": ROWS,
+                "learning_rate": 2.3e-3,
+                "learning_rate_schedule": "constant",
+                "double_dqn": False,
+                "max_grad_norm": 10,
+                "tau": 1.0,
+                "target_update_interval": 10,
+            },
+            "network_settings": {"hidden_units": HIDDEN, "num_layers": 2, "activation": "relu"},
+            "reward_signals": {"extrinsic": {"gamma": 0.99}},
+        },
+        context={"trainer_settings": {"dqn": DQNSettings}},
+    )
+    trainer = DQNTrainer("CartPole", 1, settings, True, False, 0, tmp_path / "CartPole")
+    spec = vector_spec(OBS_SIZE, ActionSpec.create_discrete((ACTIONS,)))
+    trainer.add_policy("CartPole?team=0", trainer.create_policy("CartPole?team=0", spec))
+    optimizer = trainer.optimizer
+    ours = [*optimizer.q_network.encoder.body, optimizer.q_network.q_head]
+    theirs = list(model.q_net.q_net)
+    with torch.no_grad():  # SB3's initial weights, in both networks and both targets
+        for our_layer, their_layer in zip(ours, theirs, strict=True):
+            for our_tensor, their_tensor in zip(
+                our_layer.parameters(), their_layer.parameters(), strict=True
+            ):
+                our_tensor.copy_(their_tensor)
+        optimizer.target_network.load_state_dict(optimizer.q_network.state_dict())
+    model.q_net_target.load_state_dict(model.q_net.state_dict())
+
+    data = transitions(np.random.default_rng(1))
+    batch = {
+        "obs_0": torch.from_numpy(data["obs"]),
+        "next_obs_0": torch.from_numpy(data["next_obs"]),
+        "discrete_actions": torch.from_numpy(data["actions"][:, None]),
+        "rewards": torch.from_numpy(data["rewards"]),
+        "dones": torch.from_numpy(data["terminated"].astype(np.float32)),
+        "next_action_masks": torch.ones(ROWS, ACTIONS),
+    }
+    for step in range(3):
+        optimizer.update(batch, step)
+    sb3_dqn_step(model, data, gradient_steps=3)
+
+    for our_layer, their_layer in zip(ours, theirs, strict=True):
+        for our_tensor, their_tensor in zip(our_layer.parameters(), their_layer.parameters(), strict=True):
+            torch.testing.assert_close(our_tensor, their_tensor, rtol=1e-5, atol=1e-6)
+
+
+def test_ppo_update_matches_sb3(tmp_path):
+    """RL Zoo's Acrobot PPO (lr 3e-4, clip 0.2, vf_coef 0.5, no value clipping, advantages normalised per
+    minibatch, max_grad_norm 0.5, Adam eps 1e-5, no entropy bonus): one minibatch step, its ratios partly
+    clipped, leaves rldojo's actor and critic where SB3's step leaves its policy and value networks."""
+    from stable_baselines3.common.type_aliases import RolloutBufferSamples
+
+    from rldojo.trainers.ppo import PPOSettings, PPOTrainer
+
+    torch.manual_seed(0)
+    model = sb3.PPO(
+        "MlpPolicy",
+        "Acrobot-v1",
+        n_steps=ROWS,
+        batch_size=ROWS,
+        n_epochs=1,
+        ent_coef=0.0,
+        policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
+        device="cpu",
+    )
+    settings = TrainerSettings.model_validate(
+        {
+            "trainer_type": "ppo",
+            "hyperparameters": {
+                "batch_size": ROWS,
+                "buffer_size": ROWS,
+                "learning_rate": 3e-4,
+                "learning_rate_schedule": "constant",
+                "epsilon_schedule": "constant",
+                "beta": 0.0,
+                "vf_coef": 0.5,
+                "clip_value_updates": False,
+                "max_grad_norm": 0.5,
+                "adam_eps": 1e-5,
+                "advantage_normalization": "minibatch",
+            },
+            "network_settings": {"hidden_units": HIDDEN, "num_layers": 2, "activation": "tanh"},
+        },
+        context={"trainer_settings": {"ppo": PPOSettings}},
+    )
+    trainer = PPOTrainer("Acrobot", 1, settings, True, False, 0, tmp_path / "Acrobot")
+    spec = vector_spec(6, ActionSpec.create_discrete((3,)))
+    trainer.add_policy("Acrobot?team=0", trainer.create_policy("Acrobot?team=0", spec))
+    actor, critic = trainer.policy.actor, trainer.optimizer.critic
+    pairs = [
+        (actor.encoder.body, model.policy.mlp_extractor.policy_net),
+        (actor.action_head.logits, model.policy.action_net),
+        (critic.encoder.body, model.policy.mlp_extractor.value_net),
+        (critic.value_heads, model.policy.value_net),
+    ]
+    with torch.no_grad():
+        for ours, theirs in pairs:
+            for our_tensor, their_tensor in zip(ours.parameters(), theirs.parameters(), strict=True):
+                our_tensor.copy_(their_tensor)
+
+    rng = np.random.default_rng(2)
+    obs = torch.from_numpy(rng.normal(size=(ROWS, 6)).astype(np.float32))
+    actions = torch.from_numpy(rng.integers(3, size=ROWS))
+    with torch.no_grad():
+        values, log_probs, _ = model.policy.evaluate_actions(obs, actions)
+    old_log_probs = log_probs + torch.from_numpy(rng.normal(scale=0.3, size=ROWS).astype(np.float32))
+    advantages = torch.from_numpy(rng.normal(1.0, 2.0, size=ROWS).astype(np.float32))
+    returns = values.flatten() + torch.from_numpy(rng.normal(size=ROWS).astype(np.float32))
+    samples = RolloutBufferSamples(
+        obs, actions[:, None].float(), values.flatten(), old_log_probs, advantages, returns
+    )
+    model.rollout_buffer.get = lambda batch_size: iter([samples])
+    model.set_logger(sb3.common.logger.configure(None, []))
+    model.train()
+
+    trainer.optimizer.actions_masked = False
+    trainer.optimizer.update(
+        {
+            "obs_0": obs,
+            "continuous_actions": torch.zeros(ROWS, 0),
+            "discrete_actions": actions[:, None],
+            "log_probs": old_log_probs[:, None],
+            "action_masks": torch.ones(ROWS, 3),
+            "advantages": (advantages - advantages.mean()) / (advantages.std() + 1e-8),
+            "values_extrinsic": values.flatten(),
+            "returns_extrinsic": returns,
+        },
+        step=0,
+    )
+    for ours, theirs in pairs:
+        for our_tensor, their_tensor in zip(ours.parameters(), theirs.parameters(), strict=True):
+            torch.testing.assert_close(our_tensor, their_tensor, rtol=1e-5, atol=1e-6)
