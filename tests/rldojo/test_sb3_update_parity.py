@@ -10,6 +10,7 @@ from mlagents_envs.base_env import ActionSpec
 
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
+from rldojo.trainers.ppo import PPOSettings, PPOTrainer
 
 from .specs import vector_spec
 
@@ -33,6 +34,35 @@ def transitions(rng: np.random.Generator) -> dict[str, np.ndarray]:
         "terminated": ends & ~truncated,
         "truncated": truncated,
     }
+
+
+def trainer_for(tmp_path, trainer_class, settings: dict, obs_size: int, actions: int):
+    """A trainer of ``trainer_class`` with ``settings`` (a behavior's YAML) and its policy, for an agent with
+    ``obs_size`` observations and one branch of ``actions``."""
+    trainer_type = trainer_class.get_trainer_name()
+    settings_class = {"dqn": DQNSettings, "ppo": PPOSettings}[trainer_type]
+    trainer_settings = TrainerSettings.model_validate(
+        {"trainer_type": trainer_type, **settings},
+        context={"trainer_settings": {trainer_type: settings_class}},
+    )
+    trainer = trainer_class("Agent", 1, trainer_settings, True, False, 0, tmp_path / "Agent")
+    spec = vector_spec(obs_size, ActionSpec.create_discrete((actions,)))
+    trainer.add_policy("Agent?team=0", trainer.create_policy("Agent?team=0", spec))
+    return trainer
+
+
+def copy_weights(pairs: list[tuple[torch.nn.Module, torch.nn.Module]]) -> None:
+    """Each (rldojo module, SB3 module) pair: SB3's weights into rldojo's."""
+    with torch.no_grad():
+        for ours, theirs in pairs:
+            for our_tensor, their_tensor in zip(ours.parameters(), theirs.parameters(), strict=True):
+                our_tensor.copy_(their_tensor)
+
+
+def assert_same_weights(pairs: list[tuple[torch.nn.Module, torch.nn.Module]]) -> None:
+    for ours, theirs in pairs:
+        for our_tensor, their_tensor in zip(ours.parameters(), theirs.parameters(), strict=True):
+            torch.testing.assert_close(our_tensor, their_tensor, rtol=1e-5, atol=1e-6)
 
 
 def sb3_dqn_step(model, data: dict[str, np.ndarray], gradient_steps: int) -> None:
@@ -68,36 +98,23 @@ def test_dqn_update_matches_sb3(tmp_path):
         policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
         device="cpu",
     )
-    settings = TrainerSettings.model_validate(
-        {
-            "trainer_type": "dqn",
-            "hyperparameters": {
-                "batch_size": ROWS,
-                "learning_rate": 2.3e-3,
-                "learning_rate_schedule": "constant",
-                "double_dqn": False,
-                "max_grad_norm": 10,
-                "tau": 1.0,
-                "target_update_interval": 10,
-            },
-            "network_settings": {"hidden_units": HIDDEN, "num_layers": 2, "activation": "relu"},
-            "reward_signals": {"extrinsic": {"gamma": 0.99}},
-        },
-        context={"trainer_settings": {"dqn": DQNSettings}},
-    )
-    trainer = DQNTrainer("CartPole", 1, settings, True, False, 0, tmp_path / "CartPole")
-    spec = vector_spec(OBS_SIZE, ActionSpec.create_discrete((ACTIONS,)))
-    trainer.add_policy("CartPole?team=0", trainer.create_policy("CartPole?team=0", spec))
+    hyperparameters = {
+        "batch_size": ROWS,
+        "learning_rate": 2.3e-3,
+        "learning_rate_schedule": "constant",
+        "double_dqn": False,
+        "max_grad_norm": 10,
+        "tau": 1.0,
+        "target_update_interval": 10,
+    }
+    network = {"hidden_units": HIDDEN, "num_layers": 2, "activation": "relu"}
+    settings = {"hyperparameters": hyperparameters, "network_settings": network}
+    trainer = trainer_for(tmp_path, DQNTrainer, settings, OBS_SIZE, ACTIONS)
     optimizer = trainer.optimizer
-    ours = [*optimizer.q_network.encoder.body, optimizer.q_network.q_head]
-    theirs = list(model.q_net.q_net)
-    with torch.no_grad():  # SB3's initial weights, in both networks and both targets
-        for our_layer, their_layer in zip(ours, theirs, strict=True):
-            for our_tensor, their_tensor in zip(
-                our_layer.parameters(), their_layer.parameters(), strict=True
-            ):
-                our_tensor.copy_(their_tensor)
-        optimizer.target_network.load_state_dict(optimizer.q_network.state_dict())
+    q_network = optimizer.q_network
+    pairs = [(q_network.encoder.body, model.q_net.q_net[:4]), (q_network.q_head, model.q_net.q_net[4])]
+    copy_weights(pairs)  # SB3's initial weights, in both networks and both targets
+    optimizer.target_network.load_state_dict(q_network.state_dict())
     model.q_net_target.load_state_dict(model.q_net.state_dict())
 
     data = transitions(np.random.default_rng(1))
@@ -113,9 +130,7 @@ def test_dqn_update_matches_sb3(tmp_path):
         optimizer.update(batch, step)
     sb3_dqn_step(model, data, gradient_steps=3)
 
-    for our_layer, their_layer in zip(ours, theirs, strict=True):
-        for our_tensor, their_tensor in zip(our_layer.parameters(), their_layer.parameters(), strict=True):
-            torch.testing.assert_close(our_tensor, their_tensor, rtol=1e-5, atol=1e-6)
+    assert_same_weights(pairs)
 
 
 def test_ppo_update_matches_sb3(tmp_path):
@@ -123,8 +138,6 @@ def test_ppo_update_matches_sb3(tmp_path):
     minibatch, max_grad_norm 0.5, Adam eps 1e-5, no entropy bonus): one minibatch step, its ratios partly
     clipped, leaves rldojo's actor and critic where SB3's step leaves its policy and value networks."""
     from stable_baselines3.common.type_aliases import RolloutBufferSamples
-
-    from rldojo.trainers.ppo import PPOSettings, PPOTrainer
 
     torch.manual_seed(0)
     model = sb3.PPO(
@@ -137,29 +150,22 @@ def test_ppo_update_matches_sb3(tmp_path):
         policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
         device="cpu",
     )
-    settings = TrainerSettings.model_validate(
-        {
-            "trainer_type": "ppo",
-            "hyperparameters": {
-                "batch_size": ROWS,
-                "buffer_size": ROWS,
-                "learning_rate": 3e-4,
-                "learning_rate_schedule": "constant",
-                "epsilon_schedule": "constant",
-                "beta": 0.0,
-                "vf_coef": 0.5,
-                "clip_value_updates": False,
-                "max_grad_norm": 0.5,
-                "adam_eps": 1e-5,
-                "advantage_normalization": "minibatch",
-            },
-            "network_settings": {"hidden_units": HIDDEN, "num_layers": 2, "activation": "tanh"},
-        },
-        context={"trainer_settings": {"ppo": PPOSettings}},
-    )
-    trainer = PPOTrainer("Acrobot", 1, settings, True, False, 0, tmp_path / "Acrobot")
-    spec = vector_spec(6, ActionSpec.create_discrete((3,)))
-    trainer.add_policy("Acrobot?team=0", trainer.create_policy("Acrobot?team=0", spec))
+    hyperparameters = {
+        "batch_size": ROWS,
+        "buffer_size": ROWS,
+        "learning_rate": 3e-4,
+        "learning_rate_schedule": "constant",
+        "epsilon_schedule": "constant",
+        "beta": 0.0,
+        "vf_coef": 0.5,
+        "clip_value_updates": False,
+        "max_grad_norm": 0.5,
+        "adam_eps": 1e-5,
+        "advantage_normalization": "minibatch",
+    }
+    network = {"hidden_units": HIDDEN, "num_layers": 2, "activation": "tanh"}
+    settings = {"hyperparameters": hyperparameters, "network_settings": network}
+    trainer = trainer_for(tmp_path, PPOTrainer, settings, 6, 3)
     actor, critic = trainer.policy.actor, trainer.optimizer.critic
     pairs = [
         (actor.encoder.body, model.policy.mlp_extractor.policy_net),
@@ -167,10 +173,7 @@ def test_ppo_update_matches_sb3(tmp_path):
         (critic.encoder.body, model.policy.mlp_extractor.value_net),
         (critic.value_heads, model.policy.value_net),
     ]
-    with torch.no_grad():
-        for ours, theirs in pairs:
-            for our_tensor, their_tensor in zip(ours.parameters(), theirs.parameters(), strict=True):
-                our_tensor.copy_(their_tensor)
+    copy_weights(pairs)
 
     rng = np.random.default_rng(2)
     obs = torch.from_numpy(rng.normal(size=(ROWS, 6)).astype(np.float32))
@@ -201,6 +204,4 @@ def test_ppo_update_matches_sb3(tmp_path):
         },
         step=0,
     )
-    for ours, theirs in pairs:
-        for our_tensor, their_tensor in zip(ours.parameters(), theirs.parameters(), strict=True):
-            torch.testing.assert_close(our_tensor, their_tensor, rtol=1e-5, atol=1e-6)
+    assert_same_weights(pairs)
