@@ -30,7 +30,9 @@ across libraries, so a busy spell of the machine hits them all. Measured per run
 
 ``--quick`` runs one seed with short budgets, to check that everything runs; the full run (5 seeds, every
 workload at its budget, printed first) is for an idle machine. ``--workloads``, ``--libs`` and ``--seed-list``
-run a part of it; ``--json`` keeps every run's episodes (the learning curves) and evaluation.
+run a part of it; ``--json`` keeps every run's episodes (the learning curves) and evaluation. After the
+summary table comes one row per workload and seed: each library's evaluation return (``*``: solved) and
+last-10 return, side by side.
 """
 
 from __future__ import annotations
@@ -405,6 +407,26 @@ def table_row(name: str, library: str, steps: int, runs: list[dict[str, Any]]) -
     )
 
 
+def seed_table(every_run: list[dict[str, Any]], libraries: list[str]) -> list[str]:
+    """Per workload and seed, each library's evaluation return (``*``: solved) and last-10 return."""
+    header = " | ".join(f"{library} eval (last 10)" for library in libraries)
+    lines = [f"| workload | seed | {header} |", "|---|---:|" + "---:|" * len(libraries)]
+    results = {(run["workload"], run["seed"], run["library"]): run for run in every_run}
+    for name, seed in dict.fromkeys((run["workload"], run["seed"]) for run in every_run):
+        cells = []
+        for library in libraries:
+            run = results.get((name, seed, library))
+            if run is None:
+                cells.append("-")
+                continue
+            evaluated, last = run["eval_return"], last_returns(run)
+            solved = "*" if evaluated is not None and evaluated >= WORKLOADS[name].threshold else ""
+            shown = "-" if evaluated is None else f"{evaluated:.1f}{solved}"
+            cells.append(f"{shown} ({'-' if last is None else f'{last:.1f}'})")
+        lines.append(f"| {name} | {seed} | {' | '.join(cells)} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -461,6 +483,7 @@ def main() -> None:
             rates[name, library] = statistics.fmean(steps / run["cpu_s"] for run in library_runs)
             lines.append(table_row(name, library, steps, library_runs))
     print("\n".join(lines))
+    print("\n".join(seed_table(every_run, args.libs)))
     for name in args.workloads:
         for other in ("sb3", "cleanrl"):
             if (name, "rldojo") in rates and (name, other) in rates:
