@@ -137,6 +137,8 @@ def pyramids_with_intrinsic_signals(tmp_path: Path, max_steps: int) -> Path:
     }
     behavior["hyperparameters"] |= {"buffer_size": 256, "batch_size": 64}
     behavior |= {"max_steps": max_steps, "summary_freq": 500}
+    env_args = config["env_settings"]["env_args"]
+    env_args[env_args.index("--num-areas") + 1] = "4"  # not 16: the summary every 500 steps follows updates
     path = tmp_path / f"pyramids-{max_steps}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
