@@ -104,6 +104,8 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
             sample = self.replay_buffer.sample_sequences(count * sequences, self.sequence_length)
         else:
             sample = self.replay_buffer.sample(count * batch_size)
+        if self.policy.device.type == "cpu":  # where the replay buffer is: no .to() per column
+            return sample
         return {key: column.to(self.policy.device) for key, column in sample.items()}
 
     def _sample_burst(self, count: int) -> list[dict[str, Any]]:

@@ -341,7 +341,8 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         for _ in range(self.hyperparameters.num_epoch):
             order = torch.randperm(sequences, device=device)
             for start in range(0, sequences - per_batch + 1, per_batch):
-                indices = (order[start : start + per_batch, None] * length + steps).reshape(-1)
+                chosen = order[start : start + per_batch]
+                indices = chosen if length == 1 else (chosen[:, None] * length + steps).reshape(-1)
                 yield {key: column[indices] for key, column in batch.items()}
 
     def _update_policy(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import torch
@@ -15,7 +15,7 @@ from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
 from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
-__all__ = ["Optimizer", "PolicyT", "SettingsT", "UpdateStats", "adam", "clip_grad_norm"]
+__all__ = ["Optimizer", "PolicyT", "SettingsT", "UpdateStats", "adam", "clip_grad_norm", "mean_of"]
 
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
 """A trainer type's ``hyperparameters:`` class (what its registration function pairs with it)."""
@@ -30,6 +30,12 @@ def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSett
     """Fused Adam over ``parameters`` at ``learning_rate`` with ``adam_eps`` (:class:`rldojo.adam.Adam`, whose
     first step does not import the torch compiler)."""
     return Adam(parameters, lr=hyperparameters.learning_rate, eps=hyperparameters.adam_eps, fused=True)
+
+
+def mean_of(terms: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The elementwise mean of same-shaped tensors (one loss per reward signal, ...); a single one as it is,
+    the same value without a stack and a mean (two operations and two backward nodes per gradient step)."""
+    return terms[0] if len(terms) == 1 else torch.stack(list(terms)).mean(dim=0)
 
 
 def clip_grad_norm(parameters: list[nn.Parameter], max_norm: float) -> None:

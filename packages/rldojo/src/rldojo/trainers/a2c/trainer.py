@@ -10,7 +10,7 @@ from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.a2c.settings import TRAINER_NAME, A2CSettings
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
-from rldojo.trainers.optimizer import UpdateStats
+from rldojo.trainers.optimizer import UpdateStats, mean_of
 from rldojo.trainers.schedules import DecayedValue
 
 __all__ = ["A2COptimizer", "A2CTrainer"]
@@ -29,12 +29,12 @@ class A2COptimizer(OnPolicyOptimizer[A2CSettings]):
         lr, beta = self.decay_learning_rate(step), self.decay_beta(step)
         obs, log_probs, entropy = self.evaluate_actions(batch)
         policy_loss = -self.masked_mean(log_probs.sum(dim=1) * batch["advantages"], batch)
-        value_loss = torch.stack(
+        value_loss = mean_of(
             [
                 self.masked_mean((batch[f"returns_{name}"] - values) ** 2, batch)
                 for name, values in self.critic_values(obs, batch).items()
             ]
-        ).mean()
+        )
         loss = (
             policy_loss + self.hyperparameters.vf_coef * value_loss - beta * self.masked_mean(entropy, batch)
         )

@@ -9,7 +9,7 @@ from rldojo.networks import Actor
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
-from rldojo.trainers.optimizer import UpdateStats
+from rldojo.trainers.optimizer import UpdateStats, mean_of
 from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings
 from rldojo.trainers.schedules import DecayedValue
 
@@ -53,7 +53,7 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
                 clipped_values = old_values + torch.clamp(values - old_values, -epsilon, epsilon)
                 value_loss = torch.max(value_loss, (returns - clipped_values) ** 2)
             value_losses.append(self.masked_mean(value_loss, batch))
-        value_loss = torch.stack(value_losses).mean()
+        value_loss = mean_of(value_losses)
 
         stats: dict[str, float | torch.Tensor] = {
             "Losses/Policy Loss": policy_loss.detach().abs(),

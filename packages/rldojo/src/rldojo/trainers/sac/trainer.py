@@ -16,7 +16,7 @@ from rldojo.networks import Critic, clip_continuous, default_device
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, mean_of
 from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQNetworks
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
@@ -24,6 +24,12 @@ from rldojo.trainers.schedules import DecayedValue
 __all__ = ["EntropyCoefficients", "SACOptimizer", "SACTrainer"]
 
 DISCRETE_TARGET_ENTROPY_SCALE = 0.2
+
+
+def _real_rows(values: torch.Tensor, real: torch.Tensor | None) -> torch.Tensor:
+    """The rows of ``values`` that ``real`` marks (the steps of sequences, not their padding); all of them,
+    with no indexing operation, when ``real`` is None."""
+    return values if real is None else values[real]
 
 
 class EntropyCoefficients(nn.Module):
@@ -65,7 +71,7 @@ class EntropyCoefficients(nn.Module):
         ):
             gap = (branch.exp() * branch).sum(dim=1) + target
             terms.append(-(log_alpha * gap.detach()).mean())
-        return torch.stack(terms).sum()
+        return terms[0] if len(terms) == 1 else torch.stack(terms).sum()
 
 
 class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
@@ -106,6 +112,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         )
         self.num_obs = len(spec.observation_specs)
         self.sequence_length = network.memory.sequence_length if network.memory is not None else 1
+        self.branch_offsets = torch.tensor([0, *self.actor.branch_sizes[:-1]], device=device).cumsum(0)
+        """Each branch's first column in a row of discrete Q-values."""
 
     def expected_q(self, q_values: torch.Tensor, policy: PolicyDistribution) -> torch.Tensor:
         """[batch]: Q under the policy's discrete probabilities (mean over branches), or Q itself."""
@@ -121,15 +129,14 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         """[batch, branches]: Q of the stored discrete actions, or [batch, 1] for continuous actions only."""
         if not self.actor.branch_sizes:
             return q_values
-        offsets = torch.tensor([0, *self.actor.branch_sizes[:-1]], device=discrete.device).cumsum(0)
-        return q_values.gather(1, discrete.long() + offsets)
+        return q_values.gather(1, discrete.long() + self.branch_offsets)
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         obs = observations(batch, self.num_obs)
         next_obs = observations(batch, self.num_obs, next_obs_key)
         masks = batch["action_masks"] if self.actor.branch_sizes else None
         length = self.sequence_length
-        real: torch.Tensor | slice = batch[SEQUENCE_MASK] > 0 if SEQUENCE_MASK in batch else slice(None)
+        real = batch[SEQUENCE_MASK] > 0 if SEQUENCE_MASK in batch else None  # None: every row is real
         with torch.no_grad():
             next_values = self.target_network.values_and_memories(next_obs, None, length)[0]
             q_targets = {}
@@ -137,28 +144,35 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
                 rewards = signal.rewards(batch) * signal.strength
                 not_done = 1.0 if signal.ignore_done else 1.0 - batch["dones"]
                 q_target = rewards + signal.gamma * not_done * next_values[name]
-                q_targets[name] = q_target[real].unsqueeze(1)
+                q_targets[name] = _real_rows(q_target, real).unsqueeze(1)
         stored_continuous = clip_continuous(batch["continuous_actions"])  # what the environment received
         q1_taken, q2_taken = (
-            {name: self.taken_q(q, batch["discrete_actions"])[real] for name, q in stream_q.items()}
+            {
+                name: _real_rows(self.taken_q(q, batch["discrete_actions"]), real)
+                for name, q in stream_q.items()
+            }
             for stream_q in self.q_networks(obs, stored_continuous, length)
         )
-        q1_loss = torch.stack([((q1_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]).mean() / 2
-        q2_loss = torch.stack([((q2_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]).mean() / 2
+        q1_loss = mean_of([((q1_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]) / 2
+        q2_loss = mean_of([((q2_taken[n] - q_targets[n]) ** 2).mean() for n in q_targets]) / 2
 
         memories = batch["memories"][::length] if "memories" in batch else None
         sequences = self.actor.distribution(obs, masks, memories=memories, sequence_length=length)
         q1_policy, q2_policy = self.q_networks(obs, sequences.continuous, length)
-        policy = sequences.rows(real)
+        policy = sequences if real is None else sequences.rows(real)
         expected_q = {
-            n: self.expected_q(torch.min(q1_policy[n], q2_policy[n])[real], policy) for n in q1_policy
+            n: self.expected_q(_real_rows(torch.min(q1_policy[n], q2_policy[n]), real), policy)
+            for n in q1_policy
         }
         entropy_bonus = self.entropy.entropy_bonus(policy)
-        policy_loss = (entropy_bonus - torch.stack(list(expected_q.values())).mean(dim=0)).mean()
-        values = {n: v[real] for n, v in self.value_network.values_and_memories(obs, None, length)[0].items()}
-        value_loss = torch.stack(
+        policy_loss = (entropy_bonus - mean_of(list(expected_q.values()))).mean()
+        values = {
+            n: _real_rows(v, real)
+            for n, v in self.value_network.values_and_memories(obs, None, length)[0].items()
+        }
+        value_loss = mean_of(
             [0.5 * ((values[n] - (expected_q[n] - entropy_bonus).detach()) ** 2).mean() for n in values]
-        ).mean()
+        )
         steps = [(self.policy_optimizer, policy_loss), (self.value_optimizer, q1_loss + q2_loss + value_loss)]
         if self.entropy.learned:
             steps.append((self.entropy_optimizer, self.entropy.loss(policy)))
