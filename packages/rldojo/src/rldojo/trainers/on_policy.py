@@ -16,7 +16,7 @@ from rldojo.errors import ConfigError
 from rldojo.networks import Actor, Critic, default_device
 from rldojo.policy import Policy
 from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, clip_grad_norm
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, clip_grad_norm
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
@@ -209,7 +209,7 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         loss.backward()
         if self.max_grad_norm is not None:
             clip_grad_norm(self.parameters, self.max_grad_norm)
-        self.optimizer.step()
+        adam_step(self.optimizer)
 
     def stops_epochs(self, stats: UpdateStats) -> bool:
         """Whether the update ends after the minibatch that returned ``stats`` (e.g. PPO's ``target_kl``);

@@ -15,7 +15,16 @@ from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
 from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
-__all__ = ["Optimizer", "PolicyT", "SettingsT", "UpdateStats", "adam", "clip_grad_norm", "mean_of"]
+__all__ = [
+    "Optimizer",
+    "PolicyT",
+    "SettingsT",
+    "UpdateStats",
+    "adam",
+    "adam_step",
+    "clip_grad_norm",
+    "mean_of",
+]
 
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
 """A trainer type's ``hyperparameters:`` class (what its registration function pairs with it)."""
@@ -30,6 +39,49 @@ def adam(parameters: Iterable[nn.Parameter], hyperparameters: CoreHyperparamSett
     """Fused Adam over ``parameters`` at ``learning_rate`` with ``adam_eps`` (:class:`rldojo.adam.Adam`, whose
     first step does not import the torch compiler)."""
     return Adam(parameters, lr=hyperparameters.learning_rate, eps=hyperparameters.adam_eps, fused=True)
+
+
+def adam_step(optimizer: torch.optim.Adam) -> None:
+    """``optimizer.step()`` of a fused Adam from :func:`adam`: its fused kernel called directly, the same
+    update and state without torch.optim's per-call Python (step hooks, profiling records, gathering the
+    state, grouping by device and dtype), which costs more than the kernel for small networks on one CPU
+    thread. Falls back to ``optimizer.step()`` where the direct call does not apply: a parameter's first
+    step (Adam creates its state), other Adam options, or parameters of more than one device or dtype.
+    Step hooks registered on ``optimizer`` are not called."""
+    groups = []
+    for group in optimizer.param_groups:
+        params = [p for p in group["params"] if p.grad is not None]
+        states: list[dict[str, Any]] = [optimizer.state.get(p) or {} for p in params]  # {}: no step yet
+        direct = group["fused"] and not (
+            group["amsgrad"] or group["weight_decay"] or group["maximize"] or group["capturable"]
+        )
+        if not direct or not all(states) or len({(p.device, p.dtype) for p in params}) > 1:
+            optimizer.step()
+            return
+        groups.append((group, params, states))
+    for group, params, states in groups:
+        if not params:
+            continue
+        steps = [state["step"] for state in states]
+        torch._foreach_add_(steps, 1)
+        beta1, beta2 = group["betas"]
+        torch._fused_adam_(
+            params,
+            [p.grad for p in params],
+            [state["exp_avg"] for state in states],
+            [state["exp_avg_sq"] for state in states],
+            [],
+            steps,
+            amsgrad=False,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=0.0,
+            eps=group["eps"],
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
 
 
 def mean_of(terms: Sequence[torch.Tensor]) -> torch.Tensor:

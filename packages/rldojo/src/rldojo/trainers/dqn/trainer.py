@@ -19,7 +19,7 @@ from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.dqn.settings import TRAINER_NAME, DQNSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, clip_grad_norm
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, clip_grad_norm
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 from rldojo.value_based_policy import ValueBasedPolicy, greedy_actions
@@ -131,7 +131,7 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.optimizer.zero_grad()
         loss.backward()
         clip_grad_norm(self.parameters, self.hyperparameters.max_grad_norm)
-        self.optimizer.step()
+        adam_step(self.optimizer)
         if self.hyperparameters.target_update_interval is None:
             self.update_target_network()
         return {

@@ -16,7 +16,7 @@ from rldojo.networks import Critic, clip_continuous, default_device
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, mean_of
+from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, mean_of
 from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQNetworks
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
@@ -183,7 +183,7 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
                 group["lr"] = lr
             optimizer.zero_grad()
             loss.backward(inputs=[p for group in optimizer.param_groups for p in group["params"]])
-            optimizer.step()
+            adam_step(optimizer)
         self.update_target_network()
         return {
             "Losses/Policy Loss": policy_loss.detach(),
