@@ -126,6 +126,8 @@ class ActionValueNetwork(MemoryNetwork):
         """Per signal: [batch, outputs]."""
         hidden, _ = self.remember(self.encoder(observations, continuous), None, sequence_length)
         q_values = self.head(hidden)
+        if len(self.stream_names) == 1:  # the head's output as it is: no split (and no backward node for it)
+            return {self.stream_names[0]: q_values}
         return dict(zip(self.stream_names, q_values.split(self.outputs, dim=1), strict=True))
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
