@@ -13,8 +13,9 @@ process CPU time, with the same settings as scripts/bench_trainers.py (RL Zoo's)
 - start-up and final save: outside the training loop (creating envs and networks; rldojo also writes its
   final checkpoint, with the replay buffer where the config saves it, and exports ONNX).
 
-A last row gives the gradient updates' CPU ms per gradient step (gradient steps counted as calls of Adam's
-``step``, of which SAC makes three per gradient step in both libraries).
+A last row gives the gradient updates' CPU ms per gradient step (gradient steps counted as Adam steps: calls
+of rldojo's ``adam_step`` or of torch's ``Adam.step``, of which SAC makes three per gradient step in both
+libraries).
 
 cProfile's own overhead inflates every bucket (most those with many small calls), for both libraries alike;
 compare ratios, not absolute numbers, and run on an idle machine.
@@ -122,10 +123,14 @@ def profile_run(library: str, name: str, steps: int) -> dict[str, float]:
     buckets["total"] = stats.total_tt  # type: ignore[attr-defined]
     loop = sum(bucket_times(stats, dict.fromkeys(LOOPS[library], "loop"), ("loop",)).values())
     buckets["start-up and final save"] = buckets["total"] - loop
-    adam_steps = sum(
-        calls
-        for (path, _, function), (_, calls, *_) in stats.stats.items()  # type: ignore[attr-defined]
-        if function == "step" and path.endswith("torch/optim/adam.py")
+    calls = {
+        (path, function): count
+        for (path, _, function), (_, count, *_) in stats.stats.items()  # type: ignore[attr-defined]
+    }
+    # rldojo's trainers step their Adams through adam_step (which calls torch's step only on first steps)
+    adam_steps = sum(c for (p, f), c in calls.items() if f == "adam_step" and p.endswith("optimizer.py"))
+    adam_steps = adam_steps or sum(
+        c for (path, f), c in calls.items() if f == "step" and path.endswith("torch/optim/adam.py")
     )
     buckets["gradient steps"] = adam_steps / ADAM_STEPS_PER_GRADIENT_STEP[bench_trainers.WORKLOADS[name].algo]
     return buckets
