@@ -50,3 +50,32 @@ def test_bad_eval_settings_are_one_line_config_errors(eval_settings, message, tm
     config.write_text(f"behaviors: {{Basic: {{max_steps: 10}}}}\neval_settings: {eval_settings}\n")
     with pytest.raises(ConfigError, match="^" + f"{config}: {message}".replace("?", r"\?")):
         load_run_options(config)
+
+
+@pytest.mark.parametrize("config", ["basic_ppo.yaml", "dqn.yaml"])  # actions drawn by torch; by numpy
+def test_sampling_evaluations_do_not_change_what_a_run_learns(tmp_path, config):
+    """Same seed, with and without evaluations that sample their actions: the same training stats and the
+    same final weights (the evaluations draw from copies of the run's random streams)."""
+    overrides = {
+        "env_settings.env_path": "sim:Basic",
+        "env_settings.seed": 5,
+        "behaviors.Basic.max_steps": 1200,
+        "behaviors.Basic.summary_freq": 200,
+    }
+    plain = train(CONFIGS / config, tmp_path, "plain", **overrides)
+    evaluated = train(
+        CONFIGS / config,
+        tmp_path,
+        "evaluated",
+        **overrides,
+        eval_settings={"interval": 300, "episodes": 2, "deterministic": False},
+    )
+    assert EVAL_REWARD_KEY in evaluated.summaries, "the evaluations ran"
+    training_lines = [line for line in evaluated.lines if " Eval/" not in line]
+    assert len(plain.lines) > 10 and training_lines == plain.lines
+    ends = [
+        torch.load(tmp_path / run / "Basic" / "checkpoint.pt", weights_only=True)
+        for run in ("plain", "evaluated")
+    ]
+    first, second = (end["modules"]["Policy"] for end in ends)
+    assert first.keys() == second.keys() and all(torch.equal(first[key], second[key]) for key in first)

@@ -5,7 +5,8 @@ Stats go to every writer as ``Eval/Cumulative Reward`` and ``Eval/Episode Length
 episode, so a summary has their mean and std) with the behavior's next summary. The best policy so far
 (highest mean evaluation return) is the checkpoint ``<behavior folder>/<Behavior>-best.pt`` and the model
 ``<run folder>/<Behavior>-best.onnx``. The evaluation env is created at the first evaluation with its own
-seed, and reset before each evaluation, so its episodes never mix with training's.
+seed, and reset before each evaluation, so its episodes never mix with training's; its random draws (sampled
+actions) come from copies of the run's random streams, so evaluating does not change what a run learns.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 from rldojo.checkpoint import atomic_write
 from rldojo.commands.evaluate import ActFunction, policy_act_function, run_episodes
 from rldojo.envs import create_env
+from rldojo.random_streams import training_streams_untouched
 from rldojo.run_directory import RunDirectory, model_file
 from rldojo.saving import save_trainer
 from rldojo.settings import EvaluationSettings
@@ -97,7 +99,7 @@ class Evaluator:
         act_functions = self._act_functions(self.env, trainers)
         if act_functions is None:  # a behavior of the env has no policy yet: try at the next step
             return
-        with _acting(trainers, self.settings.deterministic):
+        with _acting(trainers, self.settings.deterministic), training_streams_untouched():
             results = run_episodes(self.env, act_functions, self.settings.episodes)
         for name in due:
             trainer = trainers[name]

@@ -19,6 +19,7 @@ from torch import nn
 
 from rldojo.checkpoint import atomic_write
 from rldojo.export.onnx_model import export_module, input_names, memory_size_of, output_names
+from rldojo.random_streams import training_streams_untouched
 from rldojo.run_directory import model_file
 
 __all__ = ["ONNX_OPSET", "export_beside_checkpoint", "export_onnx"]
@@ -56,9 +57,7 @@ def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
         tempfile.TemporaryDirectory() as scratch,
         warnings.catch_warnings(),
         torch.no_grad(),
-        torch.random.fork_rng(
-            devices=[]
-        ),  # tracing samples actions: leave training's random stream as it was
+        training_streams_untouched(),  # tracing samples actions
     ):
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(
