@@ -288,6 +288,8 @@ CASES: dict[str, Case] = {
     ),
     "--in-process true with --num-envs 2": flags("--in-process", "true", "--num-envs", "2"),
     "--in-process sometimes": flags("--in-process", "sometimes"),
+    "--env-args with a bad scene option value": flags("--env-args", "--num-areas", "two"),
+    "--env-args bad value with env workers": flags("--num-envs", "2", "--env-args", "--num-areas", "two"),
     "in_process not a choice": config(GOOD.replace("sim:Basic}", "sim:Basic, in_process: 1}")),
     "--env not executable": Case(
         [*LEARN, "--env", "player.x86_64"],

@@ -40,7 +40,13 @@ def create_sim_env(
     return make_env(name, seed=seed, side_channels=side_channels, **(build_options | scene_options))
 
 
+def check_scene_args(name: str, args: Sequence[str]) -> None:
+    """SceneOptionError for a scene option in ``args`` (``env_settings.env_args``) with a bad value."""
+    parse_scene_options(scene_class(name), args)
+
+
 create_sim_env.check_name = scene_class  # type: ignore[attr-defined]  # rldojo's env-spec check
+create_sim_env.check_args = check_scene_args  # type: ignore[attr-defined]  # and its env_args check
 create_sim_env.runs_in_process = True  # type: ignore[attr-defined]  # rldojo's env_settings.in_process: auto
 
 

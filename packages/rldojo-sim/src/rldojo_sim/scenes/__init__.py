@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import difflib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from rldojo_sim.errors import SceneOptionError, UnknownSceneError
 from rldojo_sim.scenes.ball3d import Ball3D
@@ -71,9 +71,17 @@ def _truth(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+class _SceneOptionParser(argparse.ArgumentParser):
+    """Reports a bad value as :class:`SceneOptionError` (one line) instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise SceneOptionError(f"Scene {self.prog}: {message}.")
+
+
 def parse_scene_options(scene: type[Scene], argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
-    """``--kebab-case`` scene options in ``argv`` as keywords, and the arguments that are not options."""
-    parser = argparse.ArgumentParser(prog=f"{scene.name} options", allow_abbrev=False)
+    """``--kebab-case`` scene options in ``argv`` as keywords, and the arguments that are not options;
+    :class:`SceneOptionError` for a bad value."""
+    parser = _SceneOptionParser(prog=scene.name, allow_abbrev=False)
     for field in dataclasses.fields(scene.Options):
         kind = type(field.default)
         parser.add_argument(

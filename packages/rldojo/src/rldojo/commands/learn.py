@@ -289,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
             "(or default_settings:)"
         )
     env_build = env_build_path(options.env_settings.env_path)
-    check_env_spec(str(options.env_settings.env_path))
+    check_env_spec(str(options.env_settings.env_path), options.env_settings.env_args or ())
     check_num_envs(options.env_settings.num_envs)
     steps_in_process(options.env_settings, options.ray)  # refuses in_process: true where it cannot be
     check_demonstrations(options)

@@ -13,11 +13,13 @@ from mlagents_envs.side_channel.side_channel import SideChannel
 from rldojo.errors import ConfigError
 from rldojo.plugins import EnvFactory, env_provider_registry, env_providers
 
-__all__ = ["CHECK_NAME_ATTRIBUTE", "check_env_spec", "create_env", "env_provider"]
+__all__ = ["CHECK_ARGS_ATTRIBUTE", "CHECK_NAME_ATTRIBUTE", "check_env_spec", "create_env", "env_provider"]
 
 CHECK_NAME_ATTRIBUTE = "check_name"
 """A provider factory may carry ``check_name(name)``: a cheap check that raises an exception (one line)
 for a name it cannot build, so a bad spec is refused before any worker starts."""
+CHECK_ARGS_ATTRIBUTE = "check_args"
+"""A provider factory may carry ``check_args(name, env_args)``: the same for ``env_settings.env_args``."""
 PROGRAM_MAGIC = (b"\x7fELF", b"#!", b"MZ", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
 """How a file the OS can run starts: ELF, a script, Windows and macOS (Mach-O, universal) executables."""
 
@@ -29,16 +31,20 @@ def env_provider(spec: str) -> tuple[EnvFactory, str] | None:
     return (factory, name) if factory is not None else None
 
 
-def check_env_spec(spec: str) -> None:
-    """ConfigError when a provider's ``check_name`` refuses the name of ``spec``, or when ``spec`` is a
-    path that cannot be a Unity build (a folder, a file that is not executable)."""
+def check_env_spec(spec: str, env_args: Sequence[str] = ()) -> None:
+    """ConfigError when a provider's ``check_name`` refuses the name of ``spec`` (or its ``check_args`` the
+    ``env_args``), or when ``spec`` is a path that cannot be a Unity build (a folder, a file that is not
+    executable)."""
     provider = env_provider(spec)
     if provider is not None:
         factory, name = provider
-        check_name = getattr(factory, CHECK_NAME_ATTRIBUTE, None)
-        if check_name is not None:
+        checks = [(CHECK_NAME_ATTRIBUTE, (name,)), (CHECK_ARGS_ATTRIBUTE, (name, list(env_args)))]
+        for attribute, arguments in checks:
+            check = getattr(factory, attribute, None)
+            if check is None:
+                continue
             try:
-                check_name(name)
+                check(*arguments)
             except Exception as error:
                 problem = str(error).splitlines()[0] if str(error) else type(error).__name__
                 raise ConfigError(f"--env {spec}: {problem}") from None
