@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import torch
 from torch import nn
 
-from rldojo.adam import Adam
+from rldojo.adam import Adam, fused_adam
 from rldojo.policy import Policy
 from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_signals
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
@@ -46,8 +46,9 @@ def adam_step(optimizer: torch.optim.Adam) -> None:
     update and state without torch.optim's per-call Python (step hooks, profiling records, gathering the
     state, grouping by device and dtype), which costs more than the kernel for small networks on one CPU
     thread. Falls back to ``optimizer.step()`` where the direct call does not apply: a parameter's first
-    step (Adam creates its state), other Adam options, or parameters of more than one device or dtype.
-    Step hooks registered on ``optimizer`` are not called."""
+    step (Adam creates its state), other Adam options, parameters of more than one device or dtype, or a
+    torch without the kernel this calls (:func:`rldojo.adam.fused_adam`). Step hooks registered on
+    ``optimizer`` are not called."""
     groups = []
     for group in optimizer.param_groups:
         params = [p for p in group["params"] if p.grad is not None]
@@ -60,28 +61,17 @@ def adam_step(optimizer: torch.optim.Adam) -> None:
             return
         groups.append((group, params, states))
     for group, params, states in groups:
-        if not params:
-            continue
-        steps = [state["step"] for state in states]
-        torch._foreach_add_(steps, 1)
-        beta1, beta2 = group["betas"]
-        torch._fused_adam_(
+        if params and not fused_adam(
             params,
-            [p.grad for p in params],
             [state["exp_avg"] for state in states],
             [state["exp_avg_sq"] for state in states],
-            [],
-            steps,
-            amsgrad=False,
+            [state["step"] for state in states],
             lr=group["lr"],
-            beta1=beta1,
-            beta2=beta2,
-            weight_decay=0.0,
+            betas=group["betas"],
             eps=group["eps"],
-            maximize=False,
-            grad_scale=None,
-            found_inf=None,
-        )
+        ):
+            optimizer.step()  # no kernel here: found at the first group that reached it, nothing updated
+            return
 
 
 def mean_of(terms: Sequence[torch.Tensor]) -> torch.Tensor:
