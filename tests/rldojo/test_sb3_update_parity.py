@@ -10,6 +10,7 @@ from mlagents_envs.base_env import ActionSpec
 
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
+from rldojo.trainers.dqn.trainer import TD_TARGETS
 from rldojo.trainers.ppo import PPOSettings, PPOTrainer
 
 from .specs import vector_spec
@@ -19,7 +20,7 @@ pytest.importorskip("stable_baselines3.common.logger")
 
 pytestmark = pytest.mark.smoke
 
-OBS_SIZE, ACTIONS, HIDDEN, ROWS = 4, 2, 32, 64
+OBS_SIZE, ACTIONS, HIDDEN, ROWS, BATCH = 4, 2, 32, 64, 24
 
 
 def transitions(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -65,9 +66,9 @@ def assert_same_weights(pairs: list[tuple[torch.nn.Module, torch.nn.Module]]) ->
             torch.testing.assert_close(our_tensor, their_tensor, rtol=1e-5, atol=1e-6)
 
 
-def sb3_dqn_step(model, data: dict[str, np.ndarray], gradient_steps: int) -> None:
-    """SB3's DQN.train on ``data`` as its whole replay buffer, every gradient step on all of it in order
-    (its buffer drops the bootstrap of time-limit cuts, ``TimeLimit.truncated``)."""
+def sb3_dqn_step(model, data: dict[str, np.ndarray], batches: list[np.ndarray]) -> None:
+    """SB3's DQN.train on ``data`` as its whole replay buffer, one gradient step on the rows of each of
+    ``batches`` in turn (its buffer drops the bootstrap of time-limit cuts, ``TimeLimit.truncated``)."""
     buffer = model.replay_buffer
     for row in range(ROWS):
         buffer.add(
@@ -78,28 +79,39 @@ def sb3_dqn_step(model, data: dict[str, np.ndarray], gradient_steps: int) -> Non
             np.array([data["terminated"][row] or data["truncated"][row]]),
             [{"TimeLimit.truncated": bool(data["truncated"][row])}],
         )
-    samples = buffer._get_samples(np.arange(ROWS))
-    buffer.sample = lambda batch_size, env=None: samples
+    samples = iter([buffer._get_samples(rows) for rows in batches])
+    buffer.sample = lambda batch_size, env=None: next(samples)
     model.set_logger(sb3.common.logger.configure(None, []))
-    model.train(gradient_steps=gradient_steps, batch_size=ROWS)
+    model.train(gradient_steps=len(batches), batch_size=len(batches[0]))
 
 
-def test_dqn_update_matches_sb3(tmp_path):
+def rows_of(batch: dict[str, torch.Tensor], obs: np.ndarray) -> np.ndarray:
+    """Which transitions (by their observations ``obs``, all distinct) ``batch`` holds, in its order."""
+    matches = (batch["obs_0"].numpy()[:, None, :] == obs[None, :, :]).all(axis=2)
+    assert (matches.sum(axis=1) == 1).all()
+    return matches.argmax(axis=1)
+
+
+@pytest.mark.parametrize("path", ["update", "burst"])
+def test_dqn_update_matches_sb3(tmp_path, path):
     """RL Zoo's CartPole DQN (lr 2.3e-3, Huber loss, max_grad_norm 10, no double DQN, gamma 0.99): three
-    gradient steps against a fixed target network leave rldojo's Q-network where SB3's leaves its own."""
+    gradient steps against a fixed target network leave rldojo's Q-network where SB3's leaves its own.
+    ``update``: each step on all transitions, straight through ``optimizer.update``. ``burst``: as the
+    off-policy trainer takes a burst, three batches of ``BATCH`` drawn from its replay buffer at once, their
+    TD targets from one pass of the target network (``prepare_burst``); SB3 steps on the same rows."""
     torch.manual_seed(0)
     model = sb3.DQN(
         "MlpPolicy",
         "CartPole-v1",
         learning_rate=2.3e-3,
-        batch_size=ROWS,
+        batch_size=BATCH,
         gamma=0.99,
         learning_starts=0,
         policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
         device="cpu",
     )
     hyperparameters = {
-        "batch_size": ROWS,
+        "batch_size": BATCH,
         "learning_rate": 2.3e-3,
         "learning_rate_schedule": "constant",
         "double_dqn": False,
@@ -118,17 +130,23 @@ def test_dqn_update_matches_sb3(tmp_path):
     model.q_net_target.load_state_dict(model.q_net.state_dict())
 
     data = transitions(np.random.default_rng(1))
-    batch = {
-        "obs_0": torch.from_numpy(data["obs"]),
-        "next_obs_0": torch.from_numpy(data["next_obs"]),
-        "discrete_actions": torch.from_numpy(data["actions"][:, None]),
-        "rewards": torch.from_numpy(data["rewards"]),
-        "dones": torch.from_numpy(data["terminated"].astype(np.float32)),
-        "next_action_masks": torch.ones(ROWS, ACTIONS),
+    transitions_in = {
+        "obs_0": data["obs"],
+        "next_obs_0": data["next_obs"],
+        "discrete_actions": data["actions"][:, None],
+        "rewards": data["rewards"],
+        "dones": data["terminated"].astype(np.float32),
+        "next_action_masks": np.ones((ROWS, ACTIONS), dtype=np.float32),
     }
-    for step in range(3):
+    if path == "burst":
+        trainer.replay_buffer.add(transitions_in)
+        batches = trainer._sample_burst(3)
+        assert all(TD_TARGETS in batch for batch in batches)  # the targets came with the burst
+    else:
+        batches = [{key: torch.from_numpy(column) for key, column in transitions_in.items()}] * 3
+    for step, batch in enumerate(batches):
         optimizer.update(batch, step)
-    sb3_dqn_step(model, data, gradient_steps=3)
+    sb3_dqn_step(model, data, [rows_of(batch, data["obs"]) for batch in batches])
 
     assert_same_weights(pairs)
 
