@@ -28,7 +28,7 @@ from rldojo.policy import ActionInfo
 from rldojo.stats import StatsAggregationMethod, StatsReporter
 from rldojo.trajectory import GroupSteps, Trajectory
 
-__all__ = ["AgentProcessor", "forward_environment_stats"]
+__all__ = ["AgentProcessor", "TrajectoryProcessor"]
 
 
 def _numbers(column: np.ndarray | Sequence[Any]) -> list[Any]:
@@ -36,14 +36,36 @@ def _numbers(column: np.ndarray | Sequence[Any]) -> list[Any]:
     return list(np.asarray(column).tolist())
 
 
-def forward_environment_stats(stats_reporter: StatsReporter, env_stats: EnvironmentStats) -> None:
-    """Report the values an environment sent through the StatsSideChannel, each as it asks."""
-    for key, values in env_stats.items():
-        for value, aggregation in values:
-            if aggregation == StatsAggregationMethod.MOST_RECENT:
-                stats_reporter.set_stat(key, value)
-            else:
-                stats_reporter.add_stat(key, value, aggregation)
+class TrajectoryProcessor:
+    """What every processor of one behavior's steps has: where its trajectories go, where they are cut and
+    where stats are reported (:class:`AgentProcessor`, and the lean
+    :class:`~rldojo.vector_agent_processor.VectorAgentProcessor`)."""
+
+    def __init__(
+        self,
+        behavior_id: str,
+        stats_reporter: StatsReporter,
+        max_trajectory_length: int,
+        on_trajectory: Callable[[Trajectory], None],
+        rollout_length: int | None = None,
+    ):
+        self.behavior_id = behavior_id
+        self.stats_reporter = stats_reporter
+        self.max_trajectory_length = max_trajectory_length
+        """Trajectories are cut at this many steps (``time_horizon``)."""
+        self.on_trajectory = on_trajectory
+        self.rollout_length = rollout_length
+        """When set, every ``rollout_length`` steps of a worker all its agents' trajectories are cut
+        together (SB3's rollouts; see the ``rollout_cuts`` hyperparameter)."""
+
+    def record_environment_stats(self, env_stats: EnvironmentStats) -> None:
+        """Report the values the environment sent through the StatsSideChannel, each as it asks."""
+        for key, values in env_stats.items():
+            for value, aggregation in values:
+                if aggregation == StatsAggregationMethod.MOST_RECENT:
+                    self.stats_reporter.set_stat(key, value)
+                else:
+                    self.stats_reporter.add_stat(key, value, aggregation)
 
 
 @dataclass
@@ -161,7 +183,7 @@ class _GroupStep:
         return [obs[rows] for obs in self.decision_steps.obs]
 
 
-class AgentProcessor:
+class AgentProcessor(TrajectoryProcessor):
     """Builds trajectories for every agent of one behavior (all env workers) and hands them on."""
 
     def __init__(
@@ -176,13 +198,7 @@ class AgentProcessor:
         """``reports_policy`` says whether the agents now act with the trainer's policy: when not (a
         self-play ghost acts), their actions and episodes feed no ``Policy/Entropy`` or episode-length
         stats."""
-        self.behavior_id = behavior_id
-        self.stats_reporter = stats_reporter
-        self.max_trajectory_length = max_trajectory_length
-        self.on_trajectory = on_trajectory
-        self.rollout_length = rollout_length
-        """When set, every ``rollout_length`` steps of a worker all its agents' trajectories are cut
-        together (SB3's rollouts; see the ``rollout_cuts`` hyperparameter)."""
+        super().__init__(behavior_id, stats_reporter, max_trajectory_length, on_trajectory, rollout_length)
         self.reports_policy = reports_policy
         self._agents: dict[str, _AgentSteps] = {}
         self._worker_steps: dict[int, int] = {}  # steps reported per worker since its (re)start
@@ -277,10 +293,6 @@ class AgentProcessor:
                 agent.memory = action_info.next_memories[row]
         if len(action_info.entropy) and self.reports_policy():
             self.stats_reporter.add_stat("Policy/Entropy", float(action_info.entropy.mean()))
-
-    def record_environment_stats(self, env_stats: EnvironmentStats) -> None:
-        """Forward values the environment sent through the StatsSideChannel."""
-        forward_environment_stats(self.stats_reporter, env_stats)
 
     def _emit(
         self,

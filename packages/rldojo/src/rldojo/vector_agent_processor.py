@@ -11,17 +11,14 @@ self-play go through ``AgentProcessor``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from mlagents_envs.base_env import ActionTuple, DecisionSteps
-from mlagents_envs.side_channel.stats_side_channel import EnvironmentStats
 
-from rldojo.agent_processor import forward_environment_stats
+from rldojo.agent_processor import TrajectoryProcessor
 from rldojo.policy import ActionInfo, Policy
-from rldojo.stats import StatsReporter
 from rldojo.trajectory import Trajectory
 from rldojo_unity.vector_steps import VectorSteps
 
@@ -57,24 +54,12 @@ class _Columns:
         )
 
 
-class VectorAgentProcessor:
+class VectorAgentProcessor(TrajectoryProcessor):
     """Builds the trajectories of every copy of one worker's single-agent vectorised env."""
 
-    def __init__(
-        self,
-        behavior_id: str,
-        stats_reporter: StatsReporter,
-        max_trajectory_length: int,
-        on_trajectory: Callable[[Trajectory], None],
-        rollout_length: int | None = None,
-    ):
-        """As :class:`~rldojo.agent_processor.AgentProcessor`; ``rollout_length``: every that many steps
-        all copies' trajectories are cut together (``rollout_cuts``)."""
-        self.behavior_id = behavior_id
-        self.stats_reporter = stats_reporter
-        self.max_trajectory_length = max_trajectory_length
-        self.on_trajectory = on_trajectory
-        self.rollout_length = rollout_length
+    def __init__(self, *args: Any, **kwargs: Any):
+        """As :class:`~rldojo.agent_processor.TrajectoryProcessor`."""
+        super().__init__(*args, **kwargs)
         self._columns: _Columns | None = None  # allocated at the first action, from its shapes and types
         self._decisions: VectorSteps | None = None  # the step whose decisions are acted on next
         self._acted = False  # the decisions of ``_decisions`` were acted on (the next step completes them)
@@ -174,10 +159,6 @@ class VectorAgentProcessor:
             self.stats_reporter.add_stat("Policy/Entropy", float(action.entropy.mean()))
         self._acted = True
         return action.env_action
-
-    def record_environment_stats(self, env_stats: EnvironmentStats) -> None:
-        """Forward values the environment sent through the StatsSideChannel."""
-        forward_environment_stats(self.stats_reporter, env_stats)
 
     def end_episodes(self, worker_id: int) -> None:
         """Forget every copy's partial trajectory (the env was restarted; its next report is a reset)."""
