@@ -36,26 +36,19 @@ def _numbers(column: np.ndarray | Sequence[Any]) -> list[Any]:
     return list(np.asarray(column).tolist())
 
 
+@dataclass(eq=False)
 class TrajectoryProcessor:
     """What every processor of one behavior's steps has: where its trajectories go, where they are cut and
     where stats are reported (:class:`AgentProcessor`, and the lean
     :class:`~rldojo.vector_agent_processor.VectorAgentProcessor`)."""
 
-    def __init__(
-        self,
-        behavior_id: str,
-        stats_reporter: StatsReporter,
-        max_trajectory_length: int,
-        on_trajectory: Callable[[Trajectory], None],
-        rollout_length: int | None = None,
-    ):
-        self.behavior_id = behavior_id
-        self.stats_reporter = stats_reporter
-        self.max_trajectory_length = max_trajectory_length
-        """Trajectories are cut at this many steps (``time_horizon``)."""
-        self.on_trajectory = on_trajectory
-        self.rollout_length = rollout_length
-        """When set, every ``rollout_length`` steps of a worker all its agents' trajectories are cut
+    behavior_id: str
+    stats_reporter: StatsReporter
+    max_trajectory_length: int
+    """Trajectories are cut at this many steps (``time_horizon``)."""
+    on_trajectory: Callable[[Trajectory], None]
+    rollout_length: int | None = None
+    """When set, every ``rollout_length`` steps of a worker all its agents' trajectories are cut
         together (SB3's rollouts; see the ``rollout_cuts`` hyperparameter)."""
 
     def record_environment_stats(self, env_stats: EnvironmentStats) -> None:
@@ -183,23 +176,15 @@ class _GroupStep:
         return [obs[rows] for obs in self.decision_steps.obs]
 
 
+@dataclass(eq=False)
 class AgentProcessor(TrajectoryProcessor):
     """Builds trajectories for every agent of one behavior (all env workers) and hands them on."""
 
-    def __init__(
-        self,
-        behavior_id: str,
-        stats_reporter: StatsReporter,
-        max_trajectory_length: int,
-        on_trajectory: Callable[[Trajectory], None],
-        rollout_length: int | None = None,
-        reports_policy: Callable[[], bool] = lambda: True,
-    ):
-        """``reports_policy`` says whether the agents now act with the trainer's policy: when not (a
-        self-play ghost acts), their actions and episodes feed no ``Policy/Entropy`` or episode-length
-        stats."""
-        super().__init__(behavior_id, stats_reporter, max_trajectory_length, on_trajectory, rollout_length)
-        self.reports_policy = reports_policy
+    reports_policy: Callable[[], bool] = lambda: True
+    """Whether the agents now act with the trainer's policy: when not (a self-play ghost acts), their actions
+    and episodes feed no ``Policy/Entropy`` or episode-length stats."""
+
+    def __post_init__(self) -> None:
         self._agents: dict[str, _AgentSteps] = {}
         self._worker_steps: dict[int, int] = {}  # steps reported per worker since its (re)start
 

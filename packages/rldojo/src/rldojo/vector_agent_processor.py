@@ -54,12 +54,11 @@ class _Columns:
         )
 
 
+@dataclass(eq=False)
 class VectorAgentProcessor(TrajectoryProcessor):
     """Builds the trajectories of every copy of one worker's single-agent vectorised env."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        """As :class:`~rldojo.agent_processor.TrajectoryProcessor`."""
-        super().__init__(*args, **kwargs)
+    def __post_init__(self) -> None:
         self._columns: _Columns | None = None  # allocated at the first action, from its shapes and types
         self._decisions: VectorSteps | None = None  # the step whose decisions are acted on next
         self._acted = False  # the decisions of ``_decisions`` were acted on (the next step completes them)
