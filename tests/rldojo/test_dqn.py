@@ -14,12 +14,13 @@ from mlagents_envs.base_env import (
 )
 
 from rldojo.errors import ConfigError
-from rldojo.settings import TrainerSettings
+from rldojo.settings import NetworkSettings, TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
+from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.dqn.trainer import TD_TARGETS, td_targets
 from rldojo.trajectory import Trajectory
 
-from .specs import vector_spec
+from .specs import observation, vector_spec
 from .trajectories import discrete_trajectory
 
 pytestmark = pytest.mark.smoke
@@ -233,3 +234,19 @@ def test_actions_are_uniformly_random_until_buffer_init_steps(tmp_path):
     trainer._step = 300
     trainer._set_exploration()
     assert trainer.policy.epsilon == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "swish"])
+def test_acting_forward_gives_the_q_networks_values_exactly(activation):
+    spec = BehaviorSpec([observation(5), observation(3)], ActionSpec.create_discrete(BRANCHES))
+    network = NetworkSettings(hidden_units=32, num_layers=2, normalize=True, activation=activation)
+    q_network = QNetwork(spec.observation_specs, network, spec.action_spec)
+    rng = np.random.default_rng(0)
+    observations = [torch.as_tensor(rng.normal(size=(7, size)), dtype=torch.float32) for size in (5, 3)]
+    q_network.update_normalization(observations)
+    acting = q_network.acting_forward()
+    assert torch.equal(acting(observations), q_network(observations))
+    with torch.no_grad():  # the acting function follows weights changed in place (updates, checkpoints)
+        for parameter in q_network.parameters():
+            parameter.add_(0.5)
+    assert torch.equal(acting(observations), q_network(observations))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -114,24 +114,44 @@ class ValueBasedPolicy(Policy[NetworkT]):
         super().__init__(behavior_spec, actor, device, deterministic)
         self.epsilon = 0.0
         """Exploration rate; the trainer sets it from its schedule (0 for ``--inference``)."""
+        self._acting: tuple[nn.Module, Callable[[Sequence[torch.Tensor]], torch.Tensor]] | None = None
+
+    def q_values(self, observations: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The actor's Q-values; through its ``acting_forward()`` when it has one (the same values by
+        plain tensor operations, see :meth:`~rldojo.trainers.dqn.QNetwork.acting_forward`)."""
+        if self._acting is None or self._acting[0] is not self.actor:  # a copy's actor is another
+            acting_forward = getattr(self.actor, "acting_forward", None)
+            self._acting = (self.actor, acting_forward() if acting_forward is not None else self.actor)
+        return self._acting[1](observations)
 
     def choose_actions(
         self, observations: Sequence[np.ndarray | torch.Tensor], masks: np.ndarray, deterministic: bool
     ) -> tuple[np.ndarray, np.ndarray]:
         """Epsilon-greedy actions [n, num_branches] within ``masks`` ([n, sum(branch sizes)], 1 = allowed),
         and the entropy [n] of that choice."""
+        return self._choose(observations, masks, bool(masks.all()), deterministic)
+
+    def _choose(
+        self,
+        observations: Sequence[np.ndarray | torch.Tensor],
+        masks: np.ndarray,
+        unmasked: bool,
+        deterministic: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`choose_actions`, told whether ``masks`` allow every action."""
         epsilon = 0.0 if deterministic else self.epsilon
         n = len(masks)
-        unmasked = bool(masks.all())
         explore = np.random.random((n, len(self.branch_sizes))) < epsilon if epsilon > 0.0 else None
-        if explore is not None and explore.all():
+        exploring = 0 if explore is None else int(np.count_nonzero(explore))
+        if explore is not None and exploring == explore.size:
             actions = random_allowed_actions(masks, self.branch_sizes)
         else:
-            tensors = [torch.as_tensor(obs, dtype=torch.float32, device=self.device) for obs in observations]
-            q_values = self.actor(tensors)
-            mask_tensor = None if unmasked else self.mask_tensor(masks)
-            actions = greedy_actions(q_values, mask_tensor, self.branch_sizes).cpu().numpy()
-            if explore is not None and explore.any():
+            with torch.inference_mode():
+                q_values = self.q_values([self._tensor(obs) for obs in observations])
+                mask_tensor = None if unmasked else self.mask_tensor(masks)
+                greedy = greedy_actions(q_values, mask_tensor, self.branch_sizes)
+            actions = greedy.numpy() if greedy.device.type == "cpu" else greedy.cpu().numpy()
+            if explore is not None and exploring:
                 actions = np.where(explore, random_allowed_actions(masks, self.branch_sizes), actions)
         if unmasked:  # the same for every agent
             return actions, np.full(n, _unmasked_entropy(self.branch_sizes, epsilon))
@@ -154,12 +174,18 @@ class ValueBasedPolicy(Policy[NetworkT]):
             entropy=torch.as_tensor(entropy, device=self.device),
         )
 
-    @torch.inference_mode()
+    def _tensor(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """``obs`` as a float32 tensor on the policy's device (a float32 array on the CPU: without a copy)."""
+        if isinstance(obs, np.ndarray) and obs.dtype == np.float32 and self.device.type == "cpu":
+            return torch.from_numpy(obs)
+        return torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+
     def get_action(self, decision_steps: DecisionSteps, memories: np.ndarray | None = None) -> ActionInfo:
         """Actions for all agents in ``decision_steps``: numpy in and out, the network run at most once
         (a Q-network has no memory: ``memories`` is always None)."""
         masks = allowed_action_mask(decision_steps, self.branch_sizes)
-        actions, entropy = self.choose_actions(decision_steps.obs, masks, self.deterministic)
+        unmasked = decision_steps.action_mask is None or bool(masks.all())
+        actions, entropy = self._choose(decision_steps.obs, masks, unmasked, self.deterministic)
         n = len(actions)
         no_continuous = np.zeros((n, 0), np.float32)
         return ActionInfo(
