@@ -215,14 +215,11 @@ def test_critic_gets_its_own_size(tmp_path, trainer_type):
     critic_size = {"critic": {"hidden_units": 32, "num_layers": 3}}
     trainer = make_trainer(tmp_path, trainer_type, network=critic_size)
     optimizer = trainer.optimizer
-    critics = (
-        [optimizer.critic]
-        if trainer_type == "ppo"
-        else [optimizer.value_network, *optimizer.q_networks.children()]
-    )
-    for critic in critics:
-        layers = [m for m in critic.encoder.body if isinstance(m, torch.nn.Linear)]
-        assert [layer.out_features for layer in layers] == [32, 32, 32]
+    critic = optimizer.critic if trainer_type == "ppo" else optimizer.value_network
+    layers = [m for m in critic.encoder.body if isinstance(m, torch.nn.Linear)]
+    assert [layer.out_features for layer in layers] == [32, 32, 32]
+    if trainer_type == "sac":  # the twin Q networks, stacked
+        assert [layer.weight.shape[-1] for layer in optimizer.q_networks.body] == [32, 32, 32]
     assert trainer.policy.actor.encoder.output_size == 8  # the policy keeps hidden_units 8, one layer
 
 

@@ -206,10 +206,9 @@ def test_bad_entropy_settings_are_errors(tmp_path, hyperparameters, message):
 def test_q_networks_take_the_continuous_actions_at_the_input_of_their_dense_layers(tmp_path):
     """ML-Agents' Q network: observations and continuous actions into the dense stack, one linear head."""
     trainer = make_trainer(tmp_path, SPECS["hybrid"])
-    for q in trainer.optimizer.q_networks.children():
-        first = next(m for m in q.encoder.body if isinstance(m, torch.nn.Linear))
-        assert first.in_features == 4 + 2  # observation + continuous actions
-        assert isinstance(q.head, torch.nn.Linear) and q.head.out_features == 3  # one stream, branch of 3
+    q_networks = trainer.optimizer.q_networks  # the twin networks stacked: [networks, inputs, outputs]
+    assert q_networks.body[0].weight.shape == (2, 4 + 2, 16)  # observation + continuous actions
+    assert q_networks.head.weight.shape == (2, 16, 3)  # one stream, branch of 3
 
 
 def test_a_checkpoint_whose_q_networks_do_not_fit_is_one_clear_error(tmp_path):
@@ -217,7 +216,7 @@ def test_a_checkpoint_whose_q_networks_do_not_fit_is_one_clear_error(tmp_path):
     trainer = make_trainer(tmp_path, SPECS["continuous"])
     state = trainer.checkpoint_state()
     q_state = dict(state["modules"]["Optimizer:q_network"])
-    q_state["q1.head.2.weight"] = q_state.pop("q1.head.weight")
+    q_state["head.2.weight"] = q_state.pop("head.weight")
     state = {**state, "modules": {**state["modules"], "Optimizer:q_network": q_state}}
     with pytest.raises(RldojoError, match=r"^the checkpoint's 'Optimizer:q_network' of Agent does not fit"):
         make_trainer(tmp_path / "again", SPECS["continuous"]).load_state(state, full=False)

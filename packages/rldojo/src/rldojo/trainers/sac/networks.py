@@ -1,8 +1,12 @@
-"""SAC networks: a tanh-squashed Gaussian / masked categorical actor and twin action-value networks."""
+"""SAC networks: a tanh-squashed Gaussian / masked categorical actor and twin action-value networks, the
+latter stacked into one batched ensemble where their observations are all vectors and they have no memory."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Sequence
+from typing import Any, cast
 
 import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
@@ -10,10 +14,20 @@ from torch import nn
 
 from rldojo.networks import ActionSample, MemoryNetwork, ObservationEncoder, PolicyDistribution
 from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
+from rldojo.networks.encoders import ACTIVATIONS
 from rldojo.networks.memory import optional_memory
+from rldojo.networks.normalizer import RunningNormalizer
 from rldojo.settings import NetworkSettings
 
-__all__ = ["ActionValueNetwork", "PolicyDistribution", "SACActor", "TwinQNetworks"]
+__all__ = [
+    "ActionValueNetwork",
+    "PolicyDistribution",
+    "SACActor",
+    "StackedLinear",
+    "TwinQEnsemble",
+    "TwinQNetworks",
+    "twin_q_networks",
+]
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 SQUASH_EPSILON = 1e-6
@@ -157,3 +171,166 @@ class TwinQNetworks(nn.Module):
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.q1.update_normalization(observations)
         self.q2.update_normalization(observations)
+
+
+def stack_members(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """One tensor of :class:`StackedLinear` from the matching tensor of each member's ``nn.Linear`` (a weight
+    [out, in], its bias [out], or Adam's moments of either): [members, in, out] or [members, out]."""
+    return torch.stack([tensor.t() if tensor.dim() == 2 else tensor for tensor in tensors])
+
+
+class StackedLinear(nn.Module):
+    """Several dense layers of one shape evaluated as one batched matrix product: inputs [members, batch, in],
+    or [batch, in] shared by all members, to outputs [members, batch, out].
+
+    Made from one ``nn.Linear`` per member, so each member starts exactly as that layer did; ``weight`` is
+    [members, in, out] (``inputs @ weight``), ``bias`` [members, 1, out].
+    """
+
+    def __init__(self, layers: Sequence[nn.Linear]):
+        super().__init__()
+        self.members = len(layers)
+        self.weight = nn.Parameter(stack_members([layer.weight.detach() for layer in layers]).contiguous())
+        self.bias = nn.Parameter(stack_members([layer.bias.detach() for layer in layers]).unsqueeze(1))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.dim() == 2:
+            inputs = inputs.expand(self.members, *inputs.shape)
+        return torch.baddbmm(self.bias, inputs, self.weight)
+
+
+_MEMBER_KEY = re.compile(
+    r"q(?P<member>\d+)\.(?P<module>encoder\.body\.(?P<layer>\d+)|head)\.(?P<name>weight|bias)$"
+)
+_MEMBER_NORMALIZER_KEY = re.compile(
+    r"q(?P<member>\d+)\.encoder\.processors\.(?P<index>\d+)\.normalizer\.(?P<name>.+)$"
+)
+
+
+class TwinQEnsemble(nn.Module):
+    """The twin action-value networks of :class:`TwinQNetworks` (same layers, same initial weights, same
+    outputs) with each dense layer of the pair stacked into one :class:`StackedLinear`: one batched matrix
+    product per layer instead of one per network, forward and backward. For vector observations without
+    memory.
+
+    The two networks' observation normalizers saw the same observations, so one is kept. Checkpoints written
+    by :class:`TwinQNetworks` (keys ``q1.…``, ``q2.…``) load into it.
+    """
+
+    MEMBERS = 2
+
+    def __init__(
+        self,
+        stream_names: Sequence[str],
+        observation_specs: Sequence[ObservationSpec],
+        settings: NetworkSettings,
+        action_spec: ActionSpec,
+    ):
+        super().__init__()
+        self.stream_names = list(stream_names)
+        self.outputs = sum(action_spec.discrete_branches) or 1
+        sizes = [int(spec.shape[0]) for spec in observation_specs]
+        self.normalizers = (
+            nn.ModuleList(RunningNormalizer(size, settings.clip_obs) for size in sizes)
+            if settings.normalize
+            else None
+        )
+        widths = [sum(sizes) + action_spec.continuous_size] + [settings.hidden_units] * settings.num_layers
+        heads = len(self.stream_names) * self.outputs
+        members = [  # made network by network, layer by layer, as ActionValueNetwork makes them
+            [
+                *(nn.Linear(i, o) for i, o in itertools.pairwise(widths)),
+                nn.Linear(widths[-1], heads),
+            ]
+            for _ in range(self.MEMBERS)
+        ]
+        self.body = nn.ModuleList(StackedLinear(layers) for layers in list(zip(*members, strict=True))[:-1])
+        self.head = StackedLinear([layers[-1] for layers in members])
+        self.activation = ACTIVATIONS[settings.activation]()
+        self.register_load_state_dict_pre_hook(_load_twin_q_networks_keys)
+
+    def forward(
+        self, observations: Sequence[torch.Tensor], continuous: torch.Tensor, sequence_length: int = 1
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Per network, per signal: [batch, outputs] (``sequence_length`` is 1: no memory)."""
+        inputs = [obs.reshape(obs.shape[0], -1) for obs in observations]
+        if self.normalizers is not None:
+            inputs = [normalizer(x) for normalizer, x in zip(self.normalizers, inputs, strict=True)]
+        hidden = torch.cat([*inputs, continuous], dim=1)
+        for layer in self.body:
+            hidden = self.activation(layer(hidden))
+        q1, q2 = self.head(hidden).unbind(0)
+        return self._per_stream(q1), self._per_stream(q2)
+
+    def _per_stream(self, q_values: torch.Tensor) -> dict[str, torch.Tensor]:
+        if len(self.stream_names) == 1:
+            return {self.stream_names[0]: q_values}
+        return dict(zip(self.stream_names, q_values.split(self.outputs, dim=1), strict=True))
+
+    def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
+        if self.normalizers is not None:
+            for normalizer, obs in zip(self.normalizers, observations, strict=True):
+                cast(RunningNormalizer, normalizer).update(obs.reshape(obs.shape[0], -1))
+
+    def stack_adam_state(self, state: dict[str, Any], others: int) -> dict[str, Any]:
+        """Adam's ``state_dict`` over [*TwinQNetworks parameters, ``others`` more] as one over
+        [*this ensemble's parameters, the same ``others``]; any other state as it is."""
+        parameters = list(self.parameters())
+        (group,) = state["param_groups"]
+        if len(group["params"]) != self.MEMBERS * len(parameters) + others:
+            return state
+        old = [state["state"].get(index) for index in group["params"]]
+        new: list[dict[str, Any] | None] = []
+        for index, parameter in enumerate(parameters):
+            pair = [old[member * len(parameters) + index] for member in range(self.MEMBERS)]
+            if any(member_state is None for member_state in pair):
+                new.append(None)
+                continue
+            first = pair[0]
+            assert first is not None
+            new.append(
+                {
+                    key: value
+                    if key == "step"
+                    else stack_members([member_state[key] for member_state in pair]).reshape_as(parameter)
+                    for key, value in first.items()
+                }
+            )
+        new += old[self.MEMBERS * len(parameters) :]
+        return {
+            "state": {index: s for index, s in enumerate(new) if s is not None},
+            "param_groups": [{**group, "params": list(range(len(new)))}],
+        }
+
+
+def _load_twin_q_networks_keys(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Rewrites a :class:`TwinQNetworks` state (``q1.…``, ``q2.…``) in ``state_dict`` as
+    :class:`TwinQEnsemble`'s: each layer's pair stacked, the first network's normalizers kept."""
+    members: dict[str, dict[int, torch.Tensor]] = {}
+    for key in [k for k in state_dict if k.startswith(prefix + "q")]:
+        name = key[len(prefix) :]
+        if match := _MEMBER_NORMALIZER_KEY.match(name):
+            value = state_dict.pop(key)
+            if match["member"] == "1":
+                state_dict[f"{prefix}normalizers.{match['index']}.{match['name']}"] = value
+        elif match := _MEMBER_KEY.match(name):
+            layer = f"body.{int(match['layer']) // 2}" if match["layer"] else "head"
+            members.setdefault(f"{prefix}{layer}.{match['name']}", {})[int(match["member"])] = state_dict.pop(
+                key
+            )
+    for key, pair in members.items():
+        stacked = stack_members([pair[member] for member in sorted(pair)])
+        state_dict[key] = stacked.unsqueeze(1) if key.endswith("bias") else stacked
+
+
+def twin_q_networks(
+    stream_names: Sequence[str],
+    observation_specs: Sequence[ObservationSpec],
+    settings: NetworkSettings,
+    action_spec: ActionSpec,
+) -> TwinQEnsemble | TwinQNetworks:
+    """SAC's twin Q networks: a :class:`TwinQEnsemble` for vector observations without memory, otherwise
+    two separate :class:`ActionValueNetwork` (visual encoders and LSTMs are not stacked)."""
+    stackable = settings.memory is None and all(len(spec.shape) == 1 for spec in observation_specs)
+    kind = TwinQEnsemble if stackable else TwinQNetworks
+    return kind(stream_names, observation_specs, settings, action_spec)

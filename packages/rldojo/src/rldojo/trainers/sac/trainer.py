@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import torch
 from mlagents_envs.base_env import BehaviorSpec
@@ -17,11 +20,11 @@ from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
 from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, mean_of
-from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQNetworks
+from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQEnsemble, twin_q_networks
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["EntropyCoefficients", "SACOptimizer", "SACTrainer"]
+__all__ = ["EntropyCoefficients", "SACLosses", "SACOptimizer", "SACTrainer"]
 
 DISCRETE_TARGET_ENTROPY_SCALE = 0.2
 
@@ -30,6 +33,18 @@ def _real_rows(values: torch.Tensor, real: torch.Tensor | None) -> torch.Tensor:
     """The rows of ``values`` that ``real`` marks (the steps of sequences, not their padding); all of them,
     with no indexing operation, when ``real`` is None."""
     return values if real is None else values[real]
+
+
+@contextmanager
+def _frozen(parameters: list[nn.Parameter]) -> Iterator[None]:
+    """``parameters`` take no gradient from what is computed inside (their values still carry it onward)."""
+    for parameter in parameters:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in parameters:
+            parameter.requires_grad_(True)
 
 
 class EntropyCoefficients(nn.Module):
@@ -74,6 +89,17 @@ class EntropyCoefficients(nn.Module):
         return terms[0] if len(terms) == 1 else torch.stack(terms).sum()
 
 
+class SACLosses(NamedTuple):
+    """One gradient step's losses: the policy's (moves the actor), the twin Q networks' and the state value's
+    (move the value networks), the entropy coefficients' (None when they are fixed)."""
+
+    policy: torch.Tensor
+    q1: torch.Tensor
+    q2: torch.Tensor
+    value: torch.Tensor
+    entropy: torch.Tensor | None
+
+
 class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
     """Three Adam optimizers (policy, value networks, entropy coefficients) updated from one minibatch.
 
@@ -94,7 +120,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         self.actor = policy.actor
         streams = self.reward_signal_names
         critic = network.critic_settings()
-        self.q_networks = TwinQNetworks(streams, spec.observation_specs, critic, spec.action_spec).to(device)
+        q_networks = twin_q_networks(streams, spec.observation_specs, critic, spec.action_spec)
+        self.q_networks = q_networks.to(device)
         self.value_network = Critic(streams, spec.observation_specs, critic).to(device)
         self.target_network = copy.deepcopy(self.value_network).requires_grad_(False)
         self.entropy = EntropyCoefficients(
@@ -107,6 +134,15 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         self.policy_optimizer = adam(self.actor.parameters(), hp)
         self.value_optimizer = adam([*self.q_networks.parameters(), *self.value_network.parameters()], hp)
         self.entropy_optimizer = adam(self.entropy.parameters(), hp)
+        if isinstance(self.q_networks, TwinQEnsemble):  # loads Adam state from before the stacking
+            ensemble, value_parameters = self.q_networks, len(list(self.value_network.parameters()))
+            self.value_optimizer.register_load_state_dict_pre_hook(
+                lambda _, state: ensemble.stack_adam_state(state, value_parameters)
+            )
+        self.q_parameters = list(self.q_networks.parameters())
+        self.optimizers = [self.policy_optimizer, self.value_optimizer]
+        if self.entropy.learned:
+            self.optimizers.append(self.entropy_optimizer)
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
@@ -131,7 +167,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
             return q_values
         return q_values.gather(1, discrete.long() + self.branch_offsets)
 
-    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
+    def losses(self, batch: dict[str, torch.Tensor]) -> SACLosses:
+        """The losses of one gradient step on ``batch`` (the policy's sample drawn from torch's stream)."""
         obs = observations(batch, self.num_obs)
         next_obs = observations(batch, self.num_obs, next_obs_key)
         masks = batch["action_masks"] if self.actor.branch_sizes else None
@@ -158,7 +195,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
 
         memories = batch["memories"][::length] if "memories" in batch else None
         sequences = self.actor.distribution(obs, masks, memories=memories, sequence_length=length)
-        q1_policy, q2_policy = self.q_networks(obs, sequences.continuous, length)
+        with _frozen(self.q_parameters):  # the policy loss moves the actor only
+            q1_policy, q2_policy = self.q_networks(obs, sequences.continuous, length)
         policy = sequences if real is None else sequences.rows(real)
         expected_q = {
             n: self.expected_q(_real_rows(torch.min(q1_policy[n], q2_policy[n]), real), policy)
@@ -173,23 +211,30 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         value_loss = mean_of(
             [0.5 * ((values[n] - (expected_q[n] - entropy_bonus).detach()) ** 2).mean() for n in values]
         )
-        steps = [(self.policy_optimizer, policy_loss), (self.value_optimizer, q1_loss + q2_loss + value_loss)]
-        if self.entropy.learned:
-            steps.append((self.entropy_optimizer, self.entropy.loss(policy)))
+        entropy_loss = self.entropy.loss(policy) if self.entropy.learned else None
+        return SACLosses(policy_loss, q1_loss, q2_loss, value_loss, entropy_loss)
 
+    def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
+        losses = self.losses(batch)
+        # Each loss reaches only its own optimizer's parameters (targets and coefficients are detached, the Q
+        # networks frozen under the policy), so one backward pass over their sum gives every gradient.
+        loss = losses.policy + losses.q1 + losses.q2 + losses.value
+        if losses.entropy is not None:
+            loss = loss + losses.entropy
         lr = self.decay_learning_rate(step)
-        for optimizer, loss in steps:
+        for optimizer in self.optimizers:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad()
-            loss.backward(inputs=[p for group in optimizer.param_groups for p in group["params"]])
+        loss.backward()
+        for optimizer in self.optimizers:
             adam_step(optimizer)
         self.update_target_network()
         return {
-            "Losses/Policy Loss": policy_loss.detach(),
-            "Losses/Value Loss": value_loss.detach(),
-            "Losses/Q1 Loss": q1_loss.detach(),
-            "Losses/Q2 Loss": q2_loss.detach(),
+            "Losses/Policy Loss": losses.policy.detach(),
+            "Losses/Value Loss": losses.value.detach(),
+            "Losses/Q1 Loss": losses.q1.detach(),
+            "Losses/Q2 Loss": losses.q2.detach(),
             "Policy/Continuous Entropy Coeff": self.entropy.log_continuous.detach().exp(),
             "Policy/Discrete Entropy Coeff": self.entropy.log_discrete.detach().exp().mean()
             if self.actor.branch_sizes
