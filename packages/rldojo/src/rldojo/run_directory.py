@@ -7,6 +7,7 @@ reproduce the run), ``run_logs/`` and one folder per behavior. ``prepare`` appli
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -193,7 +194,13 @@ def model_file(checkpoint: Path) -> Path:
 
 def library_versions() -> dict[str, str]:
     """The rldojo and torch versions that checkpoints and ``training_status.json`` record."""
-    return {"rldojo": metadata.version("rldojo"), "torch": metadata.version("torch").split("+")[0]}
+    return dict(_installed_library_versions())
+
+
+@functools.cache
+def _installed_library_versions() -> tuple[tuple[str, str], ...]:
+    """Read once per process: each ``metadata.version`` searches every installed distribution."""
+    return (("rldojo", metadata.version("rldojo")), ("torch", metadata.version("torch").split("+")[0]))
 
 
 class TrainingStatus:
