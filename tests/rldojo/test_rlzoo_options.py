@@ -339,6 +339,7 @@ def test_norm_reward_scales_what_the_trainer_learns_from_and_is_checkpointed(tmp
     for norm_reward in (False, True):
         trainer = make_trainer(tmp_path / str(norm_reward), norm_reward=norm_reward, buffer_size=4096)
         trainer.process_trajectory(basic_trajectory(np.full(64, 100.0), done=True))
+        trainer.estimate_pending()  # the trajectory joins the update buffer with its advantages
         returns[norm_reward] = float(np.abs(trainer.update_buffer.arrays()["returns_extrinsic"]).max())
         assert trainer.reward_buffer[-1] == 6400.0  # the episode's return is reported as received
     assert returns[False] > 1000.0 > 20.0 > returns[True]

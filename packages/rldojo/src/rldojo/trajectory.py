@@ -88,12 +88,13 @@ class Trajectory:
         dones[-1] = float(self.terminated)
         return dones
 
-    def transitions(self) -> dict[str, np.ndarray]:
-        """The trajectory as transition columns, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
-        ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards``, ``group_rewards`` (0
-        outside a group) and ``dones``."""
+    def transitions(self, next_obs: bool = True) -> dict[str, np.ndarray]:
+        """The trajectory as transition columns, each [T, ...]: ``obs_<i>``, ``next_obs_<i>`` (unless
+        ``next_obs`` is False), ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards``,
+        ``group_rewards`` (0 outside a group) and ``dones``."""
         columns = {obs_key(i): obs for i, obs in enumerate(self.obs)}
-        columns |= {next_obs_key(i): obs for i, obs in enumerate(self.next_observations())}
+        if next_obs:
+            columns |= {next_obs_key(i): obs for i, obs in enumerate(self.next_observations())}
         return columns | {
             "continuous_actions": self.continuous_actions,
             "discrete_actions": self.discrete_actions,

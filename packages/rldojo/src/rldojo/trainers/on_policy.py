@@ -13,7 +13,7 @@ from torch import nn
 
 from rldojo.buffer import SEQUENCE_MASK, AgentBuffer, as_tensors, observations, padded_sequences
 from rldojo.errors import ConfigError
-from rldojo.networks import Actor, Critic, default_device
+from rldojo.networks import Actor, Critic, RunningNormalizer, default_device
 from rldojo.policy import Policy
 from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
 from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, clip_grad_norm
@@ -29,6 +29,7 @@ __all__ = [
     "gae",
     "in_sequences",
     "normalized",
+    "trajectories_gae",
 ]
 
 OnPolicySettingsT = TypeVar("OnPolicySettingsT", bound=OnPolicyHyperparamSettings)
@@ -49,9 +50,37 @@ def gae(rewards: np.ndarray, values: np.ndarray, bootstrap: float, gamma: float,
 
     ``bootstrap`` is V after the last step: 0 when the episode terminated, the critic's estimate otherwise.
     """
-    next_values = np.append(values[1:], bootstrap)
+    return trajectories_gae(rewards, values, np.array([bootstrap]), np.array([len(rewards)]), gamma, lambd)
+
+
+def trajectories_gae(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    bootstraps: np.ndarray,
+    lengths: np.ndarray,
+    gamma: float,
+    lambd: float,
+) -> np.ndarray:
+    """:func:`gae` of several trajectories at once, vectorised over them: ``rewards`` and ``values`` [sum of
+    ``lengths``] hold their steps one trajectory after the other, ``bootstraps`` [trajectories] the value
+    after each one's last step. The same advantages [sum of lengths] as :func:`gae` trajectory by trajectory,
+    bit for bit (float64 deltas and sums, float32 results)."""
+    ends = np.cumsum(lengths)
+    next_values = np.empty(len(values), dtype=np.float64)
+    next_values[:-1] = values[1:]
+    next_values[ends - 1] = bootstraps
     deltas = rewards + gamma * next_values - values
-    return discounted_cumsum(deltas, gamma * lambd)
+    # [trajectories, longest]: each trajectory's deltas from its first step, zeros after its last
+    trajectory = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(len(values)) - np.repeat(ends - lengths, lengths)
+    padded = np.zeros((len(lengths), int(lengths.max(initial=0))), dtype=np.float64)
+    padded[trajectory, position] = deltas
+    discount = gamma * lambd
+    running = np.zeros(len(lengths), dtype=np.float64)
+    for t in range(padded.shape[1] - 1, -1, -1):
+        running = padded[:, t] + discount * running
+        padded[:, t] = running
+    return padded[trajectory, position].astype(np.float32)
 
 
 def normalized(advantages: torch.Tensor, sequence_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -129,6 +158,13 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         self.actions_masked = True
         """Whether some action of the update buffer was not allowed (the trainer sets it per update);
         :meth:`evaluate_actions` skips masking otherwise (the same values, fewer operations)."""
+        self.normalizes_observations = any(
+            isinstance(module, RunningNormalizer)
+            for network in (policy.actor, self.critic)
+            for module in network.modules()
+        )
+        """Whether the actor or critic normalise observations with running statistics (``normalize``): the
+        trainer then values each trajectory before the next one updates them."""
 
     @torch.no_grad()
     def value_estimates(
@@ -136,8 +172,27 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Critic values [T] per reward signal, and the value after the last step (0 if it terminated,
         unless the signal has ``ignore_done``)."""
-        values = {name: v.cpu().numpy() for name, v in self.critic(obs).items()}
-        return values, self._bootstrap(self.critic(next_obs), terminated)
+        values, bootstraps = self.trajectory_value_estimates(obs, next_obs, np.array([terminated]))
+        return values, {name: float(after[0]) for name, after in bootstraps.items()}
+
+    @torch.no_grad()
+    def trajectory_value_estimates(
+        self, obs: Sequence[torch.Tensor], next_obs: Sequence[torch.Tensor], terminated: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """:meth:`value_estimates` of several trajectories in one critic pass: ``obs`` holds their steps one
+        trajectory after the other, ``next_obs`` [trajectories] the observation after each one's last step.
+        Per reward signal the values [steps] and each trajectory's value after its last step [trajectories]
+        (float64; 0 where ``terminated``, unless the signal has ``ignore_done``)."""
+        steps = len(obs[0])
+        rows = [torch.cat([o, after]) for o, after in zip(obs, next_obs, strict=True)]
+        values, bootstraps = {}, {}
+        for name, estimates in self.critic(rows).items():
+            estimates = estimates.cpu().numpy()
+            values[name] = estimates[:steps]
+            bootstraps[name] = estimates[steps:].astype(np.float64)
+            if not self.reward_signals[name].ignore_done:
+                bootstraps[name][terminated] = 0.0
+        return values, bootstraps
 
     def _bootstrap(self, next_values: dict[str, torch.Tensor], terminated: bool) -> dict[str, float]:
         return {
@@ -248,6 +303,9 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.update_buffer = AgentBuffer()
+        self._pending: list[
+            tuple[Trajectory, dict[str, np.ndarray]]
+        ] = []  # (trajectory, its signals' rewards)
         self._critic_memories: dict[str, torch.Tensor] = {}  # per agent, between trajectories of an episode
 
     def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy[Actor]:
@@ -257,40 +315,104 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         return Policy(behavior_spec, actor, default_device(), deterministic=network.deterministic)
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
-        """Value estimates, per-signal GAE and returns; the trajectory then joins the update buffer."""
+        """The reward signals' rewards now; value estimates, per-signal GAE and returns later, in one critic
+        pass for every trajectory waiting for them (see :meth:`estimate_pending`)."""
         assert self.policy is not None
-        obs = self.policy.to_tensors(trajectory.obs)
-        if self.is_training:
-            self.policy.update_normalization(trajectory.obs)
-            self.optimizer.update_normalization(obs)
-        next_obs = self.policy.to_tensors(trajectory.next_obs)
-        critic_memory_starts = None
-        if trajectory.memories is None:
-            values, bootstrap = self.optimizer.value_estimates(obs, next_obs, trajectory.terminated)
-        else:
-            values, bootstrap, critic_memory_starts = self._sequence_value_estimates(
-                trajectory, obs, next_obs
-            )
-
         rewards = self.evaluate_reward_signals(trajectory)
+        if self.is_training:
+            if self.optimizer.normalizes_observations:  # the waiting ones are valued before this update
+                self.estimate_pending()
+            self.policy.update_normalization(trajectory.obs)
+            self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
+        self._pending.append((trajectory, rewards))
+        if trajectory.memories is not None:  # the critic's memory goes on from this trajectory to the next
+            self.estimate_pending()
 
-        columns = trajectory.transitions() | {"log_probs": trajectory.log_probs}
-        if not self.optimizer.has_intrinsic_signals:  # only they read the next observations
-            columns = {key: column for key, column in columns.items() if not key.startswith("next_obs_")}
-        advantages = []
+    def estimate_pending(self) -> None:
+        """Value estimates, per-signal GAE and returns of the trajectories processed since the last call (one
+        critic pass over all of them, GAE vectorised across them); they then join the update buffer.
+        Called before every update and summary, so the buffer and the stats hold every trajectory by then."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        if pending[0][0].memories is not None:
+            ((trajectory, rewards),) = pending
+            self._join_update_buffer_in_sequences(trajectory, rewards)
+            return
+        assert self.policy is not None
+        trajectories = [trajectory for trajectory, _ in pending]
+        lengths = np.array([len(trajectory) for trajectory in trajectories])
+        observations = range(self.optimizer.num_obs)
+        values, bootstraps = self.optimizer.trajectory_value_estimates(
+            self.policy.to_tensors([np.concatenate([t.obs[i] for t in trajectories]) for i in observations]),
+            self.policy.to_tensors(
+                [np.concatenate([t.next_obs[i] for t in trajectories]) for i in observations]
+            ),
+            np.array([trajectory.terminated for trajectory in trajectories]),
+        )
+        rewards = {name: np.concatenate([signals[name] for _, signals in pending]) for name in values}
+        columns = self._transition_columns(trajectories)
+        columns |= self._advantage_columns(rewards, values, bootstraps, lengths)
+        if self.is_training:
+            self.update_buffer.append(columns)
+
+    def _transition_columns(self, trajectories: Sequence[Trajectory]) -> dict[str, np.ndarray]:
+        """The trajectories' transitions and log-probabilities, one trajectory after the other (the next
+        observations only when an intrinsic signal reads them)."""
+        next_obs = self.optimizer.has_intrinsic_signals
+        parts = [
+            trajectory.transitions(next_obs=next_obs) | {"log_probs": trajectory.log_probs}
+            for trajectory in trajectories
+        ]
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+    def _advantage_columns(
+        self,
+        rewards: dict[str, np.ndarray],
+        values: dict[str, np.ndarray],
+        bootstraps: dict[str, np.ndarray],
+        lengths: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Per reward signal the values and returns, and the advantages (the signals' mean, as ML-Agents
+        averages them) of steps of trajectories of ``lengths``; each trajectory's mean value goes to the
+        stats."""
+        columns, advantages = {}, []
+        starts = np.cumsum(lengths) - lengths
         for name, signal in self.optimizer.reward_signals.items():
-            signal_advantages = gae(
-                rewards[name], values[name], bootstrap[name], signal.gamma, self.hyperparameters.lambd
+            signal_advantages = trajectories_gae(
+                rewards[name],
+                values[name],
+                bootstraps[name],
+                lengths,
+                signal.gamma,
+                self.hyperparameters.lambd,
             )
             columns[f"values_{name}"] = values[name]
             columns[f"returns_{name}"] = signal_advantages + values[name]
             advantages.append(signal_advantages)
-            self.stats_reporter.add_stat(f"Policy/{name.title()} Value Estimate", float(values[name].mean()))
-        columns["advantages"] = np.mean(advantages, axis=0)  # ML-Agents averages the signals' advantages
-        if trajectory.memories is not None and critic_memory_starts is not None:
-            length = self.optimizer.sequence_length
-            columns = padded_sequences(columns | {"memories": trajectory.memories}, length)
-            columns["critic_memories"] = np.repeat(critic_memory_starts, length, axis=0)
+            for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
+                self.stats_reporter.add_stat(
+                    f"Policy/{name.title()} Value Estimate",
+                    float(values[name][start : start + length].mean()),
+                )
+        columns["advantages"] = np.mean(advantages, axis=0)
+        return columns
+
+    def _join_update_buffer_in_sequences(
+        self, trajectory: Trajectory, rewards: dict[str, np.ndarray]
+    ) -> None:
+        """With memory: value estimates from the critic memory carried over, GAE and returns of one
+        trajectory, which joins the update buffer as whole sequences."""
+        assert self.policy is not None and trajectory.memories is not None
+        obs = self.policy.to_tensors(trajectory.obs)
+        next_obs = self.policy.to_tensors(trajectory.next_obs)
+        values, bootstrap, critic_memory_starts = self._sequence_value_estimates(trajectory, obs, next_obs)
+        bootstraps = {name: np.array([after]) for name, after in bootstrap.items()}
+        columns = self._transition_columns([trajectory])
+        columns |= self._advantage_columns(rewards, values, bootstraps, np.array([len(trajectory)]))
+        length = self.optimizer.sequence_length
+        columns = padded_sequences(columns | {"memories": trajectory.memories}, length)
+        columns["critic_memories"] = np.repeat(critic_memory_starts, length, axis=0)
         if self.is_training:
             self.update_buffer.append(columns)
 
@@ -322,10 +444,16 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         if not trajectory.done_reached:
             memories[trajectory.agent_id] = after
 
+    def write_summary(self, step: int) -> None:
+        """The summary, with the value estimates of every trajectory processed before it."""
+        self.estimate_pending()
+        super().write_summary(step)
+
     def _is_ready_update(self) -> bool:
         """More than ``buffer_size`` steps in the update buffer (ML-Agents' rule); with ``rollout_cuts``, at
         least ``buffer_size`` (SB3's)."""
-        size, buffer_size = self.update_buffer.num_experiences, self.hyperparameters.buffer_size
+        size = self.update_buffer.num_experiences + sum(len(trajectory) for trajectory, _ in self._pending)
+        buffer_size = self.hyperparameters.buffer_size
         return size >= buffer_size if self.hyperparameters.rollout_cuts else size > buffer_size
 
     def _minibatches(self, batch: dict[str, torch.Tensor]) -> Iterator[dict[str, torch.Tensor]]:
@@ -349,6 +477,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         """``num_epoch`` shuffled passes of ``batch_size`` minibatches through ``optimizer.update`` (ended
         early when the optimizer :meth:`~OnPolicyOptimizer.stops_epochs`); the buffer is then emptied."""
         assert self.policy is not None
+        self.estimate_pending()
         normalization = self.hyperparameters.advantage_normalization
         batch = as_tensors(self.update_buffer.arrays(), self.policy.device)
         self.optimizer.actions_masked = not bool((batch["action_masks"] > 0.5).all())
