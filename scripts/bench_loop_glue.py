@@ -8,9 +8,10 @@ machine falls on both alike, each run in its own subprocess with one torch threa
 ``packages/*/src`` first on ``PYTHONPATH`` (a git worktree at another commit works; this checkout's
 virtual environment supplies the dependencies). Timed is ``TrainerController.run``, the loop itself
 (start-up, the final checkpoint and ONNX export are not), with process CPU time; without
-``--with-updates`` the config's off-policy ``train_freq`` is set beyond ``max_steps``, so no gradient
-update runs and what remains is acting, the env, the agent processor, replay-buffer adds, stats and the
-loop. Printed: CPU ms per env step per tree (median over rounds) and NEW / OLD.
+``--with-updates`` no gradient update runs (off-policy: ``train_freq`` beyond ``max_steps``; on-policy:
+``num_epoch`` 0, so each update passes over no minibatch) and what remains is acting, the env, the agent
+processor, replay-buffer adds or value estimates and GAE, stats and the loop. Printed: CPU ms per env step
+per tree (median over rounds) and NEW / OLD.
 
 Every run also prints a fingerprint of what it learned: a digest of its episodes (step, return) and of its
 final weights. Two trees that should behave the same (a pure speed change) must print the same
@@ -86,6 +87,8 @@ def run_one(config: Path, steps: int, seed: int, updates: bool) -> dict[str, Any
         settings.checkpoint_interval = steps
         if not updates and getattr(settings.hyperparameters, "train_freq", None) is not None:
             settings.hyperparameters.train_freq.every = NO_UPDATES  # type: ignore[attr-defined]
+        if not updates and getattr(settings.hyperparameters, "num_epoch", None) is not None:
+            settings.hyperparameters.num_epoch = 0  # type: ignore[attr-defined]
     recorder = EpisodeRecorder()
     run_dir = train_run(options, [recorder])
     weights = hashlib.sha256()
