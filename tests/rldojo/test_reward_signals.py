@@ -15,11 +15,13 @@ from mlagents_envs.base_env import (
     ActionSpec,
 )
 
-from rldojo.checkpoint import load_checkpoint, save_checkpoint
+from rldojo.checkpoint import load_checkpoint, rng_state, save_checkpoint
 from rldojo.errors import ConfigError
+from rldojo.networks import StreamHeads
 from rldojo.reward_signals import CuriosityRewardSignal, CuriositySettings, RNDRewardSignal, RNDSettings
 from rldojo.settings import NetworkSettings, TrainerSettings, run_options_from_dict
 from rldojo.trainers.ppo import PPOSettings, PPOTrainer
+from rldojo.trainers.sac import SACSettings, SACTrainer
 
 from .specs import vector_spec
 from .training_runs import CONFIGS, train
@@ -223,3 +225,155 @@ def flatten(state: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
             yield from flatten(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value
+
+
+SEED = {"env_settings.seed": 3}
+
+
+def test_the_order_of_reward_signals_in_the_yaml_does_not_change_the_run(tmp_path):
+    """The same signals listed in two orders, same seed: the same stats and the same weights of policy,
+    critic (value heads by signal) and signals. The heads, the signals' networks and their losses follow one
+    order (``extrinsic``, then by name), not the YAML's."""
+    results = tmp_path / "results"
+    listed = pyramids_with_intrinsic_signals(tmp_path, 500)
+    config = yaml.safe_load(listed.read_text())
+    signals = config["behaviors"]["Pyramids"]["reward_signals"]
+    config["behaviors"]["Pyramids"]["reward_signals"] = dict(reversed(signals.items()))
+    reversed_config = tmp_path / "reversed.yaml"
+    reversed_config.write_text(yaml.safe_dump(config, sort_keys=False))
+    assert list(yaml.safe_load(reversed_config.read_text())["behaviors"]["Pyramids"]["reward_signals"]) == [
+        *reversed(signals)
+    ]
+    runs = {
+        "listed": train(listed, results, "listed", **SEED),
+        "reversed": train(reversed_config, results, "reversed", **SEED),
+    }
+    assert len(runs["listed"].lines) > 10 and runs["listed"].lines == runs["reversed"].lines
+    ends = [load_checkpoint(results / run / "Pyramids" / "checkpoint.pt") for run in runs]
+    for part in ("modules", "reward_signals"):
+        first, second = (dict(flatten(end[part])) for end in ends)
+        assert first.keys() == second.keys()
+        for key, value in first.items():
+            if isinstance(value, torch.Tensor):
+                assert torch.equal(value, second[key]), key
+
+
+CONTINUOUS_SPEC = vector_spec(6, ActionSpec(2, ()))
+
+
+def trainer_with_signals(tmp_path: Path, trainer_type: str, signals: list[str]) -> PPOTrainer | SACTrainer:
+    """A trainer of ``trainer_type`` with the reward ``signals`` listed in that order, its Adam moments set
+    (one gradient step of every per-signal output, each signal weighted differently)."""
+    trainer_class, settings_class = {"ppo": (PPOTrainer, PPOSettings), "sac": (SACTrainer, SACSettings)}[
+        trainer_type
+    ]
+    settings = TrainerSettings.model_validate(
+        {
+            "trainer_type": trainer_type,
+            "network_settings": {"hidden_units": 8, "num_layers": 1},
+            "reward_signals": {name: {} for name in signals},
+        },
+        context={"trainer_settings": {trainer_type: settings_class}},
+    )
+    trainer = trainer_class("B", 1, settings, True, False, 0, str(tmp_path / f"{trainer_type}-{signals}"))
+    trainer.add_policy("B?team=0", trainer.create_policy("B?team=0", CONTINUOUS_SPEC))
+    outputs = per_signal_outputs(trainer)
+    loss = sum((index + 1.0) * output.square().mean() for index, output in enumerate(outputs.values()))
+    for _, optimizer in optimizers_of(trainer):
+        optimizer.zero_grad()
+    loss.backward()
+    for _, optimizer in optimizers_of(trainer):
+        optimizer.step()
+    return trainer
+
+
+def optimizers_of(trainer) -> list[tuple[str, torch.optim.Optimizer]]:
+    return [(name, m) for name, m in trainer.get_modules().items() if isinstance(m, torch.optim.Optimizer)]
+
+
+OBS = [torch.linspace(-1.0, 1.0, 18).reshape(3, 6)]
+
+
+def per_signal_outputs(trainer) -> dict[str, torch.Tensor]:
+    """Every per-signal output of the trainer's value networks on :data:`OBS`, keyed by network and signal."""
+    optimizer = trainer.optimizer
+    if isinstance(trainer, PPOTrainer):
+        return {f"critic {name}": value for name, value in optimizer.critic(OBS).items()}
+    actions = torch.full((3, 2), 0.5)
+    q1, q2 = optimizer.q_networks(OBS, actions)
+    named = {
+        "value": optimizer.value_network(OBS),
+        "target": optimizer.target_network(OBS),
+        "q1": q1,
+        "q2": q2,
+    }
+    return {f"{network} {name}": value for network, values in named.items() for name, value in values.items()}
+
+
+def adam_moments(trainer) -> dict[str, torch.Tensor]:
+    """Adam's first moments of every parameter (copies), keyed by optimizer and parameter name."""
+    names = {parameter: name for name, parameter in named_parameters(trainer)}
+    return {
+        f"{optimizer_name} {names[parameter]}": state["exp_avg"].clone()
+        for optimizer_name, optimizer in optimizers_of(trainer)
+        for parameter, state in optimizer.state.items()
+    }
+
+
+def named_parameters(trainer) -> Iterator[tuple[str, torch.nn.Parameter]]:
+    for module_name, module in trainer.get_modules().items():
+        if isinstance(module, torch.nn.Module):
+            for name, parameter in module.named_parameters():
+                yield f"{module_name}.{name}", parameter
+
+
+@pytest.mark.parametrize("written_by", ["this rldojo", "older rldojo"])
+@pytest.mark.parametrize("trainer_type", ["ppo", "sac"])
+def test_a_checkpoint_resumes_with_the_reward_signals_listed_in_another_order(
+    tmp_path, monkeypatch, trainer_type, written_by
+):
+    """Written with ``reward_signals`` listed [rnd, extrinsic], resumed listed [extrinsic, rnd]: every value
+    and Q head answers for the same signal as before (it answered for the other one), and Adam's moments of
+    the heads moved with them. An older rldojo kept the heads in its YAML's order (its checkpoints say so only
+    by the order of their ``reward_signals``): they are moved into today's on loading."""
+    written_order, resumed_order = ["rnd", "extrinsic"], ["extrinsic", "rnd"]
+    with monkeypatch.context() as older:
+        if written_by == "older rldojo":  # heads in the YAML's order, which the checkpoint does not name
+            older.setattr("rldojo.reward_signals.base.ordered_signal_names", list, raising=False)
+        written = trainer_with_signals(tmp_path, trainer_type, written_order)
+        state = written.checkpoint_state() | {"step": 0, "rng": rng_state()}
+        if written_by == "older rldojo":
+            assert list(written.optimizer.reward_signals) == written_order
+            del state["value_head_order"]
+    with torch.no_grad():
+        outputs = per_signal_outputs(written)
+    moments = adam_moments(written)
+
+    resumed = trainer_with_signals(tmp_path, trainer_type, resumed_order)
+    resumed.load_state(state, full=True)
+    with torch.no_grad():
+        resumed_outputs = per_signal_outputs(resumed)
+    assert resumed_outputs.keys() == outputs.keys()
+    for key, output in outputs.items():
+        torch.testing.assert_close(resumed_outputs[key], output, rtol=0, atol=0, msg=key)
+    moments_by_signal = [heads_by_signal(moments, written), heads_by_signal(adam_moments(resumed), resumed)]
+    assert moments_by_signal[0].keys() == moments_by_signal[1].keys() != set()
+    for key, moment in moments_by_signal[0].items():
+        assert torch.equal(moments_by_signal[1][key], moment), key
+
+
+def heads_by_signal(moments: dict[str, torch.Tensor], trainer) -> dict[str, torch.Tensor]:
+    """The moments of the per-signal parameters, split into their signals' blocks (keyed by signal too)."""
+    names = trainer.optimizer.reward_signal_names
+    modules = [module for module in trainer.get_modules().values() if isinstance(module, torch.nn.Module)]
+    networks = [
+        network for module in modules for network in module.modules() if isinstance(network, StreamHeads)
+    ]
+    heads = {id(parameter) for network in networks for parameter, _ in network.stream_parameters()}
+    parameters = dict(named_parameters(trainer))
+    return {
+        f"{key} {name}": block
+        for key, moment in moments.items()
+        if id(parameters[key.split(" ", 1)[1]]) in heads
+        for name, block in zip(names, moment.chunk(len(names)), strict=True)
+    }

@@ -6,6 +6,7 @@ from rldojo.networks.encoders import ObservationEncoder
 from rldojo.networks.memory import LSTMMemory, MemoryNetwork
 from rldojo.networks.models import Actor, Critic
 from rldojo.networks.normalizer import RunningNormalizer
+from rldojo.networks.streams import StreamHeads, ordered_signal_names, reorder_streams
 
 __all__ = [
     "ActionHead",
@@ -17,7 +18,10 @@ __all__ = [
     "ObservationEncoder",
     "PolicyDistribution",
     "RunningNormalizer",
+    "StreamHeads",
     "clip_continuous",
     "default_device",
+    "ordered_signal_names",
+    "reorder_streams",
     "set_default_device",
 ]

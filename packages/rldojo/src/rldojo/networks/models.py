@@ -129,6 +129,10 @@ class Critic(MemoryNetwork):
         values = self.value_heads(hidden)
         return {name: values[:, index] for index, name in enumerate(self.stream_names)}, next_memories
 
+    def stream_parameters(self) -> list[tuple[torch.Tensor, int]]:
+        """The value heads' weight and bias, one row per signal (:class:`~rldojo.networks.StreamHeads`)."""
+        return [(self.value_heads.weight, 0), (self.value_heads.bias, 0)]
+
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         if not self.shares_encoder:
             self.encoder.update_normalization(observations)

@@ -11,6 +11,7 @@ from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
 from rldojo.buffer import as_tensors
+from rldojo.networks.streams import ordered_signal_names
 from rldojo.settings import RewardSignalSettings
 from rldojo.trajectory import Trajectory
 
@@ -83,11 +84,13 @@ class RewardSignal(abc.ABC, Generic[SignalSettingsT]):
 def create_reward_signals(
     settings: Mapping[str, RewardSignalSettings], behavior_spec: BehaviorSpec, device: torch.device
 ) -> dict[str, RewardSignal[Any]]:
-    """One signal per ``reward_signals:`` entry, each built by the plugin that registers its name."""
+    """One signal per ``reward_signals:`` entry, each built by the plugin that registers its name, in the
+    order of the critic's value heads (:func:`~rldojo.networks.ordered_signal_names`, not the YAML's)."""
     from rldojo import plugins
 
     signals = {}
-    for name, signal_settings in settings.items():
+    for name in ordered_signal_names(settings):
+        signal_settings = settings[name]
         signal_class = plugins.reward_signal_class(name)
         if not issubclass(signal_class, RewardSignal):
             raise plugins.PluginError(

@@ -23,6 +23,7 @@ from torch import nn
 from rldojo.checkpoint import load_checkpoint, load_latest_checkpoint, restore_rng_state
 from rldojo.errors import RldojoError
 from rldojo.export.spec import behavior_spec_state
+from rldojo.networks import reorder_streams
 from rldojo.reward_signals.base import transition_batch
 from rldojo.settings import CoreHyperparamSettings, TrainerSettings
 from rldojo.stats import StatsAggregationMethod, StatsPropertyType, StatsReporter
@@ -276,6 +277,7 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             "reward_signals": {
                 name: signal.state_dict() for name, signal in self._optimizer().reward_signals.items()
             },
+            "value_head_order": list(self._optimizer().reward_signal_names),
             "trainer_state": self._trainer_state(),
             "reward_normalizer": self.reward_normalizer.state_dict() if self.reward_normalizer else None,
             "behavioral_cloning": self.behavioral_cloning.state_dict() if self.behavioral_cloning else None,
@@ -305,6 +307,11 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
                         f"({str(error).splitlines()[0]}); train afresh or give its settings back"
                     ) from error
         saved_signals = state.get("reward_signals", {})
+        # older checkpoints: heads in the order of the YAML they were written with (as their signals)
+        saved_order = state.get("value_head_order", list(saved_signals))
+        names = self._optimizer().reward_signal_names
+        if saved_order != names and sorted(saved_order) == sorted(names):
+            reorder_streams(self.get_modules().values(), saved_order)
         for name, signal in self._optimizer().reward_signals.items():
             if name in saved_signals:
                 signal.load_state_dict(saved_signals[name], full)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from rldojo.buffer import observations, padded_sequences
-from rldojo.networks import Actor
+from rldojo.networks import Actor, ordered_signal_names
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.stats import StatsAggregationMethod
@@ -81,7 +81,7 @@ class POCAOptimizer(OnPolicyOptimizer[POCASettings]):
         assert isinstance(hp, POCASettings)
         spec = policy.behavior_spec
         critic = GroupCritic(
-            list(trainer_settings.reward_signals),
+            ordered_signal_names(trainer_settings.reward_signals),
             spec.observation_specs,
             trainer_settings.network_settings,
             spec.action_spec,

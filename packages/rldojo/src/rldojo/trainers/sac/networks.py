@@ -144,6 +144,10 @@ class ActionValueNetwork(MemoryNetwork):
             return {self.stream_names[0]: q_values}
         return dict(zip(self.stream_names, q_values.split(self.outputs, dim=1), strict=True))
 
+    def stream_parameters(self) -> list[tuple[torch.Tensor, int]]:
+        """The head's weight and bias, ``outputs`` rows per signal (:class:`~rldojo.networks.StreamHeads`)."""
+        return [(self.head.weight, 0), (self.head.bias, 0)]
+
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.encoder.update_normalization(observations)
 
