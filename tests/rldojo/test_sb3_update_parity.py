@@ -8,11 +8,11 @@ import pytest
 import torch
 from mlagents_envs.base_env import ActionSpec
 
-from rldojo.settings import TrainerSettings
-from rldojo.trainers.dqn import DQNSettings, DQNTrainer
+from rldojo.trainers.dqn import DQNTrainer
 from rldojo.trainers.dqn.trainer import TD_TARGETS
-from rldojo.trainers.ppo import PPOSettings, PPOTrainer
+from rldojo.trainers.ppo import PPOTrainer
 
+from . import specs
 from .specs import vector_spec
 
 sb3 = pytest.importorskip("stable_baselines3")
@@ -40,16 +40,9 @@ def transitions(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def trainer_for(tmp_path, trainer_class, settings: dict, obs_size: int, actions: int):
     """A trainer of ``trainer_class`` with ``settings`` (a behavior's YAML) and its policy, for an agent with
     ``obs_size`` observations and one branch of ``actions``."""
-    trainer_type = trainer_class.get_trainer_name()
-    settings_class = {"dqn": DQNSettings, "ppo": PPOSettings}[trainer_type]
-    trainer_settings = TrainerSettings.model_validate(
-        {"trainer_type": trainer_type, **settings},
-        context={"trainer_settings": {trainer_type: settings_class}},
+    return specs.trainer_for(
+        tmp_path, trainer_class, settings, vector_spec(obs_size, ActionSpec.create_discrete((actions,)))
     )
-    trainer = trainer_class("Agent", 1, trainer_settings, True, False, 0, tmp_path / "Agent")
-    spec = vector_spec(obs_size, ActionSpec.create_discrete((actions,)))
-    trainer.add_policy("Agent?team=0", trainer.create_policy("Agent?team=0", spec))
-    return trainer
 
 
 def copy_weights(pairs: list[tuple[torch.nn.Module, torch.nn.Module]]) -> None:

@@ -4,6 +4,7 @@ from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistrib
 from rldojo.networks.device import default_device, set_default_device
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.networks.memory import LSTMMemory, MemoryNetwork
+from rldojo.networks.mlp_gradients import PlainMLP
 from rldojo.networks.models import Actor, Critic
 from rldojo.networks.normalizer import RunningNormalizer
 from rldojo.networks.streams import StreamHeads, ordered_signal_names, reorder_streams
@@ -16,6 +17,7 @@ __all__ = [
     "LSTMMemory",
     "MemoryNetwork",
     "ObservationEncoder",
+    "PlainMLP",
     "PolicyDistribution",
     "RunningNormalizer",
     "StreamHeads",

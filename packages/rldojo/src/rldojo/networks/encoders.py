@@ -90,6 +90,8 @@ class ObservationEncoder(nn.Module):
                     "(variable-length observations need an attention encoder)"
                 )
         self.processors = nn.ModuleList(processors)
+        self.vector_only = all(isinstance(processor, _VectorProcessor) for processor in processors)
+        self.extra_inputs = extra_inputs
         input_size = sum(processor.size for processor in processors) + extra_inputs
         self.body = dense_stack(input_size, settings.hidden_units, settings.num_layers, settings.activation)
         self.output_size = settings.hidden_units
@@ -97,10 +99,16 @@ class ObservationEncoder(nn.Module):
     def forward(
         self, observations: Sequence[torch.Tensor], extra: torch.Tensor | None = None
     ) -> torch.Tensor:
+        return self.body(self.body_inputs(observations, extra))
+
+    def body_inputs(
+        self, observations: Sequence[torch.Tensor], extra: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """What the dense layers take: the processed observations (and ``extra``) side by side."""
         encoded = [processor(obs) for processor, obs in zip(self.processors, observations, strict=True)]
         if extra is not None:
             encoded.append(extra)
-        return self.body(encoded[0] if len(encoded) == 1 else torch.cat(encoded, dim=1))
+        return encoded[0] if len(encoded) == 1 else torch.cat(encoded, dim=1)
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         for processor, obs in zip(self.processors, observations, strict=True):

@@ -13,10 +13,17 @@ from torch import nn
 
 from rldojo.buffer import SEQUENCE_MASK, AgentBuffer, as_tensors, observations, padded_sequences
 from rldojo.errors import ConfigError
-from rldojo.networks import Actor, Critic, RunningNormalizer, default_device
+from rldojo.networks import Actor, Critic, PlainMLP, RunningNormalizer, default_device
 from rldojo.policy import Policy
 from rldojo.settings import AdvantageNormalization, OnPolicyHyperparamSettings, TrainerSettings
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, clip_grad_norm
+from rldojo.trainers.optimizer import (
+    HandGradients,
+    Optimizer,
+    UpdateStats,
+    adam,
+    adam_step,
+    clip_grad_norm,
+)
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
@@ -165,6 +172,21 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         )
         """Whether the actor or critic normalise observations with running statistics (``normalize``): the
         trainer then values each trajectory before the next one updates them."""
+
+    def hand_gradients(self) -> HandGradients | None:
+        """Gradient steps without autograd (:class:`HandGradients`) for an actor and a critic that are each
+        a :class:`~rldojo.networks.PlainMLP` with discrete actions only, no memory and encoders of their
+        own; None otherwise. A subclass whose loss has a hand-derived gradient opts in."""
+        actor, spec = self.policy.actor, self.policy.behavior_spec
+        if actor.memory is not None or self.critic.memory is not None or self.critic.shares_encoder:
+            return None
+        if spec.action_spec.continuous_size or actor.action_head.logits is None:
+            return None
+        actor_mlp = PlainMLP.of(actor.encoder, actor.action_head.logits)
+        critic_mlp = PlainMLP.of(self.critic.encoder, self.critic.value_heads)
+        if actor_mlp is None or critic_mlp is None:
+            return None
+        return HandGradients([actor_mlp, critic_mlp], self.optimizer, self.max_grad_norm)
 
     @torch.no_grad()
     def value_estimates(

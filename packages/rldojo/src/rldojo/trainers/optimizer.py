@@ -10,12 +10,14 @@ import torch
 from torch import nn
 
 from rldojo.adam import Adam, fused_adam
+from rldojo.networks.mlp_gradients import PlainMLP, Saved
 from rldojo.policy import Policy
 from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_signals
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
 from rldojo.settings import CoreHyperparamSettings, HyperparamSettings, TrainerSettings
 
 __all__ = [
+    "HandGradients",
     "Optimizer",
     "PolicyT",
     "SettingsT",
@@ -89,6 +91,46 @@ def clip_grad_norm(parameters: list[nn.Parameter], max_norm: float) -> None:
         return
     total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     torch._foreach_mul_(grads, torch.clamp(max_norm / (total_norm + 1e-6), max=1.0))
+
+
+class HandGradients:
+    """Adam steps on the parameters of plain MLPs whose gradients are written by hand
+    (:meth:`PlainMLP.backward <rldojo.networks.mlp_gradients.PlainMLP.backward>`) instead of by autograd.
+
+    The gradients live in one flat buffer (each ``.grad`` a view of it, attached again at every step, since
+    others may set them to None: behavioral cloning's ``zero_grad``): no zeroing, as every step overwrites
+    all of them, and the joint norm for clipping is one norm of the buffer (the same value as
+    :func:`clip_grad_norm`'s up to summation order).
+    """
+
+    def __init__(self, networks: Sequence[PlainMLP], optimizer: Adam, max_grad_norm: float | None):
+        self.networks = list(networks)
+        self.optimizer = optimizer
+        self.max_grad_norm = max_grad_norm
+        parameters = [p for network in self.networks for p in network.parameters]
+        optimized = [p for group in optimizer.param_groups for p in group["params"]]
+        if {id(p) for p in parameters} != {id(p) for p in optimized} or len(parameters) != len(optimized):
+            raise ValueError("hand gradients need the networks to hold exactly the optimizer's parameters")
+        reference = parameters[0]
+        self.flat = torch.zeros(
+            sum(p.numel() for p in parameters), device=reference.device, dtype=reference.dtype
+        )
+        views = self.flat.split([p.numel() for p in parameters])
+        self.gradient_views = [(p, view.view_as(p)) for p, view in zip(parameters, views, strict=True)]
+
+    def step(self, passes: Sequence[tuple[list[Saved], torch.Tensor]], learning_rate: float) -> None:
+        """One Adam step at ``learning_rate``; ``passes`` holds, per network, what its forward pass saved and
+        d loss / d its output."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        for parameter, view in self.gradient_views:
+            parameter.grad = view
+        for network, (saved, output_gradient) in zip(self.networks, passes, strict=True):
+            network.backward(saved, output_gradient)
+        if self.max_grad_norm is not None:
+            norm = torch.linalg.vector_norm(self.flat)
+            self.flat.mul_(torch.clamp(self.max_grad_norm / (norm + 1e-6), max=1.0))
+        adam_step(self.optimizer)
 
 
 class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):

@@ -14,17 +14,32 @@ from torch import nn
 
 from rldojo.buffer import next_obs_key, observations
 from rldojo.errors import ConfigError
-from rldojo.networks import default_device
+from rldojo.networks import PlainMLP, default_device
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.dqn.settings import TRAINER_NAME, DQNSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, clip_grad_norm
+from rldojo.trainers.optimizer import (
+    HandGradients,
+    Optimizer,
+    UpdateStats,
+    adam,
+    adam_step,
+    clip_grad_norm,
+)
 from rldojo.trainers.schedules import DecayedValue
 from rldojo.trajectory import Trajectory
 from rldojo.value_based_policy import ValueBasedPolicy, greedy_actions
 
-__all__ = ["TD_TARGETS", "DQNOptimizer", "DQNTrainer", "branch_offsets", "chosen_q_values", "td_targets"]
+__all__ = [
+    "TD_TARGETS",
+    "DQNOptimizer",
+    "DQNTrainer",
+    "branch_offsets",
+    "chosen_q_values",
+    "huber_gradient",
+    "td_targets",
+]
 
 TD_TARGETS = "td_targets"
 """Batch column of TD targets computed for a whole burst (:meth:`DQNOptimizer.prepare_burst`)."""
@@ -62,6 +77,12 @@ def td_targets(
     return rewards.unsqueeze(1) + gamma * (1.0 - dones.unsqueeze(1)) * next_values
 
 
+def huber_gradient(errors: torch.Tensor) -> torch.Tensor:
+    """d / d ``errors`` of the mean Huber loss (``smooth_l1_loss``, delta 1) of ``errors`` = Q - target:
+    the error clipped to [-1, 1], over the number of errors."""
+    return errors.clamp(-1.0, 1.0).mul_(1.0 / errors.numel())
+
+
 class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
     """Adam on the online Q-network; the target network follows it after every gradient update unless
     ``target_update_interval`` is given (then the trainer updates it every that many environment steps)."""
@@ -87,6 +108,9 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.reward_signal = trainer_settings.reward_signals["extrinsic"]
         self.num_obs = len(policy.behavior_spec.observation_specs)
         self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)
+        q_mlp = PlainMLP.of(self.q_network.encoder, self.q_network.q_head)
+        self.by_hand = None if q_mlp is None else HandGradients([q_mlp], self.optimizer, hp.max_grad_norm)
+        """Gradient steps without autograd where the Q-network is a plain MLP; None: autograd."""
 
     @property
     def targets_fixed_in_burst(self) -> bool:
@@ -120,18 +144,23 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         targets = batch[TD_TARGETS] if TD_TARGETS in batch else self.targets(batch)
-        q_taken = chosen_q_values(
-            self.q_network(observations(batch, self.num_obs)), batch["discrete_actions"], self.offsets
-        )
-        loss = nn.functional.smooth_l1_loss(q_taken, targets)
-
-        lr = self.decay_learning_rate(step)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm(self.parameters, self.hyperparameters.max_grad_norm)
-        adam_step(self.optimizer)
+        obs, lr = observations(batch, self.num_obs), self.decay_learning_rate(step)
+        if self.by_hand is not None:
+            q_values, saved = self.by_hand.networks[0].forward(obs)
+            columns = batch["discrete_actions"].long() + self.offsets
+            q_taken = q_values.gather(1, columns)
+            q_gradient = torch.zeros_like(q_values).scatter_(1, columns, huber_gradient(q_taken - targets))
+            self.by_hand.step([(saved, q_gradient)], lr)
+            loss = nn.functional.smooth_l1_loss(q_taken, targets)
+        else:
+            q_taken = chosen_q_values(self.q_network(obs), batch["discrete_actions"], self.offsets)
+            loss = nn.functional.smooth_l1_loss(q_taken, targets)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            self.optimizer.zero_grad()
+            loss.backward()
+            clip_grad_norm(self.parameters, self.hyperparameters.max_grad_norm)
+            adam_step(self.optimizer)
         if self.hyperparameters.target_update_interval is None:
             self.update_target_network()
         return {

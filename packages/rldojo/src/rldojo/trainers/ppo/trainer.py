@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import torch
 
+from rldojo.buffer import observations
 from rldojo.networks import Actor
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
 from rldojo.trainers.optimizer import UpdateStats, mean_of
+from rldojo.trainers.ppo.gradients import policy_loss_gradients, value_loss_gradients
 from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings
 from rldojo.trainers.schedules import DecayedValue
 
@@ -35,9 +37,13 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         beta_schedule = hp.beta_schedule or hp.learning_rate_schedule
         self.decay_epsilon = DecayedValue(epsilon_schedule, hp.epsilon, hp.epsilon_final, max_steps)
         self.decay_beta = DecayedValue(beta_schedule, hp.beta, 1e-5, max_steps)
+        self.by_hand = self.hand_gradients()
+        """Steps without autograd where the networks allow (:meth:`hand_gradients`); None: autograd."""
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
         lr, epsilon, beta = self.decay_learning_rate(step), self.decay_epsilon(step), self.decay_beta(step)
+        if self.by_hand is not None:
+            return self.update_by_hand(batch, lr, epsilon, beta)
         obs, log_probs, entropy = self.evaluate_actions(batch)
         # ratio per action dimension, as ML-Agents computes it
         ratio = torch.exp(log_probs - batch["log_probs"])
@@ -55,6 +61,64 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
             value_losses.append(self.masked_mean(value_loss, batch))
         value_loss = mean_of(value_losses)
 
+        stats = self.loss_stats(policy_loss, value_loss, log_probs, batch, lr, epsilon, beta)
+        if self.stops_epochs(stats):
+            return stats  # SB3's early stop (target_kl): this minibatch takes no step
+        loss = (
+            policy_loss + self.hyperparameters.vf_coef * value_loss - beta * self.masked_mean(entropy, batch)
+        )
+        self.apply_gradients(loss, lr)
+        return stats
+
+    def update_by_hand(
+        self, batch: dict[str, torch.Tensor], lr: float, epsilon: float, beta: float
+    ) -> UpdateStats:
+        """:meth:`update`'s loss and step for plain MLPs, differentiated by hand (``ppo/gradients.py``)."""
+        assert self.by_hand is not None
+        actor, critic = self.by_hand.networks
+        obs = observations(batch, self.num_obs)
+        logits, actor_saved = actor.forward(obs)
+        values, critic_saved = critic.forward(obs)
+        masks = batch["action_masks"] if self.actions_masked else None
+        logits_gradient, policy_loss, log_probs = policy_loss_gradients(
+            logits,
+            masks,
+            batch["discrete_actions"],
+            batch["log_probs"],
+            batch["advantages"],
+            self.policy.branch_sizes,
+            epsilon,
+            beta,
+        )
+        values_gradient, value_loss = value_loss_gradients(
+            values,
+            self.stream_columns(batch, "values"),
+            self.stream_columns(batch, "returns"),
+            epsilon if self.hyperparameters.clip_value_updates else None,
+            self.hyperparameters.vf_coef,
+        )
+        stats = self.loss_stats(policy_loss, value_loss, log_probs, batch, lr, epsilon, beta)
+        if self.stops_epochs(stats):
+            return stats  # SB3's early stop (target_kl): this minibatch takes no step
+        self.by_hand.step([(actor_saved, logits_gradient), (critic_saved, values_gradient)], lr)
+        return stats
+
+    def stream_columns(self, batch: dict[str, torch.Tensor], prefix: str) -> torch.Tensor:
+        """[batch, streams]: the batch's ``<prefix>_<signal>`` columns side by side, in the critic's order."""
+        columns = [batch[f"{prefix}_{name}"] for name in self.critic.stream_names]
+        return columns[0].unsqueeze(1) if len(columns) == 1 else torch.stack(columns, dim=1)
+
+    def loss_stats(
+        self,
+        policy_loss: torch.Tensor,
+        value_loss: torch.Tensor,
+        log_probs: torch.Tensor,
+        batch: dict[str, torch.Tensor],
+        lr: float,
+        epsilon: float,
+        beta: float,
+    ) -> dict[str, float | torch.Tensor]:
+        """What one minibatch reports (with ``target_kl``, the approximate KL :meth:`stops_epochs` reads)."""
         stats: dict[str, float | torch.Tensor] = {
             "Losses/Policy Loss": policy_loss.detach().abs(),
             "Losses/Value Loss": value_loss.detach(),
@@ -64,12 +128,6 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         }
         if self.hyperparameters.target_kl is not None:
             stats["Policy/Approximate KL"] = approximate_kl(log_probs.detach(), batch["log_probs"])
-            if self.stops_epochs(stats):
-                return stats  # SB3's early stop: this minibatch takes no step
-        loss = (
-            policy_loss + self.hyperparameters.vf_coef * value_loss - beta * self.masked_mean(entropy, batch)
-        )
-        self.apply_gradients(loss, lr)
         return stats
 
     def stops_epochs(self, stats: UpdateStats) -> bool:
