@@ -28,9 +28,10 @@ SPECS = {
 NETWORK = {"hidden_units": 16, "num_layers": 2, "normalize": True, "activation": "relu"}
 
 
-def make_trainer(tmp_path, spec: BehaviorSpec, resume: bool = False) -> SACTrainer:
+def make_trainer(tmp_path, spec: BehaviorSpec, resume: bool = False, hidden_units: int = 16) -> SACTrainer:
+    network = NETWORK | {"hidden_units": hidden_units}
     settings = TrainerSettings.model_validate(
-        {"trainer_type": "sac", "hyperparameters": {"batch_size": 32}, "network_settings": NETWORK},
+        {"trainer_type": "sac", "hyperparameters": {"batch_size": 32}, "network_settings": network},
         context={"trainer_settings": {"sac": SACSettings}},
     )
     torch.manual_seed(0)
