@@ -369,11 +369,11 @@ def heads_by_signal(moments: dict[str, torch.Tensor], trainer) -> dict[str, torc
     networks = [
         network for module in modules for network in module.modules() if isinstance(network, StreamHeads)
     ]
-    heads = {id(parameter) for network in networks for parameter, _ in network.stream_parameters()}
+    heads = {id(parameter): dim for network in networks for parameter, dim in network.stream_parameters()}
     parameters = dict(named_parameters(trainer))
     return {
         f"{key} {name}": block
         for key, moment in moments.items()
-        if id(parameters[key.split(" ", 1)[1]]) in heads
-        for name, block in zip(names, moment.chunk(len(names)), strict=True)
+        if (dim := heads.get(id(parameters[key.split(" ", 1)[1]]))) is not None
+        for name, block in zip(names, moment.chunk(len(names), dim=dim), strict=True)
     }

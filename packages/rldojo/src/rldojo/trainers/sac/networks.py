@@ -266,6 +266,11 @@ class TwinQEnsemble(nn.Module):
         q1, q2 = self.head(hidden).unbind(0)
         return self._per_stream(q1), self._per_stream(q2)
 
+    def stream_parameters(self) -> list[tuple[torch.Tensor, int]]:
+        """The stacked head's weight and bias, ``outputs`` columns per signal
+        (:class:`~rldojo.networks.StreamHeads`)."""
+        return [(self.head.weight, 2), (self.head.bias, 2)]
+
     def _per_stream(self, q_values: torch.Tensor) -> dict[str, torch.Tensor]:
         if len(self.stream_names) == 1:
             return {self.stream_names[0]: q_values}
