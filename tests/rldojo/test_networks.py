@@ -8,7 +8,14 @@ import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 
 from rldojo.errors import ConfigError
-from rldojo.networks import ActionHead, Actor, Critic, ObservationEncoder, RunningNormalizer
+from rldojo.networks import (
+    ActionHead,
+    Actor,
+    Critic,
+    ObservationEncoder,
+    RunningNormalizer,
+    sample_categorical,
+)
 from rldojo.networks.visual import make_visual_encoder
 from rldojo.settings import EncoderType, NetworkSettings
 
@@ -100,6 +107,17 @@ def test_hybrid_log_probs_match_torch_distributions():
     torch.testing.assert_close(log_probs[:, :2], normal.log_prob(sample.continuous))
     torch.testing.assert_close(log_probs[:, 2], categorical.log_prob(sample.discrete[:, 0]))
     torch.testing.assert_close(entropy, normal.entropy().mean(1) + categorical.entropy())
+
+
+def test_sample_categorical_draws_what_multinomial_draws_from_the_same_random_numbers():
+    for rows, size in [(1, 2), (8, 2), (64, 7)]:
+        probabilities = torch.softmax(torch.randn(rows, size) * 3, dim=1)
+        torch.manual_seed(rows)
+        expected, after = torch.multinomial(probabilities, 1), torch.rand(4)
+        torch.manual_seed(rows)
+        chosen = sample_categorical(probabilities)
+        assert torch.equal(chosen, expected)
+        assert torch.equal(torch.rand(4), after)  # the stream moved on alike: the same later draws
 
 
 def test_deterministic_actions_are_the_mode():

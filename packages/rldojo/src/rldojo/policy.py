@@ -131,9 +131,8 @@ class Policy(Generic[NetworkT]):
             assert sample.memories is not None, "a network with memory returns its next memories"
         continuous = sample.continuous.cpu().numpy()
         discrete = sample.discrete.cpu().numpy()
-        env_action = ActionTuple(
-            continuous=clip_continuous(sample.continuous).cpu().numpy(), discrete=discrete.astype(np.int32)
-        )
+        clipped = clip_continuous(sample.continuous).cpu().numpy() if continuous.shape[1] else continuous
+        env_action = ActionTuple(continuous=clipped, discrete=discrete.astype(np.int32))
         return ActionInfo(
             env_action=env_action,
             continuous=continuous,

@@ -1,6 +1,12 @@
 """Neural networks: observation encoders, LSTM memory, action heads, actor and critic."""
 
-from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistribution, clip_continuous
+from rldojo.networks.action_heads import (
+    ActionHead,
+    ActionSample,
+    PolicyDistribution,
+    clip_continuous,
+    sample_categorical,
+)
 from rldojo.networks.device import default_device, set_default_device
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.networks.memory import LSTMMemory, MemoryNetwork
@@ -25,5 +31,6 @@ __all__ = [
     "default_device",
     "ordered_signal_names",
     "reorder_streams",
+    "sample_categorical",
     "set_default_device",
 ]

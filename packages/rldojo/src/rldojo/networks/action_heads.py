@@ -9,7 +9,7 @@ import torch
 from mlagents_envs.base_env import ActionSpec
 from torch import nn
 
-__all__ = ["ActionHead", "ActionSample", "PolicyDistribution", "clip_continuous"]
+__all__ = ["ActionHead", "ActionSample", "PolicyDistribution", "clip_continuous", "sample_categorical"]
 
 MASKED_LOGIT = -1.0e8
 CONTINUOUS_CLIP = 3.0
@@ -49,6 +49,17 @@ class PolicyDistribution:
         return PolicyDistribution(
             self.continuous[keep], self.continuous_log_probs[keep], [b[keep] for b in self.branch_log_probs]
         )
+
+
+def sample_categorical(probabilities: torch.Tensor) -> torch.Tensor:
+    """One action [batch, 1] per row of ``probabilities`` [batch, size]: what
+    ``torch.multinomial(probabilities, 1)`` draws, from the same random numbers (the exponential race it runs
+    for one sample: the argmax of p / E, E ~ Exp(1)), without its input checks, which cost more than the draw
+    on a small batch. ONNX export keeps ``multinomial`` (the graph's Multinomial op)."""
+    if torch.onnx.is_in_onnx_export():
+        return torch.multinomial(probabilities, 1)
+    race = torch.empty_like(probabilities).exponential_()
+    return torch.argmax(probabilities / race, dim=1, keepdim=True)
 
 
 def _scaled_linear(inputs: int, outputs: int, gain: float) -> nn.Linear:
@@ -128,15 +139,11 @@ class ActionHead(nn.Module):
             mean, log_std = gaussian
             continuous = mean if deterministic else mean + torch.randn_like(mean) * log_std.exp()
         if branches:
-            discrete = torch.cat(
-                [
-                    branch.argmax(dim=1, keepdim=True)
-                    if deterministic
-                    else torch.multinomial(branch.exp(), 1)
-                    for branch in branches
-                ],
-                dim=1,
-            )
+            chosen = [
+                branch.argmax(dim=1, keepdim=True) if deterministic else sample_categorical(branch.exp())
+                for branch in branches
+            ]
+            discrete = chosen[0] if len(chosen) == 1 else torch.cat(chosen, dim=1)
         else:
             discrete = torch.zeros(batch, 0, dtype=torch.long, device=hidden.device)
         log_probs, entropy = self._log_probs_and_entropy(gaussian, branches, continuous, discrete)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
+import numpy as np
 import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
@@ -101,6 +102,28 @@ def create_reward_signals(
     return signals
 
 
-def transition_batch(trajectory: Trajectory, device: torch.device) -> dict[str, torch.Tensor]:
-    """The trajectory's transitions as a batch a reward signal reads (see :class:`RewardSignal`)."""
-    return as_tensors(trajectory.transitions(), device)
+class _TransitionBatch(Mapping[str, torch.Tensor]):
+    """A trajectory's transition columns, each made a tensor when first read (``extrinsic`` reads two)."""
+
+    def __init__(self, columns: dict[str, np.ndarray], device: torch.device):
+        self._columns = columns
+        self._device = device
+        self._tensors: dict[str, torch.Tensor] = {}
+
+    def __getitem__(self, key: str) -> torch.Tensor:
+        tensor = self._tensors.get(key)
+        if tensor is None:
+            tensor = self._tensors[key] = as_tensors({key: self._columns[key]}, self._device)[key]
+        return tensor
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def transition_batch(trajectory: Trajectory, device: torch.device) -> Mapping[str, torch.Tensor]:
+    """The trajectory's transitions as a batch a reward signal reads (see :class:`RewardSignal`); each column
+    is moved to ``device`` when first read."""
+    return _TransitionBatch(trajectory.transitions(), device)
