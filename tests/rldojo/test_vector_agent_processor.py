@@ -14,6 +14,7 @@ import pytest
 import torch
 import yaml
 
+from rldojo.agent_processor import AgentProcessor
 from rldojo.checkpoint import load_latest_checkpoint
 from rldojo.trainers import RLTrainer
 from rldojo.trajectory import Trajectory
@@ -21,6 +22,7 @@ from rldojo.vector_agent_processor import VectorAgentProcessor
 from rldojo_gym.gymnasium_base_env import GymnasiumBaseEnv
 from rldojo_sim.in_process import VectorSimEnv
 
+from .test_curriculum import LESSON_STAT, STEP_PENALTY
 from .training_runs import CONFIGS, train
 
 
@@ -153,5 +155,47 @@ def test_lean_and_general_paths_train_identically(
         assert any(t.truncated for t in lean)
     assert lean_lines == general_lines and lean_lines
     assert lean_weights.keys() == general_weights.keys()
+    for name, tensor in lean_weights.items():
+        assert torch.equal(tensor, general_weights[name]), name
+
+
+def test_curriculum_lessons_and_env_resets_on_the_lean_path_as_on_the_general_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Basic with test_curriculum's step_penalty lessons: a progress lesson, then a reward lesson whose
+    completion resets the envs. On the lean path the lessons change at the same steps, the envs are reset at
+    the same step (the copies' partial trajectories dropped, new episodes from the reset) and everything the
+    trainer gets is the same as on the general path."""
+    config = yaml.safe_load((CONFIGS / "basic_ppo.yaml").read_text())
+    config["behaviors"]["Basic"] |= {"max_steps": 1000, "summary_freq": 100}
+    config["env_settings"] |= {"seed": 2}
+    config["environment_parameters"] = {"step_penalty": STEP_PENALTY}
+    path = tmp_path / "basic-curriculum.yaml"
+    path.write_text(yaml.safe_dump(config))
+    resets: dict[str, list[int]] = {"lean": [], "general": []}
+    end_episodes = {cls: cls.end_episodes for cls in (VectorAgentProcessor, AgentProcessor)}
+
+    def recording(cls: type, run: str) -> Any:
+        def end_episodes_recorded(processor: Any, worker_id: int) -> None:
+            resets[run].append(worker_id)
+            end_episodes[cls](processor, worker_id)
+
+        return end_episodes_recorded
+
+    runs = {}
+    for run in resets:
+        with monkeypatch.context() as patch:
+            for cls in end_episodes:
+                patch.setattr(cls, "end_episodes", recording(cls, run))
+            runs[run] = _train(path, "Basic", tmp_path, monkeypatch, lean=run == "lean")
+
+    (lean, lean_lines, lean_weights), (general, general_lines, general_weights) = runs.values()
+    lessons = [line for line in lean_lines if LESSON_STAT in line]
+    assert lessons[0].endswith("[0.0]") and lessons[-1].endswith("[2.0]"), lessons
+    assert resets["lean"] == resets["general"] == [0]  # lesson 1 asked for a reset when it completed
+    assert len(lean) == len(general) > 10
+    for lean_trajectory, general_trajectory in zip(lean, general, strict=True):
+        _assert_same(lean_trajectory, general_trajectory)
+    assert lean_lines == general_lines
     for name, tensor in lean_weights.items():
         assert torch.equal(tensor, general_weights[name]), name
