@@ -3,6 +3,8 @@ transitions in, the same weights out (RL Zoo's settings; what scripts/bench_trai
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -43,6 +45,14 @@ def trainer_for(tmp_path, trainer_class, settings: dict, obs_size: int, actions:
     return specs.trainer_for(
         tmp_path, trainer_class, settings, vector_spec(obs_size, ActionSpec.create_discrete((actions,)))
     )
+
+
+def sb3_model(algorithm: type[Any], env_id: str, **options: Any) -> Any:
+    """SB3's ``algorithm`` with ``options`` on ``env_id``: an MLP of two ``HIDDEN`` layers on the CPU, its
+    initial weights from torch seed 0."""
+    torch.manual_seed(0)
+    network = {"net_arch": [HIDDEN, HIDDEN]}
+    return algorithm("MlpPolicy", env_id, policy_kwargs=network, device="cpu", **options)
 
 
 def copy_weights(pairs: list[tuple[torch.nn.Module, torch.nn.Module]]) -> None:
@@ -92,16 +102,8 @@ def test_dqn_update_matches_sb3(tmp_path, path):
     ``update``: each step on all transitions, straight through ``optimizer.update``. ``burst``: as the
     off-policy trainer takes a burst, three batches of ``BATCH`` drawn from its replay buffer at once, their
     TD targets from one pass of the target network (``prepare_burst``); SB3 steps on the same rows."""
-    torch.manual_seed(0)
-    model = sb3.DQN(
-        "MlpPolicy",
-        "CartPole-v1",
-        learning_rate=2.3e-3,
-        batch_size=BATCH,
-        gamma=0.99,
-        learning_starts=0,
-        policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
-        device="cpu",
+    model = sb3_model(
+        sb3.DQN, "CartPole-v1", learning_rate=2.3e-3, batch_size=BATCH, gamma=0.99, learning_starts=0
     )
     hyperparameters = {
         "batch_size": BATCH,
@@ -150,17 +152,7 @@ def test_ppo_update_matches_sb3(tmp_path):
     clipped, leaves rldojo's actor and critic where SB3's step leaves its policy and value networks."""
     from stable_baselines3.common.type_aliases import RolloutBufferSamples
 
-    torch.manual_seed(0)
-    model = sb3.PPO(
-        "MlpPolicy",
-        "Acrobot-v1",
-        n_steps=ROWS,
-        batch_size=ROWS,
-        n_epochs=1,
-        ent_coef=0.0,
-        policy_kwargs={"net_arch": [HIDDEN, HIDDEN]},
-        device="cpu",
-    )
+    model = sb3_model(sb3.PPO, "Acrobot-v1", n_steps=ROWS, batch_size=ROWS, n_epochs=1, ent_coef=0.0)
     hyperparameters = {
         "batch_size": ROWS,
         "buffer_size": ROWS,
