@@ -3,6 +3,7 @@ continuous actions stop ``rldojo learn`` with one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -70,3 +71,17 @@ def test_continuous_actions_stop_learn_with_one_line(tmp_path):
         "rldojo: behavior 3DBall has 2 continuous action(s), but trainer_type dqn needs discrete actions "
         "only; use ppo or sac for it"
     ]
+
+
+def test_the_loops_blocks_are_timed_once_per_step(tmp_path):
+    """run_logs/timers.json times the loop's blocks as ML-Agents' hierarchical timers do: once per step."""
+    train(
+        CONFIGS / "cartpole" / "dqn.yaml",
+        tmp_path,
+        "timed",
+        **{"behaviors.CartPole.max_steps": 300, "behaviors.CartPole.hyperparameters.buffer_init_steps": 100},
+    )
+    blocks = json.loads((tmp_path / "timed" / "run_logs" / "timers.json").read_text())["children"]
+    counts = {name: blocks[name]["count"] for name in ("act", "trainer_advance", "env_step")}
+    assert counts["act"] == counts["trainer_advance"] == counts["env_step"] + 1 >= 300, counts
+    assert all(blocks[name]["total"] > 0.0 for name in counts)

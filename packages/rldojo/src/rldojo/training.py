@@ -5,6 +5,7 @@ schedule of each trainer's summaries and checkpoints. :mod:`rldojo.training_run`
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,25 @@ class TrainerSchedule:
             Interval.after(trainer.get_step, settings.summary_freq),
             Interval.after(trainer.get_step, settings.checkpoint_interval),
         )
+
+
+class _LoopTimer:
+    """``timers.hierarchical_timer(name)`` for a block the loop enters on every step, made once: the same
+    entries in timers.json, without a generator-based context manager built per step."""
+
+    __slots__ = ("name", "node", "stack", "started")
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.stack = timers._get_thread_timer()  # what hierarchical_timer uses
+        self.node = self.stack.push(self.name)
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exception: object) -> None:
+        self.node.add_time(time.perf_counter() - self.started)
+        self.stack.pop()
 
 
 class TrainerController:
@@ -249,19 +269,20 @@ class TrainerController:
     def run(self, stop: StopRequest, env_steps: list[EnvironmentStep]) -> None:
         """Step from ``env_steps`` (of the envs' reset) until every trainer reached ``max_steps`` or a stop
         was requested."""
+        timed = {name: _LoopTimer(name) for name in ("act", "evaluate", "trainer_advance", "env_step")}
         while True:
-            with timers.hierarchical_timer("act"):
+            with timed["act"]:
                 actions = self._act(env_steps)
             self.env_manager.start_step(actions)  # the workers step while the trainers advance
             if self.evaluator is not None:
-                with timers.hierarchical_timer("evaluate"):
+                with timed["evaluate"]:
                     self.evaluator.maybe_evaluate(self.trainers, self.self_play.state)
-            with timers.hierarchical_timer("trainer_advance"):
+            with timed["trainer_advance"]:
                 for name, trainer in self.trainers.items():
                     self._advance(name, trainer)
             if self._finished() or stop:
                 return
-            with timers.hierarchical_timer("env_step"):
+            with timed["env_step"]:
                 env_steps = self.env_manager.finish_step()
             if self.parameters.curriculum_parameters:
                 env_steps = self._update_lessons(env_steps)

@@ -44,6 +44,8 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         self.episodes_since_start = 0
         """Episodes finished after ``buffer_init_steps`` (what ``train_freq`` in episodes counts)."""
         self.last_burst_step = 0
+        self.checked_step = -1
+        """The step at the last :meth:`_update_policy`: until more steps are counted, none is due."""
 
     def _process_trajectory(self, trajectory: Trajectory) -> None:
         """Normalizers follow the observations; the trajectory's transitions join the replay buffer. Reward
@@ -68,9 +70,11 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         return trajectory.transitions()
 
     def _is_ready_update(self) -> bool:
-        """A batch is in the replay buffer and ``buffer_init_steps`` were collected."""
+        """Steps were counted since the last update, a batch is in the replay buffer and
+        ``buffer_init_steps`` were collected."""
         return (
-            self.replay_buffer.num_experiences >= self.hyperparameters.batch_size
+            self._step != self.checked_step
+            and self.replay_buffer.num_experiences >= self.hyperparameters.batch_size
             and self._step >= self.hyperparameters.buffer_init_steps
         )
 
@@ -80,6 +84,7 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         ``reward_signal_steps_per_update`` steps."""
         assert self.policy is not None and self.optimizer is not None
         hp = self.hyperparameters
+        self.checked_step = self._step
         stats = []
         for batch in self._sample_burst(self._due_updates()):
             stats.append(self.optimizer.update(batch, self._step))

@@ -94,9 +94,11 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
         self.parameters = list(self.q_network.parameters())
         self.optimizer = adam(self.parameters, hp)
-        # (target, online) tensors: weights follow by tau, normalizer statistics are copied
-        self.weight_pairs = list(zip(self.target_network.parameters(), self.parameters, strict=True))
-        self.buffer_pairs = list(zip(self.target_network.buffers(), self.q_network.buffers(), strict=True))
+        # weights follow by tau, normalizer statistics are copied; each in one call for all tensors
+        self.target_weights: list[torch.Tensor] = list(self.target_network.parameters())
+        self.online_weights: list[torch.Tensor] = list(self.parameters)
+        self.target_buffers = list(self.target_network.buffers())
+        self.online_buffers = list(self.q_network.buffers())
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
@@ -172,10 +174,9 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
     @torch.no_grad()
     def update_target_network(self) -> None:
         """target <- tau * online + (1 - tau) * target for weights; normalizer statistics are copied."""
-        for target_weight, online_weight in self.weight_pairs:
-            target_weight.lerp_(online_weight, self.hyperparameters.tau)
-        for target_buffer, online_buffer in self.buffer_pairs:
-            target_buffer.copy_(online_buffer)
+        torch._foreach_lerp_(self.target_weights, self.online_weights, self.hyperparameters.tau)
+        if self.target_buffers:
+            torch._foreach_copy_(self.target_buffers, self.online_buffers)
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
         return {"Optimizer:value_optimizer": self.optimizer, "Optimizer:target_network": self.target_network}
