@@ -76,15 +76,21 @@ class PlainMLP:
     def forward(self, observations: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[Saved]]:
         """The output [batch, outputs] and what :meth:`backward` needs: per layer its input and, for SiLU, its
         pre-activation (SiLU's backward reads its input, ReLU's and Tanh's their output, the next input)."""
-        hidden = self.encoder.body_inputs(observations)
         saved: list[Saved] = []
+        return self.output(observations, saved), saved
+
+    def output(self, observations: Sequence[torch.Tensor], saved: list[Saved] | None = None) -> torch.Tensor:
+        """The output [batch, outputs], the network's own values without a module call per layer (acting
+        calls it under ``torch.inference_mode``); ``saved`` gets what :meth:`backward` needs."""
+        hidden = self.encoder.body_inputs(observations)
         for layer in self.layers:
             inputs = hidden
             hidden = nn.functional.linear(inputs, layer.weight, layer.bias)
-            saved.append((inputs, hidden if layer.activation is nn.SiLU else None))
+            if saved is not None:
+                saved.append((inputs, hidden if layer.activation is nn.SiLU else None))
             if layer.activation is not None:
                 hidden = ACTIVATION_FORWARD[layer.activation](hidden)
-        return hidden, saved
+        return hidden
 
     @torch.no_grad()
     def backward(self, saved: list[Saved], output_gradient: torch.Tensor) -> None:

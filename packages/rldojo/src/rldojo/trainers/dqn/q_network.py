@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 
 import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 from torch import nn
 
-from rldojo.networks import ObservationEncoder
+from rldojo.networks import ObservationEncoder, PlainMLP
 from rldojo.settings import NetworkSettings
 
 __all__ = ["QNetwork"]
-
-_FUNCTIONS: dict[type[nn.Module], Callable[[torch.Tensor], torch.Tensor]] = {
-    nn.ReLU: torch.relu,
-    nn.Tanh: torch.tanh,
-    nn.SiLU: nn.functional.silu,
-}
-"""What an activation module computes, as a plain function."""
-
-
-def _plain(layer: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``layer`` as a function of its input: Linear and activations as plain tensor operations (on the
-    layer's parameters themselves, which updates and checkpoint loads change in place), others as called."""
-    if type(layer) is nn.Linear:
-        return functools.partial(nn.functional.linear, weight=layer.weight, bias=layer.bias)
-    return _FUNCTIONS.get(type(layer), layer)
 
 
 class QNetwork(nn.Module):
@@ -46,19 +30,11 @@ class QNetwork(nn.Module):
         return self.q_head(self.encoder(observations))
 
     def acting_forward(self) -> Callable[[Sequence[torch.Tensor]], torch.Tensor]:
-        """:meth:`forward` as plain tensor operations, for acting: the same values, without the module call
-        per layer that costs more than a small layer does on a batch of one."""
-        processors = [processor.forward for processor in self.encoder.processors]
-        layers = [_plain(layer) for layer in [*self.encoder.body, self.q_head]]
-
-        def q_values(observations: Sequence[torch.Tensor]) -> torch.Tensor:
-            encoded = [process(obs) for process, obs in zip(processors, observations, strict=True)]
-            values = encoded[0] if len(encoded) == 1 else torch.cat(encoded, dim=1)
-            for layer in layers:
-                values = layer(values)
-            return values
-
-        return q_values
+        """:meth:`forward` for acting: the same values, by :meth:`~rldojo.networks.PlainMLP.output` when the
+        network is a plain MLP (no module call per layer, which costs more than a small layer does on a
+        batch of one)."""
+        plain = PlainMLP.of(self.encoder, self.q_head)
+        return self if plain is None else plain.output
 
     def update_normalization(self, observations: Sequence[torch.Tensor]) -> None:
         self.encoder.update_normalization(observations)
