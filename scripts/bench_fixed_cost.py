@@ -15,7 +15,8 @@ functions that do them; each phase counts its own time, not that of the phases i
 - SB3: importing SB3 (inside its clock in ``bench_trainers.py``), model build, the training loop
   (``collect_rollouts`` and ``train``), the rest (``learn()``'s set-up).
 
-"fixed" is everything outside the training loop. With ``--against`` (another checkout of this repository,
+"fixed" is everything outside the training loop. Both checkouts' sources are compiled to bytecode first, as
+``bench_trainers.py`` does. With ``--against`` (another checkout of this repository,
 whose ``packages/*/src`` are put first on ``PYTHONPATH``; its venv is not needed), runs alternate between
 the two checkouts, so a busy spell of the machine hits both; the table shows means and the ratio
 this / other. Run it on an idle machine for numbers to quote; under load, compare ratios only.
@@ -207,6 +208,9 @@ def main() -> None:
 
     if args.against is not None and not list(args.against.glob("packages/*/src")):
         raise SystemExit(f"--against: {args.against} is not an rldojo checkout (no packages/*/src)")
+    for checkout in (bench_trainers.ROOT, args.against):
+        if checkout is not None:
+            bench_trainers.compile_sources(checkout)
     columns: dict[str, list[dict[str, float]]] = defaultdict(list)
     for run in range(args.runs):
         if "rldojo" in args.libs:

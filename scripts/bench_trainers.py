@@ -21,6 +21,9 @@ across libraries, so a busy spell of the machine hits them all. Measured per run
 - env steps per CPU-second and per wall-second of training (rldojo: ``train_run``, which includes creating
   the env and networks and writing the final checkpoint and ONNX model; SB3: creating the model and
   ``learn()``; CleanRL: the whole script). Imports are done before the clock starts, for all three.
+  rldojo's workspace sources are compiled to bytecode first (:func:`compile_sources`), as an installed
+  wheel's are and as ``uv sync --compile-bytecode`` leaves SB3's: with ``PYTHONDONTWRITEBYTECODE`` set, an
+  editable install would otherwise compile every module rldojo imports during a run, inside its clock.
 - steps to threshold: the first step at which the mean return of the last 10 training episodes reaches
   the workload's threshold (training episodes explore: a conservative measure).
 - solved: the final policy's mean return over 10 deterministic episodes on separately seeded envs reaches
@@ -38,6 +41,7 @@ last-10 return, side by side.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import io
 import json
@@ -368,6 +372,13 @@ def cleanrl_python() -> Path:
     return python
 
 
+def compile_sources(checkout: Path = ROOT) -> None:
+    """Write the bytecode of ``checkout``'s workspace packages (``packages/*/src``), as installing a wheel
+    would; Python still checks each file against its source, so an edited module is compiled afresh."""
+    for source in sorted(checkout.glob("packages/*/src")):
+        compileall.compile_dir(source, quiet=1)
+
+
 def launch(library: str, name: str, seed: int, steps: int) -> dict[str, Any]:
     python = cleanrl_python() if library == "cleanrl" else Path(sys.executable)
     with tempfile.TemporaryDirectory() as folder:
@@ -448,6 +459,7 @@ def main() -> None:
         run_one(library, name, int(seed), int(steps), Path(out))
         return
 
+    compile_sources()
     seed_list = args.seed_list or list(range(1, (args.seeds or (1 if args.quick else 5)) + 1))
     budgets = {
         name: args.steps or (w.quick_steps if args.quick else w.steps) for name, w in WORKLOADS.items()
