@@ -99,13 +99,11 @@ class PluginSource:
 
     @classmethod
     def of(cls, entry_point: metadata.EntryPoint) -> PluginSource:
-        dist = entry_point.dist
-        return cls(
-            dist.name if dist is not None else "unknown distribution",
-            f"{entry_point.name} = {entry_point.value}",
-            entry_point.group,
-            dist.version if dist is not None else "",
-        )
+        described = f"{entry_point.name} = {entry_point.value}"
+        if entry_point.dist is None:
+            return cls("unknown distribution", described, entry_point.group)
+        fields = entry_point.dist.metadata  # parsed once: dist.name and dist.version would each parse it
+        return cls(fields["Name"], described, entry_point.group, fields["Version"])
 
     @property
     def name(self) -> str:
