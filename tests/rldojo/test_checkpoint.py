@@ -37,6 +37,19 @@ def test_checkpoint_round_trip_with_weights_only_and_rng(tmp_path):
     assert (random.random(), np.random.rand(), torch.rand(1)) == expected
 
 
+def test_checkpoints_keeping_the_python_random_state_as_numbers_still_restore_it(tmp_path):
+    """Checkpoints written before the state's 625 words were one tensor keep them as a list of numbers."""
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, {"step": 1})
+    state = load_checkpoint(path)
+    version, words, gauss = state["rng"]["python"]
+    assert isinstance(words, torch.Tensor)
+    torch.save({**state, "rng": {**state["rng"], "python": (version, words.tolist(), gauss)}}, path)
+    expected = random.random()
+    restore_rng_state(load_checkpoint(path)["rng"])
+    assert random.random() == expected
+
+
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
 def test_written_files_get_the_mode_the_umask_allows(tmp_path, umask, mode):
     """mkstemp creates 0600 files; results must be readable by whoever the umask lets read them."""

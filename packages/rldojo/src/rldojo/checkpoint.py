@@ -48,12 +48,14 @@ CHECKPOINT_FORMAT_VERSION = 1
 
 
 def rng_state() -> dict[str, Any]:
-    """Python, numpy and torch (CPU and CUDA) random states as tensors and primitives."""
+    """Python, numpy and torch (CPU and CUDA) random states as tensors and primitives (Python's 625 state
+    words as one tensor: pickled one by one they were most of a small checkpoint's serialising time)."""
     _, keys, position, has_gauss, cached_gaussian = cast(
         tuple[str, np.ndarray, int, int, float], np.random.get_state()
     )
+    version, internal, gauss = random.getstate()
     state: dict[str, Any] = {
-        "python": random.getstate(),
+        "python": (version, torch.tensor(internal, dtype=torch.int64), gauss),
         "numpy": {
             "keys": torch.from_numpy(keys.astype(np.int64)),
             "position": int(position),
@@ -68,8 +70,9 @@ def rng_state() -> dict[str, Any]:
 
 
 def restore_rng_state(state: dict[str, Any]) -> None:
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
+    version, internal, gauss = state["python"]  # internal: a tensor, or (checkpoints before it) a list
+    words = internal.tolist() if isinstance(internal, torch.Tensor) else internal
+    random.setstate((version, tuple(words), gauss))
     numpy_state = state["numpy"]
     np.random.set_state(
         (
@@ -85,8 +88,9 @@ def restore_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Atomically write ``state`` (plus format version, library versions and RNG state) to ``path``."""
+def save_checkpoint(path: Path, state: dict[str, Any], *copies: Path) -> None:
+    """Atomically write ``state`` (plus format version, library versions and RNG state) to ``path`` and to
+    each of ``copies``."""
     payload = {
         "format_version": CHECKPOINT_FORMAT_VERSION,
         "versions": library_versions(),
@@ -95,7 +99,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     }
     buffer = io.BytesIO()  # serialised first, so a full disk raises OSError from the write below
     torch.save(payload, buffer)
-    atomic_write(path, lambda file: file.write(buffer.getbuffer()))
+    for target in (path, *copies):
+        atomic_write(target, lambda file: file.write(buffer.getbuffer()))
 
 
 def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
@@ -146,8 +151,7 @@ def save_trainer_checkpoint(
     """Write ``<behavior>-<step>.pt`` and ``checkpoint.pt``, record them, delete checkpoints beyond the newest
     ``keep_checkpoints``. Returns the step file."""
     step_file = step_checkpoint_file(artifact_path, step)
-    save_checkpoint(step_file, {**state, "step": step})
-    atomic_write(latest_checkpoint_file(artifact_path), lambda file: file.write(step_file.read_bytes()))
+    save_checkpoint(step_file, {**state, "step": step}, latest_checkpoint_file(artifact_path))
     status = TrainingStatus(training_status_file(artifact_path.parent))
     entry = {
         "steps": step,
