@@ -362,3 +362,25 @@ def test_every_visual_encoder_exports_and_acts_as_in_torch(encoder, tmp_path):
         continuous, clip_continuous(expected.continuous).numpy(), atol=CONTINUOUS_TOLERANCE
     )
     np.testing.assert_array_equal(discrete, expected.discrete.numpy())
+
+
+def test_a_network_exported_again_gives_its_model_as_it_is_now(tmp_path):
+    """An unchanged network's export is reused; once a weight or a buffer (the normaliser's) changed, the
+    new model computes what the network now does."""
+    torch.manual_seed(0)
+    network = Actor(BALL.observation_specs, NETWORK, BALL.action_spec)
+    first = export_onnx(network, BALL, tmp_path / "first.onnx").read_bytes()
+    assert export_onnx(network, BALL, tmp_path / "again.onnx").read_bytes() == first
+    rng = np.random.default_rng(5)
+    network.update_normalization([torch.from_numpy(random_inputs(BALL, batch=16, rng=rng)["obs_0"])])
+    normalised = export_onnx(network, BALL, tmp_path / "normalised.onnx").read_bytes()
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(0.1)
+    trained = export_onnx(network, BALL, tmp_path / "trained.onnx")
+    assert len({first, normalised, trained.read_bytes()}) == 3
+    feed = random_inputs(BALL, batch=6, rng=rng)
+    (actions,) = ort.InferenceSession(str(trained)).run(["deterministic_continuous_actions"], feed)
+    with torch.no_grad():
+        expected = clip_continuous(network([torch.from_numpy(feed["obs_0"])], None, True).continuous)
+    np.testing.assert_allclose(actions, expected.numpy(), atol=CONTINUOUS_TOLERANCE)

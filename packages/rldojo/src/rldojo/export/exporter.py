@@ -11,6 +11,8 @@ import copy
 import logging
 import tempfile
 import warnings
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -46,9 +48,41 @@ def _dummy_inputs(spec: BehaviorSpec, memory_size: int) -> tuple[torch.Tensor, .
     return tuple(inputs)
 
 
-def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
-    """Write ``network`` (a policy's ``export_network()``) to ``path`` atomically; it stays untouched, and so
-    does torch's random state (a run's checkpoints do not change what it learns)."""
+@dataclass(frozen=True)
+class _Exported:
+    """The model exported from a network, with the spec and the tensors (parameters, buffers) it had."""
+
+    spec: BehaviorSpec
+    tensors: dict[str, torch.Tensor]
+    model: bytes
+
+    def still_fits(self, spec: BehaviorSpec, tensors: dict[str, torch.Tensor]) -> bool:
+        return (
+            spec == self.spec
+            and tensors.keys() == self.tensors.keys()
+            and all(torch.equal(tensor, self.tensors[name]) for name, tensor in tensors.items())
+        )
+
+
+_last_exports: weakref.WeakKeyDictionary[nn.Module, _Exported] = weakref.WeakKeyDictionary()
+"""Each network's last export: a run's checkpoint and final save often export the same weights (no update
+between them), and exporting is the costliest part of saving."""
+
+
+def _serialised_model(network: nn.Module, spec: BehaviorSpec) -> bytes:
+    """``network`` (a policy's ``export_network()``) as a serialised ONNX model, the last one again when
+    ``network`` is unchanged since; it stays untouched, and so does torch's random state (a run's
+    checkpoints do not change what it learns)."""
+    tensors = network.state_dict(keep_vars=False)
+    last = _last_exports.get(network)
+    if last is not None and last.still_fits(spec, tensors):
+        return last.model
+    model = _traced_model(network, spec)
+    _last_exports[network] = _Exported(spec, {name: t.detach().clone() for name, t in tensors.items()}, model)
+    return model
+
+
+def _traced_model(network: nn.Module, spec: BehaviorSpec) -> bytes:
     module = export_module(copy.deepcopy(network).cpu().eval(), spec)
     memory_size = memory_size_of(network)
     inputs, outputs = input_names(spec, memory_size), output_names(spec, memory_size)
@@ -70,7 +104,12 @@ def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
-        exported = (Path(scratch) / "model.onnx").read_bytes()
+        return (Path(scratch) / "model.onnx").read_bytes()
+
+
+def export_onnx(network: nn.Module, spec: BehaviorSpec, path: Path) -> Path:
+    """Write ``network`` (a policy's ``export_network()``) to ``path`` atomically as an ONNX model."""
+    exported = _serialised_model(network, spec)
     atomic_write(path, lambda file: file.write(exported))
     return path
 
@@ -84,9 +123,10 @@ def export_beside_checkpoint(
     training goes on.
     """
     try:
-        model = export_onnx(network, spec, model_file(checkpoint))
-        if final_model is not None:
-            atomic_write(final_model, lambda file: file.write(model.read_bytes()))
+        exported = _serialised_model(network, spec)
+        for path in (model_file(checkpoint), final_model):
+            if path is not None:
+                atomic_write(path, lambda file: file.write(exported))
     except Exception as error:  # export must never stop training
         logger.warning(
             "ONNX export for %s failed (%s: %s); the checkpoint is kept, export it later with "
