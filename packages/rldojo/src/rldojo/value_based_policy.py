@@ -115,6 +115,7 @@ class ValueBasedPolicy(Policy[NetworkT]):
         self.epsilon = 0.0
         """Exploration rate; the trainer sets it from its schedule (0 for ``--inference``)."""
         self._acting: tuple[nn.Module, Callable[[Sequence[torch.Tensor]], torch.Tensor]] | None = None
+        self._greedy: GreedyActions | None = None
 
     def q_values(self, observations: Sequence[torch.Tensor]) -> torch.Tensor:
         """The actor's Q-values; through its ``acting_forward()`` when it has one (the same values by
@@ -199,5 +200,8 @@ class ValueBasedPolicy(Policy[NetworkT]):
         )
 
     def export_network(self) -> nn.Module:
-        """The greedy choice only: the epsilon-greedy branch is never traced."""
-        return GreedyActions(self.actor, self.branch_sizes)
+        """The greedy choice only: the epsilon-greedy branch is never traced. The same module while the actor
+        is, so that exporting unchanged weights again reuses the model (:mod:`rldojo.export`)."""
+        if self._greedy is None or self._greedy.q_network is not self.actor:
+            self._greedy = GreedyActions(self.actor, self.branch_sizes)
+        return self._greedy
