@@ -120,6 +120,33 @@ def test_sample_categorical_draws_what_multinomial_draws_from_the_same_random_nu
         assert torch.equal(torch.rand(4), after)  # the stream moved on alike: the same later draws
 
 
+@pytest.mark.parametrize(
+    ("action_spec", "network", "plain"),
+    [
+        (ActionSpec.create_discrete((2,)), {"activation": "tanh"}, True),
+        (ActionSpec.create_discrete((3, 2)), {"normalize": True, "num_layers": 3}, True),
+        (ActionSpec(2, (3,)), {}, False),  # continuous actions: the module path
+        (ActionSpec.create_discrete((3,)), {"memory": {"memory_size": 8, "sequence_length": 4}}, False),
+    ],
+)
+def test_acting_samples_what_forward_samples_from_the_same_random_numbers(action_spec, network, plain):
+    torch.manual_seed(0)
+    actor = Actor([vector(4)], NetworkSettings(hidden_units=16, **network), action_spec)
+    actor.update_normalization([torch.randn(32, 4) * 3])
+    assert (actor._acting_mlp is not None) is plain
+    observations = [torch.randn(8, 4)]
+    masks = torch.ones(8, sum(action_spec.discrete_branches))
+    masks[:4, 0] = 0
+    for deterministic in (False, True):
+        with torch.inference_mode():
+            torch.manual_seed(1)
+            expected = actor(observations, masks, deterministic)
+            torch.manual_seed(1)
+            acted = actor.act(observations, masks, deterministic)
+        for field in ("continuous", "discrete", "log_probs", "entropy"):
+            assert torch.equal(getattr(acted, field), getattr(expected, field)), field
+
+
 def test_deterministic_actions_are_the_mode():
     head = ActionHead(4, ActionSpec(1, (4,)))
     hidden = torch.randn(3, 4)

@@ -12,7 +12,7 @@ import torch
 from mlagents_envs.base_env import ActionTuple, BehaviorSpec, DecisionSteps
 from torch import nn
 
-from rldojo.networks import ActionSample, clip_continuous
+from rldojo.networks import ActionSample, Actor, clip_continuous
 
 __all__ = ["ActionInfo", "NetworkT", "Policy", "allowed_action_mask"]
 
@@ -90,6 +90,8 @@ class Policy(Generic[NetworkT]):
     ) -> ActionSample:
         """The acting hook: actions for a batch of observations (``masks``: 1 = allowed, None without
         discrete actions); the distribution's mode when ``deterministic``."""
+        if isinstance(self.actor, Actor):
+            return self.actor.act(observations, masks, deterministic)
         sample: ActionSample = self.actor(observations, masks, deterministic)
         return sample
 

@@ -97,7 +97,11 @@ class ActionHead(nn.Module):
         """Per branch: log-probabilities [batch, branch_size]; masked actions get ~zero probability."""
         if self.logits is None:
             return []
-        logits = self.logits(hidden)
+        return self.branch_log_probs_of(self.logits(hidden), masks)
+
+    def branch_log_probs_of(self, logits: torch.Tensor, masks: torch.Tensor | None) -> list[torch.Tensor]:
+        """Per branch: log-probabilities [batch, branch_size] from what the logits layer gave [batch,
+        sum(branch sizes)]; masked actions get ~zero probability."""
         if masks is not None:
             logits = logits.masked_fill(masks < 0.5, MASKED_LOGIT)
         # one branch (most discrete envs) needs no split: every op saved is also a backward node saved
@@ -130,11 +134,26 @@ class ActionHead(nn.Module):
         self, hidden: torch.Tensor, masks: torch.Tensor | None, deterministic: bool = False
     ) -> ActionSample:
         """Draw actions (or take the mode when ``deterministic``). ``masks`` is 1 for allowed actions."""
-        gaussian = self._gaussian(hidden)
-        branches = self._branch_log_probs(hidden, masks)
-        batch = hidden.shape[0]
+        return self._sample(
+            self._gaussian(hidden), self._branch_log_probs(hidden, masks), hidden, deterministic
+        )
+
+    def sample_from_logits(
+        self, logits: torch.Tensor, masks: torch.Tensor | None, deterministic: bool = False
+    ) -> ActionSample:
+        """:meth:`sample` of a head without continuous actions, from what its logits layer gave."""
+        return self._sample(None, self.branch_log_probs_of(logits, masks), logits, deterministic)
+
+    def _sample(
+        self,
+        gaussian: tuple[torch.Tensor, torch.Tensor] | None,
+        branches: list[torch.Tensor],
+        rows: torch.Tensor,
+        deterministic: bool,
+    ) -> ActionSample:
+        batch = rows.shape[0]
         if gaussian is None:
-            continuous = hidden.new_zeros(batch, 0)
+            continuous = rows.new_zeros(batch, 0)
         else:
             mean, log_std = gaussian
             continuous = mean if deterministic else mean + torch.randn_like(mean) * log_std.exp()
@@ -145,7 +164,7 @@ class ActionHead(nn.Module):
             ]
             discrete = chosen[0] if len(chosen) == 1 else torch.cat(chosen, dim=1)
         else:
-            discrete = torch.zeros(batch, 0, dtype=torch.long, device=hidden.device)
+            discrete = torch.zeros(batch, 0, dtype=torch.long, device=rows.device)
         log_probs, entropy = self._log_probs_and_entropy(gaussian, branches, continuous, discrete)
         return ActionSample(continuous, discrete, log_probs, entropy)
 

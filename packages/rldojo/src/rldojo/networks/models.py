@@ -3,6 +3,7 @@ after its encoder (``network_settings.memory``)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ from torch import nn
 from rldojo.networks.action_heads import ActionHead, ActionSample, PolicyDistribution
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.networks.memory import MemoryNetwork, optional_memory
+from rldojo.networks.mlp_gradients import PlainMLP
 from rldojo.settings import NetworkSettings
 
 __all__ = ["Actor", "Critic", "orthogonal_init"]
@@ -63,6 +65,26 @@ class Actor(MemoryNetwork):
         sample = self.action_head.sample(hidden, masks, deterministic)
         sample.memories = next_memories
         return sample
+
+    def act(
+        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+    ) -> ActionSample:
+        """:meth:`forward` without memories, for acting: the same sample. A plain MLP with discrete actions
+        only runs its dense layers and logits as plain tensor operations (:class:`PlainMLP`), without a module
+        call per layer, which costs more than a small layer does on a few rows."""
+        if self._acting_mlp is None:
+            return self(observations, masks, deterministic)
+        logits, _ = self._acting_mlp.forward(observations)
+        return self.action_head.sample_from_logits(logits, masks, deterministic)
+
+    @functools.cached_property
+    def _acting_mlp(self) -> PlainMLP | None:
+        head = self.action_head
+        if type(self).forward is not Actor.forward:  # a subclass acts its own way
+            return None
+        if self.memory is not None or head.mean is not None or head.logits is None:
+            return None
+        return PlainMLP.of(self.encoder, head.logits)
 
     def distribution(
         self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, sequence_length: int = 1
