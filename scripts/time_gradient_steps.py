@@ -5,9 +5,11 @@ and hyperparameters of scripts/bench_trainers.py's rows (configs/cartpole/*.yaml
 
 Each workload's optimizer takes gradient steps on random minibatches of its batch size, one torch thread, in
 alternating blocks of ``--steps`` steps: autograd (rldojo's general path), then by hand (PlainMLP backward),
-``--rounds`` times; the table gives the median CPU ms per step of each path and their ratio (alternating keeps
-a busy machine's load about the same for both). Operations per step are counted under torch.profiler as
-scripts/count_update_ops.py counts them (they do not depend on the load).
+``--rounds`` times, after ``--warm-up`` steps on each (Adam's state settles: with dead ReLU units its moments
+decay towards denormal floats); the table gives the median CPU ms per step of each path and their ratio
+(alternating keeps a busy machine's load about the same for both). Torch is set up as a training run sets
+it up (``configure_torch``: denormals flushed to zero) unless ``--keep-denormals``. Operations per step are
+counted under torch.profiler as scripts/count_update_ops.py counts them (they do not depend on the load).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def build(name: str, folder: str) -> tuple[Any, dict[str, Any]]:
     }
 
 
-def measure(name: str, rounds: int, steps: int) -> dict[str, Any]:
+def measure(name: str, rounds: int, steps: int, warm_up: int) -> dict[str, Any]:
     import torch
     import torch.profiler
 
@@ -96,9 +98,9 @@ def measure(name: str, rounds: int, steps: int) -> dict[str, Any]:
         cpu_ms: dict[str, list[float]] = {path: [] for path in paths}
         ops: dict[str, dict[str, float]] = {}
         step = 0
-        for path, by_hand in paths.items():  # warm-up (Adam's state, first calls), then operations
+        for path, by_hand in paths.items():
             optimizer.by_hand = by_hand
-            for _ in range(3):
+            for _ in range(warm_up):
                 optimizer.update(batch, step)
             with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
                 for _ in range(5):
@@ -122,17 +124,23 @@ def main() -> None:
     parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=list(WORKLOADS))
     parser.add_argument("--rounds", type=int, default=20, help="alternations of the two paths")
     parser.add_argument("--steps", type=int, default=50, help="gradient steps per path and round")
+    parser.add_argument("--warm-up", type=int, default=1000, help="gradient steps per path before timing")
+    parser.add_argument("--keep-denormals", action="store_true", help="do not flush denormals to zero")
     args = parser.parse_args()
 
     import torch
 
+    from rldojo.torch_startup import configure_torch
+
+    configure_torch(0, "cpu")
+    torch.set_flush_denormal(not args.keep_denormals)
     torch.set_num_threads(1)
     print(
         "| workload | autograd CPU ms/step | by hand CPU ms/step | autograd / by hand | ops/step autograd "
         "| ops/step by hand | autograd nodes/step |\n|---|---:|---:|---:|---:|---:|---:|"
     )
     for name in args.workloads:
-        result = measure(name, args.rounds, args.steps)
+        result = measure(name, args.rounds, args.steps, args.warm_up)
         ms, ops = result["cpu_ms"], result["ops"]
         print(
             f"| {name} | {ms['autograd']:.3f} | {ms['by hand']:.3f} | {ms['autograd'] / ms['by hand']:.2f} "

@@ -28,3 +28,20 @@ def test_background_import_gives_the_gil_back_quickly_and_restores_the_switch_in
 
 def _importers() -> set[threading.Thread]:
     return {thread for thread in threading.enumerate() if thread.name == "import torch"}
+
+
+def test_a_run_flushes_denormal_floats_to_zero():
+    """Denormals (slow on x86; Adam's moments of dead ReLU units decay into them) count as zero in a run."""
+    import torch
+
+    from rldojo.torch_startup import configure_torch
+
+    denormal = torch.tensor([1e-40])
+    threads = torch.get_num_threads()
+    try:
+        configure_torch(0, "cpu")
+        assert float(denormal * 1.0) == 0.0
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)
+    assert float(denormal * 1.0) > 0.0

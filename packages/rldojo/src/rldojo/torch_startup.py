@@ -93,13 +93,20 @@ def torch_threads() -> int:
 
 
 def configure_torch(seed: int, device: str) -> None:
-    """Seed torch, give it :func:`torch_threads` threads, and make ``device`` where new networks go."""
+    """Seed torch, give it :func:`torch_threads` threads, flush denormal floats to zero on the CPU, and make
+    ``device`` where new networks go.
+
+    Denormals (below ~1.2e-38 in float32) are slow on x86 CPUs: Adam's moments of dead ReLU units decay into
+    them (~15% of a DQN CartPole Q-network's Adam state after 1000 gradient steps), which made its fused Adam
+    step about 3x slower. Flushed, they are zero: results differ from unflushed arithmetic only there.
+    """
     import torch
 
     from rldojo.networks import set_default_device
 
     torch.manual_seed(seed)
     torch.set_num_threads(torch_threads())
+    torch.set_flush_denormal(True)
     set_default_device(device)
 
 
