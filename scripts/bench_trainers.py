@@ -1,7 +1,8 @@
 """rldojo vs Stable-Baselines3 vs CleanRL, side by side, with RL Zoo's hyperparameters.
 
     .venv/bin/python scripts/bench_trainers.py [--quick] [--seeds 5 | --seed-list 2 4] [--workloads ...]
-        [--libs ...] [--steps N] [--json runs.json]
+        [--libs ...] [--steps N] [--json runs.json] [--eval-every 2500]
+    .venv/bin/python scripts/bench_trainers.py --merge rldojo.json sb3.json cleanrl.json
 
 Workloads (RL Zoo's budgets unless noted): PPO and DQN on CartPole-v1, SAC on Pendulum-v1 (20k steps),
 PPO on Acrobot-v1 (200k steps of RL Zoo's 1M; LunarLander-v3 needs Box2D, which is not installed).
@@ -35,7 +36,10 @@ across libraries, so a busy spell of the machine hits them all. Measured per run
 workload at its budget, printed first) is for an idle machine. ``--workloads``, ``--libs`` and ``--seed-list``
 run a part of it; ``--json`` keeps every run's episodes (the learning curves) and evaluation. After the
 summary table comes one row per workload and seed: each library's evaluation return (``*``: solved) and
-last-10 return, side by side.
+last-10 return, side by side. ``--eval-every N`` adds greedy learning curves (rldojo: ``eval_settings``;
+SB3: a callback; CleanRL: none), one row per run. ``--merge`` trains nothing: it prints those learning
+tables (no speeds, which would come from different times) for runs saved by several ``--json`` invocations,
+so that one library can be rerun after a change and compared with the others' saved runs.
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ CLEANRL_REQUIREMENTS = ["gymnasium==0.29.1", "numpy<2", "tyro", "tensorboard"]  
 RETURN_WINDOW = 10
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 10_000
+CURVE_EPISODES = 5
+"""Greedy episodes per point of a learning curve (``--eval-every``)."""
 LIBRARIES = ("rldojo", "sb3", "cleanrl")
 
 
@@ -140,20 +146,26 @@ class Clock:
         }
 
 
-def train_rldojo(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
+def train_rldojo(
+    workload: Workload, seed: int, steps: int, evaluate: bool = True, eval_every: int = 0
+) -> dict[str, Any]:
+    """``eval_every``: also a greedy evaluation of the training policy every that many steps
+    (``eval_settings``, :data:`CURVE_EPISODES` episodes on their own env), as ``result["curve"]``."""
     import numpy as np
     from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
     from rldojo.commands.evaluate import run_episodes
     from rldojo.envs import create_env
+    from rldojo.evaluation import EVAL_REWARD_KEY
     from rldojo.export.onnx_policy import OnnxPolicy
-    from rldojo.settings import load_run_options
+    from rldojo.settings import EvaluationSettings, load_run_options
     from rldojo.stats import StatsSummary, StatsWriter
     from rldojo.training import train_run
 
     class EpisodeRecorder(StatsWriter):
         def __init__(self) -> None:
             self.episodes: list[tuple[int, float]] = []
+            self.curve: list[tuple[int, float]] = []
 
         def on_episode_end(
             self, category: str, agent_id: str, episode_return: float, episode_length: int, step: int
@@ -161,7 +173,8 @@ def train_rldojo(workload: Workload, seed: int, steps: int, evaluate: bool = Tru
             self.episodes.append((step, episode_return))
 
         def write_stats(self, category: str, values: dict[str, StatsSummary], step: int) -> None:
-            pass
+            if EVAL_REWARD_KEY in values:
+                self.curve.append((step, values[EVAL_REWARD_KEY].mean))
 
     results = tempfile.mkdtemp(prefix="bench_trainers_")
     options = load_run_options(
@@ -175,12 +188,16 @@ def train_rldojo(workload: Workload, seed: int, steps: int, evaluate: bool = Tru
     )
     for settings in options.behaviors.values():
         settings.max_steps = steps
-        settings.summary_freq = steps  # one console line at the end
+        settings.summary_freq = eval_every or steps  # without curves, one console line at the end
         settings.checkpoint_interval = steps
+    if eval_every:
+        options.eval_settings = EvaluationSettings(
+            interval=eval_every, episodes=CURVE_EPISODES, seed=seed + EVAL_SEED_OFFSET
+        )
     recorder = EpisodeRecorder()
     clock = Clock()
     run_dir = train_run(options, [recorder])
-    result = clock.result(recorder.episodes)
+    result = clock.result(recorder.episodes) | {"curve": recorder.curve}
     if not evaluate:
         return result
 
@@ -257,35 +274,17 @@ def sb3_model(workload: Workload, seed: int) -> Any:
     )
 
 
-def train_sb3(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
+def sb3_greedy_return(model: Any, env_id: str, seeds: range) -> float:
+    """The mean return of ``model.predict(deterministic=True)`` over one episode per seed (observations
+    normalised as in training, without updating the statistics); draws nothing from the training RNGs."""
     import gymnasium
     import numpy as np
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    class EpisodeRecorder(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.episodes: list[tuple[int, float]] = []
-
-        def _on_step(self) -> bool:
-            for info in self.locals["infos"]:
-                if "episode" in info:
-                    self.episodes.append((self.num_timesteps, float(info["episode"]["r"])))
-            return True
-
-    recorder = EpisodeRecorder()
-    clock = Clock()
-    model = sb3_model(workload, seed)
-    model.learn(total_timesteps=steps, callback=recorder)
-    result = clock.result(recorder.episodes)
-    if not evaluate:
-        return result
 
     normalizer = model.get_vec_normalize_env()
-    env = gymnasium.make(workload.env_id)
+    env = gymnasium.make(env_id)
     returns = []
-    for episode in range(EVAL_EPISODES):
-        obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET + episode)
+    for episode_seed in seeds:
+        obs, _ = env.reset(seed=episode_seed)
         total, done = 0.0, False
         while not done:
             model_obs = normalizer.normalize_obs(obs) if normalizer is not None else obs
@@ -294,15 +293,55 @@ def train_sb3(workload: Workload, seed: int, steps: int, evaluate: bool = True) 
             total += float(reward)
             done = terminated or truncated
         returns.append(total)
-    return result | {"eval_return": float(np.mean(returns))}
+    env.close()
+    return float(np.mean(returns))
+
+
+def train_sb3(
+    workload: Workload, seed: int, steps: int, evaluate: bool = True, eval_every: int = 0
+) -> dict[str, Any]:
+    """``eval_every``: as for :func:`train_rldojo`, from a callback (the first step past each multiple)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class EpisodeRecorder(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.episodes: list[tuple[int, float]] = []
+            self.curve: list[tuple[int, float]] = []
+
+        def _on_step(self) -> bool:
+            for info in self.locals["infos"]:
+                if "episode" in info:
+                    self.episodes.append((self.num_timesteps, float(info["episode"]["r"])))
+            if eval_every and self.num_timesteps >= (len(self.curve) + 1) * eval_every:
+                first = seed + EVAL_SEED_OFFSET
+                curve_return = sb3_greedy_return(
+                    self.model, workload.env_id, range(first, first + CURVE_EPISODES)
+                )
+                self.curve.append((self.num_timesteps, curve_return))
+            return True
+
+    recorder = EpisodeRecorder()
+    clock = Clock()
+    model = sb3_model(workload, seed)
+    model.learn(total_timesteps=steps, callback=recorder)
+    result = clock.result(recorder.episodes) | {"curve": recorder.curve}
+    if not evaluate:
+        return result
+    first = seed + EVAL_SEED_OFFSET
+    return result | {
+        "eval_return": sb3_greedy_return(model, workload.env_id, range(first, first + EVAL_EPISODES))
+    }
 
 
 EPISODE_LINE = re.compile(r"global_step=(\d+), episodic_return=\[?([-0-9.e+]+)")
 
 
-def train_cleanrl(workload: Workload, seed: int, steps: int, evaluate: bool = True) -> dict[str, Any]:
+def train_cleanrl(
+    workload: Workload, seed: int, steps: int, evaluate: bool = True, eval_every: int = 0
+) -> dict[str, Any]:
     """CleanRL's unmodified script as ``__main__`` (run inside .bench/cleanrl-venv); episodes are read from
-    the lines it prints."""
+    the lines it prints. It keeps no model: no evaluation, no curve."""
     script = CLEANRL_DIR / "cleanrl" / workload.cleanrl_script
     sys.path.insert(0, str(CLEANRL_DIR))  # its ``cleanrl_utils`` import
     arguments = [
@@ -337,12 +376,12 @@ def warm_up_imports(library: str) -> None:
         import torch.onnx
 
 
-def run_one(library: str, name: str, seed: int, steps: int, out: Path) -> None:
+def run_one(library: str, name: str, seed: int, steps: int, out: Path, eval_every: int) -> None:
     import torch
 
     torch.set_num_threads(1)
     warm_up_imports(library)
-    result = TRAINERS[library](WORKLOADS[name], seed, steps)
+    result = TRAINERS[library](WORKLOADS[name], seed, steps, eval_every=eval_every)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps(result))
 
@@ -379,11 +418,12 @@ def compile_sources(checkout: Path = ROOT) -> None:
         compileall.compile_dir(source, quiet=1)
 
 
-def launch(library: str, name: str, seed: int, steps: int) -> dict[str, Any]:
+def launch(library: str, name: str, seed: int, steps: int, eval_every: int) -> dict[str, Any]:
     python = cleanrl_python() if library == "cleanrl" else Path(sys.executable)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
         command = [str(python), __file__, "--run-one", library, name, str(seed), str(steps), str(out)]
+        command += ["--eval-every", str(eval_every)]
         environment = {**os.environ, "OMP_NUM_THREADS": "1"}
         completed = subprocess.run(command, capture_output=True, text=True, env=environment)
         if completed.returncode != 0:
@@ -401,19 +441,26 @@ def last_returns(run: dict[str, Any]) -> float | None:
     return statistics.fmean(returns) if returns else None
 
 
-def table_row(name: str, library: str, steps: int, runs: list[dict[str, Any]]) -> str:
+def learning_cells(name: str, runs: list[dict[str, Any]]) -> str:
+    """Steps to threshold, solved seeds, evaluation and last-10 returns of ``runs``, as table cells."""
     threshold = WORKLOADS[name].threshold
-    cpu_rates = [steps / run["cpu_s"] for run in runs]
-    cpu_range = f"{min(cpu_rates):,.0f}-{max(cpu_rates):,.0f}"
-    wall_rates = [steps / run["wall_s"] for run in runs]
     solve_steps = [s for s in (steps_to_solve(run["episodes"], threshold) for run in runs) if s is not None]
     evaluated = [run["eval_return"] for run in runs if run["eval_return"] is not None]
     solved = f"{sum(r >= threshold for r in evaluated)}/{len(runs)}" if evaluated else "-"
     last = [r for r in map(last_returns, runs) if r is not None]
     return (
+        f"{_mean([float(s) for s in solve_steps])} ({len(solve_steps)}/{len(runs)}) "
+        f"| {solved} | {_mean(evaluated, 1)} | {_mean(last, 1)}"
+    )
+
+
+def table_row(name: str, library: str, steps: int, runs: list[dict[str, Any]]) -> str:
+    cpu_rates = [steps / run["cpu_s"] for run in runs]
+    cpu_range = f"{min(cpu_rates):,.0f}-{max(cpu_rates):,.0f}"
+    wall_rates = [steps / run["wall_s"] for run in runs]
+    return (
         f"| {name} | {library} | {steps:,} | {_mean(cpu_rates)} ({cpu_range}) "
-        f"| {_mean(wall_rates)} | {_mean([float(s) for s in solve_steps])} ({len(solve_steps)}/{len(runs)}) "
-        f"| {solved} | {_mean(evaluated, 1)} | {_mean(last, 1)} "
+        f"| {_mean(wall_rates)} | {learning_cells(name, runs)} "
         f"| {max(run['peak_rss_mib'] for run in runs):,.0f} |"
     )
 
@@ -438,6 +485,63 @@ def seed_table(every_run: list[dict[str, Any]], libraries: list[str]) -> list[st
     return lines
 
 
+def curve_table(every_run: list[dict[str, Any]]) -> list[str]:
+    """Per workload, seed and library with a learning curve (``--eval-every``): the greedy return at each
+    evaluation and the final one; then per workload and library, how many evaluations of the second half of
+    training reached the threshold, over all seeds (a measure less at the mercy of the last update than the
+    final evaluation alone)."""
+    with_curves = [run for run in every_run if run.get("curve")]
+    if not with_curves:
+        return []
+    lines = ["| workload | seed | library | first step | greedy return every --eval-every steps | final |"]
+    lines.append("|---|---:|---|---:|---|---:|")
+    late: dict[tuple[str, str], list[float]] = {}
+    for run in with_curves:
+        points = " ".join(f"{value:.0f}" for _, value in run["curve"])
+        final = "-" if run["eval_return"] is None else f"{run['eval_return']:.0f}"
+        every = run["curve"][0][0]
+        lines.append(
+            f"| {run['workload']} | {run['seed']} | {run['library']} | {every:,} | {points} | {final} |"
+        )
+        second_half = [value for step, value in run["curve"] if step > run["steps"] / 2]
+        late.setdefault((run["workload"], run["library"]), []).extend(second_half)
+    lines += [
+        "",
+        "| workload | library | second-half evaluations at threshold (all seeds) |",
+        "|---|---|---:|",
+    ]
+    for (name, library), values in late.items():
+        solved = sum(value >= WORKLOADS[name].threshold for value in values)
+        lines.append(f"| {name} | {library} | {solved}/{len(values)} |")
+    return lines
+
+
+def merged_tables(files: list[Path]) -> list[str]:
+    """The learning columns and the per-seed table of runs saved by several ``--json`` runs (one library's
+    runs may come from a later session than another's: their speeds are not comparable, so none is shown).
+    A (workload, library, seed) saved in several files counts once, as the last file has it."""
+    latest = {
+        (run["workload"], run["library"], run["seed"]): run
+        for file in files
+        for run in json.loads(file.read_text())
+    }  # a run saved twice: the later file's
+    every_run = list(latest.values())
+    libraries = [library for library in LIBRARIES if any(run["library"] == library for run in every_run)]
+    lines = [
+        f"merged from {len(files)} runs ({', '.join(str(file) for file in files)}): learning columns only",
+        "| workload | library | steps | steps to threshold, mean (runs) | solved (eval) | eval return "
+        "| last 10 return |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in dict.fromkeys(run["workload"] for run in every_run):
+        for library in libraries:
+            runs = [run for run in every_run if (run["workload"], run["library"]) == (name, library)]
+            if runs:
+                steps = ", ".join(f"{s:,}" for s in sorted({run["steps"] for run in runs}))
+                lines.append(f"| {name} | {library} | {steps} | {learning_cells(name, runs)} |")
+    return [*lines, "", *seed_table(every_run, libraries), "", *curve_table(every_run)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -451,12 +555,37 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="env steps per run (default: the workload's)")
     parser.add_argument("--json", type=Path, help="write every run (episodes, evaluation, times) here")
     parser.add_argument(
+        "--eval-every",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help=f"learning curves: a greedy evaluation ({CURVE_EPISODES} episodes) every STEPS env steps for "
+        "rldojo and SB3 (its time then counts in the speeds)",
+    )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="train nothing: print the learning tables of runs saved with --json (several files: e.g. "
+        "rldojo's from today with SB3's and CleanRL's from before)",
+    )
+    parser.add_argument(
         "--run-one", nargs=5, metavar=("LIB", "WORKLOAD", "SEED", "STEPS", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.run_one:
         library, name, seed, steps, out = args.run_one
-        run_one(library, name, int(seed), int(steps), Path(out))
+        run_one(library, name, int(seed), int(steps), Path(out), args.eval_every)
+        return
+    if args.merge:
+        missing = [str(file) for file in args.merge if not file.is_file()]
+        if missing:
+            print(
+                f"--merge: no such file {', '.join(missing)}; pass files written with --json", file=sys.stderr
+            )
+            raise SystemExit(2)
+        print("\n".join(merged_tables(args.merge)))
         return
 
     compile_sources()
@@ -479,7 +608,7 @@ def main() -> None:
         runs: dict[str, list[dict[str, Any]]] = {library: [] for library in args.libs}
         for seed in seed_list:
             for library in args.libs:  # interleaved, so a busy spell of the machine hits every library
-                run = launch(library, name, seed, steps)
+                run = launch(library, name, seed, steps, args.eval_every)
                 print(
                     f"{name} {library} seed {seed}: {steps / run['cpu_s']:,.0f} steps per CPU-s, "
                     f"{steps / run['wall_s']:,.0f} per wall-s, steps to threshold "
@@ -496,6 +625,7 @@ def main() -> None:
             lines.append(table_row(name, library, steps, library_runs))
     print("\n".join(lines))
     print("\n".join(seed_table(every_run, args.libs)))
+    print("\n".join(curve_table(every_run)))
     for name in args.workloads:
         for other in ("sb3", "cleanrl"):
             if (name, "rldojo") in rates and (name, other) in rates:
