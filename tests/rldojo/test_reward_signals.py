@@ -16,8 +16,8 @@ from mlagents_envs.base_env import (
 )
 
 from rldojo.checkpoint import load_checkpoint, rng_state, save_checkpoint
-from rldojo.errors import ConfigError
-from rldojo.networks import StreamHeads
+from rldojo.errors import ConfigError, RldojoError
+from rldojo.networks import StreamHeads, ordered_signal_names, reorder_streams
 from rldojo.reward_signals import CuriosityRewardSignal, CuriositySettings, RNDRewardSignal, RNDSettings
 from rldojo.settings import NetworkSettings, TrainerSettings, run_options_from_dict
 from rldojo.trainers.ppo import PPOSettings, PPOTrainer
@@ -377,3 +377,25 @@ def heads_by_signal(moments: dict[str, torch.Tensor], trainer) -> dict[str, torc
         if (dim := heads.get(id(parameters[key.split(" ", 1)[1]]))) is not None
         for name, block in zip(names, moment.chunk(len(names), dim=dim), strict=True)
     }
+
+
+def test_heads_that_cannot_be_reordered_are_one_error_naming_the_order_to_list():
+    """A plugin's per-signal network without stream_parameters() cannot take heads saved in another order:
+    one line saying which order to list the signals in, not heads answering for the wrong signals."""
+
+    class PluginCritic(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stream_names = ["extrinsic", "rnd"]
+            self.heads = torch.nn.Linear(4, 2)
+
+    with pytest.raises(
+        RldojoError, match=r"^PluginCritic has no stream_parameters\(\), .* \['rnd', 'extrinsic'\]"
+    ):
+        reorder_streams([PluginCritic()], ["rnd", "extrinsic"])
+    assert ordered_signal_names(["rnd", "gail", "extrinsic", "curiosity"]) == [
+        "extrinsic",
+        "curiosity",
+        "gail",
+        "rnd",
+    ]

@@ -56,7 +56,7 @@ def reorder_streams(modules: Iterable[nn.Module | torch.optim.Optimizer], saved_
     for network in networks.values():
         if not isinstance(network, StreamHeads):
             raise RldojoError(
-                f"{type(network).__qualname__} has no stream_parameters(), so its heads saved in the reward "
+                f"{type(network).__name__} has no stream_parameters(), so its heads saved in the reward "
                 f"signal order {list(saved_order)} cannot be reordered; list reward_signals in that order"
             )
         for parameter, dim in network.stream_parameters():
