@@ -50,11 +50,15 @@ class EnvSideChannels:
     """Delivers what the Python-side channels queued to the environment's receivers."""
 
     def __init__(self, python_channels: Sequence[SideChannel], set_parameter: ParameterSetter):
-        self._python_side = SideChannelManager(list(python_channels))
+        self._python_channels = list(python_channels)
+        self._python_side = SideChannelManager(self._python_channels)
         self._env_side = SideChannelManager(
             [IgnoredChannel(ENGINE_CONFIGURATION_CHANNEL_ID), _EnvironmentParametersReceiver(set_parameter)]
         )
 
     def deliver(self) -> None:
         """Deliver the queued messages; call it on every reset and step, like a Unity exchange."""
-        self._env_side.process_side_channel_message(bytes(self._python_side.generate_side_channel_messages()))
+        if any(channel.message_queue for channel in self._python_channels):
+            self._env_side.process_side_channel_message(
+                bytes(self._python_side.generate_side_channel_messages())
+            )

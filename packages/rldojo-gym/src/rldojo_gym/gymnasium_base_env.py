@@ -78,6 +78,8 @@ class GymnasiumBaseEnv(BaseEnv):
         self._agent_ids = np.full(num_areas, -1, dtype=np.int64)
         self._next_agent_id = 0
         self._actions: ActionTuple | None = None
+        self._no_final_obs = self._encoder.encode_batch([])  # what a step where no episode ended reports
+        self._no_agent_ids = np.zeros(0, dtype=np.int32)
         nothing = np.zeros(0, dtype=bool)
         self._steps = self._vector_steps([], np.zeros(0, dtype=np.float32), nothing, nothing, [], [])
         self._started = False
@@ -127,8 +129,12 @@ class GymnasiumBaseEnv(BaseEnv):
             agent_ids=self._agent_ids[: len(observations)].astype(np.int32),
             ended=ended,
             truncated=truncated,
-            final_obs=self._encoder.encode_batch(final_observations),
-            ended_agent_ids=np.asarray(ended_agent_ids, dtype=np.int32),
+            final_obs=self._encoder.encode_batch(final_observations)
+            if final_observations
+            else self._no_final_obs,
+            ended_agent_ids=np.asarray(ended_agent_ids, dtype=np.int32)
+            if ended_agent_ids
+            else self._no_agent_ids,
         )
 
     def reset(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -95,6 +94,28 @@ class EnvManager(abc.ABC):
         """Shut every worker down."""
 
 
+class _EnvFailures:
+    """Around a call of an env stepped in process: any error of the env, but a configuration error, as one
+    EnvFailedInProcess naming ``env_spec``. Made once (a generator-based context manager built per step
+    cost more than the rest of the manager's step)."""
+
+    def __init__(self, env_spec: str):
+        self.env_spec = env_spec
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if not isinstance(error, Exception) or isinstance(error, ConfigError):
+            return
+        cause = f"{type(error).__name__}: {error}".splitlines()[0]
+        raise EnvFailedInProcess(
+            f"{self.env_spec} failed in the trainer's process ({cause}); an env stepped in process "
+            "is not restarted: set env_settings.in_process: false (--in-process false) to run it in a "
+            "worker process that is restarted when it fails"
+        ) from error
+
+
 class InProcessEnvManager(EnvManager):
     """One env (worker id 0) stepped in this process; ``side_channels`` are served by it, besides its own
     environment-parameters and stats channels. An env that reports its steps as arrays (``gym:``) has
@@ -113,7 +134,7 @@ class InProcessEnvManager(EnvManager):
     ):
         self.parameters_channel = EnvironmentParametersChannel()
         self.stats_channel = StatsSideChannel()
-        self.env_spec = env_spec or "the env"
+        self._env_failures = _EnvFailures(env_spec or "the env")
         self.env = factory(0, [*side_channels, self.parameters_channel, self.stats_channel])
         reports_vectors = callable(getattr(self.env, VECTOR_STEPS_METHOD, None))
         self._vector_env = cast(VectorStepsEnv, self.env) if reports_vectors else None
@@ -121,21 +142,6 @@ class InProcessEnvManager(EnvManager):
     @property
     def behavior_specs(self) -> Mapping[str, BehaviorSpec]:
         return self.env.behavior_specs
-
-    @contextmanager
-    def _env_failures(self) -> Iterator[None]:
-        """Any error of the env, but a configuration error, as one EnvFailedInProcess."""
-        try:
-            yield
-        except ConfigError:
-            raise
-        except Exception as error:
-            cause = f"{type(error).__name__}: {error}".splitlines()[0]
-            raise EnvFailedInProcess(
-                f"{self.env_spec} failed in the trainer's process ({cause}); an env stepped in process "
-                "is not restarted: set env_settings.in_process: false (--in-process false) to run it in a "
-                "worker process that is restarted when it fails"
-            ) from error
 
     def _collect(self) -> list[EnvironmentStep]:
         if self._vector_env is not None:
@@ -148,17 +154,17 @@ class InProcessEnvManager(EnvManager):
         return [EnvironmentStep(0, report.steps, report.env_stats)]
 
     def reset(self) -> list[EnvironmentStep]:
-        with self._env_failures():
+        with self._env_failures:
             self.env.reset()
             return self._collect()
 
     def start_step(self, actions: Mapping[int, Mapping[str, ActionTuple]]) -> None:
-        with self._env_failures():
+        with self._env_failures:
             for behavior_id, action in actions.get(0, {}).items():
                 self.env.set_actions(behavior_id, action)
 
     def finish_step(self) -> list[EnvironmentStep]:
-        with self._env_failures():
+        with self._env_failures:
             self.env.step()
             return self._collect()
 
