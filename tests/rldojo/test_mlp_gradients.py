@@ -87,15 +87,17 @@ def ppo_settings(
 def ppo_batch(trainer, branches: tuple[int, ...], seed: int, masked: bool) -> dict[str, torch.Tensor]:
     """Random PPO minibatch for ``trainer``'s policy: old log-probabilities around the current ones, so some
     ratios fall outside the clip range and some inside; returns and old values that clip some value losses;
-    with ``masked``, a disallowed action in some rows."""
+    with ``masked``, a disallowed action in some rows; with no ``branches``, two continuous actions."""
     rng = np.random.default_rng(seed)
     obs = torch.from_numpy(rng.normal(size=(ROWS, 6)).astype(np.float32))
     masks = torch.ones(ROWS, sum(branches))
     if masked:
         masks[::3, 0] = 0.0
-    actions = torch.from_numpy(np.stack([rng.integers(1, size, ROWS) for size in branches], axis=1))
+    chosen = [rng.integers(1, size, ROWS) for size in branches]
+    actions = torch.from_numpy(np.stack(chosen, axis=1) if chosen else np.zeros((ROWS, 0), np.int64))
+    continuous = torch.from_numpy(rng.normal(size=(ROWS, 0 if branches else 2)).astype(np.float32))
     with torch.no_grad():
-        log_probs, _ = trainer.policy.actor.evaluate([obs], masks, torch.zeros(ROWS, 0), actions)
+        log_probs, _ = trainer.policy.actor.evaluate([obs], masks, continuous, actions.reshape(ROWS, -1))
         values = trainer.optimizer.critic([obs])
     noise = torch.from_numpy(rng.normal(scale=0.4, size=log_probs.shape).astype(np.float32))
     value_columns = {}
@@ -105,8 +107,8 @@ def ppo_batch(trainer, branches: tuple[int, ...], seed: int, masked: bool) -> di
         value_columns[f"returns_{name}"] = estimates + torch.from_numpy(returns)
     return value_columns | {
         "obs_0": obs,
-        "continuous_actions": torch.zeros(ROWS, 0),
-        "discrete_actions": actions,
+        "continuous_actions": continuous,
+        "discrete_actions": actions.reshape(ROWS, -1),
         "log_probs": log_probs + noise,
         "action_masks": masks,
         "advantages": torch.from_numpy(rng.normal(0.5, 1.5, size=ROWS).astype(np.float32)),
@@ -123,18 +125,22 @@ def ppo_gradients(trainer, batch, by_hand, monkeypatch) -> list[torch.Tensor]:
     return gradients
 
 
-@pytest.mark.parametrize(("branches", "signals"), [((3,), ()), ((2, 4), ("rnd",))])
-@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize(
+    ("branches", "signals", "masked"),
+    [((3,), (), False), ((3,), (), True), ((2, 4), ("rnd",), True), ((), (), False)],
+)
 @pytest.mark.parametrize(("clip_value_updates", "beta"), [(False, 0.0), (True, 0.05)])
 @pytest.mark.parametrize("max_grad_norm", [0.05, 100.0])
 def test_ppo_hand_gradients_equal_autograd(
     tmp_path, monkeypatch, branches, signals, masked, clip_value_updates, beta, max_grad_norm
 ):
     """PPO's loss (clipped surrogate with clipped and unclipped ratios, with and without entropy bonus, value
-    loss with and without clipping for one or two value heads, action masks, one or two branches)
-    differentiated by hand: autograd's gradients, also when max_grad_norm scales them down."""
+    loss with and without clipping for one or two value heads, action masks, one or two branches or two
+    continuous actions) differentiated by hand: autograd's gradients, also when max_grad_norm scales them
+    down."""
     torch.manual_seed(len(branches))
-    spec = vector_spec(6, ActionSpec.create_discrete(branches))
+    actions = ActionSpec.create_discrete(branches) if branches else ActionSpec.create_continuous(2)
+    spec = vector_spec(6, actions)
     settings = ppo_settings(max_grad_norm, clip_value_updates, beta, signals)
     trainer = trainer_for(tmp_path, PPOTrainer, settings, spec)
     assert trainer.optimizer.by_hand is not None
@@ -202,16 +208,17 @@ def trained_parameters(optimizer) -> list[torch.Tensor]:
     return [p for group in optimizer.optimizer.param_groups for p in group["params"]]
 
 
-@pytest.mark.parametrize("trainer_class", [PPOTrainer, DQNTrainer])
-def test_many_updates_by_hand_end_at_autograds_weights(tmp_path, trainer_class):
+@pytest.mark.parametrize("case", ["ppo discrete", "ppo continuous", "dqn"])
+def test_many_updates_by_hand_end_at_autograds_weights(tmp_path, case):
     """Forty Adam steps on the hand path and on autograd from the same weights and batches end at the same
     weights: sums are taken in another order, so not bit for bit, and Adam's scaling lets the rounding of
     near-zero gradients grow, but each tensor ends within 1% of how far the steps moved it."""
     torch.manual_seed(3)
-    if trainer_class is PPOTrainer:
-        spec = vector_spec(6, ActionSpec.create_discrete((3,)))
-        trainer = trainer_for(tmp_path, PPOTrainer, ppo_settings(0.5, True), spec)
-        batches = [ppo_batch(trainer, (3,), seed, masked=False) for seed in range(8)]
+    if case.startswith("ppo"):
+        branches = (3,) if case == "ppo discrete" else ()
+        actions = ActionSpec.create_discrete(branches) if branches else ActionSpec.create_continuous(2)
+        trainer = trainer_for(tmp_path, PPOTrainer, ppo_settings(0.5, True), vector_spec(6, actions))
+        batches = [ppo_batch(trainer, branches, seed, masked=False) for seed in range(8)]
     else:
         spec = vector_spec(4, ActionSpec.create_discrete((2,)))
         trainer = trainer_for(tmp_path, DQNTrainer, dqn_settings(10.0), spec)
@@ -236,7 +243,7 @@ def test_many_updates_by_hand_end_at_autograds_weights(tmp_path, trainer_class):
     [
         ("memory", {"memory": {"memory_size": 8, "sequence_length": 4}}, (3,)),
         ("shared critic", {}, (3,)),
-        ("continuous actions", {}, None),
+        ("hybrid actions", {}, None),
         ("visual observation", {}, (3,)),
     ],
 )
@@ -245,7 +252,7 @@ def test_autograd_kept_where_networks_are_not_plain(tmp_path, case, network, act
     settings["network_settings"] |= network
     if case == "shared critic":
         settings["hyperparameters"]["shared_critic"] = True
-    action_spec = ActionSpec.create_continuous(2) if actions is None else ActionSpec.create_discrete(actions)
+    action_spec = ActionSpec(2, (3,)) if actions is None else ActionSpec.create_discrete(actions)
     observations = [observation(3, 36, 36)] if case == "visual observation" else [observation(6)]
     trainer = trainer_for(tmp_path, PPOTrainer, settings, BehaviorSpec(observations, action_spec))
     assert trainer.optimizer.by_hand is None

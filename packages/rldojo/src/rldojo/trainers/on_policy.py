@@ -175,18 +175,22 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
 
     def hand_gradients(self) -> HandGradients | None:
         """Gradient steps without autograd (:class:`HandGradients`) for an actor and a critic that are each
-        a :class:`~rldojo.networks.PlainMLP` with discrete actions only, no memory and encoders of their
-        own; None otherwise. A subclass whose loss has a hand-derived gradient opts in."""
-        actor, spec = self.policy.actor, self.policy.behavior_spec
+        a :class:`~rldojo.networks.PlainMLP` (the actor's output: its logits with discrete actions only, its
+        Gaussian mean with continuous actions only; the log standard deviation loose), with no memory and
+        encoders of their own; None otherwise. A subclass whose loss has a hand-derived gradient opts in."""
+        actor, head = self.policy.actor, self.policy.actor.action_head
         if actor.memory is not None or self.critic.memory is not None or self.critic.shares_encoder:
             return None
-        if spec.action_spec.continuous_size or actor.action_head.logits is None:
-            return None
-        actor_mlp = PlainMLP.of(actor.encoder, actor.action_head.logits)
+        if (head.logits is None) == (head.mean is None) or type(actor).evaluate is not Actor.evaluate:
+            return None  # hybrid actions, or an actor that evaluates its own way
+        output = head.logits if head.logits is not None else head.mean
+        assert output is not None
+        actor_mlp = PlainMLP.of(actor.encoder, output)
         critic_mlp = PlainMLP.of(self.critic.encoder, self.critic.value_heads)
         if actor_mlp is None or critic_mlp is None:
             return None
-        return HandGradients([actor_mlp, critic_mlp], self.optimizer, self.max_grad_norm)
+        loose = [head.log_std] if head.log_std is not None else []
+        return HandGradients([actor_mlp, critic_mlp], self.optimizer, self.max_grad_norm, loose)
 
     @torch.no_grad()
     def value_estimates(

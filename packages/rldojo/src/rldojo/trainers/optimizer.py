@@ -100,14 +100,21 @@ class HandGradients:
     The gradients live in one flat buffer (each ``.grad`` a view of it, attached again at every step, since
     others may set them to None: behavioral cloning's ``zero_grad``): no zeroing, as every step overwrites
     all of them, and the joint norm for clipping is one norm of the buffer (the same value as
-    :func:`clip_grad_norm`'s up to summation order).
+    :func:`clip_grad_norm`'s up to summation order). ``loose`` parameters belong to no network: the loss
+    gives their gradients directly (a Gaussian policy's log standard deviation).
     """
 
-    def __init__(self, networks: Sequence[PlainMLP], optimizer: Adam, max_grad_norm: float | None):
+    def __init__(
+        self,
+        networks: Sequence[PlainMLP],
+        optimizer: Adam,
+        max_grad_norm: float | None,
+        loose: Sequence[torch.Tensor] = (),
+    ):
         self.networks = list(networks)
         self.optimizer = optimizer
         self.max_grad_norm = max_grad_norm
-        parameters = [p for network in self.networks for p in network.parameters]
+        parameters = [p for network in self.networks for p in network.parameters] + list(loose)
         optimized = [p for group in optimizer.param_groups for p in group["params"]]
         if {id(p) for p in parameters} != {id(p) for p in optimized} or len(parameters) != len(optimized):
             raise ValueError("hand gradients need the networks to hold exactly the optimizer's parameters")
@@ -117,16 +124,24 @@ class HandGradients:
         )
         views = self.flat.split([p.numel() for p in parameters])
         self.gradient_views = [(p, view.view_as(p)) for p, view in zip(parameters, views, strict=True)]
+        self.loose_views = [view for _, view in self.gradient_views[len(parameters) - len(loose) :]]
 
-    def step(self, passes: Sequence[tuple[list[Saved], torch.Tensor]], learning_rate: float) -> None:
+    def step(
+        self,
+        passes: Sequence[tuple[list[Saved], torch.Tensor]],
+        learning_rate: float,
+        loose_gradients: Sequence[torch.Tensor] = (),
+    ) -> None:
         """One Adam step at ``learning_rate``; ``passes`` holds, per network, what its forward pass saved and
-        d loss / d its output."""
+        d loss / d its output, ``loose_gradients`` the gradient of each ``loose`` parameter."""
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate
         for parameter, view in self.gradient_views:
             parameter.grad = view
         for network, (saved, output_gradient) in zip(self.networks, passes, strict=True):
             network.backward(saved, output_gradient)
+        for view, gradient in zip(self.loose_views, loose_gradients, strict=True):
+            view.copy_(gradient)
         if self.max_grad_norm is not None:
             norm = torch.linalg.vector_norm(self.flat)
             self.flat.mul_(torch.clamp(self.max_grad_norm / (norm + 1e-6), max=1.0))

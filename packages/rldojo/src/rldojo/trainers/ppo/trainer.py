@@ -11,7 +11,11 @@ from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.on_policy import OnPolicyOptimizer, OnPolicyTrainer
 from rldojo.trainers.optimizer import UpdateStats, mean_of
-from rldojo.trainers.ppo.gradients import policy_loss_gradients, value_loss_gradients
+from rldojo.trainers.ppo.gradients import (
+    gaussian_policy_loss_gradients,
+    policy_loss_gradients,
+    value_loss_gradients,
+)
 from rldojo.trainers.ppo.settings import TRAINER_NAME, PPOSettings
 from rldojo.trainers.schedules import DecayedValue
 
@@ -77,19 +81,33 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         assert self.by_hand is not None
         actor, critic = self.by_hand.networks
         obs = observations(batch, self.num_obs)
-        logits, actor_saved = actor.forward(obs)
+        outputs, actor_saved = actor.forward(obs)
         values, critic_saved = critic.forward(obs)
-        masks = batch["action_masks"] if self.actions_masked else None
-        logits_gradient, policy_loss, log_probs = policy_loss_gradients(
-            logits,
-            masks,
-            batch["discrete_actions"],
-            batch["log_probs"],
-            batch["advantages"],
-            self.policy.branch_sizes,
-            epsilon,
-            beta,
-        )
+        log_std = self.policy.actor.action_head.log_std
+        loose_gradients = []
+        if log_std is None:  # discrete actions: the outputs are logits
+            masks = batch["action_masks"] if self.actions_masked else None
+            outputs_gradient, policy_loss, log_probs = policy_loss_gradients(
+                outputs,
+                masks,
+                batch["discrete_actions"],
+                batch["log_probs"],
+                batch["advantages"],
+                self.policy.branch_sizes,
+                epsilon,
+                beta,
+            )
+        else:  # continuous actions: the outputs are the Gaussian's mean
+            outputs_gradient, log_std_gradient, policy_loss, log_probs = gaussian_policy_loss_gradients(
+                outputs,
+                log_std.detach(),
+                batch["continuous_actions"],
+                batch["log_probs"],
+                batch["advantages"],
+                epsilon,
+                beta,
+            )
+            loose_gradients.append(log_std_gradient)
         values_gradient, value_loss = value_loss_gradients(
             values,
             self.stream_columns(batch, "values"),
@@ -100,7 +118,8 @@ class PPOOptimizer(OnPolicyOptimizer[PPOSettings]):
         stats = self.loss_stats(policy_loss, value_loss, log_probs, batch, lr, epsilon, beta)
         if self.stops_epochs(stats):
             return stats  # SB3's early stop (target_kl): this minibatch takes no step
-        self.by_hand.step([(actor_saved, logits_gradient), (critic_saved, values_gradient)], lr)
+        passes = [(actor_saved, outputs_gradient), (critic_saved, values_gradient)]
+        self.by_hand.step(passes, lr, loose_gradients)
         return stats
 
     def stream_columns(self, batch: dict[str, torch.Tensor], prefix: str) -> torch.Tensor:
