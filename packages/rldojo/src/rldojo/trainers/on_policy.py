@@ -329,9 +329,8 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.update_buffer = AgentBuffer()
-        self._pending: list[
-            tuple[Trajectory, dict[str, np.ndarray]]
-        ] = []  # (trajectory, its signals' rewards)
+        self._pending: list[tuple[Trajectory, dict[str, np.ndarray]]] = []  # with its signals' rewards
+        self._pending_steps = 0  # their steps
         self._critic_memories: dict[str, torch.Tensor] = {}  # per agent, between trajectories of an episode
 
     def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy[Actor]:
@@ -351,6 +350,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
         self._pending.append((trajectory, rewards))
+        self._pending_steps += len(trajectory)
         if trajectory.memories is not None:  # the critic's memory goes on from this trajectory to the next
             self.estimate_pending()
 
@@ -358,7 +358,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
         """Value estimates, per-signal GAE and returns of the trajectories processed since the last call (one
         critic pass over all of them, GAE vectorised across them); they then join the update buffer.
         Called before every update and summary, so the buffer and the stats hold every trajectory by then."""
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_steps = self._pending, [], 0
         if not pending:
             return
         if pending[0][0].memories is not None:
@@ -478,7 +478,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
     def _is_ready_update(self) -> bool:
         """More than ``buffer_size`` steps in the update buffer (ML-Agents' rule); with ``rollout_cuts``, at
         least ``buffer_size`` (SB3's)."""
-        size = self.update_buffer.num_experiences + sum(len(trajectory) for trajectory, _ in self._pending)
+        size = self.update_buffer.num_experiences + self._pending_steps
         buffer_size = self.hyperparameters.buffer_size
         return size >= buffer_size if self.hyperparameters.rollout_cuts else size > buffer_size
 
@@ -497,7 +497,7 @@ class OnPolicyTrainer(RLTrainer[OnPolicySettingsT, Policy[Actor]]):
             for start in range(0, sequences - per_batch + 1, per_batch):
                 chosen = order[start : start + per_batch]
                 indices = chosen if length == 1 else (chosen[:, None] * length + steps).reshape(-1)
-                yield {key: column[indices] for key, column in batch.items()}
+                yield {key: column.index_select(0, indices) for key, column in batch.items()}
 
     def _update_policy(self) -> bool:
         """``num_epoch`` shuffled passes of ``batch_size`` minibatches through ``optimizer.update`` (ended
