@@ -226,9 +226,10 @@ class TrainerController:
                     self.self_play.record_games(behavior_id, terminal_steps)
                     if len(decision_steps) > 0:
                         awaiting.setdefault(behavior_id, []).append((env_step.worker_id, decision_steps))
-                if processor.stats_reporter.category not in stats_recorded:  # once per trainer
+                category = processor.stats_reporter.category
+                if env_step.env_stats and category not in stats_recorded:  # once per trainer
                     processor.record_environment_stats(env_step.env_stats)
-                    stats_recorded.add(processor.stats_reporter.category)
+                    stats_recorded.add(category)
         actions: dict[int, dict[str, ActionTuple]] = {}
         for behavior_id, worker_steps in awaiting.items():
             policy = self.self_play.policy(behavior_id, self.trainers[behavior_name_of(behavior_id)])

@@ -92,7 +92,7 @@ class VectorAgentProcessor(TrajectoryProcessor):
         self._lengths += 1
         self._episode_lengths += 1
         self._episode_returns += steps.rewards
-        if steps.ended.any():
+        if len(steps.ended_agent_ids):  # some episode ended (cheaper to ask than ended.any())
             for row, copy in enumerate(np.flatnonzero(steps.ended).tolist()):
                 final_obs = [obs[row : row + 1] for obs in steps.final_obs]
                 self._emit(copy, final_obs, done=True, truncated=bool(steps.truncated[copy]))

@@ -147,7 +147,9 @@ class InProcessEnvManager(EnvManager):
         if self._vector_env is not None:
             vector = {name: self._vector_env.get_vector_steps(name) for name in self.env.behavior_specs}
             for name, steps in vector.items():
-                check_observations(name, [*steps.obs, *steps.final_obs] if steps.ended.any() else steps.obs)
+                check_observations(
+                    name, [*steps.obs, *steps.final_obs] if len(steps.ended_agent_ids) else steps.obs
+                )
             stats = self.stats_channel.get_and_reset_stats()
             return [EnvironmentStep(0, _ConvertedSteps(vector), stats, vector_steps=vector)]
         report = report_steps(self.env, self.stats_channel)
