@@ -2,6 +2,7 @@
 arithmetic floor, rldojo's full gradient step and Stable-Baselines3's, and what 2x SB3 would need.
 
     .venv/bin/python scripts/update_floor.py [--workloads ppo-cartpole ...] [--iterations 300]
+    .venv/bin/python scripts/update_floor.py --trees OLD_CHECKOUT NEW_CHECKOUT [--rounds 3] [--workloads ...]
 
 - floor: only the matrix products of one gradient step of rldojo's algorithm with the row's shapes (batch,
   layer sizes), into preallocated outputs: each network pass forward, and backward the weight gradients of
@@ -19,6 +20,10 @@ Each workload runs in its own subprocess; times are ``time.process_time()`` over
 a warm-up. "2x SB3 needs" is half of SB3's time; where the floor is above it, 2x SB3 per gradient step is out
 of reach for this algorithm on this machine whatever the overhead. Timings on a busy machine are inflated:
 compare the columns of one run, and rerun on an idle machine for numbers to quote.
+
+``--trees`` times only rldojo's column, once per checkout (its ``packages/*/src`` imported ahead of this
+one's; the configs and this script stay this checkout's), alternating the checkouts ``--rounds`` times: a
+speed change's ratio, before and after.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import argparse
 import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,29 +164,51 @@ def sb3_ms(name: str, iterations: int) -> float:
     return cpu_ms(lambda: model.train(gradient_steps=1, batch_size=model.batch_size), iterations)
 
 
-def run_one(name: str, iterations: int, out: Path) -> None:
+COLUMNS: dict[str, Callable[[str, int], float]] = {"floor": floor_ms, "rldojo": rldojo_ms, "sb3": sb3_ms}
+
+
+def run_one(name: str, iterations: int, columns: list[str], out: Path) -> None:
     import torch
 
     torch.set_num_threads(1)
     bench_trainers.warm_up_imports("rldojo")
-    result = {
-        "floor": floor_ms(name, iterations),
-        "rldojo": rldojo_ms(name, iterations),
-        "sb3": sb3_ms(name, iterations),
-    }
-    out.write_text(json.dumps(result))
+    out.write_text(json.dumps({column: COLUMNS[column](name, iterations) for column in columns}))
 
 
-def launch(name: str, iterations: int) -> dict[str, float]:
+def launch(name: str, iterations: int, columns: list[str], tree: Path | None = None) -> dict[str, float]:
+    """``columns`` of ``name`` timed in a subprocess; with ``tree``, rldojo imported from that checkout."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "times.json"
         command = [sys.executable, __file__, "--run-one", name, str(out), "--iterations", str(iterations)]
+        command += ["--columns", *columns]
         environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+        if tree is not None:  # its packages' sources ahead of this checkout's editable installs
+            sources = [str(source) for source in sorted(tree.glob("packages/*/src"))]
+            environment["PYTHONPATH"] = os.pathsep.join([*sources, environment.get("PYTHONPATH", "")])
         completed = subprocess.run(command, capture_output=True, text=True, env=environment)
         if completed.returncode != 0:
             raise SystemExit(f"{name} failed:\n{completed.stderr[-3000:]}")
         result: dict[str, float] = json.loads(out.read_text())
         return result
+
+
+def compare_trees(workloads: list[str], trees: list[Path], iterations: int, rounds: int) -> str:
+    """A table of rldojo's CPU ms per gradient step in each checkout (medians of ``rounds``, the checkouts
+    alternating within each round) and each one's ratio to the first."""
+    header = " | ".join(str(tree) for tree in trees)
+    lines = [
+        f"| rldojo CPU ms per gradient step | {header} | ratios to the first |",
+        "|---|" + "---:|" * (len(trees) + 1),
+    ]
+    for name in workloads:
+        times: list[list[float]] = [[] for _ in trees]
+        for _ in range(rounds):
+            for index, tree in enumerate(trees):
+                times[index].append(launch(name, iterations, ["rldojo"], tree)["rldojo"])
+        medians = [statistics.median(tree_times) for tree_times in times]
+        ratios = ", ".join(f"{median / medians[0]:.3f}" for median in medians[1:])
+        lines.append(f"| {name} | {' | '.join(f'{median:.3f}' for median in medians)} | {ratios} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -189,13 +217,32 @@ def main() -> None:
     )
     parser.add_argument("--workloads", nargs="+", choices=sorted(FLOOR_PASSES), default=list(FLOOR_PASSES))
     parser.add_argument("--iterations", type=int, default=300, help="gradient steps timed per column")
+    parser.add_argument(
+        "--trees",
+        nargs="+",
+        type=Path,
+        metavar="CHECKOUT",
+        help="instead: time rldojo's gradient step of each checkout (git worktrees), alternating them",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --trees: alternations (medians shown)")
     parser.add_argument("--run-one", nargs=2, metavar=("WORKLOAD", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--columns", nargs="+", choices=sorted(COLUMNS), default=list(COLUMNS), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
-    if args.iterations < 1:
-        parser.error("--iterations must be at least 1")
+    if args.iterations < 1 or args.rounds < 1:
+        parser.error("--iterations and --rounds must be at least 1")
+    for tree in args.trees or []:
+        if not (tree / "packages" / "rldojo" / "src").is_dir():
+            parser.error(
+                f"--trees {tree}: not an rldojo checkout (no packages/rldojo/src); give a git worktree"
+            )
     if args.run_one:
         name, out = args.run_one
-        run_one(name, args.iterations, Path(out))
+        run_one(name, args.iterations, args.columns, Path(out))
+        return
+    if args.trees:
+        print(compare_trees(args.workloads, args.trees, args.iterations, args.rounds))
         return
 
     lines = [
@@ -203,7 +250,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name in args.workloads:
-        times = launch(name, args.iterations)
+        times = launch(name, args.iterations, list(COLUMNS))
         needed = times["sb3"] / 2
         reachable = "yes" if times["floor"] < needed else "no: floor above"
         lines.append(
