@@ -56,7 +56,7 @@ def sample_categorical(probabilities: torch.Tensor) -> torch.Tensor:
     ``torch.multinomial(probabilities, 1)`` draws, from the same random numbers (the exponential race it runs
     for one sample: the argmax of p / E, E ~ Exp(1)), without its input checks, which cost more than the draw
     on a small batch. ONNX export keeps ``multinomial`` (the graph's Multinomial op)."""
-    if torch.onnx.is_in_onnx_export():
+    if torch.jit.is_tracing():  # ONNX export traces the network
         return torch.multinomial(probabilities, 1)
     race = torch.empty_like(probabilities).exponential_()
     return torch.argmax(probabilities / race, dim=1, keepdim=True)
