@@ -15,8 +15,8 @@ import rldojo.trainers.on_policy
 import rldojo.trainers.optimizer
 from rldojo.networks import ObservationEncoder, PlainMLP
 from rldojo.settings import NetworkSettings
-from rldojo.trainers.dqn import DQNTrainer
-from rldojo.trainers.ppo import PPOTrainer
+from rldojo.trainers.dqn import DQNOptimizer, DQNTrainer, QNetwork
+from rldojo.trainers.ppo import PPOOptimizer, PPOTrainer
 
 from .specs import observation, trainer_for, vector_spec
 
@@ -256,3 +256,28 @@ def test_autograd_kept_where_networks_are_not_plain(tmp_path, case, network, act
     observations = [observation(3, 36, 36)] if case == "visual observation" else [observation(6)]
     trainer = trainer_for(tmp_path, PPOTrainer, settings, BehaviorSpec(observations, action_spec))
     assert trainer.optimizer.by_hand is None
+
+
+def test_autograd_kept_where_a_subclass_changes_what_the_loss_computes(tmp_path):
+    """A PPO optimizer that evaluates actions its own way, or a Q-network that computes Q its own way, keeps
+    autograd: the hand path would skip the override."""
+    spec = vector_spec(6, ActionSpec.create_discrete((3,)))
+    trainer = trainer_for(tmp_path / "ppo", PPOTrainer, ppo_settings(0.5, True), spec)
+
+    class OwnEvaluation(PPOOptimizer):
+        def evaluate_actions(self, batch):
+            return super().evaluate_actions(batch)
+
+    assert PPOOptimizer(trainer.policy, trainer.trainer_settings).by_hand is not None
+    assert OwnEvaluation(trainer.policy, trainer.trainer_settings).by_hand is None
+
+    class ScaledQ(QNetwork):
+        def forward(self, observations):
+            return 2.0 * super().forward(observations)
+
+    trainer = trainer_for(tmp_path / "dqn", DQNTrainer, dqn_settings(10.0), spec)
+    policy, settings = trainer.policy, trainer.trainer_settings
+    assert DQNOptimizer(policy, settings).by_hand is not None
+    network = settings.network_settings
+    policy.actor = ScaledQ(spec.observation_specs, network, spec.action_spec)
+    assert DQNOptimizer(policy, settings).by_hand is None

@@ -120,6 +120,11 @@ def in_sequences(
     return estimates, torch.cat(starts).cpu().numpy(), memory
 
 
+def _overrides(instance: object, base: type, methods: Sequence[str]) -> bool:
+    """Whether the class of ``instance`` overrides any of ``base``'s ``methods``."""
+    return any(getattr(type(instance), name) is not getattr(base, name) for name in methods)
+
+
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
     """A critic (its own encoder, the actor's with ``shared_critic``, or ``critic`` when given) and one Adam
     over actor and critic, with the gradient clipped to ``max_grad_norm`` when one is given.
@@ -177,12 +182,20 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         """Gradient steps without autograd (:class:`HandGradients`) for an actor and a critic that are each
         a :class:`~rldojo.networks.PlainMLP` (the actor's output: its logits with discrete actions only, its
         Gaussian mean with continuous actions only; the log standard deviation loose), with no memory and
-        encoders of their own; None otherwise. A subclass whose loss has a hand-derived gradient opts in."""
-        actor, head = self.policy.actor, self.policy.actor.action_head
-        if actor.memory is not None or self.critic.memory is not None or self.critic.shares_encoder:
+        encoders of their own; None otherwise, and where a subclass of the actor, the critic or this
+        optimizer overrides a method the autograd loss goes through. A subclass whose loss has a
+        hand-derived gradient opts in."""
+        actor, head, critic = self.policy.actor, self.policy.actor.action_head, self.critic
+        if actor.memory is not None or critic.memory is not None or critic.shares_encoder:
             return None
-        if (head.logits is None) == (head.mean is None) or type(actor).evaluate is not Actor.evaluate:
-            return None  # hybrid actions, or an actor that evaluates its own way
+        if (head.logits is None) == (head.mean is None):
+            return None  # hybrid actions
+        if (
+            _overrides(actor, Actor, ["evaluate"])
+            or _overrides(critic, Critic, ["forward", "values_and_memories"])
+            or _overrides(self, OnPolicyOptimizer, ["evaluate_actions", "critic_values", "apply_gradients"])
+        ):
+            return None
         output = head.logits if head.logits is not None else head.mean
         assert output is not None
         actor_mlp = PlainMLP.of(actor.encoder, output)
