@@ -84,7 +84,7 @@ def run_one(config: Path, steps: int, seed: int, updates: bool) -> dict[str, Any
     for settings in options.behaviors.values():
         settings.max_steps = steps
         settings.summary_freq = steps
-        settings.checkpoint_interval = steps
+        settings.checkpoint_interval = 2 * steps  # no checkpoint (and ONNX export) inside the timed loop
         if not updates and getattr(settings.hyperparameters, "train_freq", None) is not None:
             settings.hyperparameters.train_freq.every = NO_UPDATES  # type: ignore[attr-defined]
         if not updates and getattr(settings.hyperparameters, "num_epoch", None) is not None:
