@@ -123,7 +123,9 @@ class _TransitionBatch(Mapping[str, torch.Tensor]):
         return len(self._columns)
 
 
-def transition_batch(trajectory: Trajectory, device: torch.device) -> Mapping[str, torch.Tensor]:
+def transition_batch(
+    trajectory: Trajectory, device: torch.device, transitions: dict[str, np.ndarray] | None = None
+) -> Mapping[str, torch.Tensor]:
     """The trajectory's transitions as a batch a reward signal reads (see :class:`RewardSignal`); each column
-    is moved to ``device`` when first read."""
-    return _TransitionBatch(trajectory.transitions(), device)
+    is moved to ``device`` when first read. ``transitions``: ``trajectory.transitions()``, if made already."""
+    return _TransitionBatch(trajectory.transitions() if transitions is None else transitions, device)

@@ -51,13 +51,14 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
         """Normalizers follow the observations; the trajectory's transitions join the replay buffer. Reward
         signals are evaluated for the episode stats only: updates evaluate them on each sampled batch."""
         assert self.policy is not None and self.optimizer is not None
-        self.evaluate_reward_signals(trajectory)
+        columns = self.transitions(trajectory) if self.is_training else None
+        self.evaluate_reward_signals(trajectory, columns)
         if trajectory.done_reached and self._step > self.hyperparameters.buffer_init_steps:
             self.episodes_since_start += 1
         if self.is_training:
             self.policy.update_normalization(trajectory.obs)
             self.optimizer.update_normalization(self.policy.to_tensors(trajectory.obs))
-            columns = self.transitions(trajectory)
+            assert columns is not None
             if trajectory.memories is not None:
                 columns["memories"] = trajectory.memories
                 columns = padded_sequences(columns, self.sequence_length)
@@ -66,7 +67,8 @@ class OffPolicyTrainer(RLTrainer[OffPolicySettingsT, PolicyT]):
     def transitions(self, trajectory: Trajectory) -> dict[str, Any]:
         """Replay-buffer columns of one trajectory, each [T, ...]: ``obs_<i>``, ``next_obs_<i>``,
         ``continuous_actions``, ``discrete_actions``, ``action_masks``, ``rewards`` and ``dones`` (1 only
-        where the episode terminated, never where it was truncated). Override to add columns."""
+        where the episode terminated, never where it was truncated). Override to add columns (while
+        training, the reward signals read their columns from these too)."""
         return trajectory.transitions()
 
     def _is_ready_update(self) -> bool:

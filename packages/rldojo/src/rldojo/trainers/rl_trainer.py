@@ -204,11 +204,14 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
             self._report_episode(trajectory)
 
     @torch.no_grad()
-    def evaluate_reward_signals(self, trajectory: Trajectory) -> dict[str, np.ndarray]:
+    def evaluate_reward_signals(
+        self, trajectory: Trajectory, transitions: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
         """Each reward signal's rewards [T] for the trajectory, times its ``strength``; their sums count
-        towards the episode's ``Policy/<Signal> Reward``."""
+        towards the episode's ``Policy/<Signal> Reward``. ``transitions``: ``trajectory.transitions()``
+        (with more columns, if any), when the caller has them already."""
         assert self.policy is not None and self.optimizer is not None
-        batch = transition_batch(trajectory, self.policy.device)
+        batch = transition_batch(trajectory, self.policy.device, transitions)
         rewards = {}
         for name, signal in self.optimizer.reward_signals.items():
             rewards[name] = signal.rewards(batch).float().cpu().numpy() * np.float32(signal.strength)

@@ -175,7 +175,10 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
     @torch.no_grad()
     def update_target_network(self) -> None:
         """target <- tau * online + (1 - tau) * target for weights; normalizer statistics are copied."""
-        torch._foreach_lerp_(self.target_weights, self.online_weights, self.hyperparameters.tau)
+        if self.hyperparameters.tau == 1.0:  # a hard copy: lerp by 1 gives the online weights exactly
+            torch._foreach_copy_(self.target_weights, self.online_weights)
+        else:
+            torch._foreach_lerp_(self.target_weights, self.online_weights, self.hyperparameters.tau)
         if self.target_buffers:
             torch._foreach_copy_(self.target_buffers, self.online_buffers)
 
