@@ -259,8 +259,9 @@ def test_autograd_kept_where_networks_are_not_plain(tmp_path, case, network, act
 
 
 def test_autograd_kept_where_a_subclass_changes_what_the_loss_computes(tmp_path):
-    """A PPO optimizer that evaluates actions its own way, or a Q-network that computes Q its own way, keeps
-    autograd: the hand path would skip the override."""
+    """A PPO optimizer that evaluates actions its own way, an actor with a parameter of its own, or a
+    Q-network that computes Q its own way keeps autograd: the hand path would skip the override or leave
+    the parameter without a gradient."""
     spec = vector_spec(6, ActionSpec.create_discrete((3,)))
     trainer = trainer_for(tmp_path / "ppo", PPOTrainer, ppo_settings(0.5, True), spec)
 
@@ -270,6 +271,8 @@ def test_autograd_kept_where_a_subclass_changes_what_the_loss_computes(tmp_path)
 
     assert PPOOptimizer(trainer.policy, trainer.trainer_settings).by_hand is not None
     assert OwnEvaluation(trainer.policy, trainer.trainer_settings).by_hand is None
+    trainer.policy.actor.register_parameter("temperature", torch.nn.Parameter(torch.ones(1)))
+    assert PPOOptimizer(trainer.policy, trainer.trainer_settings).by_hand is None
 
     class ScaledQ(QNetwork):
         def forward(self, observations):

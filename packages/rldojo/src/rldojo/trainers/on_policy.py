@@ -203,7 +203,7 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         if actor_mlp is None or critic_mlp is None:
             return None
         loose = [head.log_std] if head.log_std is not None else []
-        return HandGradients([actor_mlp, critic_mlp], self.optimizer, self.max_grad_norm, loose)
+        return HandGradients.of([actor_mlp, critic_mlp], self.optimizer, self.max_grad_norm, loose)
 
     @torch.no_grad()
     def value_estimates(

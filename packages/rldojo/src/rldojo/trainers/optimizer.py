@@ -104,6 +104,22 @@ class HandGradients:
     gives their gradients directly (a Gaussian policy's log standard deviation).
     """
 
+    @classmethod
+    def of(
+        cls,
+        networks: Sequence[PlainMLP],
+        optimizer: Adam,
+        max_grad_norm: float | None,
+        loose: Sequence[torch.Tensor] = (),
+    ) -> HandGradients | None:
+        """Hand gradients for ``networks`` (and ``loose``), or None where they do not hold exactly the
+        parameters ``optimizer`` steps (a subclass added some: only autograd knows their gradients)."""
+        parameters = [p for network in networks for p in network.parameters] + list(loose)
+        optimized = [p for group in optimizer.param_groups for p in group["params"]]
+        if {id(p) for p in parameters} != {id(p) for p in optimized} or len(parameters) != len(optimized):
+            return None
+        return cls(networks, optimizer, max_grad_norm, loose)
+
     def __init__(
         self,
         networks: Sequence[PlainMLP],
@@ -115,9 +131,6 @@ class HandGradients:
         self.optimizer = optimizer
         self.max_grad_norm = max_grad_norm
         parameters = [p for network in self.networks for p in network.parameters] + list(loose)
-        optimized = [p for group in optimizer.param_groups for p in group["params"]]
-        if {id(p) for p in parameters} != {id(p) for p in optimized} or len(parameters) != len(optimized):
-            raise ValueError("hand gradients need the networks to hold exactly the optimizer's parameters")
         reference = parameters[0]
         self.flat = torch.zeros(
             sum(p.numel() for p in parameters), device=reference.device, dtype=reference.dtype

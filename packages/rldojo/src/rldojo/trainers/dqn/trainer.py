@@ -112,7 +112,7 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         self.offsets = branch_offsets(self.q_network.branch_sizes, policy.device)
         plain = type(self.q_network).forward is QNetwork.forward  # a subclass may compute Q its own way
         q_mlp = PlainMLP.of(self.q_network.encoder, self.q_network.q_head) if plain else None
-        self.by_hand = None if q_mlp is None else HandGradients([q_mlp], self.optimizer, hp.max_grad_norm)
+        self.by_hand = None if q_mlp is None else HandGradients.of([q_mlp], self.optimizer, hp.max_grad_norm)
         """Gradient steps without autograd where the Q-network is a plain MLP; None: autograd."""
 
     @property
