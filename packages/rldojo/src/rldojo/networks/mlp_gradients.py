@@ -95,7 +95,7 @@ class PlainMLP:
     @torch.no_grad()
     def backward(self, saved: list[Saved], output_gradient: torch.Tensor) -> None:
         """Write d loss / d parameter into each parameter's ``.grad`` (which must exist: see
-        :class:`~rldojo.trainers.optimizer.FlatGradients`), given d loss / d output [batch, outputs] and what
+        :class:`~rldojo.trainers.optimizer.HandGradients`), given d loss / d output [batch, outputs] and what
         :meth:`forward` saved for this batch."""
         gradient = output_gradient
         for index in range(len(self.layers) - 1, -1, -1):
