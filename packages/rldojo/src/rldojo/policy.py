@@ -89,7 +89,8 @@ class Policy(Generic[NetworkT]):
         self, observations: list[torch.Tensor], masks: torch.Tensor | None, deterministic: bool
     ) -> ActionSample:
         """The acting hook: actions for a batch of observations (``masks``: 1 = allowed, None without
-        discrete actions); the distribution's mode when ``deterministic``."""
+        discrete actions); the distribution's mode when ``deterministic``. An
+        :class:`~rldojo.networks.Actor` acts through :meth:`~rldojo.networks.Actor.act` (the same sample)."""
         if isinstance(self.actor, Actor):
             return self.actor.act(observations, masks, deterministic)
         sample: ActionSample = self.actor(observations, masks, deterministic)
