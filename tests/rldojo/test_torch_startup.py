@@ -36,12 +36,13 @@ def test_a_run_flushes_denormal_floats_to_zero():
 
     from rldojo.torch_startup import configure_torch
 
-    denormal = torch.tensor([1e-40])
     threads = torch.get_num_threads()
+    torch.set_flush_denormal(False)  # an earlier run in this process may have turned it on
+    denormal = torch.tensor([1e-40])
+    assert float(denormal * 1.0) > 0.0
     try:
         configure_torch(0, "cpu")
         assert float(denormal * 1.0) == 0.0
     finally:
         torch.set_flush_denormal(False)
         torch.set_num_threads(threads)
-    assert float(denormal * 1.0) > 0.0
