@@ -10,7 +10,7 @@ from rldojo.networks.action_heads import (
 from rldojo.networks.device import default_device, set_default_device
 from rldojo.networks.encoders import ObservationEncoder
 from rldojo.networks.memory import LSTMMemory, MemoryNetwork
-from rldojo.networks.mlp_gradients import PlainMLP
+from rldojo.networks.mlp_gradients import PlainMLP, StackedMLP
 from rldojo.networks.models import Actor, Critic
 from rldojo.networks.normalizer import RunningNormalizer
 from rldojo.networks.streams import StreamHeads, ordered_signal_names, reorder_streams
@@ -26,6 +26,7 @@ __all__ = [
     "PlainMLP",
     "PolicyDistribution",
     "RunningNormalizer",
+    "StackedMLP",
     "StreamHeads",
     "clip_continuous",
     "default_device",

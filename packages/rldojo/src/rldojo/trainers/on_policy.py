@@ -23,6 +23,7 @@ from rldojo.trainers.optimizer import (
     adam,
     adam_step,
     clip_grad_norm,
+    overrides,
 )
 from rldojo.trainers.rl_trainer import RLTrainer
 from rldojo.trainers.schedules import DecayedValue
@@ -120,11 +121,6 @@ def in_sequences(
     return estimates, torch.cat(starts).cpu().numpy(), memory
 
 
-def _overrides(instance: object, base: type, methods: Sequence[str]) -> bool:
-    """Whether the class of ``instance`` overrides any of ``base``'s ``methods``."""
-    return any(getattr(type(instance), name) is not getattr(base, name) for name in methods)
-
-
 class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
     """A critic (its own encoder, the actor's with ``shared_critic``, or ``critic`` when given) and one Adam
     over actor and critic, with the gradient clipped to ``max_grad_norm`` when one is given.
@@ -178,7 +174,7 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         """Whether the actor or critic normalise observations with running statistics (``normalize``): the
         trainer then values each trajectory before the next one updates them."""
 
-    def hand_gradients(self) -> HandGradients | None:
+    def hand_gradients(self) -> HandGradients[PlainMLP] | None:
         """Gradient steps without autograd (:class:`HandGradients`) for an actor and a critic that are each
         a :class:`~rldojo.networks.PlainMLP` (the actor's output: its logits with discrete actions only, its
         Gaussian mean with continuous actions only; the log standard deviation loose), with no memory and
@@ -191,9 +187,9 @@ class OnPolicyOptimizer(Optimizer[OnPolicySettingsT, Policy[Actor]]):
         if (head.logits is None) == (head.mean is None):
             return None  # hybrid actions
         if (
-            _overrides(actor, Actor, ["evaluate"])
-            or _overrides(critic, Critic, ["forward", "values_and_memories"])
-            or _overrides(self, OnPolicyOptimizer, ["evaluate_actions", "critic_values", "apply_gradients"])
+            overrides(actor, Actor, ["evaluate"])
+            or overrides(critic, Critic, ["forward", "values_and_memories"])
+            or overrides(self, OnPolicyOptimizer, ["evaluate_actions", "critic_values", "apply_gradients"])
         ):
             return None
         output = head.logits if head.logits is not None else head.mean

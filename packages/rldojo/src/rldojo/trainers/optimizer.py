@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from rldojo.adam import Adam, fused_adam
-from rldojo.networks.mlp_gradients import PlainMLP, Saved
+from rldojo.networks.mlp_gradients import HandNetwork, Saved
 from rldojo.policy import Policy
 from rldojo.reward_signals.base import RewardSignal, SignalStats, create_reward_signals
 from rldojo.reward_signals.extrinsic import ExtrinsicRewardSignal
@@ -26,8 +26,11 @@ __all__ = [
     "adam_step",
     "clip_grad_norm",
     "mean_of",
+    "overrides",
 ]
 
+NetworkT = TypeVar("NetworkT", bound=HandNetwork)
+"""The kind of network a :class:`HandGradients` steps (:class:`~rldojo.networks.PlainMLP`, ...)."""
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
 """A trainer type's ``hyperparameters:`` class (what its registration function pairs with it)."""
 PolicyT = TypeVar("PolicyT", bound=Policy[Any])
@@ -93,9 +96,10 @@ def clip_grad_norm(parameters: list[nn.Parameter], max_norm: float) -> None:
     torch._foreach_mul_(grads, torch.clamp(max_norm / (total_norm + 1e-6), max=1.0))
 
 
-class HandGradients:
-    """Adam steps on the parameters of plain MLPs whose gradients are written by hand
-    (:meth:`PlainMLP.backward <rldojo.networks.mlp_gradients.PlainMLP.backward>`) instead of by autograd.
+class HandGradients(Generic[NetworkT]):
+    """Adam steps on the parameters of networks whose gradients are written by hand
+    (:meth:`PlainMLP.backward <rldojo.networks.mlp_gradients.PlainMLP.backward>`,
+    :class:`~rldojo.networks.mlp_gradients.StackedMLP`) instead of by autograd.
 
     The gradients live in one flat buffer (each ``.grad`` a view of it, attached again at every step, since
     others may set them to None: behavioral cloning's ``zero_grad``): no zeroing, as every step overwrites
@@ -107,11 +111,11 @@ class HandGradients:
     @classmethod
     def of(
         cls,
-        networks: Sequence[PlainMLP],
+        networks: Sequence[NetworkT],
         optimizer: Adam,
         max_grad_norm: float | None,
         loose: Sequence[torch.Tensor] = (),
-    ) -> HandGradients | None:
+    ) -> HandGradients[NetworkT] | None:
         """Hand gradients for ``networks`` (and ``loose``), or None where they do not hold exactly the
         parameters ``optimizer`` steps (a subclass added some: only autograd knows their gradients)."""
         parameters = [p for network in networks for p in network.parameters] + list(loose)
@@ -122,7 +126,7 @@ class HandGradients:
 
     def __init__(
         self,
-        networks: Sequence[PlainMLP],
+        networks: Sequence[NetworkT],
         optimizer: Adam,
         max_grad_norm: float | None,
         loose: Sequence[torch.Tensor] = (),
@@ -147,18 +151,34 @@ class HandGradients:
     ) -> None:
         """One Adam step at ``learning_rate``; ``passes`` holds, per network, what its forward pass saved and
         d loss / d its output, ``loose_gradients`` the gradient of each ``loose`` parameter."""
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate
-        for parameter, view in self.gradient_views:
-            parameter.grad = view
+        self.attach()
         for network, (saved, output_gradient) in zip(self.networks, passes, strict=True):
             network.backward(saved, output_gradient)
+        self.apply(learning_rate, loose_gradients)
+
+    def attach(self) -> None:
+        """Make each parameter's ``.grad`` its view of the flat buffer, for the networks' backward passes
+        to write (:meth:`step` does; call it before a backward pass of one's own, then :meth:`apply`)."""
+        for parameter, view in self.gradient_views:
+            parameter.grad = view
+
+    def apply(self, learning_rate: float, loose_gradients: Sequence[torch.Tensor] = ()) -> None:
+        """The Adam step at ``learning_rate`` from the gradients the backward passes wrote since
+        :meth:`attach`, with ``loose_gradients`` and clipping."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
         for view, gradient in zip(self.loose_views, loose_gradients, strict=True):
             view.copy_(gradient)
         if self.max_grad_norm is not None:
             norm = torch.linalg.vector_norm(self.flat)
             self.flat.mul_(torch.clamp(self.max_grad_norm / (norm + 1e-6), max=1.0))
         adam_step(self.optimizer)
+
+
+def overrides(instance: object, base: type, methods: Sequence[str]) -> bool:
+    """Whether the class of ``instance`` overrides any of ``base``'s ``methods`` (a subclass computing a
+    loss its own way keeps autograd)."""
+    return any(getattr(type(instance), name) is not getattr(base, name) for name in methods)
 
 
 class Optimizer(abc.ABC, Generic[SettingsT, PolicyT]):

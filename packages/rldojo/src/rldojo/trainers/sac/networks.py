@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
@@ -16,6 +16,7 @@ from rldojo.networks import ActionSample, MemoryNetwork, ObservationEncoder, Pol
 from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
 from rldojo.networks.encoders import ACTIVATIONS
 from rldojo.networks.memory import optional_memory
+from rldojo.networks.mlp_gradients import ACTIVATION_FORWARD, DenseLayer, StackedMLP
 from rldojo.networks.normalizer import RunningNormalizer
 from rldojo.settings import NetworkSettings
 
@@ -23,14 +24,40 @@ __all__ = [
     "ActionValueNetwork",
     "PolicyDistribution",
     "SACActor",
+    "SquashedSample",
     "StackedLinear",
     "TwinQEnsemble",
     "TwinQNetworks",
+    "squashed_gaussian",
     "twin_q_networks",
 ]
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 SQUASH_EPSILON = 1e-6
+
+
+class SquashedSample(NamedTuple):
+    """A sample of the tanh-squashed Gaussian: the actions tanh(u) [batch, dims], their log-probabilities
+    per dimension, and the Gaussian noise and standard deviation that drew u = mean + noise * std."""
+
+    actions: torch.Tensor
+    log_probs: torch.Tensor
+    noise: torch.Tensor
+    std: torch.Tensor
+
+
+def squashed_gaussian(outputs: torch.Tensor, deterministic: bool = False) -> SquashedSample:
+    """A sample (the mean if ``deterministic``) of the policy whose Gaussian head gave ``outputs`` [batch,
+    2 * dims]: the means, then the log standard deviations (clamped to [LOG_STD_MIN, LOG_STD_MAX])."""
+    mean, log_std = outputs.chunk(2, dim=1)
+    log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+    noise = torch.zeros_like(mean) if deterministic else torch.randn_like(mean)
+    std = log_std.exp()
+    actions = torch.tanh(mean + noise * std)
+    gaussian_log_probs = -0.5 * noise**2 - log_std - HALF_LOG_2PI
+    return SquashedSample(
+        actions, gaussian_log_probs - torch.log(1.0 - actions**2 + SQUASH_EPSILON), noise, std
+    )
 
 
 class SACActor(MemoryNetwork):
@@ -67,13 +94,7 @@ class SACActor(MemoryNetwork):
         batch = hidden.shape[0]
         continuous = log_probs = hidden.new_zeros(batch, 0)
         if self.gaussian is not None:
-            mean, log_std = self.gaussian(hidden).chunk(2, dim=1)
-            log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
-            noise = torch.zeros_like(mean) if deterministic else torch.randn_like(mean)
-            unsquashed = mean + noise * log_std.exp()
-            continuous = torch.tanh(unsquashed)
-            gaussian_log_probs = -0.5 * noise**2 - log_std - HALF_LOG_2PI
-            log_probs = gaussian_log_probs - torch.log(1.0 - continuous**2 + SQUASH_EPSILON)
+            continuous, log_probs, *_ = squashed_gaussian(self.gaussian(hidden), deterministic)
         branches: list[torch.Tensor] = []
         if self.logits is not None:
             logits = self.logits(hidden)
@@ -257,14 +278,28 @@ class TwinQEnsemble(nn.Module):
         self, observations: Sequence[torch.Tensor], continuous: torch.Tensor, sequence_length: int = 1
     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Per network, per signal: [batch, outputs] (``sequence_length`` is 1: no memory)."""
-        inputs = [obs.reshape(obs.shape[0], -1) for obs in observations]
-        if self.normalizers is not None:
-            inputs = [normalizer(x) for normalizer, x in zip(self.normalizers, inputs, strict=True)]
-        hidden = torch.cat([*inputs, continuous], dim=1)
+        hidden = self.body_inputs(observations, continuous)
         for layer in self.body:
             hidden = self.activation(layer(hidden))
         q1, q2 = self.head(hidden).unbind(0)
         return self._per_stream(q1), self._per_stream(q2)
+
+    def body_inputs(self, observations: Sequence[torch.Tensor], continuous: torch.Tensor) -> torch.Tensor:
+        """What the first dense layer takes [batch, in]: the (normalised) observations, then the actions."""
+        inputs = [obs.reshape(obs.shape[0], -1) for obs in observations]
+        if self.normalizers is not None:
+            inputs = [normalizer(x) for normalizer, x in zip(self.normalizers, inputs, strict=True)]
+        return torch.cat([*inputs, continuous], dim=1)
+
+    def stacked_mlp(self) -> StackedMLP | None:
+        """Its dense layers for gradients by hand (:class:`~rldojo.networks.StackedMLP`), or None where the
+        activation has no hand-written backward."""
+        activation = type(self.activation)
+        if activation not in ACTIVATION_FORWARD:
+            return None
+        body = [cast(StackedLinear, layer) for layer in self.body]
+        layers = [DenseLayer(layer.weight, layer.bias, activation) for layer in body]
+        return StackedMLP([*layers, DenseLayer(self.head.weight, self.head.bias, None)])
 
     def stream_parameters(self) -> list[tuple[torch.Tensor, int]]:
         """The stacked head's weight and bias, ``outputs`` columns per signal

@@ -8,23 +8,40 @@ import copy
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import NamedTuple, cast
 
 import torch
 from mlagents_envs.base_env import BehaviorSpec
 from torch import nn
 
 from rldojo.buffer import SEQUENCE_MASK, next_obs_key, observations
-from rldojo.networks import Critic, clip_continuous, default_device
+from rldojo.networks import Critic, PlainMLP, StackedMLP, clip_continuous, default_device
+from rldojo.networks.mlp_gradients import HandNetwork
 from rldojo.policy import Policy
 from rldojo.settings import TrainerSettings
 from rldojo.trainers.off_policy import OffPolicyTrainer
-from rldojo.trainers.optimizer import Optimizer, UpdateStats, adam, adam_step, mean_of
-from rldojo.trainers.sac.networks import PolicyDistribution, SACActor, TwinQEnsemble, twin_q_networks
+from rldojo.trainers.optimizer import (
+    HandGradients,
+    Optimizer,
+    UpdateStats,
+    adam,
+    adam_step,
+    mean_of,
+    overrides,
+)
+from rldojo.trainers.sac.gradients import squashed_gaussian_gradient, twin_minimum_gradient
+from rldojo.trainers.sac.networks import (
+    PolicyDistribution,
+    SACActor,
+    TwinQEnsemble,
+    squashed_gaussian,
+    twin_q_networks,
+)
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
 
-__all__ = ["EntropyCoefficients", "SACLosses", "SACOptimizer", "SACTrainer"]
+__all__ = ["EntropyCoefficients", "SACHandGradients", "SACLosses", "SACOptimizer", "SACTrainer"]
 
 DISCRETE_TARGET_ENTROPY_SCALE = 0.2
 
@@ -100,6 +117,19 @@ class SACLosses(NamedTuple):
     entropy: torch.Tensor | None
 
 
+@dataclass(frozen=True)
+class SACHandGradients:
+    """The networks of a SAC gradient step without autograd, and a :class:`HandGradients` for the policy's
+    optimizer and one for the value networks'."""
+
+    actor: PlainMLP
+    q_networks: StackedMLP
+    value: PlainMLP
+    target: PlainMLP
+    policy_step: HandGradients[PlainMLP]
+    value_step: HandGradients[HandNetwork]
+
+
 class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
     """Three Adam optimizers (policy, value networks, entropy coefficients) updated from one minibatch.
 
@@ -150,6 +180,36 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         self.sequence_length = network.memory.sequence_length if network.memory is not None else 1
         self.branch_offsets = torch.tensor([0, *self.actor.branch_sizes[:-1]], device=device).cumsum(0)
         """Each branch's first column in a row of discrete Q-values."""
+        self.by_hand = self.hand_gradients()
+        """Steps without autograd where the networks allow (:meth:`hand_gradients`); None: autograd."""
+
+    def hand_gradients(self) -> SACHandGradients | None:
+        """Gradient steps without autograd for continuous actions, vector observations and no memory (the
+        actor, value and target networks each a :class:`~rldojo.networks.PlainMLP`, the twin Q networks a
+        :class:`TwinQEnsemble`); None otherwise, and where a subclass of this optimizer or of its networks
+        overrides a method the autograd loss goes through."""
+        if self.actor.branch_sizes or self.actor.gaussian is None or self.actor.memory is not None:
+            return None
+        if (
+            type(self.q_networks) is not TwinQEnsemble
+            or type(self.value_network) is not Critic
+            or self.value_network.memory is not None
+            or overrides(self, SACOptimizer, ["losses", "update", "expected_q", "taken_q"])
+            or overrides(self.actor, SACActor, ["distribution"])
+        ):
+            return None
+        actor = PlainMLP.of(self.actor.encoder, self.actor.gaussian)
+        q_networks = self.q_networks.stacked_mlp()
+        value = PlainMLP.of(self.value_network.encoder, self.value_network.value_heads)
+        target = PlainMLP.of(self.target_network.encoder, self.target_network.value_heads)
+        if actor is None or q_networks is None or value is None or target is None:
+            return None
+        policy_step = HandGradients.of([actor], self.policy_optimizer, None)
+        networks: list[HandNetwork] = [q_networks, value]
+        value_step = HandGradients.of(networks, self.value_optimizer, None)
+        if policy_step is None or value_step is None:
+            return None
+        return SACHandGradients(actor, q_networks, value, target, policy_step, value_step)
 
     def expected_q(self, q_values: torch.Tensor, policy: PolicyDistribution) -> torch.Tensor:
         """[batch]: Q under the policy's discrete probabilities (mean over branches), or Q itself."""
@@ -215,6 +275,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         return SACLosses(policy_loss, q1_loss, q2_loss, value_loss, entropy_loss)
 
     def update(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
+        if self.by_hand is not None:
+            return self.update_by_hand(batch, step)
         losses = self.losses(batch)
         # Each loss reaches only its own optimizer's parameters (targets and coefficients are detached, the Q
         # networks frozen under the policy), so one backward pass over their sum gives every gradient.
@@ -230,6 +292,71 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         for optimizer in self.optimizers:
             adam_step(optimizer)
         self.update_target_network()
+        return self.update_stats(losses, lr)
+
+    @torch.no_grad()
+    def update_by_hand(self, batch: dict[str, torch.Tensor], step: int) -> UpdateStats:
+        """:meth:`update`'s losses and steps for continuous actions, differentiated by hand
+        (``sac/gradients.py``): the twin Q networks score the stored and the policy's actions in one pass."""
+        hand = self.by_hand
+        assert hand is not None
+        obs = observations(batch, self.num_obs)
+        next_values = hand.target.output(observations(batch, self.num_obs, next_obs_key))
+        signals = list(self.reward_signals.values())
+        q_targets = torch.stack(
+            [
+                signal.rewards(batch) * signal.strength
+                + signal.gamma * (1.0 if signal.ignore_done else 1.0 - batch["dones"]) * next_values[:, index]
+                for index, signal in enumerate(signals)
+            ],
+            dim=1,
+        )
+        outputs, actor_saved = hand.actor.forward(obs)
+        sample = squashed_gaussian(outputs)
+        rows, streams = len(outputs), len(signals)
+        stored = clip_continuous(batch["continuous_actions"])
+        q_inputs = cast(TwinQEnsemble, self.q_networks).body_inputs(  # hand_gradients() checked its type
+            [torch.cat([o, o]) for o in obs], torch.cat([stored, sample.actions])
+        )
+        q_values, q_saved = hand.q_networks.forward(q_inputs)  # [2, stored rows then policy rows, streams]
+        q_taken, (q1_policy, q2_policy) = q_values[:, :rows], q_values[:, rows:]
+        values, value_saved = hand.value.forward(obs)
+
+        td_errors = q_taken - q_targets
+        q_losses = td_errors.square().mean(dim=(1, 2)) / 2
+        alpha = self.entropy.log_continuous.exp()
+        log_prob_sums = sample.log_probs.sum(dim=1)
+        entropy_bonus = alpha * log_prob_sums
+        min_q = torch.minimum(q1_policy, q2_policy)
+        policy_loss = (entropy_bonus - min_q.mean(dim=1)).mean()
+        value_errors = values - (min_q - entropy_bonus.unsqueeze(1))
+        value_loss = 0.5 * value_errors.square().mean()
+
+        scale = 1.0 / (rows * streams)
+        q_gradient = torch.cat(
+            [td_errors * scale, twin_minimum_gradient(q1_policy, q2_policy, -scale)], dim=1
+        )
+        lr = self.decay_learning_rate(step)
+        hand.value_step.attach()
+        q_input_gradient = hand.q_networks.backward_through(q_saved, q_gradient, rows)
+        action_gradient = q_input_gradient[:, :, -sample.actions.shape[1] :].sum(dim=0)
+        hand.value.backward(value_saved, value_errors * scale)
+        hand.value_step.apply(lr)
+        actor_gradient = squashed_gaussian_gradient(outputs, sample, alpha / rows, action_gradient)
+        hand.policy_step.step([(actor_saved, actor_gradient)], lr)
+        entropy_loss = None
+        if self.entropy.learned:
+            gap = log_prob_sums + self.entropy.continuous_target
+            entropy_loss = -(self.entropy.log_continuous * gap).mean()
+            self.entropy.log_continuous.grad = -gap.mean()
+            self.entropy_optimizer.param_groups[0]["lr"] = lr
+            adam_step(self.entropy_optimizer)
+        self.update_target_network()
+        losses = SACLosses(policy_loss, q_losses[0], q_losses[1], value_loss, entropy_loss)
+        return self.update_stats(losses, lr)
+
+    def update_stats(self, losses: SACLosses, lr: float) -> UpdateStats:
+        """What :meth:`update` reports."""
         return {
             "Losses/Policy Loss": losses.policy.detach(),
             "Losses/Value Loss": losses.value.detach(),
