@@ -163,3 +163,20 @@ def test_autograd_is_kept_where_the_hand_path_does_not_apply(tmp_path):
     plain = make_optimizer(tmp_path / "e", CONTINUOUS, {}, {}, signals)
     assert plain.by_hand is not None
     assert OwnLoss(plain.policy, plain.trainer_settings).by_hand is None
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_acting_through_the_plain_mlp_gives_the_actors_own_sample(tmp_path, deterministic):
+    """SACPolicy acts through SACActor.act: the same actions, log-probabilities and entropy as calling the
+    actor, from the same noise."""
+    optimizer = make_optimizer(tmp_path, CONTINUOUS, {"normalize": True}, {}, {"extrinsic": {}})
+    actor = optimizer.actor
+    obs = [torch.randn(5, 3) * 2, torch.randn(5, 2)]
+    actor.update_normalization(obs)
+    assert actor._acting_mlp is not None
+    torch.manual_seed(4)
+    acted = optimizer.policy.sample_actions(obs, None, deterministic)
+    torch.manual_seed(4)
+    called = actor(obs, None, deterministic)
+    for field in ("continuous", "discrete", "log_probs", "entropy"):
+        torch.testing.assert_close(getattr(acted, field), getattr(called, field), msg=field)

@@ -3,6 +3,7 @@ latter stacked into one batched ensemble where their observations are all vector
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 from torch import nn
 
-from rldojo.networks import ActionSample, MemoryNetwork, ObservationEncoder, PolicyDistribution
+from rldojo.networks import ActionSample, MemoryNetwork, ObservationEncoder, PlainMLP, PolicyDistribution
 from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
 from rldojo.networks.encoders import ACTIVATIONS
 from rldojo.networks.memory import optional_memory
@@ -110,7 +111,31 @@ class SACActor(MemoryNetwork):
         deterministic: bool = False,
         memories: torch.Tensor | None = None,
     ) -> ActionSample:
-        policy = self.distribution(observations, masks, deterministic, memories)
+        return self.sample(self.distribution(observations, masks, deterministic, memories), deterministic)
+
+    def act(
+        self, observations: Sequence[torch.Tensor], masks: torch.Tensor | None, deterministic: bool = False
+    ) -> ActionSample:
+        """:meth:`forward` without memories, for acting: the same sample. With continuous actions only and a
+        plain MLP, its layers run as plain tensor operations (:class:`~rldojo.networks.PlainMLP`), without a
+        module call per layer, which costs more than a small layer does on a few rows."""
+        if self._acting_mlp is None:
+            return self(observations, masks, deterministic)
+        continuous, log_probs, *_ = squashed_gaussian(self._acting_mlp.output(observations), deterministic)
+        return self.sample(PolicyDistribution(continuous, log_probs, [], None), deterministic)
+
+    @functools.cached_property
+    def _acting_mlp(self) -> PlainMLP | None:
+        if type(self).forward is not SACActor.forward or type(self).distribution is not SACActor.distribution:
+            return None  # a subclass acts its own way
+        if self.memory is not None or self.logits is not None or self.gaussian is None:
+            return None
+        return PlainMLP.of(self.encoder, self.gaussian)
+
+    @staticmethod
+    def sample(policy: PolicyDistribution, deterministic: bool) -> ActionSample:
+        """Actions from ``policy`` (discrete ones drawn, or their modes if ``deterministic``), with the
+        log-probabilities and entropy a :class:`~rldojo.policy.Policy` reports."""
         discrete = [
             branch.argmax(dim=1, keepdim=True) if deterministic else torch.multinomial(branch.exp(), 1)
             for branch in policy.branch_log_probs

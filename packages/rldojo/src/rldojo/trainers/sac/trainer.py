@@ -38,6 +38,7 @@ from rldojo.trainers.sac.networks import (
     squashed_gaussian,
     twin_q_networks,
 )
+from rldojo.trainers.sac.policy import SACPolicy
 from rldojo.trainers.sac.settings import TRAINER_NAME, SACSettings
 from rldojo.trainers.schedules import DecayedValue
 
@@ -406,7 +407,7 @@ class SACTrainer(OffPolicyTrainer[SACSettings, Policy[SACActor]]):
     def create_policy(self, parsed_behavior_id: str, behavior_spec: BehaviorSpec) -> Policy[SACActor]:
         network = self.trainer_settings.network_settings
         actor = SACActor(behavior_spec.observation_specs, network, behavior_spec.action_spec)
-        return Policy(behavior_spec, actor, default_device(), deterministic=network.deterministic)
+        return SACPolicy(behavior_spec, actor, default_device(), deterministic=network.deterministic)
 
     def create_optimizer(self) -> SACOptimizer:
         assert self.policy is not None
