@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -21,6 +22,7 @@ __all__ = [
     "Optimizer",
     "PolicyT",
     "SettingsT",
+    "TargetNetwork",
     "UpdateStats",
     "adam",
     "adam_step",
@@ -29,6 +31,7 @@ __all__ = [
     "overrides",
 ]
 
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 NetworkT = TypeVar("NetworkT", bound=HandNetwork)
 """The kind of network a :class:`HandGradients` steps (:class:`~rldojo.networks.PlainMLP`, ...)."""
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)
@@ -173,6 +176,28 @@ class HandGradients(Generic[NetworkT]):
             norm = torch.linalg.vector_norm(self.flat)
             self.flat.mul_(torch.clamp(self.max_grad_norm / (norm + 1e-6), max=1.0))
         adam_step(self.optimizer)
+
+
+class TargetNetwork(Generic[ModuleT]):
+    """A copy of an online network that follows it: weights by soft updates, normalizer statistics (buffers)
+    copied; each in one call for all tensors."""
+
+    def __init__(self, online: ModuleT):
+        self.network: ModuleT = copy.deepcopy(online).requires_grad_(False)
+        self.weights: list[torch.Tensor] = list(self.network.parameters())
+        self.online_weights: list[torch.Tensor] = list(online.parameters())
+        self.buffers = list(self.network.buffers())
+        self.online_buffers = list(online.buffers())
+
+    @torch.no_grad()
+    def follow(self, tau: float) -> None:
+        """target <- tau * online + (1 - tau) * target for weights (tau 1: an exact copy); buffers copied."""
+        if tau == 1.0:  # a hard copy: lerp by 1 gives the online weights exactly
+            torch._foreach_copy_(self.weights, self.online_weights)
+        else:
+            torch._foreach_lerp_(self.weights, self.online_weights, tau)
+        if self.buffers:
+            torch._foreach_copy_(self.buffers, self.online_buffers)
 
 
 def overrides(instance: object, base: type, methods: Sequence[str]) -> bool:

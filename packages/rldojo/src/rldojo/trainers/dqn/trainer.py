@@ -3,7 +3,6 @@ epsilon-greedy acting."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from rldojo.trainers.off_policy import OffPolicyTrainer
 from rldojo.trainers.optimizer import (
     HandGradients,
     Optimizer,
+    TargetNetwork,
     UpdateStats,
     adam,
     adam_step,
@@ -91,14 +91,10 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
         super().__init__(policy, trainer_settings)
         hp = self.hyperparameters
         self.q_network = policy.actor
-        self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
+        self.target = TargetNetwork(self.q_network)
+        self.target_network = self.target.network
         self.parameters = list(self.q_network.parameters())
         self.optimizer = adam(self.parameters, hp)
-        # weights follow by tau, normalizer statistics are copied; each in one call for all tensors
-        self.target_weights: list[torch.Tensor] = list(self.target_network.parameters())
-        self.online_weights: list[torch.Tensor] = list(self.parameters)
-        self.target_buffers = list(self.target_network.buffers())
-        self.online_buffers = list(self.q_network.buffers())
         self.decay_learning_rate = DecayedValue(
             hp.learning_rate_schedule, hp.learning_rate, 1e-10, trainer_settings.max_steps
         )
@@ -175,12 +171,7 @@ class DQNOptimizer(Optimizer[DQNSettings, ValueBasedPolicy[QNetwork]]):
     @torch.no_grad()
     def update_target_network(self) -> None:
         """target <- tau * online + (1 - tau) * target for weights; normalizer statistics are copied."""
-        if self.hyperparameters.tau == 1.0:  # a hard copy: lerp by 1 gives the online weights exactly
-            torch._foreach_copy_(self.target_weights, self.online_weights)
-        else:
-            torch._foreach_lerp_(self.target_weights, self.online_weights, self.hyperparameters.tau)
-        if self.target_buffers:
-            torch._foreach_copy_(self.target_buffers, self.online_buffers)
+        self.target.follow(self.hyperparameters.tau)
 
     def get_modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
         return {"Optimizer:value_optimizer": self.optimizer, "Optimizer:target_network": self.target_network}

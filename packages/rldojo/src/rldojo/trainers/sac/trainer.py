@@ -4,7 +4,6 @@ entropy coefficients learned per action part (continuous, each discrete branch),
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from rldojo.trainers.off_policy import OffPolicyTrainer
 from rldojo.trainers.optimizer import (
     HandGradients,
     Optimizer,
+    TargetNetwork,
     UpdateStats,
     adam,
     adam_step,
@@ -154,7 +154,8 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
         q_networks = twin_q_networks(streams, spec.observation_specs, critic, spec.action_spec)
         self.q_networks = q_networks.to(device)
         self.value_network = Critic(streams, spec.observation_specs, critic).to(device)
-        self.target_network = copy.deepcopy(self.value_network).requires_grad_(False)
+        self.target = TargetNetwork(self.value_network)
+        self.target_network = self.target.network
         self.entropy = EntropyCoefficients(
             spec.action_spec.continuous_size,
             self.actor.branch_sizes,
@@ -370,17 +371,9 @@ class SACOptimizer(Optimizer[SACSettings, Policy[SACActor]]):
             "Policy/Learning Rate": lr,
         }
 
-    @torch.no_grad()
     def update_target_network(self) -> None:
         """target <- tau * online + (1 - tau) * target for weights; normalizer statistics are copied."""
-        for target, online in zip(
-            self.target_network.parameters(), self.value_network.parameters(), strict=True
-        ):
-            target.lerp_(online, self.hyperparameters.tau)
-        for target_buffer, online_buffer in zip(
-            self.target_network.buffers(), self.value_network.buffers(), strict=True
-        ):
-            target_buffer.copy_(online_buffer)
+        self.target.follow(self.hyperparameters.tau)
 
     def update_normalization(self, observations: list[torch.Tensor]) -> None:
         """Observation statistics of the value networks follow the policy's."""
