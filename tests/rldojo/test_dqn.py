@@ -16,6 +16,7 @@ from mlagents_envs.base_env import (
 from rldojo.errors import ConfigError
 from rldojo.settings import NetworkSettings, TrainerSettings
 from rldojo.trainers.dqn import DQNSettings, DQNTrainer
+from rldojo.trainers.dqn import trainer as dqn_trainer
 from rldojo.trainers.dqn.q_network import QNetwork
 from rldojo.trainers.dqn.trainer import TD_TARGETS, td_targets
 from rldojo.trajectory import Trajectory
@@ -176,9 +177,11 @@ def test_hard_copy_every_target_update_interval_environment_steps(tmp_path):
         ({}, False),  # the target follows every update
     ],
 )
+@pytest.mark.parametrize("target_rows", [1024, 10])  # 10: passes of 10, 10 and 4 rows across the batches
 def test_a_burst_computes_its_td_targets_in_one_pass_only_when_its_updates_leave_them(
-    tmp_path, settings, in_one_pass
+    tmp_path, settings, in_one_pass, target_rows, monkeypatch
 ):
+    monkeypatch.setattr(dqn_trainer, "TARGET_ROWS", target_rows)
     trainer = make_trainer(tmp_path, **settings)
     burst = terminal_batch(trainer, size=24) | {"dones": torch.zeros(24)}
     prepared = trainer.optimizer.prepare_burst(burst, steps=3)
