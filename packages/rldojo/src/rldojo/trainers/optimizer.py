@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 ModuleT = TypeVar("ModuleT", bound=nn.Module)
+"""The online network a :class:`TargetNetwork` copies and follows."""
 NetworkT = TypeVar("NetworkT", bound=HandNetwork)
 """The kind of network a :class:`HandGradients` steps (:class:`~rldojo.networks.PlainMLP`, ...)."""
 SettingsT = TypeVar("SettingsT", bound=HyperparamSettings)

@@ -42,9 +42,9 @@ __all__ = [
 ]
 
 TD_TARGETS = "td_targets"
+"""Batch column of TD targets computed for a whole burst (:meth:`DQNOptimizer.prepare_burst`)."""
 TARGET_ROWS = 1024
 """Rows per pass of the target network over a burst (1024 x 256 hidden units: 1 MiB per layer output)."""
-"""Batch column of TD targets computed for a whole burst (:meth:`DQNOptimizer.prepare_burst`)."""
 
 
 def branch_offsets(branch_sizes: Sequence[int], device: torch.device | None = None) -> torch.Tensor:
