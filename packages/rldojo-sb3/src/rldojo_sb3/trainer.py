@@ -99,6 +99,7 @@ class SB3Trainer(RLTrainer[Any, SB3Policy]):
             self.algorithm, self.behavior_name, self.trainer_settings, layouts, self.seed, device
         )
         self.model.set_logger(stats_reporter_logger(self.stats_reporter))
+        self.model.policy.set_training_mode(False)  # acting mode, as after each train()
         observations = layouts[0]
         keys = observations.keys if len(observations.keys) > 1 else None
         network = SB3PolicyNetwork(self.model.policy, behavior_spec, keys)
@@ -120,6 +121,7 @@ class SB3Trainer(RLTrainer[Any, SB3Policy]):
         """Run one SB3 ``train`` call at the current progress, then pass its logger output on."""
         self.model._update_current_progress_remaining(self.model.num_timesteps, self.get_max_steps)
         train()
+        self.model.policy.set_training_mode(False)  # as SB3's predict() sets it for acting
         _forget_last_distributions(self.model.policy)
         self.model.logger.dump(step=self._step)
 
@@ -193,18 +195,24 @@ class SB3OffPolicyTrainer(SB3Trainer):
         model = self.model
         n = len(next(iter(observations.values())) if isinstance(observations, dict) else observations)
         if hasattr(model, "exploration_rate"):  # DQN, QR-DQN: epsilon-greedy, one draw per agent
-            greedy, _ = model.policy.predict(observations, deterministic=True)
             explore = np.random.rand(n) < model.exploration_rate
-            actions = np.where(explore, np.random.randint(model.action_space.n, size=n), greedy)
-            return SampledActions(actions.reshape(n, 1), np.zeros((n, 0)), np.zeros(0))
+            choices = np.random.randint(model.action_space.n, size=n)
+            if not explore.all():  # as SB3's predict: no network pass while every agent explores
+                choices = np.where(explore, choices, self._policy_actions(observations))
+            return SampledActions(choices.reshape(n, 1), np.zeros((n, 0)), np.zeros(0))
         if self.is_training and model.num_timesteps < model.learning_starts and not model.use_sde_at_warmup:
             actions = np.random.uniform(-1.0, 1.0, size=(n, *model.action_space.shape))
         else:  # the squashed policy output is the scaled action
-            with torch.no_grad():
-                actions = model.policy._predict(obs_as_tensor(observations, model.device)).cpu().numpy()
+            actions = self._policy_actions(observations)
         if model.action_noise is not None:
             actions = np.clip(actions + np.stack([model.action_noise() for _ in range(n)]), -1.0, 1.0)
         return SampledActions(actions.reshape(n, -1), np.zeros((n, 0)), np.zeros(0))
+
+    @torch.no_grad()
+    def _policy_actions(self, observations: Any) -> np.ndarray:
+        """The policy's actions for a batch: DQN's greedy ones, SAC's and TD3's sampled (``policy._predict``,
+        without ``predict``'s per-call checks; :meth:`_train` leaves the policy in evaluation mode)."""
+        return self.model.policy._predict(obs_as_tensor(observations, self.model.device)).cpu().numpy()
 
     def _on_row(self) -> None:
         """One environment step of one agent, as SB3 counts it with ``n_envs=1``."""
