@@ -10,6 +10,9 @@ PPO on Acrobot-v1 (200k steps of RL Zoo's 1M; LunarLander-v3 needs Box2D, which 
 - rldojo trains with its shipped configs (configs/cartpole/, configs/pendulum/, configs/acrobot/: RL Zoo's
   settings in rldojo's terms, where rldojo can express them), in process, through ``train_run``.
 - SB3 trains with RL Zoo's hyperparams/{ppo,dqn,sac}.yml entries, written out in :func:`sb3_model`.
+- sb3-bridge (named in ``--libs``; the off-policy rows): rldojo-sb3's ``sb3_sac`` / ``sb3_dqn`` inside
+  rldojo's trainer loop with SB3's own arguments above, on the same env, measured and evaluated as rldojo
+  is: the bridge against plain SB3 on the same algorithm.
 - CleanRL runs its own unmodified ``ppo.py`` / ``dqn.py`` / ``sac_continuous_action.py`` (vendored under
   scripts/third_party/cleanrl/, MIT) with RL Zoo's values passed as flags where the script has the option
   (see CLEANRL_ARGS: its DQN keeps its own 120x84 network and one gradient step per ``train_frequency``
@@ -74,7 +77,25 @@ EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 10_000
 CURVE_EPISODES = 5
 """Greedy episodes per point of a learning curve (``--eval-every``)."""
-LIBRARIES = ("rldojo", "sb3", "cleanrl")
+LIBRARIES = ("rldojo", "sb3", "cleanrl", "sb3-bridge")
+DEFAULT_LIBRARIES = LIBRARIES[:3]
+RL_ZOO_OFF_POLICY = {
+    "sac-pendulum": {"learning_rate": 1e-3},
+    "dqn-cartpole": {
+        "learning_rate": 2.3e-3,
+        "batch_size": 64,
+        "buffer_size": 100_000,
+        "learning_starts": 1000,
+        "gamma": 0.99,
+        "target_update_interval": 10,
+        "train_freq": 256,
+        "gradient_steps": 128,
+        "exploration_fraction": 0.16,
+        "exploration_final_eps": 0.04,
+    },
+}
+"""RL Zoo's SB3 constructor arguments of the off-policy workloads (one env; 256x2 networks), for SB3 itself
+and for rldojo-sb3's bridge (``sb3-bridge``: the same SB3 algorithm inside rldojo's trainer loop)."""
 
 
 @dataclass(frozen=True)
@@ -147,10 +168,16 @@ class Clock:
 
 
 def train_rldojo(
-    workload: Workload, seed: int, steps: int, evaluate: bool = True, eval_every: int = 0
+    workload: Workload,
+    seed: int,
+    steps: int,
+    evaluate: bool = True,
+    eval_every: int = 0,
+    config: Path | None = None,
 ) -> dict[str, Any]:
     """``eval_every``: also a greedy evaluation of the training policy every that many steps
-    (``eval_settings``, :data:`CURVE_EPISODES` episodes on their own env), as ``result["curve"]``."""
+    (``eval_settings``, :data:`CURVE_EPISODES` episodes on their own env), as ``result["curve"]``;
+    ``config``: another run configuration than the workload's ``rldojo_config``."""
     import numpy as np
     from mlagents_envs.side_channel.stats_side_channel import StatsSideChannel
 
@@ -178,7 +205,7 @@ def train_rldojo(
 
     results = tempfile.mkdtemp(prefix="bench_trainers_")
     options = load_run_options(
-        workload.rldojo_config,
+        config or workload.rldojo_config,
         {
             "env_settings.seed": seed,
             "checkpoint_settings.results_dir": results,
@@ -253,21 +280,11 @@ def sb3_model(workload: Workload, seed: int) -> Any:
             seed=seed,
             device="cpu",
         )
-    if workload.algo == "sac":
-        return SAC("MlpPolicy", make_vec_env(env_id, n_envs=1, seed=seed), learning_rate=1e-3, seed=seed)
-    return DQN(
+    algorithm = SAC if workload.algo == "sac" else DQN
+    return algorithm(
         "MlpPolicy",
         make_vec_env(env_id, n_envs=1, seed=seed),
-        learning_rate=2.3e-3,
-        batch_size=64,
-        buffer_size=100_000,
-        learning_starts=1000,
-        gamma=0.99,
-        target_update_interval=10,
-        train_freq=256,
-        gradient_steps=128,
-        exploration_fraction=0.16,
-        exploration_final_eps=0.04,
+        **RL_ZOO_OFF_POLICY[workload_name(workload)],
         policy_kwargs={"net_arch": [256, 256]},
         seed=seed,
         device="cpu",
@@ -295,6 +312,35 @@ def sb3_greedy_return(model: Any, env_id: str, seeds: range) -> float:
         returns.append(total)
     env.close()
     return float(np.mean(returns))
+
+
+def train_sb3_bridge(
+    workload: Workload, seed: int, steps: int, evaluate: bool = True, eval_every: int = 0
+) -> dict[str, Any]:
+    """rldojo-sb3's ``sb3_dqn`` / ``sb3_sac`` with RL Zoo's arguments on the workload's env, through
+    :func:`train_rldojo` (so measured and evaluated as rldojo is)."""
+    import yaml
+
+    algorithm = {"sac": "sb3_sac", "dqn": "sb3_dqn"}[workload.algo]
+    behavior = workload.env_id.split("-")[0]  # rldojo-gym's behavior name for the env
+    config = {
+        "behaviors": {
+            behavior: {
+                "trainer_type": algorithm,
+                "hyperparameters": RL_ZOO_OFF_POLICY[workload_name(workload)],
+                "network_settings": {"hidden_units": 256, "num_layers": 2},
+            }
+        },
+        "env_settings": {"env_path": f"gym:{workload.env_id}"},
+    }
+    path = Path(tempfile.mkdtemp(prefix="bench_bridge_")) / f"{algorithm}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return train_rldojo(workload, seed, steps, evaluate, eval_every, config=path)
+
+
+def workload_name(workload: Workload) -> str:
+    (name,) = (name for name, known in WORKLOADS.items() if known is workload)
+    return name
 
 
 def train_sb3(
@@ -357,7 +403,12 @@ def train_cleanrl(
     return clock.result([(int(s), float(r)) for s, r in EPISODE_LINE.findall(printed.getvalue())])
 
 
-TRAINERS = {"rldojo": train_rldojo, "sb3": train_sb3, "cleanrl": train_cleanrl}
+TRAINERS = {
+    "rldojo": train_rldojo,
+    "sb3": train_sb3,
+    "cleanrl": train_cleanrl,
+    "sb3-bridge": train_sb3_bridge,
+}
 
 
 def warm_up_imports(library: str) -> None:
@@ -368,7 +419,7 @@ def warm_up_imports(library: str) -> None:
     import torch
 
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    if library == "sb3":
+    if library in ("sb3", "sb3-bridge"):
         import stable_baselines3  # noqa: F401
         from stable_baselines3.common import env_util, vec_env  # noqa: F401
     if library == "cleanrl":
@@ -555,7 +606,13 @@ def main() -> None:
     seeds.add_argument("--seeds", type=int, help="seeds 1..N per library and workload (default 5; quick 1)")
     seeds.add_argument("--seed-list", type=int, nargs="+", metavar="SEED", help="these seeds only")
     parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=list(WORKLOADS))
-    parser.add_argument("--libs", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
+    parser.add_argument(
+        "--libs",
+        nargs="+",
+        choices=LIBRARIES,
+        default=list(DEFAULT_LIBRARIES),
+        help="sb3-bridge (rldojo-sb3's sb3_dqn / sb3_sac, off-policy rows only) runs when named",
+    )
     parser.add_argument("--steps", type=int, help="env steps per run (default: the workload's)")
     parser.add_argument("--json", type=Path, help="write every run (episodes, evaluation, times) here")
     parser.add_argument(
@@ -609,9 +666,10 @@ def main() -> None:
     for name in args.workloads:
         workload = WORKLOADS[name]
         steps = budgets[name]
-        runs: dict[str, list[dict[str, Any]]] = {library: [] for library in args.libs}
+        libraries = [lib for lib in args.libs if lib != "sb3-bridge" or name in RL_ZOO_OFF_POLICY]
+        runs: dict[str, list[dict[str, Any]]] = {library: [] for library in libraries}
         for seed in seed_list:
-            for library in args.libs:  # interleaved, so a busy spell of the machine hits every library
+            for library in libraries:  # interleaved, so a busy spell of the machine hits every library
                 run = launch(library, name, seed, steps, args.eval_every)
                 print(
                     f"{name} {library} seed {seed}: {steps / run['cpu_s']:,.0f} steps per CPU-s, "
@@ -631,10 +689,10 @@ def main() -> None:
     print("\n".join(seed_table(every_run, args.libs)))
     print("\n".join(curve_table(every_run)))
     for name in args.workloads:
-        for other in ("sb3", "cleanrl"):
-            if (name, "rldojo") in rates and (name, other) in rates:
-                ratio = rates[name, "rldojo"] / rates[name, other]
-                print(f"{name}: rldojo / {other} env steps per CPU-second = {ratio:.2f}")
+        for ours, other in (("rldojo", "sb3"), ("rldojo", "cleanrl"), ("sb3-bridge", "sb3")):
+            if (name, ours) in rates and (name, other) in rates:
+                ratio = rates[name, ours] / rates[name, other]
+                print(f"{name}: {ours} / {other} env steps per CPU-second = {ratio:.2f}")
 
 
 if __name__ == "__main__":
