@@ -13,7 +13,14 @@ import torch
 from mlagents_envs.base_env import ActionSpec, ObservationSpec
 from torch import nn
 
-from rldojo.networks import ActionSample, MemoryNetwork, ObservationEncoder, PlainMLP, PolicyDistribution
+from rldojo.networks import (
+    ActionSample,
+    MemoryNetwork,
+    ObservationEncoder,
+    PlainMLP,
+    PolicyDistribution,
+    sample_categorical,
+)
 from rldojo.networks.action_heads import CONTINUOUS_CLIP, HALF_LOG_2PI, MASKED_LOGIT
 from rldojo.networks.encoders import ACTIVATIONS
 from rldojo.networks.memory import optional_memory
@@ -137,7 +144,7 @@ class SACActor(MemoryNetwork):
         """Actions from ``policy`` (discrete ones drawn, or their modes if ``deterministic``), with the
         log-probabilities and entropy a :class:`~rldojo.policy.Policy` reports."""
         discrete = [
-            branch.argmax(dim=1, keepdim=True) if deterministic else torch.multinomial(branch.exp(), 1)
+            branch.argmax(dim=1, keepdim=True) if deterministic else sample_categorical(branch.exp())
             for branch in policy.branch_log_probs
         ]
         batch = policy.continuous.shape[0]
