@@ -404,3 +404,21 @@ def test_heads_that_cannot_be_reordered_are_one_error_naming_the_order_to_list()
         "gail",
         "rnd",
     ]
+
+
+@pytest.mark.parametrize("trainer_type", ["ppo", "sac"])
+def test_resuming_with_other_reward_signals_is_one_error_that_names_both_lists(tmp_path, trainer_type):
+    """Value heads answer for one signal each: resuming a [extrinsic, rnd] checkpoint with [extrinsic,
+    curiosity] would give curiosity rnd's heads, so it is refused, before any network is loaded."""
+    written = trainer_with_signals(tmp_path, trainer_type, ["extrinsic", "rnd"])
+    state = written.checkpoint_state() | {"step": 0, "rng": rng_state()}
+    renamed = trainer_with_signals(tmp_path, trainer_type, ["extrinsic", "curiosity"])
+    before = {name: parameter.clone() for name, parameter in named_parameters(renamed)}
+    with pytest.raises(
+        RldojoError,
+        match=r"reward signals extrinsic, rnd, and this configuration has "
+        r"extrinsic, curiosity: .* --resume needs the run's reward_signals",
+    ):
+        renamed.load_state(state, full=True)
+    for name, parameter in named_parameters(renamed):
+        assert torch.equal(parameter, before[name]), name

@@ -292,6 +292,17 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
 
     def load_state(self, state: dict[str, Any], full: bool) -> None:
         """Load a checkpoint: networks only (``--initialize-from``) or everything (``--resume``)."""
+        saved_signals = state.get("reward_signals", {})
+        # older checkpoints: heads in the order of the YAML they were written with (as their signals)
+        saved_order = state.get("value_head_order", list(saved_signals))
+        names = self._optimizer().reward_signal_names
+        if full and saved_order and sorted(saved_order) != sorted(names):
+            raise RldojoError(
+                f"the checkpoint of {self.behavior_name} was trained with the reward signals "
+                f"{', '.join(saved_order)}, and this configuration has {', '.join(names)}: its value heads "
+                "answer for one signal each, so --resume needs the run's reward_signals (in any order); give "
+                "them back, or train a new run"
+            )
         saved, former_names = state["modules"], self._optimizer().former_module_names
         for name, module in self.get_modules().items():
             key = name if name in saved else former_names.get(name, name)
@@ -309,10 +320,6 @@ class RLTrainer(abc.ABC, Generic[SettingsT, PolicyT]):
                         "was written with other network_settings or by an rldojo whose network differs "
                         f"({str(error).splitlines()[0]}); train afresh or give its settings back"
                     ) from error
-        saved_signals = state.get("reward_signals", {})
-        # older checkpoints: heads in the order of the YAML they were written with (as their signals)
-        saved_order = state.get("value_head_order", list(saved_signals))
-        names = self._optimizer().reward_signal_names
         if saved_order != names and sorted(saved_order) == sorted(names):
             reorder_streams(self.get_modules().values(), saved_order)
         for name, signal in self._optimizer().reward_signals.items():
