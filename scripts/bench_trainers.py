@@ -79,23 +79,6 @@ CURVE_EPISODES = 5
 """Greedy episodes per point of a learning curve (``--eval-every``)."""
 LIBRARIES = ("rldojo", "sb3", "cleanrl", "sb3-bridge")
 DEFAULT_LIBRARIES = LIBRARIES[:3]
-RL_ZOO_OFF_POLICY = {
-    "sac-pendulum": {"learning_rate": 1e-3},
-    "dqn-cartpole": {
-        "learning_rate": 2.3e-3,
-        "batch_size": 64,
-        "buffer_size": 100_000,
-        "learning_starts": 1000,
-        "gamma": 0.99,
-        "target_update_interval": 10,
-        "train_freq": 256,
-        "gradient_steps": 128,
-        "exploration_fraction": 0.16,
-        "exploration_final_eps": 0.04,
-    },
-}
-"""RL Zoo's SB3 constructor arguments of the off-policy workloads (one env; 256x2 networks), for SB3 itself
-and for rldojo-sb3's bridge (``sb3-bridge``: the same SB3 algorithm inside rldojo's trainer loop)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +91,9 @@ class Workload:
     rldojo_config: Path
     cleanrl_script: str
     cleanrl_args: list[str] = field(default_factory=list)
+    sb3_args: dict[str, Any] = field(default_factory=dict)
+    """Off-policy rows: RL Zoo's SB3 constructor arguments (one env, 256x2 networks), for SB3 itself and for
+    rldojo-sb3's bridge (``sb3-bridge``); empty for the PPO rows, which :func:`sb3_model` spells out."""
 
 
 WORKLOADS = {
@@ -122,11 +108,15 @@ WORKLOADS = {
         ["--learning-rate", "2.3e-3", "--batch-size", "64", "--buffer-size", "100000",
          "--learning-starts", "1000", "--gamma", "0.99", "--target-network-frequency", "10",
          "--train-frequency", "2", "--exploration-fraction", "0.16", "--end-e", "0.04"],
+        sb3_args={"learning_rate": 2.3e-3, "batch_size": 64, "buffer_size": 100_000, "learning_starts": 1000,
+                  "gamma": 0.99, "target_update_interval": 10, "train_freq": 256, "gradient_steps": 128,
+                  "exploration_fraction": 0.16, "exploration_final_eps": 0.04},
     ),
     "sac-pendulum": Workload(
         "sac", "Pendulum-v1", 20_000, 3_000, -200.0, ROOT / "configs/pendulum/sac.yaml",
         "sac_continuous_action.py",
         ["--policy-lr", "1e-3", "--q-lr", "1e-3", "--learning-starts", "100"],
+        sb3_args={"learning_rate": 1e-3},
     ),
     "ppo-acrobot": Workload(
         "ppo", "Acrobot-v1", 200_000, 20_000, -100.0, ROOT / "configs/acrobot/ppo.yaml", "ppo.py",
@@ -284,7 +274,7 @@ def sb3_model(workload: Workload, seed: int) -> Any:
     return algorithm(
         "MlpPolicy",
         make_vec_env(env_id, n_envs=1, seed=seed),
-        **RL_ZOO_OFF_POLICY[workload_name(workload)],
+        **workload.sb3_args,
         policy_kwargs={"net_arch": [256, 256]},
         seed=seed,
         device="cpu",
@@ -320,14 +310,15 @@ def train_sb3_bridge(
     """rldojo-sb3's ``sb3_dqn`` / ``sb3_sac`` with RL Zoo's arguments on the workload's env, through
     :func:`train_rldojo` (so measured and evaluated as rldojo is)."""
     import yaml
+    from gymnasium.envs.registration import parse_env_id
 
     algorithm = {"sac": "sb3_sac", "dqn": "sb3_dqn"}[workload.algo]
-    behavior = workload.env_id.split("-")[0]  # rldojo-gym's behavior name for the env
+    _, behavior, _ = parse_env_id(workload.env_id)  # rldojo-gym's behavior name for the env
     config = {
         "behaviors": {
             behavior: {
                 "trainer_type": algorithm,
-                "hyperparameters": RL_ZOO_OFF_POLICY[workload_name(workload)],
+                "hyperparameters": workload.sb3_args,
                 "network_settings": {"hidden_units": 256, "num_layers": 2},
             }
         },
@@ -336,11 +327,6 @@ def train_sb3_bridge(
     path = Path(tempfile.mkdtemp(prefix="bench_bridge_")) / f"{algorithm}.yaml"
     path.write_text(yaml.safe_dump(config))
     return train_rldojo(workload, seed, steps, evaluate, eval_every, config=path)
-
-
-def workload_name(workload: Workload) -> str:
-    (name,) = (name for name, known in WORKLOADS.items() if known is workload)
-    return name
 
 
 def train_sb3(
@@ -666,7 +652,7 @@ def main() -> None:
     for name in args.workloads:
         workload = WORKLOADS[name]
         steps = budgets[name]
-        libraries = [lib for lib in args.libs if lib != "sb3-bridge" or name in RL_ZOO_OFF_POLICY]
+        libraries = [lib for lib in args.libs if lib != "sb3-bridge" or workload.sb3_args]
         runs: dict[str, list[dict[str, Any]]] = {library: [] for library in libraries}
         for seed in seed_list:
             for library in libraries:  # interleaved, so a busy spell of the machine hits every library
