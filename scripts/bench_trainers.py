@@ -635,6 +635,9 @@ def main() -> None:
         print("\n".join(merged_tables(args.merge)))
         return
 
+    if args.libs == ["sb3-bridge"] and not any(WORKLOADS[name].sb3_args for name in args.workloads):
+        bridged = ", ".join(name for name, workload in WORKLOADS.items() if workload.sb3_args)
+        parser.error(f"--libs sb3-bridge runs on the off-policy rows only: add --workloads {bridged}")
     compile_sources()
     seed_list = args.seed_list or list(range(1, (args.seeds or (1 if args.quick else 5)) + 1))
     budgets = {
